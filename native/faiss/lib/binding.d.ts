@@ -1,0 +1,37 @@
+// Raw addon surface. Do not call it directly: src/index/faiss.ts validates first.
+export interface NativeIndex {
+  d(): number;
+  ntotal(): number;
+  metricType(): number;
+  isTrained(): boolean;
+  className(): string;
+  add(x: Float32Array): void;
+  addWithIds(x: Float32Array, ids: BigInt64Array): void;
+  train(x: Float32Array): void;
+  search(x: Float32Array, k: number, distances: Float32Array, labels: BigInt64Array): void;
+  addAsync(x: Float32Array): Promise<void>;
+  addWithIdsAsync(x: Float32Array, ids: BigInt64Array): Promise<void>;
+  trainAsync(x: Float32Array): Promise<void>;
+  searchAsync(x: Float32Array, k: number, distances: Float32Array, labels: BigInt64Array): Promise<void>;
+  reset(): void;
+  removeIds(ids: BigInt64Array): number;
+  reconstruct(key: number, out: Float32Array): void;
+  getParam(name: 'efSearch' | 'efConstruction' | 'M' | 'maxLevel' | 'nprobe' | 'nlist'): number;
+  setParam(name: 'efSearch' | 'efConstruction' | 'nprobe', value: number): void;
+  sub(name: 'index' | 'quantizer'): NativeIndex | null;
+  serialize(): Buffer;
+  write(path: string): void;
+  isBusy(): boolean;
+}
+
+export const NativeIndex: { prototype: NativeIndex };
+export function newFlat(d: number, metric: number): NativeIndex;
+export function newHNSWFlat(d: number, M: number, metric: number): NativeIndex;
+export function newIVFFlat(quantizer: NativeIndex, d: number, nlist: number, metric: number): NativeIndex;
+export function newIDMap(index: NativeIndex, two: boolean): NativeIndex;
+export function indexFactory(d: number, description: string, metric: number): NativeIndex;
+export function readIndex(path: string): NativeIndex;
+export function deserializeIndex(data: Uint8Array): NativeIndex;
+export function ompGetMaxThreads(): number;
+export function ompSetNumThreads(n: number): void;
+export const faissVersion: string;

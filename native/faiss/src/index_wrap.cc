@@ -1,0 +1,483 @@
+#include "index_wrap.h"
+
+#include <cxxabi.h>
+#include <faiss/IndexFlat.h>
+#include <faiss/IndexHNSW.h>
+#include <faiss/IndexIDMap.h>
+#include <faiss/IndexIVF.h>
+#include <faiss/IndexIVFFlat.h>
+#include <faiss/index_factory.h>
+#include <faiss/impl/IDSelector.h>
+#include <faiss/index_io.h>
+#include <faiss/impl/io.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "errors.h"
+#include "workers.h"
+
+namespace faisslab {
+namespace {
+
+struct MakeArgs {
+  faiss::Index* idx;
+  bool owned;
+  std::shared_ptr<Busy> busy;
+};
+
+// Argument readers. The TS layer has already validated everything; these only
+// make sure that a direct call into the addon cannot read out of bounds.
+Napi::Float32Array floats(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  Napi::Value v = info[i];
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a Float32Array");
+  }
+  return v.As<Napi::Float32Array>();
+}
+
+Napi::BigInt64Array int64s(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  Napi::Value v = info[i];
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_bigint64_array) {
+    throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a BigInt64Array");
+  }
+  return v.As<Napi::BigInt64Array>();
+}
+
+int64_t integer(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t min) {
+  Napi::Value v = info[i];
+  if (!v.IsNumber()) throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a number");
+  double x = v.As<Napi::Number>().DoubleValue();
+  if (!(x >= static_cast<double>(min)) || x != static_cast<double>(static_cast<int64_t>(x))) {
+    throw Napi::RangeError::New(info.Env(), std::string(name) + " must be an integer >= " + std::to_string(min));
+  }
+  return static_cast<int64_t>(x);
+}
+
+faiss::MetricType metric(const Napi::CallbackInfo& info, size_t i) {
+  int64_t m = integer(info, i, "metric", 0);
+  if (m > 3) throw Napi::RangeError::New(info.Env(), "metric must be 0 (INNER_PRODUCT), 1 (L2), 2 (L1) or 3 (Linf)");
+  return static_cast<faiss::MetricType>(m);
+}
+
+// Rows in a vector array of the index's dimension.
+int64_t rows(Napi::Env env, const faiss::Index* idx, const Napi::Float32Array& x) {
+  size_t len = x.ElementLength();
+  if (idx->d <= 0 || len % idx->d != 0) {
+    throw Napi::RangeError::New(env, "vector array length " + std::to_string(len) + " is not a multiple of d=" +
+                                         std::to_string(idx->d));
+  }
+  return static_cast<int64_t>(len / idx->d);
+}
+
+faiss::IndexHNSW* asHNSW(Napi::Env env, faiss::Index* idx) {
+  auto* h = dynamic_cast<faiss::IndexHNSW*>(idx);
+  if (!h) throw Napi::TypeError::New(env, "this index is not an HNSW index");
+  return h;
+}
+
+faiss::IndexIVF* asIVF(Napi::Env env, faiss::Index* idx) {
+  auto* v = dynamic_cast<faiss::IndexIVF*>(idx);
+  if (!v) throw Napi::TypeError::New(env, "this index is not an IVF index");
+  return v;
+}
+
+std::string demangledName(const faiss::Index* idx) {
+  const char* mangled = typeid(*idx).name();
+  int status = 0;
+  char* s = abi::__cxa_demangle(mangled, nullptr, nullptr, &status);
+  std::string name = status == 0 && s ? s : mangled;
+  std::free(s);
+  if (name.rfind("faiss::", 0) == 0) name = name.substr(7);
+  return name;
+}
+
+}  // namespace
+
+// ---- construction / lifetime ------------------------------------------------
+
+Napi::Function IndexWrap::Define(Napi::Env env) {
+  Napi::Function ctor = DefineClass(
+      env, "NativeIndex",
+      {
+          InstanceMethod<&IndexWrap::D>("d"),
+          InstanceMethod<&IndexWrap::Ntotal>("ntotal"),
+          InstanceMethod<&IndexWrap::MetricType>("metricType"),
+          InstanceMethod<&IndexWrap::IsTrained>("isTrained"),
+          InstanceMethod<&IndexWrap::ClassName>("className"),
+          InstanceMethod<&IndexWrap::Add>("add"),
+          InstanceMethod<&IndexWrap::AddWithIds>("addWithIds"),
+          InstanceMethod<&IndexWrap::Train>("train"),
+          InstanceMethod<&IndexWrap::Search>("search"),
+          InstanceMethod<&IndexWrap::AddAsync>("addAsync"),
+          InstanceMethod<&IndexWrap::AddWithIdsAsync>("addWithIdsAsync"),
+          InstanceMethod<&IndexWrap::TrainAsync>("trainAsync"),
+          InstanceMethod<&IndexWrap::SearchAsync>("searchAsync"),
+          InstanceMethod<&IndexWrap::Reset>("reset"),
+          InstanceMethod<&IndexWrap::RemoveIds>("removeIds"),
+          InstanceMethod<&IndexWrap::Reconstruct>("reconstruct"),
+          InstanceMethod<&IndexWrap::GetParam>("getParam"),
+          InstanceMethod<&IndexWrap::SetParam>("setParam"),
+          InstanceMethod<&IndexWrap::Sub>("sub"),
+          InstanceMethod<&IndexWrap::Serialize>("serialize"),
+          InstanceMethod<&IndexWrap::Write>("write"),
+          InstanceMethod<&IndexWrap::IsBusy>("isBusy"),
+      });
+  env.SetInstanceData<Napi::FunctionReference>(new Napi::FunctionReference(Napi::Persistent(ctor)));
+  return ctor;
+}
+
+Napi::Object IndexWrap::Make(Napi::Env env, faiss::Index* idx, bool owned, std::shared_ptr<Busy> busy,
+                             const std::vector<Napi::Object>& keepAlive) {
+  MakeArgs args{idx, owned, busy ? std::move(busy) : std::make_shared<Busy>()};
+  Napi::Object obj;
+  try {
+    obj = env.GetInstanceData<Napi::FunctionReference>()->New({Napi::External<MakeArgs>::New(env, &args)});
+  } catch (...) {
+    if (owned) delete idx;
+    throw;
+  }
+  IndexWrap* self = Napi::ObjectWrap<IndexWrap>::Unwrap(obj);
+  for (const auto& o : keepAlive) self->keepAlive_.push_back(Napi::Persistent(o));
+  return obj;
+}
+
+IndexWrap::IndexWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<IndexWrap>(info) {
+  if (info.Length() != 1 || !info[0].IsExternal()) {
+    throw Napi::TypeError::New(info.Env(), "NativeIndex cannot be constructed directly; use the index classes");
+  }
+  MakeArgs* args = info[0].As<Napi::External<MakeArgs>>().Data();
+  index = args->idx;
+  owned_ = args->owned;
+  busy = args->busy;
+}
+
+IndexWrap::~IndexWrap() {
+  if (owned_) delete index;
+}
+
+IndexWrap* IndexWrap::FromValue(Napi::Value v, const char* what) {
+  Napi::Env env = v.Env();
+  if (v.IsObject()) {
+    Napi::Object o = v.As<Napi::Object>();
+    Napi::FunctionReference* ctor = env.GetInstanceData<Napi::FunctionReference>();
+    if (o.InstanceOf(ctor->Value())) return Napi::ObjectWrap<IndexWrap>::Unwrap(o);
+  }
+  throw Napi::TypeError::New(env, std::string(what) + " must be a native index");
+}
+
+void IndexWrap::checkCanRead(Napi::Env env) const {
+  if (busy->writer) {
+    throw Napi::Error::New(env, "index is busy: an async add or train on it has not finished; await it first");
+  }
+}
+
+void IndexWrap::checkCanWrite(Napi::Env env) const {
+  if (busy->writer || busy->readers > 0) {
+    throw Napi::Error::New(env, "index is busy: an async operation on it has not finished; await it first");
+  }
+}
+
+// ---- properties ----------------------------------------------------------------
+
+Napi::Value IndexWrap::D(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), index->d); }
+
+Napi::Value IndexWrap::Ntotal(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(index->ntotal));
+}
+
+Napi::Value IndexWrap::MetricType(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<int>(index->metric_type));
+}
+
+Napi::Value IndexWrap::IsTrained(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), index->is_trained);
+}
+
+// faiss's class name, most derived first, so TS can pick the matching wrapper.
+Napi::Value IndexWrap::ClassName(const Napi::CallbackInfo& info) {
+  const faiss::Index* i = index;
+  const char* name = nullptr;
+  if (dynamic_cast<const faiss::IndexIDMap2*>(i)) name = "IndexIDMap2";
+  else if (dynamic_cast<const faiss::IndexIDMap*>(i)) name = "IndexIDMap";
+  else if (dynamic_cast<const faiss::IndexHNSWFlat*>(i)) name = "IndexHNSWFlat";
+  else if (dynamic_cast<const faiss::IndexIVFFlat*>(i)) name = "IndexIVFFlat";
+  else if (dynamic_cast<const faiss::IndexFlatL2*>(i)) name = "IndexFlatL2";
+  else if (dynamic_cast<const faiss::IndexFlatIP*>(i)) name = "IndexFlatIP";
+  else if (typeid(*i) == typeid(faiss::IndexFlat)) name = "IndexFlat";
+  return Napi::String::New(info.Env(), name ? std::string(name) : demangledName(i));
+}
+
+// ---- add / train / search -----------------------------------------------------
+
+Napi::Value IndexWrap::Add(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto x = floats(info, 0, "x");
+  int64_t n = rows(env, index, x);
+  checkCanWrite(env);
+  guarded(env, [&] { index->add(n, x.Data()); });
+  return env.Undefined();
+}
+
+Napi::Value IndexWrap::AddWithIds(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto x = floats(info, 0, "x");
+  auto ids = int64s(info, 1, "ids");
+  int64_t n = rows(env, index, x);
+  if (static_cast<int64_t>(ids.ElementLength()) != n) throw Napi::RangeError::New(env, "ids must have one id per vector");
+  checkCanWrite(env);
+  guarded(env, [&] { index->add_with_ids(n, x.Data(), ids.Data()); });
+  return env.Undefined();
+}
+
+Napi::Value IndexWrap::Train(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto x = floats(info, 0, "x");
+  int64_t n = rows(env, index, x);
+  checkCanWrite(env);
+  guarded(env, [&] { index->train(n, x.Data()); });
+  return env.Undefined();
+}
+
+namespace {
+struct SearchArgs {
+  Napi::Float32Array x, D;
+  Napi::BigInt64Array I;
+  int64_t n, k;
+};
+
+SearchArgs searchArgs(const Napi::CallbackInfo& info, const faiss::Index* index) {
+  Napi::Env env = info.Env();
+  SearchArgs a{floats(info, 0, "x"), floats(info, 2, "distances"), int64s(info, 3, "labels"), 0,
+               integer(info, 1, "k", 1)};
+  a.n = rows(env, index, a.x);
+  size_t want = static_cast<size_t>(a.n * a.k);
+  if (a.D.ElementLength() != want || a.I.ElementLength() != want) {
+    throw Napi::RangeError::New(env, "distances and labels must each hold n*k = " + std::to_string(want) + " values");
+  }
+  return a;
+}
+}  // namespace
+
+Napi::Value IndexWrap::Search(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  SearchArgs a = searchArgs(info, index);
+  checkCanRead(env);
+  guarded(env, [&] { index->search(a.n, a.x.Data(), a.k, a.D.Data(), a.I.Data()); });
+  return env.Undefined();
+}
+
+Napi::Value IndexWrap::AddAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto x = floats(info, 0, "x");
+  int64_t n = rows(env, index, x);
+  checkCanWrite(env);
+  faiss::Index* idx = index;
+  const float* px = x.Data();
+  return runAsync(env, this, Access::Write, {info.This(), x}, [=] { idx->add(n, px); });
+}
+
+Napi::Value IndexWrap::AddWithIdsAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto x = floats(info, 0, "x");
+  auto ids = int64s(info, 1, "ids");
+  int64_t n = rows(env, index, x);
+  if (static_cast<int64_t>(ids.ElementLength()) != n) throw Napi::RangeError::New(env, "ids must have one id per vector");
+  checkCanWrite(env);
+  faiss::Index* idx = index;
+  const float* px = x.Data();
+  const int64_t* pids = ids.Data();
+  return runAsync(env, this, Access::Write, {info.This(), x, ids}, [=] { idx->add_with_ids(n, px, pids); });
+}
+
+Napi::Value IndexWrap::TrainAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto x = floats(info, 0, "x");
+  int64_t n = rows(env, index, x);
+  checkCanWrite(env);
+  faiss::Index* idx = index;
+  const float* px = x.Data();
+  return runAsync(env, this, Access::Write, {info.This(), x}, [=] { idx->train(n, px); });
+}
+
+Napi::Value IndexWrap::SearchAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  SearchArgs a = searchArgs(info, index);
+  checkCanRead(env);
+  faiss::Index* idx = index;
+  const float* px = a.x.Data();
+  float* pD = a.D.Data();
+  int64_t* pI = a.I.Data();
+  int64_t n = a.n, k = a.k;
+  return runAsync(env, this, Access::Read, {info.This(), a.x, a.D, a.I},
+                  [=] { idx->search(n, px, k, pD, pI); });
+}
+
+Napi::Value IndexWrap::Reset(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  checkCanWrite(env);
+  guarded(env, [&] { index->reset(); });
+  return env.Undefined();
+}
+
+Napi::Value IndexWrap::RemoveIds(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto ids = int64s(info, 0, "ids");
+  checkCanWrite(env);
+  size_t removed = guarded(env, [&] {
+    faiss::IDSelectorBatch sel(ids.ElementLength(), ids.Data());
+    return index->remove_ids(sel);
+  });
+  return Napi::Number::New(env, static_cast<double>(removed));
+}
+
+Napi::Value IndexWrap::Reconstruct(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int64_t key = integer(info, 0, "key", 0);
+  auto out = floats(info, 1, "out");
+  if (static_cast<int64_t>(out.ElementLength()) != index->d) throw Napi::RangeError::New(env, "out must hold d floats");
+  checkCanRead(env);
+  guarded(env, [&] { index->reconstruct(key, out.Data()); });
+  return env.Undefined();
+}
+
+// ---- parameters and sub-indexes ---------------------------------------------
+
+Napi::Value IndexWrap::GetParam(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string name = info[0].ToString();
+  if (name == "efSearch") return Napi::Number::New(env, asHNSW(env, index)->hnsw.efSearch);
+  if (name == "efConstruction") return Napi::Number::New(env, asHNSW(env, index)->hnsw.efConstruction);
+  if (name == "M") return Napi::Number::New(env, asHNSW(env, index)->hnsw.nb_neighbors(1));
+  if (name == "maxLevel") return Napi::Number::New(env, asHNSW(env, index)->hnsw.max_level);
+  if (name == "nprobe") return Napi::Number::New(env, static_cast<double>(asIVF(env, index)->nprobe));
+  if (name == "nlist") return Napi::Number::New(env, static_cast<double>(asIVF(env, index)->nlist));
+  throw Napi::Error::New(env, "unknown parameter " + name);
+}
+
+Napi::Value IndexWrap::SetParam(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string name = info[0].ToString();
+  int64_t value = integer(info, 1, "value", 1);
+  checkCanWrite(env);
+  if (name == "efSearch") asHNSW(env, index)->hnsw.efSearch = static_cast<int>(value);
+  else if (name == "efConstruction") asHNSW(env, index)->hnsw.efConstruction = static_cast<int>(value);
+  else if (name == "nprobe") asIVF(env, index)->nprobe = static_cast<size_t>(value);
+  else throw Napi::Error::New(env, "unknown or read-only parameter " + name);
+  return env.Undefined();
+}
+
+// A view of an index held inside this one (IDMap's index, IVF's quantizer). It
+// does not own the faiss object and keeps this wrapper alive.
+Napi::Value IndexWrap::Sub(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string name = info[0].ToString();
+  faiss::Index* sub = nullptr;
+  if (name == "index") {
+    auto* m = dynamic_cast<faiss::IndexIDMap*>(index);
+    if (!m) throw Napi::TypeError::New(env, "this index is not an IndexIDMap");
+    sub = m->index;
+  } else if (name == "quantizer") {
+    sub = asIVF(env, index)->quantizer;
+  } else {
+    throw Napi::Error::New(env, "unknown sub-index " + name);
+  }
+  if (!sub) return env.Null();
+  return Make(env, sub, false, busy, {info.This().As<Napi::Object>()});
+}
+
+Napi::Value IndexWrap::IsBusy(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), busy->writer || busy->readers > 0);
+}
+
+// ---- serialisation --------------------------------------------------------------
+
+Napi::Value IndexWrap::Serialize(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  checkCanRead(env);
+  faiss::VectorIOWriter w;
+  guarded(env, [&] { faiss::write_index(index, &w); });
+  return Napi::Buffer<uint8_t>::Copy(env, w.data.data(), w.data.size());
+}
+
+Napi::Value IndexWrap::Write(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].ToString();
+  checkCanRead(env);
+  guarded(env, [&] { faiss::write_index(index, path.c_str()); });
+  return env.Undefined();
+}
+
+// ---- module functions ------------------------------------------------------------
+
+Napi::Value NewFlat(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int64_t d = integer(info, 0, "d", 1);
+  faiss::MetricType m = metric(info, 1);
+  faiss::Index* idx = guarded(env, [&]() -> faiss::Index* {
+    if (m == faiss::METRIC_L2) return new faiss::IndexFlatL2(d);
+    if (m == faiss::METRIC_INNER_PRODUCT) return new faiss::IndexFlatIP(d);
+    return new faiss::IndexFlat(d, m);
+  });
+  return IndexWrap::Make(env, idx, true, nullptr, {});
+}
+
+Napi::Value NewHNSWFlat(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int64_t d = integer(info, 0, "d", 1);
+  int64_t M = integer(info, 1, "M", 2);
+  faiss::MetricType m = metric(info, 2);
+  faiss::Index* idx = guarded(env, [&] { return new faiss::IndexHNSWFlat(d, M, m); });
+  return IndexWrap::Make(env, idx, true, nullptr, {});
+}
+
+Napi::Value NewIVFFlat(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  IndexWrap* q = IndexWrap::FromValue(info[0], "quantizer");
+  int64_t d = integer(info, 1, "d", 1);
+  int64_t nlist = integer(info, 2, "nlist", 1);
+  faiss::MetricType m = metric(info, 3);
+  faiss::Index* idx = guarded(env, [&] { return new faiss::IndexIVFFlat(q->index, d, nlist, m); });
+  return IndexWrap::Make(env, idx, true, q->busy, {info[0].As<Napi::Object>()});
+}
+
+Napi::Value NewIDMap(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  IndexWrap* inner = IndexWrap::FromValue(info[0], "index");
+  bool two = info[1].ToBoolean();
+  faiss::Index* idx = guarded(env, [&]() -> faiss::Index* {
+    if (two) return new faiss::IndexIDMap2(inner->index);
+    return new faiss::IndexIDMap(inner->index);
+  });
+  return IndexWrap::Make(env, idx, true, inner->busy, {info[0].As<Napi::Object>()});
+}
+
+Napi::Value IndexFactory(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int64_t d = integer(info, 0, "d", 1);
+  std::string desc = info[1].ToString();
+  faiss::MetricType m = metric(info, 2);
+  faiss::Index* idx = guarded(env, [&] { return faiss::index_factory(d, desc.c_str(), m); });
+  return IndexWrap::Make(env, idx, true, nullptr, {});
+}
+
+Napi::Value ReadIndex(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].ToString();
+  faiss::Index* idx = guarded(env, [&] { return faiss::read_index(path.c_str()); });
+  return IndexWrap::Make(env, idx, true, nullptr, {});
+}
+
+Napi::Value DeserializeIndex(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsTypedArray()) throw Napi::TypeError::New(env, "data must be a Buffer or Uint8Array");
+  auto bytes = info[0].As<Napi::Uint8Array>();
+  faiss::Index* idx = guarded(env, [&] {
+    faiss::VectorIOReader r;
+    r.data.assign(bytes.Data(), bytes.Data() + bytes.ByteLength());
+    return faiss::read_index(&r);
+  });
+  return IndexWrap::Make(env, idx, true, nullptr, {});
+}
+
+}  // namespace faisslab

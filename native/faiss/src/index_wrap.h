@@ -1,0 +1,74 @@
+// One JS class wraps every faiss::Index; the TypeScript layer gives it faiss's
+// class names and validates arguments before anything reaches here.
+#pragma once
+#include <faiss/Index.h>
+#include <napi.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace faisslab {
+
+// Async work in flight on an index (and on indexes sharing its storage, such as
+// an IVF and its quantizer). Touched on the JS thread only.
+struct Busy {
+  int readers = 0;     // async searches
+  bool writer = false; // async add / train
+};
+
+class IndexWrap : public Napi::ObjectWrap<IndexWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  // Wraps idx in a new JS object. keepAlive: JS objects whose native data idx uses.
+  static Napi::Object Make(Napi::Env env, faiss::Index* idx, bool owned, std::shared_ptr<Busy> busy,
+                           const std::vector<Napi::Object>& keepAlive);
+  static IndexWrap* FromValue(Napi::Value v, const char* what);
+
+  explicit IndexWrap(const Napi::CallbackInfo& info);
+  ~IndexWrap() override;
+
+  faiss::Index* index = nullptr;
+  std::shared_ptr<Busy> busy;
+
+ private:
+  bool owned_ = false;
+  std::vector<Napi::ObjectReference> keepAlive_;
+
+  void checkCanRead(Napi::Env env) const;
+  void checkCanWrite(Napi::Env env) const;
+
+  Napi::Value D(const Napi::CallbackInfo& info);
+  Napi::Value Ntotal(const Napi::CallbackInfo& info);
+  Napi::Value MetricType(const Napi::CallbackInfo& info);
+  Napi::Value IsTrained(const Napi::CallbackInfo& info);
+  Napi::Value ClassName(const Napi::CallbackInfo& info);
+  Napi::Value Add(const Napi::CallbackInfo& info);
+  Napi::Value AddWithIds(const Napi::CallbackInfo& info);
+  Napi::Value Train(const Napi::CallbackInfo& info);
+  Napi::Value Search(const Napi::CallbackInfo& info);
+  Napi::Value AddAsync(const Napi::CallbackInfo& info);
+  Napi::Value AddWithIdsAsync(const Napi::CallbackInfo& info);
+  Napi::Value TrainAsync(const Napi::CallbackInfo& info);
+  Napi::Value SearchAsync(const Napi::CallbackInfo& info);
+  Napi::Value Reset(const Napi::CallbackInfo& info);
+  Napi::Value RemoveIds(const Napi::CallbackInfo& info);
+  Napi::Value Reconstruct(const Napi::CallbackInfo& info);
+  Napi::Value GetParam(const Napi::CallbackInfo& info);
+  Napi::Value SetParam(const Napi::CallbackInfo& info);
+  Napi::Value Sub(const Napi::CallbackInfo& info);
+  Napi::Value Serialize(const Napi::CallbackInfo& info);
+  Napi::Value Write(const Napi::CallbackInfo& info);
+  Napi::Value IsBusy(const Napi::CallbackInfo& info);
+};
+
+// Module-level functions: constructors for each index class, factory, I/O.
+Napi::Value NewFlat(const Napi::CallbackInfo& info);
+Napi::Value NewHNSWFlat(const Napi::CallbackInfo& info);
+Napi::Value NewIVFFlat(const Napi::CallbackInfo& info);
+Napi::Value NewIDMap(const Napi::CallbackInfo& info);
+Napi::Value IndexFactory(const Napi::CallbackInfo& info);
+Napi::Value ReadIndex(const Napi::CallbackInfo& info);
+Napi::Value DeserializeIndex(const Napi::CallbackInfo& info);
+
+}  // namespace faisslab

@@ -1,0 +1,65 @@
+#include "workers.h"
+
+#include "errors.h"
+
+namespace faisslab {
+namespace {
+
+class IndexWorker : public Napi::AsyncWorker {
+ public:
+  IndexWorker(Napi::Env env, std::shared_ptr<Busy> busy, Access access, std::vector<Napi::Value> keepAlive,
+              std::function<void()> work)
+      : Napi::AsyncWorker(env, "faiss-lab:index"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        busy_(std::move(busy)),
+        access_(access),
+        work_(std::move(work)) {
+    for (auto& v : keepAlive) refs_.push_back(Napi::Persistent(v.As<Napi::Object>()));
+    if (access_ == Access::Write) busy_->writer = true; else busy_->readers++;
+  }
+
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    try {
+      work_();
+    } catch (...) {
+      failure_ = describe(std::current_exception());
+      SetError(failure_.message);
+    }
+  }
+
+  void OnOK() override {
+    release();
+    deferred_.Resolve(Env().Undefined());
+  }
+
+  void OnError(const Napi::Error&) override {
+    release();
+    deferred_.Reject(toJsError(Env(), failure_).Value());
+  }
+
+ private:
+  void release() {
+    if (access_ == Access::Write) busy_->writer = false; else busy_->readers--;
+  }
+
+  Napi::Promise::Deferred deferred_;
+  std::shared_ptr<Busy> busy_;
+  Access access_;
+  std::function<void()> work_;
+  std::vector<Napi::ObjectReference> refs_;
+  Failure failure_;
+};
+
+}  // namespace
+
+Napi::Promise runAsync(Napi::Env env, IndexWrap* self, Access access, std::vector<Napi::Value> keepAlive,
+                       std::function<void()> work) {
+  auto* worker = new IndexWorker(env, self->busy, access, std::move(keepAlive), std::move(work));
+  Napi::Promise p = worker->Promise();
+  worker->Queue();  // the worker deletes itself once settled
+  return p;
+}
+
+}  // namespace faisslab
