@@ -1,0 +1,12 @@
+/**
+ * The lab's one import for notebooks and scripts.
+ *
+ * @example
+ * import { IndexFlatL2, clusteredVectors, recallAtK } from '../src';
+ */
+export * from './types';
+export * from './index/faiss';
+export { knnBruteForce } from './index/bruteforce';
+export { recallAtK } from './eval/recall';
+export { clusteredVectors, takeRows, rng } from './data/synthetic';
+export { readNpy, writeNpy, encodeNpy, decodeNpy, type Npy } from './io/npy';

@@ -1,0 +1,567 @@
+/**
+ * FAISS for TypeScript: the names of faiss's Python API, camelCased.
+ *
+ * Every argument is checked here before the native call; the addon
+ * (native/faiss) only turns faiss exceptions into JS errors. Vectors are
+ * row-major Float32Array (n*d values) and are handed to faiss without a copy.
+ *
+ * @example
+ * const index = new IndexHNSWFlat(512, 32, MetricType.L1);
+ * index.hnsw.efConstruction = 100;
+ * await index.addAsync(xb);
+ * index.hnsw.efSearch = 50;
+ * const { distances, labels } = index.search(xq, 5); // each nq*5, row-major
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import * as native from 'faiss-lab-native';
+import type { NativeIndex } from 'faiss-lab-native';
+import type { Matrix } from '../types';
+import { ArgumentError, checkInteger, checkString, checkVectors, describe, invalid } from '../util/check';
+
+/** Distance types, with faiss's numeric values (faiss.METRIC_*). */
+export const MetricType = {
+  INNER_PRODUCT: 0,
+  L2: 1,
+  L1: 2,
+  Linf: 3,
+} as const;
+export type MetricType = (typeof MetricType)[keyof typeof MetricType];
+export const METRIC_INNER_PRODUCT = MetricType.INNER_PRODUCT;
+export const METRIC_L2 = MetricType.L2;
+export const METRIC_L1 = MetricType.L1;
+export const METRIC_Linf = MetricType.Linf;
+
+const METRIC_NAMES: Record<number, string> = { 0: 'INNER_PRODUCT', 1: 'L2', 2: 'L1', 3: 'Linf' };
+
+/** The name of a metric, e.g. metricName(MetricType.L1) === 'L1'. */
+export function metricName(m: MetricType): string {
+  return METRIC_NAMES[m] ?? `metric ${m}`;
+}
+
+/**
+ * Results of a k-NN search of n queries: row-major (n, k). Rows are sorted best
+ * first; where fewer than k vectors are found, labels are -1 and distances are
+ * +Infinity (L2, L1, Linf) or -Infinity (inner product), as in faiss.
+ * L2 distances are squared, as in faiss.
+ */
+export interface SearchResult {
+  distances: Float32Array;
+  labels: BigInt64Array;
+  n: number;
+  k: number;
+}
+
+/** Options of the async add: progress reports split the add into batches. */
+export interface AddOptions {
+  /** Called after each batch with the vectors added so far and the total. */
+  onProgress?: (done: number, total: number) => void;
+  /** Vectors per batch when onProgress is given (default 2048). */
+  batchSize?: number;
+}
+
+/** The faiss version the addon was built against, e.g. "1.7.3". */
+export const faissVersion: string = native.faissVersion;
+
+/** Threads faiss uses (OpenMP), like faiss.omp_get_max_threads(). */
+export function ompGetMaxThreads(): number {
+  return native.ompGetMaxThreads();
+}
+
+/** Sets the threads faiss uses, like faiss.omp_set_num_threads(n). */
+export function ompSetNumThreads(n: number): void {
+  native.ompSetNumThreads(checkInteger(n, 'n', 1, 1024));
+}
+
+function checkMetric(metric: unknown, name = 'metric'): MetricType {
+  if (!(typeof metric === 'number' && metric in METRIC_NAMES)) {
+    throw invalid(name, 'a MetricType (MetricType.L2, INNER_PRODUCT, L1 or Linf)', metric);
+  }
+  return metric as MetricType;
+}
+
+/** Accepts a Float32Array or a Matrix, checks it against d, returns the data. */
+function vectorsOf(x: Float32Array | Matrix, d: number, name = 'x'): Float32Array {
+  if (x && !(x instanceof Float32Array) && typeof x === 'object' && 'data' in x && 'd' in x) {
+    if (x.d !== d) throw new ArgumentError(`${name} has vectors of d=${x.d}, but the index has d=${d}`);
+    checkVectors(x.data, d, `${name}.data`);
+    return x.data;
+  }
+  checkVectors(x, d, name);
+  return x as Float32Array;
+}
+
+function checkIds(ids: unknown, n: number, name = 'ids'): BigInt64Array {
+  if (!(ids instanceof BigInt64Array)) {
+    throw invalid(name, 'a BigInt64Array (faiss ids are int64; e.g. BigInt64Array.from(list, BigInt))', ids);
+  }
+  if (ids.length !== n) throw invalid(name, `one id per vector (${n})`, ids);
+  return ids;
+}
+
+// Keeps the JS stack of the call site on errors from the thread pool.
+function keepStack<T>(p: Promise<T>, site: Error): Promise<T> {
+  return p.catch((e: unknown) => {
+    if (e instanceof Error && site.stack) {
+      e.stack = `${e.stack ?? e.message}\n    at (async faiss call)${site.stack.slice(site.stack.indexOf('\n'))}`;
+    }
+    throw e;
+  });
+}
+
+/**
+ * Base of every index: the members of faiss.Index. Indexes returned by
+ * readIndex and indexFactory are downcast to the most specific class below,
+ * so `readIndex(p) instanceof IndexHNSWFlat` holds for an HNSW file.
+ */
+export class Index {
+  /** @internal The addon object; not part of the API. */
+  declare readonly native: NativeIndex;
+
+  /** @internal Use a concrete class (IndexFlatL2, ...) or indexFactory. */
+  protected constructor(nativeIndex: NativeIndex) {
+    Object.defineProperty(this, 'native', { value: nativeIndex, enumerable: false });
+  }
+
+  /** Dimension of the vectors. */
+  get d(): number {
+    return this.native.d();
+  }
+
+  /** Number of indexed vectors. */
+  get ntotal(): number {
+    return this.native.ntotal();
+  }
+
+  get metricType(): MetricType {
+    return this.native.metricType() as MetricType;
+  }
+
+  /** False until train() for indexes that need training (IVF); true otherwise. */
+  get isTrained(): boolean {
+    return this.native.isTrained();
+  }
+
+  /** faiss's class name of the underlying index, e.g. "IndexHNSWFlat". */
+  get className(): string {
+    return this.native.className();
+  }
+
+  /** Adds n vectors (x holds n*d floats); their labels are ntotal .. ntotal+n-1. */
+  add(x: Float32Array | Matrix): void {
+    const data = vectorsOf(x, this.d);
+    this.checkCanAdd();
+    this.native.add(data);
+  }
+
+  /**
+   * add() on the thread pool: the event loop keeps running (a notebook stays
+   * responsive). Do not modify x until the promise settles.
+   */
+  async addAsync(x: Float32Array | Matrix, options: AddOptions = {}): Promise<void> {
+    const data = vectorsOf(x, this.d);
+    this.checkCanAdd();
+    const site = new Error();
+    const { onProgress } = options;
+    if (!onProgress) return keepStack(this.native.addAsync(data), site);
+    const d = this.d;
+    const n = data.length / d;
+    const batch = checkInteger(options.batchSize ?? 2048, 'batchSize', 1);
+    for (let i = 0; i < n; i += batch) {
+      const end = Math.min(n, i + batch);
+      await keepStack(this.native.addAsync(data.subarray(i * d, end * d)), site);
+      onProgress(end, n);
+    }
+  }
+
+  /** Trains the index on representative vectors (needed by IVF; a no-op for flat and HNSW). */
+  train(x: Float32Array | Matrix): void {
+    const data = vectorsOf(x, this.d);
+    this.native.train(data);
+  }
+
+  /** train() on the thread pool. */
+  trainAsync(x: Float32Array | Matrix): Promise<void> {
+    const data = vectorsOf(x, this.d);
+    return keepStack(this.native.trainAsync(data), new Error());
+  }
+
+  /**
+   * The k nearest neighbours of each query (xq holds nq*d floats).
+   * Returns distances and labels, each nq*k, row-major, padded with -1 labels.
+   */
+  search(xq: Float32Array | Matrix, k: number): SearchResult {
+    const { data, n } = this.prepareSearch(xq, k);
+    const res = allocateResult(n, k);
+    this.native.search(data, k, res.distances, res.labels);
+    return res;
+  }
+
+  /** search() on the thread pool; several may run at once on one index. */
+  async searchAsync(xq: Float32Array | Matrix, k: number): Promise<SearchResult> {
+    const { data, n } = this.prepareSearch(xq, k);
+    const res = allocateResult(n, k);
+    await keepStack(this.native.searchAsync(data, k, res.distances, res.labels), new Error());
+    return res;
+  }
+
+  /** Removes all vectors (and keeps the training). */
+  reset(): void {
+    this.native.reset();
+  }
+
+  /** Adds vectors with the given int64 ids (IndexIDMap, IndexIVF*). */
+  addWithIds(x: Float32Array | Matrix, ids: BigInt64Array): void {
+    const data = vectorsOf(x, this.d);
+    this.checkCanAddWithIds();
+    this.native.addWithIds(data, checkIds(ids, data.length / this.d));
+  }
+
+  /** addWithIds() on the thread pool. Do not modify x or ids until it settles. */
+  addWithIdsAsync(x: Float32Array | Matrix, ids: BigInt64Array): Promise<void> {
+    const data = vectorsOf(x, this.d);
+    this.checkCanAddWithIds();
+    return keepStack(this.native.addWithIdsAsync(data, checkIds(ids, data.length / this.d)), new Error());
+  }
+
+  /** Removes the vectors with these ids; returns how many were removed. Not supported by HNSW. */
+  removeIds(ids: BigInt64Array): number {
+    if (!(ids instanceof BigInt64Array)) throw invalid('ids', 'a BigInt64Array', ids);
+    return this.native.removeIds(ids);
+  }
+
+  /** The stored vector with this label (flat and HNSW; IndexIDMap2 by id). */
+  reconstruct(key: number): Float32Array {
+    checkInteger(key, 'key', 0);
+    if (this.className !== 'IndexIDMap2' && key >= this.ntotal) {
+      throw invalid('key', `a label below ntotal=${this.ntotal}`, key);
+    }
+    const out = new Float32Array(this.d);
+    this.native.reconstruct(key, out);
+    return out;
+  }
+
+  toString(): string {
+    return `${this.className}(d=${this.d}, metric=${metricName(this.metricType)}, ntotal=${this.ntotal})`;
+  }
+
+  protected checkCanAdd(): void {
+    if (!this.isTrained) {
+      throw new Error(`${this.className} is not trained: call train(x) with representative vectors before add`);
+    }
+  }
+
+  protected checkCanAddWithIds(): void {
+    throw new Error(
+      `${this.className} does not store ids: wrap it, new IndexIDMap(index), or build it with indexFactory(d, "IDMap,...")`,
+    );
+  }
+
+  private prepareSearch(xq: Float32Array | Matrix, k: number): { data: Float32Array; n: number } {
+    const data = vectorsOf(xq, this.d, 'xq');
+    checkInteger(k, 'k', 1, 1 << 20);
+    const n = data.length / this.d;
+    if (n * k > 2 ** 31 - 1) throw new ArgumentError(`nq*k = ${n * k} results do not fit one array: search in batches`);
+    if (!this.isTrained) {
+      throw new Error(`${this.className} is not trained: call train(x) and add(x) before search`);
+    }
+    if (this.ntotal === 0) throw new Error(`search on an empty ${this.className} (ntotal = 0): add vectors first`);
+    return { data, n };
+  }
+}
+
+function allocateResult(n: number, k: number): SearchResult {
+  return { distances: new Float32Array(n * k), labels: new BigInt64Array(n * k), n, k };
+}
+
+/** Exact search by brute force, faiss.IndexFlat(d, metric). */
+export class IndexFlat extends Index {
+  constructor(d: number, metric: MetricType = MetricType.L2) {
+    super(native.newFlat(checkInteger(d, 'd', 1), checkMetric(metric)));
+  }
+}
+
+/** Exact search with squared L2 distances, faiss.IndexFlatL2(d). */
+export class IndexFlatL2 extends IndexFlat {
+  constructor(d: number) {
+    super(d, MetricType.L2);
+  }
+}
+
+/** Exact search by inner product (cosine on normalised vectors), faiss.IndexFlatIP(d). */
+export class IndexFlatIP extends IndexFlat {
+  constructor(d: number) {
+    super(d, MetricType.INNER_PRODUCT);
+  }
+}
+
+/** The graph parameters of an HNSW index, as index.hnsw in faiss. */
+export class HNSWParameters {
+  constructor(private readonly owner: NativeIndex) {}
+
+  /** Candidates kept while searching: higher is slower and more accurate (default 16). */
+  get efSearch(): number {
+    return this.owner.getParam('efSearch');
+  }
+  set efSearch(v: number) {
+    this.owner.setParam('efSearch', checkInteger(v, 'hnsw.efSearch', 1, 1 << 20));
+  }
+
+  /** Candidates kept while adding; affects vectors added afterwards (default 40). */
+  get efConstruction(): number {
+    return this.owner.getParam('efConstruction');
+  }
+  set efConstruction(v: number) {
+    this.owner.setParam('efConstruction', checkInteger(v, 'hnsw.efConstruction', 1, 1 << 20));
+  }
+
+  /** Neighbours per node above level 0 (2*M on level 0). Fixed at construction. */
+  get M(): number {
+    return this.owner.getParam('M');
+  }
+
+  /** Highest level of the graph so far (-1 while empty). */
+  get maxLevel(): number {
+    return this.owner.getParam('maxLevel');
+  }
+}
+
+/** Any HNSW index (as read from a file or built by indexFactory). */
+export class IndexHNSW extends Index {
+  /** Graph parameters: hnsw.efSearch, hnsw.efConstruction, hnsw.M. */
+  get hnsw(): HNSWParameters {
+    return new HNSWParameters(this.native);
+  }
+}
+
+/**
+ * Approximate search on a hierarchical navigable small-world graph over full
+ * vectors, faiss.IndexHNSWFlat(d, M, metric). Needs no training.
+ */
+export class IndexHNSWFlat extends IndexHNSW {
+  constructor(d: number, M = 32, metric: MetricType = MetricType.L2) {
+    super(native.newHNSWFlat(checkInteger(d, 'd', 1), checkInteger(M, 'M', 2, 512), checkMetric(metric)));
+  }
+}
+
+function ivfMetric(metric: unknown): MetricType {
+  const m = checkMetric(metric);
+  // faiss 1.7.3 aborts the process (an assertion, not an exception) on IVF with L1/Linf.
+  if (m !== MetricType.L2 && m !== MetricType.INNER_PRODUCT) {
+    throw new ArgumentError(
+      `IVF indexes support MetricType.L2 and INNER_PRODUCT only, not ${metricName(m)}: ` +
+        'use IndexFlat or IndexHNSWFlat for this metric',
+    );
+  }
+  return m;
+}
+
+/** Any inverted-file index: a coarse quantizer assigns vectors to nlist lists. */
+export class IndexIVF extends Index {
+  private declare quantizerRef?: Index;
+
+  /** Lists visited per query: higher is slower and more accurate (default 1). */
+  get nprobe(): number {
+    return this.native.getParam('nprobe');
+  }
+  set nprobe(v: number) {
+    this.native.setParam('nprobe', checkInteger(v, 'nprobe', 1, 1 << 30));
+  }
+
+  /** Number of inverted lists. */
+  get nlist(): number {
+    return this.native.getParam('nlist');
+  }
+
+  /** The coarse quantizer (holds the nlist centroids after training). */
+  get quantizer(): Index {
+    if (!this.quantizerRef) {
+      const q = this.native.sub('quantizer');
+      if (!q) throw new Error(`${this.className} has no quantizer`);
+      this.quantizerRef = downcast(q);
+    }
+    return this.quantizerRef;
+  }
+
+  protected override checkCanAddWithIds(): void {
+    this.checkCanAdd();
+  }
+
+  /** @internal */
+  protected setQuantizer(q: Index): void {
+    Object.defineProperty(this, 'quantizerRef', { value: q, enumerable: false });
+  }
+}
+
+/**
+ * Inverted file with full vectors, faiss.IndexIVFFlat(quantizer, d, nlist, metric).
+ * Train it first; nprobe trades speed for recall.
+ */
+export class IndexIVFFlat extends IndexIVF {
+  constructor(quantizer: Index, d: number, nlist: number, metric: MetricType = MetricType.L2) {
+    if (!(quantizer instanceof Index)) throw invalid('quantizer', 'an Index (e.g. new IndexFlatL2(d))', quantizer);
+    checkInteger(d, 'd', 1);
+    if (quantizer.d !== d) throw new ArgumentError(`quantizer has d=${quantizer.d}, but the IVF index has d=${d}`);
+    checkInteger(nlist, 'nlist', 1, 1 << 24);
+    const m = ivfMetric(metric);
+    if (quantizer.ntotal !== 0 && quantizer.ntotal !== nlist) {
+      throw new ArgumentError(`quantizer holds ${quantizer.ntotal} centroids; it must be empty or hold nlist=${nlist}`);
+    }
+    super(native.newIVFFlat(quantizer.native, d, nlist, m));
+    this.setQuantizer(quantizer);
+  }
+}
+
+/**
+ * Maps your own int64 ids onto another index, faiss.IndexIDMap(index).
+ * Add with addWithIds; search returns your ids.
+ */
+export class IndexIDMap extends Index {
+  private declare innerRef?: Index;
+
+  constructor(index: Index) {
+    super(IndexIDMap.wrapNative(index, new.target === IndexIDMap2));
+    Object.defineProperty(this, 'innerRef', { value: index, enumerable: false });
+  }
+
+  /** @internal */
+  protected static wrapNative(index: Index, two: boolean): NativeIndex {
+    if (!(index instanceof Index)) throw invalid('index', 'an Index (e.g. new IndexFlatL2(d))', index);
+    if (index.ntotal !== 0) {
+      throw new ArgumentError(`IndexIDMap needs an empty index, but it holds ${index.ntotal} vectors`);
+    }
+    return native.newIDMap(index.native, two);
+  }
+
+  /** The wrapped index. */
+  get index(): Index {
+    if (!this.innerRef) {
+      const sub = this.native.sub('index');
+      if (!sub) throw new Error(`${this.className} has no inner index`);
+      Object.defineProperty(this, 'innerRef', { value: downcast(sub), enumerable: false });
+    }
+    return this.innerRef!;
+  }
+
+  override add(): never {
+    throw new Error(`${this.className} needs ids: use addWithIds(x, ids)`);
+  }
+
+  override addAsync(): never {
+    throw new Error(`${this.className} needs ids: use addWithIdsAsync(x, ids)`);
+  }
+
+  protected override checkCanAddWithIds(): void {
+    this.checkCanAdd();
+  }
+}
+
+/** IndexIDMap that can also reconstruct vectors by id, faiss.IndexIDMap2(index). */
+export class IndexIDMap2 extends IndexIDMap {
+  constructor(index: Index) {
+    super(index);
+  }
+}
+
+const CLASSES: Array<[RegExp, { prototype: Index }]> = [
+  [/^IndexIDMap2$/, IndexIDMap2],
+  [/^IndexIDMap$/, IndexIDMap],
+  [/^IndexHNSWFlat$/, IndexHNSWFlat],
+  [/^IndexHNSW/, IndexHNSW],
+  [/^IndexIVFFlat$/, IndexIVFFlat],
+  [/^IndexIVF/, IndexIVF],
+  [/^IndexFlatL2$/, IndexFlatL2],
+  [/^IndexFlatIP$/, IndexFlatIP],
+  [/^IndexFlat$/, IndexFlat],
+];
+
+/** Wraps a native index in the most specific class, like faiss.downcast_index. */
+function downcast(n: NativeIndex): Index {
+  const name = n.className();
+  const cls = CLASSES.find(([re]) => re.test(name))?.[1] ?? Index;
+  const obj = Object.create(cls.prototype) as Index;
+  Object.defineProperty(obj, 'native', { value: n, enumerable: false });
+  return obj;
+}
+
+/**
+ * Builds an index from a faiss factory string, faiss.index_factory(d, description, metric).
+ *
+ * @example
+ * indexFactory(512, 'IVF143,Flat')        // IndexIVFFlat, train before add
+ * indexFactory(512, 'HNSW32', MetricType.L1)
+ * indexFactory(512, 'IDMap,Flat')          // addWithIds
+ */
+export function indexFactory(d: number, description: string, metric: MetricType = MetricType.L2): Index {
+  checkInteger(d, 'd', 1);
+  checkString(description, 'description');
+  const m = checkMetric(metric);
+  if (/(^|,)\s*IVF/i.test(description)) ivfMetric(m);
+  try {
+    return downcast(native.indexFactory(d, description, m));
+  } catch (e) {
+    throw withContext(e, `indexFactory(${d}, ${JSON.stringify(description)})`);
+  }
+}
+
+function withContext(e: unknown, what: string): unknown {
+  if (e instanceof Error) e.message = `${what}: ${e.message}`;
+  return e;
+}
+
+function checkIndex(index: unknown): Index {
+  if (!(index instanceof Index)) throw invalid('index', 'an Index', index);
+  return index;
+}
+
+/**
+ * Writes an index in faiss's file format (Python's faiss.read_index reads it).
+ * Atomic: a crash mid-write leaves any previous file at `file` intact.
+ */
+export function writeIndex(index: Index, file: string): void {
+  checkIndex(index);
+  checkString(file, 'file');
+  const dir = path.dirname(path.resolve(file));
+  if (!fs.existsSync(dir)) throw new Error(`cannot write index to ${file}: folder ${dir} does not exist`);
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    index.native.write(tmp);
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw withContext(e, `cannot write index to ${file}`);
+  }
+}
+
+/** Reads an index written by writeIndex or by Python's faiss.write_index. */
+export function readIndex(file: string): Index {
+  checkString(file, 'file');
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch {
+    throw new Error(`cannot read index: ${file} does not exist`);
+  }
+  if (!stat.isFile()) throw new Error(`cannot read index: ${file} is not a file`);
+  try {
+    return downcast(native.readIndex(file));
+  } catch (e) {
+    throw withContext(e, `cannot read a faiss index from ${file} (truncated, or not a faiss index file?)`);
+  }
+}
+
+/** The index in faiss's file format, in memory (faiss.serialize_index). */
+export function serializeIndex(index: Index): Buffer {
+  return checkIndex(index).native.serialize();
+}
+
+/** An index from bytes made by serializeIndex or faiss.serialize_index (faiss.deserialize_index). */
+export function deserializeIndex(data: Uint8Array): Index {
+  if (!(data instanceof Uint8Array)) throw invalid('data', 'a Buffer or Uint8Array', data);
+  if (data.length === 0) throw invalid('data', 'the bytes of a faiss index', data);
+  try {
+    return downcast(native.deserializeIndex(data));
+  } catch (e) {
+    throw withContext(e, `cannot deserialize a faiss index from ${describe(data)} (truncated, or not a faiss index?)`);
+  }
+}
