@@ -5,6 +5,9 @@
  */
 import { MetricType, type SearchResult } from './faiss';
 
+/** The largest float32, faiss's distance for missing results. */
+export const FLT_MAX = 3.4028234663852886e38;
+
 /** Distance between row i of a and row j of b (both row-major, dimension d), in float64. */
 export function distance(metric: MetricType, a: Float32Array, i: number, b: Float32Array, j: number, d: number): number {
   let s = 0;
@@ -29,7 +32,7 @@ export function knnBruteForce(xb: Float32Array, xq: Float32Array, d: number, k: 
   const nb = xb.length / d;
   const nq = xq.length / d;
   const larger = metric === MetricType.INNER_PRODUCT;
-  const distances = new Float32Array(nq * k).fill(larger ? -Infinity : Infinity);
+  const distances = new Float32Array(nq * k).fill(larger ? -FLT_MAX : FLT_MAX); // faiss's padding
   const labels = new BigInt64Array(nq * k).fill(-1n);
   const dist = new Float64Array(nb);
   const order = new Int32Array(nb);

@@ -42,7 +42,7 @@ export function metricName(m: MetricType): string {
 /**
  * Results of a k-NN search of n queries: row-major (n, k). Rows are sorted best
  * first; where fewer than k vectors are found, labels are -1 and distances are
- * +Infinity (L2, L1, Linf) or -Infinity (inner product), as in faiss.
+ * FLT_MAX (3.4e38; -FLT_MAX for inner product), as in faiss.
  * L2 distances are squared, as in faiss.
  */
 export interface SearchResult {

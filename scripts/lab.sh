@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# The lab's entry point.
+#   bash scripts/lab.sh setup   system packages (when missing), npm ci, the FAISS addon, the Jupyter kernel
+#   bash scripts/lab.sh main    setup, then the main job
+#   bash scripts/lab.sh test    setup, then type check and the whole test suite
+# Every step checks first and skips what is already done, so running it twice is fast.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+say() { printf '\033[1m[lab]\033[0m %s\n' "$*"; }
+die() { printf '\033[1;31m[lab] error:\033[0m %s\n' "$*" >&2; exit 1; }
+
+# Debian packages: faiss for the addon, Python faiss/numpy as the reference, Jupyter for notebooks.
+APT_PACKAGES=(libfaiss-dev libopenblas-dev python3-faiss python3-numpy
+  jupyter-notebook jupyter-nbconvert python3-nbclient python3-ipykernel jupyter-client)
+
+check_node() {
+  command -v node >/dev/null || die "Node.js is not installed: install Node >= 20.19 (Debian 12: apt-get install nodejs npm, or nodejs.org)"
+  node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' ||
+    die "Node $(node --version) is too old: this lab needs Node >= 20.19"
+}
+
+system_packages() {
+  local missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if ! command -v apt-get >/dev/null; then
+    say "not a Debian/Ubuntu system: install faiss yourself (conda install -c conda-forge faiss-cpu, or set FAISS_PREFIX) and Jupyter"
+    return 0
+  fi
+  if [ "$(id -u)" -ne 0 ]; then
+    say "missing system packages: ${missing[*]}"
+    say "install them with:  sudo apt-get install -y ${missing[*]}"
+    say "(without root: conda install -c conda-forge faiss-cpu, then run this again with the env active)"
+    return 0
+  fi
+  say "installing system packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  # The package lists of a fresh machine are empty: update once, then install.
+  apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 || {
+    apt-get update -q >/dev/null
+    apt-get install -y -q "${missing[@]}" >/dev/null
+  }
+}
+
+npm_packages() {
+  local stamp=node_modules/.lab-lock-sha
+  local want
+  want=$(sha256sum package-lock.json native/faiss/package.json | sha256sum | cut -c1-64)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
+  say "npm ci (installs the pinned dependencies and builds the FAISS addon)"
+  # Distribution Node keeps its headers in /usr/include/node: build against them, offline.
+  if [ -z "${npm_config_nodedir:-}" ] && [ -f /usr/include/node/node_api.h ] && [ "$(command -v node)" = /usr/bin/node ]; then
+    export npm_config_nodedir=/usr
+  fi
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$want" > "$stamp"
+}
+
+native_addon() {
+  local node_file=native/faiss/build/Release/faiss_lab.node
+  if [ -f "$node_file" ] && [ -z "$(find native/faiss/src native/faiss/binding.gyp -newer "$node_file" 2>/dev/null)" ]; then
+    return 0
+  fi
+  say "building the FAISS addon"
+  npm rebuild faiss-lab-native --loglevel=error
+}
+
+jupyter_kernel() {
+  local spec=.jupyter/share/jupyter/kernels/tslab/kernel.json
+  local py=/usr/bin/python3
+  [ -f "$spec" ] && grep -q "$ROOT/node_modules/.bin/tslab" "$spec" && return 0
+  if ! "$py" -c 'import jupyter_client' 2>/dev/null; then
+    say "Jupyter is not installed: notebooks will not run (see the packages above)"
+    return 0
+  fi
+  say "registering the tslab kernel in $ROOT/.jupyter (JUPYTER_PATH; nothing is written to \$HOME)"
+  node_modules/.bin/tslab install --python="$py" --binary="$ROOT/node_modules/.bin/tslab" --prefix="$ROOT/.jupyter" >/dev/null
+}
+
+setup() {
+  check_node
+  system_packages
+  npm_packages
+  native_addon
+  jupyter_kernel
+  node -e 'const f=require("faiss-lab-native"); console.log(`[lab] ready: Node ${process.version}, faiss ${f.faissVersion}, ${f.ompGetMaxThreads()} threads`)'
+}
+
+cmd=${1:-main}
+case "$cmd" in
+  setup) setup ;;
+  main)
+    setup
+    node_modules/.bin/tsx scripts/demo.ts
+    ;;
+  test)
+    setup
+    say "type check (tsc)"
+    node_modules/.bin/tsc --noEmit -p .
+    say "tests (mocha)"
+    node_modules/.bin/mocha
+    ;;
+  *) die "unknown command '$cmd': use setup, main or test" ;;
+esac
