@@ -246,6 +246,7 @@ export class Index {
   }
 
   protected checkCanAdd(): void {
+    this.native.checkWrite();
     if (!this.isTrained) {
       throw new Error(`${this.className} is not trained: call train(x) with representative vectors before add`);
     }
@@ -261,6 +262,7 @@ export class Index {
     const data = vectorsOf(xq, this.d, 'xq');
     checkInteger(k, 'k', 1, 1 << 20);
     const n = data.length / this.d;
+    this.native.checkRead();
     if (n * k > 2 ** 31 - 1) throw new ArgumentError(`nq*k = ${n * k} results do not fit one array: search in batches`);
     if (!this.isTrained) {
       throw new Error(`${this.className} is not trained: call train(x) and add(x) before search`);

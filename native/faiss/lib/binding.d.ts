@@ -21,7 +21,9 @@ export interface NativeIndex {
   sub(name: 'index' | 'quantizer'): NativeIndex | null;
   serialize(): Buffer;
   write(path: string): void;
-  isBusy(): boolean;
+  /** Throw if async work on this index (or one sharing its data) is writing / running. */
+  checkRead(): void;
+  checkWrite(): void;
 }
 
 export const NativeIndex: { prototype: NativeIndex };

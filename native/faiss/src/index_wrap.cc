@@ -121,7 +121,8 @@ Napi::Function IndexWrap::Define(Napi::Env env) {
           InstanceMethod<&IndexWrap::Sub>("sub"),
           InstanceMethod<&IndexWrap::Serialize>("serialize"),
           InstanceMethod<&IndexWrap::Write>("write"),
-          InstanceMethod<&IndexWrap::IsBusy>("isBusy"),
+          InstanceMethod<&IndexWrap::CheckRead>("checkRead"),
+          InstanceMethod<&IndexWrap::CheckWrite>("checkWrite"),
       });
   env.SetInstanceData<Napi::FunctionReference>(new Napi::FunctionReference(Napi::Persistent(ctor)));
   return ctor;
@@ -386,8 +387,15 @@ Napi::Value IndexWrap::Sub(const Napi::CallbackInfo& info) {
   return Make(env, sub, false, busy, {info.This().As<Napi::Object>()});
 }
 
-Napi::Value IndexWrap::IsBusy(const Napi::CallbackInfo& info) {
-  return Napi::Boolean::New(info.Env(), busy->writer || busy->readers > 0);
+// Let the TS layer refuse early, before it reads state that async work is changing.
+Napi::Value IndexWrap::CheckRead(const Napi::CallbackInfo& info) {
+  checkCanRead(info.Env());
+  return info.Env().Undefined();
+}
+
+Napi::Value IndexWrap::CheckWrite(const Napi::CallbackInfo& info) {
+  checkCanWrite(info.Env());
+  return info.Env().Undefined();
 }
 
 // ---- serialisation --------------------------------------------------------------

@@ -59,7 +59,8 @@ class IndexWrap : public Napi::ObjectWrap<IndexWrap> {
   Napi::Value Sub(const Napi::CallbackInfo& info);
   Napi::Value Serialize(const Napi::CallbackInfo& info);
   Napi::Value Write(const Napi::CallbackInfo& info);
-  Napi::Value IsBusy(const Napi::CallbackInfo& info);
+  Napi::Value CheckRead(const Napi::CallbackInfo& info);
+  Napi::Value CheckWrite(const Napi::CallbackInfo& info);
 };
 
 // Module-level functions: constructors for each index class, factory, I/O.
