@@ -7,6 +7,7 @@
 export * from './types';
 export * from './index/faiss';
 export { knnBruteForce } from './index/bruteforce';
-export { recallAtK } from './eval/recall';
+export { recallAtK, precisionAtK } from './eval/metrics';
+export { formatTable, type Row } from './show/table';
 export { clusteredVectors, takeRows, rng } from './data/synthetic';
 export { readNpy, writeNpy, encodeNpy, decodeNpy, type Npy } from './io/npy';

@@ -20,3 +20,29 @@ export function recallAtK(Iref: BigInt64Array, I: BigInt64Array, nq: number, k: 
   }
   return hits / (nq * k);
 }
+
+/**
+ * Mean fraction of the k results whose class equals the query's class
+ * (precision@k as the course defines it: "how many of the 3 neighbours are the
+ * same breed"). `classOf` maps a label to its class; -1 labels count as misses.
+ */
+export function precisionAtK(
+  I: BigInt64Array,
+  queryClasses: ArrayLike<number | string>,
+  classOf: (label: number) => number | string,
+  k: number = I.length / queryClasses.length,
+): number {
+  const nq = queryClasses.length;
+  const stride = I.length / nq;
+  if (!Number.isInteger(stride) || stride < k) {
+    throw new Error(`precisionAtK: ${I.length} labels for ${nq} queries do not hold k=${k} per query`);
+  }
+  let hits = 0;
+  for (let q = 0; q < nq; q++) {
+    for (let r = 0; r < k; r++) {
+      const label = I[q * stride + r];
+      if (label >= 0n && classOf(Number(label)) === queryClasses[q]) hits++;
+    }
+  }
+  return hits / (nq * k);
+}
