@@ -70,6 +70,16 @@ native_addon() {
   npm rebuild faiss-lab-native --loglevel=error
 }
 
+library() {
+  # Notebooks import the compiled library (dist/): tslab only compiles files under the notebook's folder.
+  if [ -f dist/index.js ] && [ -z "$(find src tsconfig.json tsconfig.build.json -newer dist/index.js 2>/dev/null)" ]; then
+    return 0
+  fi
+  say "compiling the library to dist/"
+  rm -rf dist
+  node_modules/.bin/tsc -p tsconfig.build.json
+}
+
 jupyter_kernel() {
   local spec=.jupyter/share/jupyter/kernels/tslab/kernel.json
   local py=/usr/bin/python3
@@ -79,7 +89,7 @@ jupyter_kernel() {
     return 0
   fi
   say "registering the tslab kernel in $ROOT/.jupyter (JUPYTER_PATH; nothing is written to \$HOME)"
-  node_modules/.bin/tslab install --python="$py" --binary="$ROOT/node_modules/.bin/tslab" --prefix="$ROOT/.jupyter" >/dev/null
+  LAB_JUPYTER_PYTHON="$py" bash scripts/kernel.sh >/dev/null
 }
 
 setup() {
@@ -87,6 +97,7 @@ setup() {
   system_packages
   npm_packages
   native_addon
+  library
   jupyter_kernel
   node -e 'const f=require("faiss-lab-native"); console.log(`[lab] ready: Node ${process.version}, faiss ${f.faissVersion}, ${f.ompGetMaxThreads()} threads`)'
 }

@@ -1,0 +1,56 @@
+// Notebooks: committed without outputs, and each runs headless on the tslab kernel
+// registered inside the project (as the main job and students' exports do).
+import { strict as assert } from 'assert';
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { tmpDir } from './support/data';
+import { PYTHON } from './support/python';
+
+const ROOT = path.join(__dirname, '..');
+const NOTEBOOKS = path.join(ROOT, 'notebooks');
+const JUPYTER_PATH = path.join(ROOT, '.jupyter', 'share', 'jupyter');
+
+interface Cell { cell_type: string; source: string[] | string; outputs?: Array<Record<string, unknown>> }
+
+const notebooks = fs.readdirSync(NOTEBOOKS).filter((f) => f.endsWith('.ipynb')).sort();
+
+function requireJupyter(ctx: Mocha.Context): void {
+  const kernel = fs.existsSync(path.join(JUPYTER_PATH, 'kernels', 'tslab', 'kernel.json'));
+  const nbconvert = spawnSync(PYTHON, ['-c', 'import nbconvert, nbclient'], { encoding: 'utf8' }).status === 0;
+  if (kernel && nbconvert) return;
+  const why = `Jupyter (nbconvert) or the project's tslab kernel is missing: run bash scripts/lab.sh setup`;
+  if (process.env.CI) throw new Error(why);
+  ctx.skip();
+}
+
+describe('notebooks', () => {
+  it('are committed without outputs', () => {
+    assert.ok(notebooks.length > 0);
+    for (const file of notebooks) {
+      const nb = JSON.parse(fs.readFileSync(path.join(NOTEBOOKS, file), 'utf8')) as { cells: Cell[] };
+      for (const cell of nb.cells.filter((c) => c.cell_type === 'code')) {
+        assert.deepEqual(cell.outputs, [], `${file} has outputs: strip them before committing`);
+      }
+    }
+  });
+
+  for (const file of notebooks) {
+    it(`${file} runs headless without errors`, function () {
+      requireJupyter(this);
+      assert.ok(fs.existsSync(path.join(ROOT, 'dist', 'index.js')), 'dist/ is not built: run npm run build');
+      const out = tmpDir('nb');
+      const r = spawnSync(
+        PYTHON,
+        ['-m', 'nbconvert', '--execute', '--to', 'notebook', '--output-dir', out, '--ExecutePreprocessor.timeout=600',
+          path.join(NOTEBOOKS, file)],
+        { encoding: 'utf8', env: { ...process.env, JUPYTER_PATH } },
+      );
+      assert.equal(r.status, 0, `nbconvert failed on ${file}:\n${r.stderr.slice(-3000)}`);
+      const nb = JSON.parse(fs.readFileSync(path.join(out, file), 'utf8')) as { cells: Cell[] };
+      const text = nb.cells.flatMap((c) => c.outputs ?? []).map((o) => JSON.stringify(o)).join('\n');
+      assert.doesNotMatch(text, /"output_type":"error"|"name":"stderr"/, `${file} wrote errors:\n${text.slice(0, 2000)}`);
+      if (file.startsWith('00-')) assert.match(text, /FAISS 1\.\d+\.\d+, \d+ threads/);
+    });
+  }
+});
