@@ -11,3 +11,6 @@ export { recallAtK, precisionAtK } from './eval/metrics';
 export { formatTable, type Row } from './show/table';
 export { clusteredVectors, takeRows, rng } from './data/synthetic';
 export { readNpy, writeNpy, encodeNpy, decodeNpy, type Npy } from './io/npy';
+export {
+  readVectorsCsv, writeVectorsCsv, VectorsCsvError, VECTORS_CSV_COLUMNS, type PhotoRow, type VectorsCsv,
+} from './io/vectors-csv';

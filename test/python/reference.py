@@ -5,7 +5,13 @@
   reference.py describe INDEX                           -> JSON: class, d, ntotal, metric, params
   reference.py npyinfo FILE.npy                         -> JSON: dtype, shape, sum, first values
   reference.py npysave KIND OUT.npy                     (a fixed array written by np.save)
+  reference.py vectorscsv STYLE XB.npy OUT.csv[.gz]      the course's CSV as pandas writes it;
+      STYLE list: embeddings as Python lists (repr of each float), with the index column
+      STYLE array: embeddings as str(numpy array) (line breaks inside quotes), no index column
+      also OUT.expected.npy: float32(float(text)) of every value written, numpy's reading
 """
+import csv
+import gzip
 import json
 import sys
 
@@ -58,6 +64,24 @@ def main(cmd, *args):
             np.save(out, np.array([[-1, 2 ** 40], [3, -(2 ** 50)]], dtype="int64"))
         else:
             raise SystemExit("unknown kind " + kind)
+    elif cmd == "vectorscsv":
+        style, xb, out = args
+        x = np.load(xb)
+        opener = gzip.open if out.endswith(".gz") else open
+        np.set_printoptions(threshold=sys.maxsize)
+        expected = []
+        with opener(out, "wt", newline="") as f:
+            w = csv.writer(f, lineterminator="\n")
+            cols = ["filename", "dir", "class", "pose", "xmin", "ymin", "xmax", "ymax", "embedding"]
+            w.writerow(([""] if style == "list" else []) + cols)
+            for i, v in enumerate(x):
+                breed = "n02%06d-breed_%d" % (i % 7, i % 7)
+                meta = ["%s_%d.jpg" % (breed, i), "Images/" + breed, breed, "Frontal, left" if i % 3 == 0 else "Unspecified",
+                        i, i + 1, i + 100, i + 200]
+                emb = str([float(t) for t in v]) if style == "list" else str(v)
+                expected.append([float(t) for t in emb.strip("[]").replace(",", " ").split()])
+                w.writerow(([i] if style == "list" else []) + meta + [emb])
+        np.save(out + ".expected.npy", np.array(expected, dtype="float64").astype("float32"))
     else:
         raise SystemExit(__doc__)
 
