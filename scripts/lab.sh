@@ -77,7 +77,7 @@ library() {
   fi
   say "compiling the library to dist/"
   rm -rf dist
-  node_modules/.bin/tsc -p tsconfig.build.json
+  node node_modules/typescript/bin/tsc -p tsconfig.build.json
 }
 
 jupyter_kernel() {
@@ -112,7 +112,7 @@ case "$cmd" in
   test)
     setup
     say "type check (tsc)"
-    node_modules/.bin/tsc --noEmit -p .
+    node node_modules/typescript/bin/tsc --noEmit -p .
     say "tests (mocha)"
     node_modules/.bin/mocha
     ;;

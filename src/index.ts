@@ -14,3 +14,6 @@ export { readNpy, writeNpy, encodeNpy, decodeNpy, type Npy } from './io/npy';
 export {
   readVectorsCsv, writeVectorsCsv, VectorsCsvError, VECTORS_CSV_COLUMNS, type PhotoRow, type VectorsCsv,
 } from './io/vectors-csv';
+export { config, PROJECT_ROOT, type LabConfig } from './config';
+export { embedImages, embedTexts, type EmbedOptions, type EmbedImagesOptions, type EmbeddedImages } from './embed/clip';
+export { Progress } from './show/progress';

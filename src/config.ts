@@ -1,0 +1,60 @@
+/**
+ * Every setting of the lab in one place: paths, model ids and download rules.
+ * Each field can be overridden by the environment variable named beside it.
+ *
+ * @example
+ * LAB_CLIP_MODEL=/path/to/clip-folder jupyter notebook   # a local model folder
+ * LAB_OFFLINE=1 ...                                     # never download
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+
+/** The project folder (holds package.json); the same from src/ and from dist/. */
+export const PROJECT_ROOT = path.resolve(__dirname, '..');
+
+function env(name: string): string | undefined {
+  const v = process.env[name];
+  return v === undefined || v === '' ? undefined : v;
+}
+
+function flag(name: string): boolean {
+  return /^(1|true|yes|on)$/i.test(env(name) ?? '');
+}
+
+export interface LabConfig {
+  /** CLIP model: a hub id or a local folder. LAB_CLIP_MODEL; default Xenova/clip-vit-base-patch32 (ViT-B/32, 512-d, as the course's vectors). */
+  clipModel: string;
+  /** Where downloaded models are kept. LAB_MODELS_DIR; default <project>/models (nothing lands in $HOME). */
+  modelsDir: string;
+  /** Embedding caches (.npy + manifest). LAB_CACHE_DIR; default <project>/cache. */
+  cacheDir: string;
+  /** Course data and Stanford Dogs. LAB_DATA_DIR; default <project>/data. */
+  dataDir: string;
+  /** Model hub to download from. LAB_HF_ENDPOINT or HF_ENDPOINT; default https://huggingface.co/. */
+  remoteHost: string;
+  /** Never download (use models/ and local folders only). LAB_OFFLINE=1 or HF_HUB_OFFLINE=1. */
+  offline: boolean;
+  /** Model weights: 'fp32' (default) or a quantised form such as 'q8'. LAB_DTYPE. */
+  dtype: string;
+}
+
+function load(): LabConfig {
+  const host = env('LAB_HF_ENDPOINT') ?? env('HF_ENDPOINT') ?? 'https://huggingface.co/';
+  return {
+    clipModel: env('LAB_CLIP_MODEL') ?? 'Xenova/clip-vit-base-patch32',
+    modelsDir: path.resolve(env('LAB_MODELS_DIR') ?? path.join(PROJECT_ROOT, 'models')),
+    cacheDir: path.resolve(env('LAB_CACHE_DIR') ?? path.join(PROJECT_ROOT, 'cache')),
+    dataDir: path.resolve(env('LAB_DATA_DIR') ?? path.join(PROJECT_ROOT, 'data')),
+    remoteHost: host.endsWith('/') ? host : `${host}/`,
+    offline: flag('LAB_OFFLINE') || flag('HF_HUB_OFFLINE'),
+    dtype: env('LAB_DTYPE') ?? 'fp32',
+  };
+}
+
+/** The live settings: change fields here (e.g. config.offline = true) or by environment. */
+export const config: LabConfig = load();
+
+/** Whether `model` names a local folder rather than a hub id. */
+export function isLocalModel(model: string): boolean {
+  return model.startsWith('.') || path.isAbsolute(model) || (fs.existsSync(model) && fs.statSync(model).isDirectory());
+}

@@ -1,0 +1,202 @@
+/**
+ * CLIP text and image embeddings, Float32 (FAISS needs float32), batched, with
+ * progress, and cached per folder.
+ *
+ * @example
+ * const q = await embedImages('queries/');          // { vectors: {data, n, d: 512}, files, failed }
+ * const t = await embedTexts(['a dog and a girl']);  // { data, n: 1, d: 512 }
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { config } from '../config';
+import { Progress } from '../show/progress';
+import type { Matrix } from '../types';
+import { checkInteger, invalid } from '../util/check';
+import { type CachedFile, EmbeddingCache } from './cache';
+import { decodeForClip, listImages, type PixelNorm, toPixelValues } from './images';
+import { type ModelOptions, loadPretrained, transformers } from './model';
+
+export interface EmbedOptions extends ModelOptions {
+  /** L2-normalise each vector (default false: raw, like the course's vectors.csv). */
+  normalize?: boolean;
+  /** Items per model call (default 8 images, 32 texts). */
+  batchSize?: number;
+  /** Show progress (default true). */
+  progress?: boolean;
+}
+
+export interface EmbedImagesOptions extends EmbedOptions {
+  /**
+   * Cache folder, or false for none. Default for a folder input:
+   * cache/<folder name>.<model>.<dtype>.<raw|l2>; none for a list of files.
+   */
+  cache?: string | false;
+}
+
+export interface EmbeddedImages {
+  /** One row per embedded file, in the order of `files`. */
+  vectors: Matrix;
+  /** The embedded files, relative to the folder when a folder was given. */
+  files: string[];
+  /** Files that could not be read as images, with the reason; they are skipped. */
+  failed: Array<{ file: string; error: string }>;
+  /** Files in the folder that are not images (by extension). */
+  skipped: string[];
+  /** Rows taken from the cache without running the model. */
+  fromCache: number;
+  model: string;
+  normalized: boolean;
+}
+
+function l2normalize(data: Float32Array, d: number): void {
+  for (let i = 0; i < data.length; i += d) {
+    let s = 0;
+    for (let t = 0; t < d; t++) s += data[i + t] * data[i + t];
+    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+    for (let t = 0; t < d; t++) data[i + t] *= inv;
+  }
+}
+
+interface VisionTower {
+  size: number;
+  norm: PixelNorm;
+  run(pixels: Float32Array, n: number): Promise<Float32Array>;
+}
+
+async function visionTower(options: ModelOptions): Promise<VisionTower> {
+  const t = transformers();
+  const [processor, model] = await Promise.all([
+    loadPretrained('processor', (id, o) => t.AutoProcessor.from_pretrained(id, o), options),
+    loadPretrained('vision', (id, o) => t.CLIPVisionModelWithProjection.from_pretrained(id, o), options),
+  ]);
+  const ip = (processor as unknown as { image_processor: Record<string, unknown> }).image_processor;
+  const crop = ip.crop_size as { height?: number } | number | undefined;
+  const size = typeof crop === 'number' ? crop : crop?.height ?? 224;
+  const norm = {
+    mean: (ip.image_mean as number[]) ?? [0.48145466, 0.4578275, 0.40821073],
+    std: (ip.image_std as number[]) ?? [0.26862954, 0.26130258, 0.27577711],
+    rescale: (ip.rescale_factor as number) ?? 1 / 255,
+  };
+  return {
+    size,
+    norm,
+    async run(pixels, n) {
+      const out = await model({ pixel_values: new t.Tensor('float32', pixels, [n, 3, size, size]) });
+      return Float32Array.from(out.image_embeds.data as Float32Array);
+    },
+  };
+}
+
+/**
+ * Embeds texts with CLIP's text tower. Returns an (n, d) float32 matrix.
+ */
+export async function embedTexts(texts: string[], options: EmbedOptions = {}): Promise<Matrix> {
+  if (!Array.isArray(texts) || texts.length === 0 || !texts.every((s) => typeof s === 'string')) {
+    throw invalid('texts', 'a non-empty array of strings', texts);
+  }
+  const batch = checkInteger(options.batchSize ?? 32, 'batchSize', 1, 4096);
+  const t = transformers();
+  const [tokenizer, model] = await Promise.all([
+    loadPretrained('tokenizer', (id, o) => t.AutoTokenizer.from_pretrained(id, o), options),
+    loadPretrained('text', (id, o) => t.CLIPTextModelWithProjection.from_pretrained(id, o), options),
+  ]);
+  const parts: Float32Array[] = [];
+  let d = 0;
+  for (let i = 0; i < texts.length; i += batch) {
+    const inputs = tokenizer(texts.slice(i, i + batch), { padding: true, truncation: true });
+    const out = await model(inputs);
+    d = out.text_embeds.dims[1];
+    parts.push(Float32Array.from(out.text_embeds.data as Float32Array));
+  }
+  const data = new Float32Array(texts.length * d);
+  parts.reduce((o, p) => (data.set(p, o), o + p.length), 0);
+  if (options.normalize) l2normalize(data, d);
+  return { data, n: texts.length, d };
+}
+
+function slug(s: string): string {
+  return s.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^_+|_+$/g, '');
+}
+
+function defaultCacheDir(folder: string, model: string, dtype: string, normalize: boolean): string {
+  const modelName = slug(path.basename(path.resolve(model)));
+  return path.join(config.cacheDir, `${slug(path.basename(path.resolve(folder)))}.${modelName}.${dtype}.${normalize ? 'l2' : 'raw'}`);
+}
+
+/**
+ * Embeds the photos in a folder (recursively) or a list of image files with
+ * CLIP's image tower. With a cache, a second run embeds only new or changed
+ * files; deleted files drop out. Unreadable files are reported and skipped.
+ */
+export async function embedImages(input: string | string[], options: EmbedImagesOptions = {}): Promise<EmbeddedImages> {
+  if (!(typeof input === 'string' || (Array.isArray(input) && input.every((f) => typeof f === 'string')))) {
+    throw invalid('input', 'a folder or an array of image file paths', input);
+  }
+  const model = options.model ?? config.clipModel;
+  const dtype = options.dtype ?? config.dtype;
+  const normalize = options.normalize ?? false;
+  const batch = checkInteger(options.batchSize ?? 8, 'batchSize', 1, 1024);
+  const { files: found, skipped } = listImages(input);
+  const root = typeof input === 'string' && fs.statSync(input).isDirectory() ? input : undefined;
+  const rel = (f: string) => (root ? path.relative(root, f) : f);
+  const cacheDir = options.cache === false ? undefined : options.cache ?? (root ? defaultCacheDir(root, model, dtype, normalize) : undefined);
+  const cache = cacheDir ? EmbeddingCache.open(cacheDir, { model, dtype, normalize }) : undefined;
+  if (cache?.problem) process.stderr.write(`embedding cache ${cacheDir} is damaged (${cache.problem}); rebuilding it\n`);
+
+  // What the cache already has, and what needs the model.
+  const failed: EmbeddedImages['failed'] = [];
+  const entries = new Map<string, CachedFile>();
+  const vectors = new Map<string, Float32Array>();
+  const todo: string[] = [];
+  for (const f of found) {
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(f);
+    } catch (e) {
+      failed.push({ file: rel(f), error: (e as Error).message });
+      continue;
+    }
+    if (!cache) { todo.push(f); continue; }
+    const hit = cache.lookup(rel(f), f, stat);
+    entries.set(f, hit.entry);
+    if (hit.vector) vectors.set(f, hit.vector);
+    else todo.push(f);
+  }
+  const fromCache = vectors.size;
+
+  if (todo.length > 0) {
+    const tower = await visionTower({ model, dtype });
+    const bar = new Progress('embedding images', todo.length, 'images', { enabled: options.progress ?? true });
+    // Decoding the next batch (sharp, thread pool) overlaps the model on this one.
+    const decode = (files: string[]) =>
+      Promise.all(files.map((f) => decodeForClip(f, tower.size).then((px) => ({ f, px }), (e: Error) => ({ f, error: e.message }))));
+    let next = decode(todo.slice(0, batch));
+    for (let i = 0; i < todo.length; i += batch) {
+      const decoded = await next;
+      if (i + batch < todo.length) next = decode(todo.slice(i + batch, i + 2 * batch));
+      const ok = decoded.filter((x): x is { f: string; px: Buffer } => 'px' in x);
+      for (const x of decoded) if ('error' in x) failed.push({ file: rel(x.f), error: `not a readable image: ${x.error}` });
+      if (ok.length > 0) {
+        const out = await tower.run(toPixelValues(ok.map((x) => x.px), tower.size, tower.norm), ok.length);
+        const d = out.length / ok.length;
+        if (normalize) l2normalize(out, d);
+        ok.forEach((x, j) => vectors.set(x.f, out.subarray(j * d, (j + 1) * d)));
+      }
+      bar.tick(decoded.length);
+    }
+    bar.done(fromCache ? `, ${fromCache} more from the cache` : '');
+  }
+  for (const x of failed) process.stderr.write(`skipped ${x.file}: ${x.error}\n`);
+
+  const files = found.filter((f) => vectors.has(f));
+  const d = files.length ? vectors.get(files[0])!.length : cache?.d ?? 0;
+  const data = new Float32Array(files.length * d);
+  files.forEach((f, i) => data.set(vectors.get(f)!, i * d));
+  const result: EmbeddedImages = {
+    vectors: { data, n: files.length, d }, files: files.map(rel), failed, skipped: skipped.map(rel), fromCache, model, normalized: normalize,
+  };
+  if (cache && (todo.length > 0 || cache.size !== files.length || cache.problem)) {
+    cache.save(files.map((f) => entries.get(f)!), result.vectors);
+  }
+  return result;
+}

@@ -1,0 +1,84 @@
+/**
+ * Any photo a student may have -> the 224x224 RGB pixels CLIP expects.
+ * sharp decodes JPEG (CMYK, progressive, EXIF-rotated), PNG (alpha flattened on
+ * white), WebP, GIF (first frame), TIFF, AVIF and grayscale; large photos are
+ * shrunk while decoding, so a 12000x12000 image does not exhaust memory.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import sharp from 'sharp';
+
+export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif', '.bmp'];
+
+/** Resizes the shorter side to `size` (bicubic) and crops the centre: CLIP's preprocessing. */
+export async function decodeForClip(file: string, size: number): Promise<Buffer> {
+  const { data, info } = await sharp(file, { failOn: 'error', limitInputPixels: 2 ** 30, sequentialRead: true })
+    .rotate() // EXIF orientation
+    .flatten({ background: '#ffffff' })
+    .resize(size, size, { fit: 'cover', position: 'centre', kernel: 'cubic' })
+    .toColourspace('srgb')
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  if (info.channels !== 3 || info.width !== size || info.height !== size) {
+    throw new Error(`decoded to ${info.width}x${info.height}x${info.channels}, expected ${size}x${size}x3`);
+  }
+  return data;
+}
+
+export interface PixelNorm {
+  mean: number[];
+  std: number[];
+  /** 1/255 for CLIP. */
+  rescale: number;
+}
+
+/** Packs RGB images (size x size x 3, uint8) into CLIP's pixel_values (n, 3, size, size), normalised. */
+export function toPixelValues(images: Buffer[], size: number, norm: PixelNorm): Float32Array {
+  const plane = size * size;
+  const out = new Float32Array(images.length * 3 * plane);
+  const scale = [0, 1, 2].map((c) => norm.rescale / norm.std[c]);
+  const shift = [0, 1, 2].map((c) => norm.mean[c] / norm.std[c]);
+  images.forEach((rgb, b) => {
+    const base = b * 3 * plane;
+    for (let c = 0; c < 3; c++) {
+      const o = base + c * plane;
+      const s = scale[c];
+      const t = shift[c];
+      for (let p = 0; p < plane; p++) out[o + p] = rgb[p * 3 + c] * s - t;
+    }
+  });
+  return out;
+}
+
+export interface Listing {
+  /** Image files, sorted, as given or found under the folder. */
+  files: string[];
+  /** Files in the folder that are not images by their extension. */
+  skipped: string[];
+}
+
+/** The image files of a folder (recursively), or the given list of files. Hidden files and README.md are ignored. */
+export function listImages(input: string | string[]): Listing {
+  if (Array.isArray(input)) return { files: input, skipped: [] };
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(input);
+  } catch {
+    throw new Error(`cannot embed ${input}: no such file or folder`);
+  }
+  if (stat.isFile()) return { files: [input], skipped: [] };
+  const files: string[] = [];
+  const skipped: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      if (e.name.startsWith('.') || e.name === 'README.md') continue;
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (IMAGE_EXTENSIONS.includes(path.extname(e.name).toLowerCase())) files.push(p);
+      else skipped.push(p);
+    }
+  };
+  walk(input);
+  return { files, skipped };
+}

@@ -1,0 +1,117 @@
+/**
+ * Progress for long work: count, rate, ETA. In a notebook (tslab kernel) one
+ * display updates in place; on a terminal one line redraws; in a log (CI, a
+ * pipe) a line every 10%.
+ *
+ * @example
+ * const bar = new Progress('embedding images', files.length, 'images');
+ * for (...) bar.tick(batch.length);
+ * bar.done(); // "embedding images: 120/120 images in 9.8 s (12.2 images/s)"
+ */
+import { performance } from 'perf_hooks';
+
+interface Display { html(s: string): void; text(s: string): void }
+
+/** The tslab display of the running notebook cell, or undefined outside a kernel. */
+export function notebookDisplay(): Display | undefined {
+  try {
+    const jupyter = require('tslab/dist/jupyter');
+    if (jupyter.lastWriteDisplayData == null) return undefined;
+    return require('tslab').newDisplay() as Display;
+  } catch {
+    return undefined;
+  }
+}
+
+function duration(s: number): string {
+  if (!Number.isFinite(s)) return '?';
+  if (s < 60) return `${s.toFixed(1)} s`;
+  const m = Math.floor(s / 60);
+  return m < 60 ? `${m} min ${Math.round(s % 60)} s` : `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+export interface ProgressOptions {
+  /** false: stay silent (default: on). */
+  enabled?: boolean;
+  /** Where terminal output goes (default process.stderr). */
+  stream?: NodeJS.WriteStream;
+}
+
+export class Progress {
+  private doneCount = 0;
+  private readonly t0 = performance.now();
+  private lastDraw = 0;
+  private lastLoggedTenth = -1;
+  private readonly display: Display | undefined;
+  private readonly stream: NodeJS.WriteStream;
+  private readonly enabled: boolean;
+
+  constructor(
+    readonly label: string,
+    readonly total: number,
+    readonly unit = 'items',
+    options: ProgressOptions = {},
+  ) {
+    this.enabled = options.enabled ?? true;
+    this.stream = options.stream ?? process.stderr;
+    this.display = this.enabled ? notebookDisplay() : undefined;
+  }
+
+  /** Items per second so far. */
+  get rate(): number {
+    const s = (performance.now() - this.t0) / 1000;
+    return s > 0 ? this.doneCount / s : 0;
+  }
+
+  get elapsedSeconds(): number {
+    return (performance.now() - this.t0) / 1000;
+  }
+
+  /** Records n more items done. */
+  tick(n = 1): void {
+    this.doneCount += n;
+    const now = performance.now();
+    if (now - this.lastDraw < 200 && this.doneCount < this.total) return;
+    this.lastDraw = now;
+    this.draw(false);
+  }
+
+  /** Final line: count, time and rate. Returns the summary. */
+  done(extra = ''): string {
+    const summary = `${this.label}: ${this.doneCount}/${this.total} ${this.unit} in ${duration(this.elapsedSeconds)} (${this.rate.toFixed(1)} ${this.unit}/s)${extra}`;
+    if (!this.enabled) return summary;
+    if (this.display) this.display.html(`<pre>${escapeHtml(summary)}</pre>`);
+    else if (this.stream.isTTY) this.stream.write(`\r\x1b[K${summary}\n`);
+    else this.stream.write(`${summary}\n`);
+    return summary;
+  }
+
+  private draw(final: boolean): void {
+    if (!this.enabled) return;
+    const frac = this.total > 0 ? Math.min(1, this.doneCount / this.total) : 1;
+    const rate = this.rate;
+    const eta = rate > 0 ? (this.total - this.doneCount) / rate : Infinity;
+    const text = `${this.label}: ${this.doneCount}/${this.total} ${this.unit} (${(frac * 100).toFixed(0)}%), ${rate.toFixed(1)} ${this.unit}/s, ETA ${duration(eta)}`;
+    if (this.display) {
+      const pct = (frac * 100).toFixed(1);
+      this.display.html(
+        `<div style="font-family:monospace">${escapeHtml(text)}<div style="background:#eee;width:320px;height:8px">` +
+          `<div style="background:#4a7;width:${pct}%;height:8px"></div></div></div>`,
+      );
+    } else if (this.stream.isTTY) {
+      const width = 24;
+      const bar = '#'.repeat(Math.round(frac * width)).padEnd(width, '.');
+      this.stream.write(`\r\x1b[K[${bar}] ${text}`);
+    } else {
+      const tenth = Math.floor(frac * 10);
+      if (tenth > this.lastLoggedTenth && !final) {
+        this.lastLoggedTenth = tenth;
+        this.stream.write(`${text}\n`);
+      }
+    }
+  }
+}
+
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+}

@@ -1,0 +1,163 @@
+// Writes a tiny CLIP-shaped model folder, laid out like Xenova/clip-vit-base-patch32
+// on the model hub, so tests drive the real loading and embedding code offline:
+//   config.json, tokenizer.json, tokenizer_config.json, preprocessor_config.json,
+//   onnx/text_model.onnx, onnx/vision_model.onnx
+// Text tower: token embedding -> masked mean -> projection (text_embeds).
+// Vision tower: 32x32 patch convolution -> mean -> projection (image_embeds).
+// Seeded random weights: the same folder, byte for byte, on every run.
+import * as fs from 'fs';
+import * as path from 'path';
+import { gaussian, rng } from '../../src/data/synthetic';
+import { FLOAT, INT64, onnxModel } from './onnx';
+
+export const TINY_PROJECTION_DIM = 512;
+const HIDDEN = 32;
+
+/** GPT-2's byte-to-unicode table, which byte-level BPE vocabularies use. */
+function bytesToUnicode(): string[] {
+  const keep: number[] = [];
+  for (let b = 0x21; b <= 0x7e; b++) keep.push(b);
+  for (let b = 0xa1; b <= 0xac; b++) keep.push(b);
+  for (let b = 0xae; b <= 0xff; b++) keep.push(b);
+  const table: string[] = new Array(256);
+  let extra = 0;
+  for (let b = 0; b < 256; b++) table[b] = String.fromCharCode(keep.includes(b) ? b : 256 + extra++);
+  return table;
+}
+
+function tokenizer(): { json: object; vocabSize: number } {
+  const chars = bytesToUnicode();
+  const vocab: Record<string, number> = {};
+  for (const c of chars) vocab[c] = Object.keys(vocab).length;
+  for (const c of chars) vocab[`${c}</w>`] = Object.keys(vocab).length;
+  // A few merges, so BPE really merges: "dog", "girl", "a".
+  const merges = ['d o', 'do g</w>', 'g i', 'gi r', 'gir l</w>'];
+  for (const m of merges) vocab[m.replace(' ', '')] = Object.keys(vocab).length;
+  const bos = Object.keys(vocab).length;
+  const eos = bos + 1;
+  const special = (id: number, content: string) => ({
+    id, content, single_word: false, lstrip: false, rstrip: false, normalized: true, special: true,
+  });
+  const json = {
+    version: '1.0',
+    truncation: null,
+    padding: null,
+    added_tokens: [special(bos, '<|startoftext|>'), special(eos, '<|endoftext|>')],
+    normalizer: {
+      type: 'Sequence',
+      normalizers: [{ type: 'NFC' }, { type: 'Replace', pattern: { Regex: '\\s+' }, content: ' ' }, { type: 'Lowercase' }],
+    },
+    pre_tokenizer: {
+      type: 'Sequence',
+      pretokenizers: [
+        {
+          type: 'Split',
+          pattern: { Regex: "<\\|startoftext\\|>|<\\|endoftext\\|>|'s|'t|'re|'ve|'m|'ll|'d|[\\p{L}]+|[\\p{N}]|[^\\s\\p{L}\\p{N}]+" },
+          behavior: 'Removed',
+          invert: true,
+        },
+        { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false },
+      ],
+    },
+    post_processor: {
+      type: 'RobertaProcessing', sep: ['<|endoftext|>', eos], cls: ['<|startoftext|>', bos], trim_offsets: false, add_prefix_space: false,
+    },
+    decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
+    model: {
+      type: 'BPE', dropout: null, unk_token: '<|endoftext|>', continuing_subword_prefix: '', end_of_word_suffix: '</w>',
+      fuse_unk: false, byte_fallback: false, vocab, merges,
+    },
+  };
+  return { json, vocabSize: eos + 1 };
+}
+
+function randn(n: number, scale: number, seed: number): Float32Array {
+  const normal = gaussian(rng(seed));
+  return Float32Array.from({ length: n }, () => normal() * scale);
+}
+
+function textModel(vocabSize: number): Buffer {
+  const P = TINY_PROJECTION_DIM;
+  return onnxModel('tiny_clip_text', {
+    inputs: [
+      { name: 'input_ids', type: INT64, shape: ['batch_size', 'sequence_length'] },
+      { name: 'attention_mask', type: INT64, shape: ['batch_size', 'sequence_length'] },
+    ],
+    outputs: [
+      { name: 'text_embeds', type: FLOAT, shape: ['batch_size', P] },
+      { name: 'last_hidden_state', type: FLOAT, shape: ['batch_size', 'sequence_length', HIDDEN] },
+    ],
+    initializers: [
+      { name: 'token_embedding', dims: [vocabSize, HIDDEN], data: randn(vocabSize * HIDDEN, 1, 11) },
+      { name: 'text_projection', dims: [HIDDEN, P], data: randn(HIDDEN * P, 0.2, 12) },
+      { name: 'axis1', dims: [1], data: BigInt64Array.from([1n]) },
+      { name: 'axis2', dims: [1], data: BigInt64Array.from([2n]) },
+    ],
+    // Mean over real tokens only, so padding in a batch never changes a text's embedding.
+    nodes: [
+      { op: 'Gather', inputs: ['token_embedding', 'input_ids'], outputs: ['last_hidden_state'], attrs: { axis: 0 } },
+      { op: 'Cast', inputs: ['attention_mask'], outputs: ['maskf'], attrs: { to: FLOAT } },
+      { op: 'Unsqueeze', inputs: ['maskf', 'axis2'], outputs: ['mask3'] },
+      { op: 'Mul', inputs: ['last_hidden_state', 'mask3'], outputs: ['masked'] },
+      { op: 'ReduceSum', inputs: ['masked', 'axis1'], outputs: ['summed'], attrs: { keepdims: 0 } },
+      { op: 'ReduceSum', inputs: ['maskf', 'axis1'], outputs: ['count'], attrs: { keepdims: 1 } },
+      { op: 'Div', inputs: ['summed', 'count'], outputs: ['pooled'] },
+      { op: 'MatMul', inputs: ['pooled', 'text_projection'], outputs: ['text_embeds'] },
+    ],
+  });
+}
+
+function visionModel(): Buffer {
+  const P = TINY_PROJECTION_DIM;
+  return onnxModel('tiny_clip_vision', {
+    inputs: [{ name: 'pixel_values', type: FLOAT, shape: ['batch_size', 3, 224, 224] }],
+    outputs: [
+      { name: 'image_embeds', type: FLOAT, shape: ['batch_size', P] },
+      { name: 'last_hidden_state', type: FLOAT, shape: ['batch_size', HIDDEN, 7, 7] },
+    ],
+    initializers: [
+      { name: 'patch_embedding', dims: [HIDDEN, 3, 32, 32], data: randn(HIDDEN * 3 * 32 * 32, 0.02, 21) },
+      { name: 'visual_projection', dims: [HIDDEN, P], data: randn(HIDDEN * P, 0.2, 22) },
+    ],
+    nodes: [
+      { op: 'Conv', inputs: ['pixel_values', 'patch_embedding'], outputs: ['last_hidden_state'], attrs: { kernel_shape: [32, 32], strides: [32, 32] } },
+      { op: 'ReduceMean', inputs: ['last_hidden_state'], outputs: ['pooled'], attrs: { axes: [2, 3], keepdims: 0 } },
+      { op: 'MatMul', inputs: ['pooled', 'visual_projection'], outputs: ['image_embeds'] },
+    ],
+  });
+}
+
+/** Writes the tiny model into `dir` (created if needed) and returns dir. */
+export function writeTinyClip(dir: string): string {
+  const { json, vocabSize } = tokenizer();
+  fs.mkdirSync(path.join(dir, 'onnx'), { recursive: true });
+  const write = (name: string, data: string | Buffer) => fs.writeFileSync(path.join(dir, name), data);
+  write('config.json', JSON.stringify({
+    _name_or_path: 'vector-search-lab/tiny-clip',
+    architectures: ['CLIPModel'],
+    model_type: 'clip',
+    projection_dim: TINY_PROJECTION_DIM,
+    text_config: { model_type: 'clip_text_model', hidden_size: HIDDEN, vocab_size: vocabSize, max_position_embeddings: 77, projection_dim: TINY_PROJECTION_DIM },
+    vision_config: { model_type: 'clip_vision_model', hidden_size: HIDDEN, image_size: 224, patch_size: 32, projection_dim: TINY_PROJECTION_DIM },
+  }, null, 1));
+  write('tokenizer.json', JSON.stringify(json));
+  write('tokenizer_config.json', JSON.stringify({
+    tokenizer_class: 'CLIPTokenizer', model_max_length: 77, do_lower_case: true,
+    bos_token: '<|startoftext|>', eos_token: '<|endoftext|>', pad_token: '<|endoftext|>', unk_token: '<|endoftext|>',
+  }, null, 1));
+  write('preprocessor_config.json', JSON.stringify({
+    image_processor_type: 'CLIPImageProcessor', feature_extractor_type: 'CLIPFeatureExtractor',
+    do_resize: true, size: { shortest_edge: 224 }, resample: 3, do_center_crop: true, crop_size: { height: 224, width: 224 },
+    do_rescale: true, rescale_factor: 1 / 255, do_normalize: true, do_convert_rgb: true,
+    image_mean: [0.48145466, 0.4578275, 0.40821073], image_std: [0.26862954, 0.26130258, 0.27577711],
+  }, null, 1));
+  write(path.join('onnx', 'text_model.onnx'), textModel(vocabSize));
+  write(path.join('onnx', 'vision_model.onnx'), visionModel());
+  return dir;
+}
+
+if (require.main === module) {
+  const dir = process.argv[2] ?? path.join('models', 'tiny-clip');
+  writeTinyClip(dir);
+  console.log(`wrote a tiny CLIP-shaped model to ${dir}`);
+}
