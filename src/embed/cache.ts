@@ -88,6 +88,7 @@ export class EmbeddingCache {
     } catch (e) {
       return new EmbeddingCache(dir, key, (e as Error).message);
     }
+    removeLeftovers(dir, m.vectors);
     return cache;
   }
 
@@ -120,9 +121,15 @@ export class EmbeddingCache {
       format: 'vector-search-lab embedding cache', version: 1, ...this.key, d: vectors.d, vectors: name, files: entries,
     };
     writeFileAtomic(manifestFile, JSON.stringify(manifest, null, 1));
-    // Older generations and leftovers of killed writes.
-    for (const f of fs.readdirSync(this.dir)) {
-      if ((f.startsWith('vectors.') && f.endsWith('.npy') && f !== name) || f.endsWith('.tmp')) fs.rmSync(path.join(this.dir, f), { force: true });
+    removeLeftovers(this.dir, name);
+  }
+}
+
+/** Removes older generations and the leftovers of writes that were killed. */
+function removeLeftovers(dir: string, current: string): void {
+  for (const f of fs.readdirSync(dir)) {
+    if ((f.startsWith('vectors.') && f.endsWith('.npy') && f !== current) || f.endsWith('.tmp')) {
+      fs.rmSync(path.join(dir, f), { force: true });
     }
   }
 }

@@ -1,0 +1,88 @@
+// CLIP loading and text embeddings through the real transformers.js code, on a
+// tiny CLIP-shaped model the tests generate: from a folder, and downloaded from a
+// loopback model hub into models/, then offline.
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import { config, embedTexts } from '../src';
+import { unloadModels } from '../src/embed/model';
+import { tmpDir } from './support/data';
+import { startHub } from './support/hub';
+import { TINY_PROJECTION_DIM, writeTinyClip } from './support/tiny-clip';
+
+const saved = { ...config };
+const tiny = writeTinyClip(path.join(tmpDir('model'), 'tiny-clip'));
+
+describe('CLIP model loading and text embeddings', () => {
+  beforeEach(() => {
+    unloadModels();
+    Object.assign(config, saved, { clipModel: tiny, modelsDir: tmpDir('models') });
+  });
+  after(() => {
+    unloadModels();
+    Object.assign(config, saved);
+  });
+
+  it('loads a model folder and embeds texts: float32, (n, 512), deterministic', async () => {
+    const a = await embedTexts(['a dog and a girl', 'a dog']);
+    assert.ok(a.data instanceof Float32Array);
+    assert.deepEqual([a.n, a.d, a.data.length], [2, TINY_PROJECTION_DIM, 2 * TINY_PROJECTION_DIM]);
+    unloadModels();
+    const b = await embedTexts(['a dog and a girl', 'a dog']);
+    assert.deepEqual(b.data, a.data);
+    assert.notDeepEqual(a.data.subarray(0, a.d), a.data.subarray(a.d));
+  });
+
+  it('a text\'s vector does not depend on its batch (padding) or on case and spacing', async () => {
+    const alone = await embedTexts(['a dog']);
+    const batched = await embedTexts(['a dog', 'a much longer sentence about a girl and her dog'], { batchSize: 2 });
+    const variant = await embedTexts(['A   Dog']);
+    assert.deepEqual(batched.data.subarray(0, alone.d), alone.data);
+    assert.deepEqual(variant.data, alone.data);
+  });
+
+  it('normalize: true gives unit vectors in the same direction', async () => {
+    const raw = await embedTexts(['a dog and a girl']);
+    const unit = await embedTexts(['a dog and a girl'], { normalize: true });
+    const norm = Math.hypot(...raw.data);
+    assert.ok(Math.abs(Math.hypot(...unit.data) - 1) < 1e-5);
+    unit.data.forEach((v, i) => assert.ok(Math.abs(v - raw.data[i] / norm) < 1e-6));
+  });
+
+  it('downloads a hub model once into models/, then works offline', async () => {
+    const hub = await startHub({ 'lab-test/tiny-clip': tiny });
+    try {
+      Object.assign(config, { clipModel: 'lab-test/tiny-clip', remoteHost: hub.url });
+      const online = await embedTexts(['a dog']);
+      assert.ok(hub.requests.some((r) => r.endsWith('/lab-test/tiny-clip/resolve/main/onnx/text_model.onnx')), hub.requests.join('\n'));
+      assert.ok(fs.existsSync(path.join(config.modelsDir, 'lab-test', 'tiny-clip', 'onnx', 'text_model.onnx')));
+      await hub.close();
+      unloadModels();
+      config.offline = true;
+      const offline = await embedTexts(['a dog']);
+      assert.deepEqual(offline.data, online.data);
+      unloadModels();
+      config.clipModel = tiny;
+      assert.deepEqual((await embedTexts(['a dog'])).data, online.data, 'the downloaded model is the folder\'s');
+    } finally {
+      await hub.close().catch(() => undefined);
+    }
+  });
+
+  it('offline without the model: one error saying where it looked and how to supply a folder', async () => {
+    Object.assign(config, { clipModel: 'lab-test/not-here', offline: true });
+    await assert.rejects(embedTexts(['a dog']), (e: Error) => {
+      assert.match(e.message, /cannot load the CLIP model "lab-test\/not-here"/);
+      assert.match(e.message, new RegExp(`looked in: ${config.modelsDir.replace(/[/.]/g, '\\$&')}/lab-test/not-here \\(downloads are off\\)`));
+      assert.match(e.message, /point LAB_CLIP_MODEL\s+at a folder holding config.json, tokenizer.json/);
+      return true;
+    });
+  });
+
+  it('a missing local folder and bad texts are clear errors', async () => {
+    config.clipModel = path.join(tmpDir('empty'), 'nope');
+    await assert.rejects(embedTexts(['x']), /model folder .*nope does not exist \(it should hold config.json/);
+    await assert.rejects(embedTexts([]), /Expected a non-empty array of strings for texts but received Array\(0\)/);
+    await assert.rejects(embedTexts(['ok', 3 as unknown as string]), /Expected a non-empty array of strings for texts/);
+  });
+});
