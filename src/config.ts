@@ -36,6 +36,8 @@ export interface LabConfig {
   offline: boolean;
   /** Model weights: 'fp32' (default) or a quantised form such as 'q8'. LAB_DTYPE. */
   dtype: string;
+  /** Where Stanford Dogs' images.tar and annotation.tar are. LAB_DOGS_URL; default the dataset's Stanford page. */
+  dogsUrl: string;
 }
 
 function load(): LabConfig {
@@ -48,6 +50,7 @@ function load(): LabConfig {
     remoteHost: host.endsWith('/') ? host : `${host}/`,
     offline: flag('LAB_OFFLINE') || flag('HF_HUB_OFFLINE'),
     dtype: env('LAB_DTYPE') ?? 'fp32',
+    dogsUrl: env('LAB_DOGS_URL') ?? 'http://vision.stanford.edu/aditya86/ImageNetDogs/',
   };
 }
 

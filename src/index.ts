@@ -17,3 +17,5 @@ export {
 export { config, PROJECT_ROOT, type LabConfig } from './config';
 export { embedImages, embedTexts, type EmbedOptions, type EmbedImagesOptions, type EmbeddedImages } from './embed/clip';
 export { Progress } from './show/progress';
+export { downloadFile, type DownloadOptions } from './data/download';
+export { downloadStanfordDogs, readStanfordDogs, type DownloadDogsOptions, type StanfordDogs } from './data/stanford-dogs';
