@@ -24,6 +24,8 @@ function flag(name: string): boolean {
 export interface LabConfig {
   /** CLIP model: a hub id or a local folder. LAB_CLIP_MODEL; default Xenova/clip-vit-base-patch32 (ViT-B/32, 512-d, as the course's vectors). */
   clipModel: string;
+  /** Text encoder for queries in other languages, aligned to clipModel's image space. LAB_MULTILINGUAL_MODEL; default sentence-transformers/clip-ViT-B-32-multilingual-v1. */
+  multilingualModel: string;
   /** Where downloaded models are kept. LAB_MODELS_DIR; default <project>/models (nothing lands in $HOME). */
   modelsDir: string;
   /** Embedding caches (.npy + manifest). LAB_CACHE_DIR; default <project>/cache. */
@@ -44,6 +46,7 @@ function load(): LabConfig {
   const host = env('LAB_HF_ENDPOINT') ?? env('HF_ENDPOINT') ?? 'https://huggingface.co/';
   return {
     clipModel: env('LAB_CLIP_MODEL') ?? 'Xenova/clip-vit-base-patch32',
+    multilingualModel: env('LAB_MULTILINGUAL_MODEL') ?? 'sentence-transformers/clip-ViT-B-32-multilingual-v1',
     modelsDir: path.resolve(env('LAB_MODELS_DIR') ?? path.join(PROJECT_ROOT, 'models')),
     cacheDir: path.resolve(env('LAB_CACHE_DIR') ?? path.join(PROJECT_ROOT, 'cache')),
     dataDir: path.resolve(env('LAB_DATA_DIR') ?? path.join(PROJECT_ROOT, 'data')),

@@ -15,6 +15,7 @@ import { checkInteger, invalid } from '../util/check';
 import { type CachedFile, EmbeddingCache } from './cache';
 import { decodeForClip, listImages, type PixelNorm, toPixelValues } from './images';
 import { type ModelOptions, loadPretrained, transformers } from './model';
+import { embedTextsSentence, sentenceModules } from './sentence';
 
 export interface EmbedOptions extends ModelOptions {
   /** L2-normalise each vector (default false: raw, like the course's vectors.csv). */
@@ -88,13 +89,21 @@ async function visionTower(options: ModelOptions): Promise<VisionTower> {
 }
 
 /**
- * Embeds texts with CLIP's text tower. Returns an (n, d) float32 matrix.
+ * Embeds texts with CLIP's text tower, or with a sentence-transformers text
+ * encoder aligned to it (options.model = config.multilingualModel for queries
+ * in 50+ languages). Returns an (n, d) float32 matrix.
  */
 export async function embedTexts(texts: string[], options: EmbedOptions = {}): Promise<Matrix> {
   if (!Array.isArray(texts) || texts.length === 0 || !texts.every((s) => typeof s === 'string')) {
     throw invalid('texts', 'a non-empty array of strings', texts);
   }
   const batch = checkInteger(options.batchSize ?? 32, 'batchSize', 1, 4096);
+  const modules = await sentenceModules(options.model ?? config.clipModel);
+  if (modules) {
+    const m = await embedTextsSentence(texts, modules, { ...options, batchSize: batch });
+    if (options.normalize) l2normalize(m.data, m.d);
+    return m;
+  }
   const t = transformers();
   const [tokenizer, model] = await Promise.all([
     loadPretrained('tokenizer', (id, o) => t.AutoTokenizer.from_pretrained(id, o), options),

@@ -156,6 +156,54 @@ export function writeTinyClip(dir: string): string {
   return dir;
 }
 
+/** A float32 .safetensors file. */
+export function safetensors(tensors: Record<string, { shape: number[]; data: Float32Array }>): Buffer {
+  let offset = 0;
+  const header: Record<string, unknown> = {};
+  for (const [name, t] of Object.entries(tensors)) {
+    header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] };
+    offset += t.data.byteLength;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - (json.length % 8)) % 8);
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(json.length));
+  return Buffer.concat([len, Buffer.from(json), ...Object.values(tensors).map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength))]);
+}
+
+/**
+ * A tiny text encoder in sentence-transformers' layout (like
+ * clip-ViT-B-32-multilingual-v1): token embeddings -> mean pooling -> Dense to 512.
+ * Returns the weights, so tests can compute the expected vectors themselves.
+ */
+export function writeTinyMultilingual(dir: string): { embedding: Float32Array; dense: Float32Array; hidden: number } {
+  const H = 24;
+  const P = TINY_PROJECTION_DIM;
+  const { json, vocabSize } = tokenizer();
+  const embedding = randn(vocabSize * H, 1, 31);
+  const dense = randn(P * H, 0.3, 32);
+  for (const sub of ['onnx', '1_Pooling', '2_Dense']) fs.mkdirSync(path.join(dir, sub), { recursive: true });
+  const write = (name: string, data: string | Buffer) => fs.writeFileSync(path.join(dir, name), data);
+  write('config.json', JSON.stringify({ model_type: 'bert', architectures: ['BertModel'], hidden_size: H, vocab_size: vocabSize }));
+  write('tokenizer.json', JSON.stringify(json));
+  write('tokenizer_config.json', JSON.stringify({ tokenizer_class: 'CLIPTokenizer', model_max_length: 128, pad_token: '<|endoftext|>' }));
+  write('modules.json', JSON.stringify([
+    { idx: 0, name: '0', path: '', type: 'sentence_transformers.models.Transformer' },
+    { idx: 1, name: '1', path: '1_Pooling', type: 'sentence_transformers.models.Pooling' },
+    { idx: 2, name: '2', path: '2_Dense', type: 'sentence_transformers.models.Dense' },
+  ]));
+  write('1_Pooling/config.json', JSON.stringify({ word_embedding_dimension: H, pooling_mode_cls_token: false, pooling_mode_mean_tokens: true, pooling_mode_max_tokens: false }));
+  write('2_Dense/config.json', JSON.stringify({ in_features: H, out_features: P, bias: false, activation_function: 'torch.nn.modules.linear.Identity' }));
+  write('2_Dense/model.safetensors', safetensors({ 'linear.weight': { shape: [P, H], data: dense } }));
+  write('onnx/model.onnx', onnxModel('tiny_multilingual', {
+    inputs: [{ name: 'input_ids', type: INT64, shape: ['batch_size', 'sequence_length'] }],
+    outputs: [{ name: 'last_hidden_state', type: FLOAT, shape: ['batch_size', 'sequence_length', H] }],
+    initializers: [{ name: 'word_embeddings', dims: [vocabSize, H], data: embedding }],
+    nodes: [{ op: 'Gather', inputs: ['word_embeddings', 'input_ids'], outputs: ['last_hidden_state'], attrs: { axis: 0 } }],
+  }));
+  return { embedding, dense, hidden: H };
+}
+
 if (require.main === module) {
   const dir = process.argv[2] ?? path.join('models', 'tiny-clip');
   writeTinyClip(dir);
