@@ -1,3 +1,5 @@
+import * as native from 'faiss-lab-native';
+
 // Argument checks shared by every module: tiny predicates and one error builder,
 // so messages read the same everywhere ("Expected ... for ... but received ...").
 
@@ -40,14 +42,9 @@ export function checkString(v: unknown, name: string): string {
   return v;
 }
 
-/** Index of the first NaN or +-Infinity, or -1. */
+/** Index of the first NaN or +-Infinity, or -1 (a vectorised scan in the addon). */
 export function firstNonFinite(x: Float32Array): number {
-  for (let i = 0; i < x.length; i++) {
-    const v = x[i];
-    // v - v is NaN exactly for NaN and +-Infinity; faster than Number.isFinite here.
-    if (v - v !== 0) return i;
-  }
-  return -1;
+  return native.firstNonFinite(x);
 }
 
 /**

@@ -36,4 +36,6 @@ export function readIndex(path: string): NativeIndex;
 export function deserializeIndex(data: Uint8Array): NativeIndex;
 export function ompGetMaxThreads(): number;
 export function ompSetNumThreads(n: number): void;
+/** Index of the first NaN or Infinity in x, or -1. */
+export function firstNonFinite(x: Float32Array): number;
 export const faissVersion: string;

@@ -2,9 +2,37 @@
 #include <napi.h>
 #include <omp.h>
 
+#include <algorithm>
+#include <cstdint>
+
 #include "index_wrap.h"
 
 namespace {
+
+// Index of the first NaN/Inf in a Float32Array, or -1. The TS layer's finite
+// check on every add/search: done here because a 20k x 512 scan costs 15 ms in JS.
+Napi::Value FirstNonFinite(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    throw Napi::TypeError::New(env, "x must be a Float32Array");
+  }
+  auto x = info[0].As<Napi::Float32Array>();
+  const uint32_t* bits = reinterpret_cast<const uint32_t*>(x.Data());
+  const size_t n = x.ElementLength();
+  const size_t block = 4096;
+  for (size_t start = 0; start < n; start += block) {
+    const size_t end = std::min(n, start + block);
+    uint32_t any = 0;
+    // Branch-free per block so the compiler vectorises it; exponent all ones = NaN/Inf.
+    for (size_t i = start; i < end; i++) any |= static_cast<uint32_t>((bits[i] & 0x7f800000u) == 0x7f800000u);
+    if (any) {
+      for (size_t i = start; i < end; i++) {
+        if ((bits[i] & 0x7f800000u) == 0x7f800000u) return Napi::Number::New(env, static_cast<double>(i));
+      }
+    }
+  }
+  return Napi::Number::New(env, -1);
+}
 
 Napi::Value OmpGetMaxThreads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), omp_get_max_threads());
@@ -29,6 +57,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("deserializeIndex", Napi::Function::New<DeserializeIndex>(env, "deserializeIndex"));
   exports.Set("ompGetMaxThreads", Napi::Function::New<OmpGetMaxThreads>(env, "ompGetMaxThreads"));
   exports.Set("ompSetNumThreads", Napi::Function::New<OmpSetNumThreads>(env, "ompSetNumThreads"));
+  exports.Set("firstNonFinite", Napi::Function::New<FirstNonFinite>(env, "firstNonFinite"));
   exports.Set("faissVersion", Napi::String::New(env, FAISS_LAB_BUILT_AGAINST));
   return exports;
 }
