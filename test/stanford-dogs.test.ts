@@ -97,6 +97,7 @@ describe('Stanford Dogs', function () {
       const { files, rows } = readStanfordDogs(root);
       assert.equal(files.length, 6);
       assert.equal(new Set(rows.map((r) => r.class)).size, 2);
+      assert.equal(fs.readdirSync(path.join(root, 'Images')).length, 2, 'no empty folders for breeds not taken');
       const annotations = fs.readdirSync(path.join(root, 'Annotation')).flatMap((b) => fs.readdirSync(path.join(root, 'Annotation', b)));
       assert.equal(annotations.length, 6, 'annotations are unpacked only for the photos taken');
     } finally {

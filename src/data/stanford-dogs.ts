@@ -58,8 +58,9 @@ export async function downloadStanfordDogs(options: DownloadDogsOptions = {}): P
   await tar.x({
     file: images,
     cwd: dest,
+    // Folders come with the files taken (a subset leaves no empty breed folders).
     filter: (p, entry) => {
-      if ((entry as { type?: string }).type === 'Directory') return true;
+      if ((entry as { type?: string }).type === 'Directory') return false;
       const m = BREED_DIR.exec(p);
       if (!m || m[1] !== 'Images') return false;
       const count = perBreedCount.get(m[2]);

@@ -211,108 +211,78 @@ Napi::Value IndexWrap::ClassName(const Napi::CallbackInfo& info) {
 
 // ---- add / train / search -----------------------------------------------------
 
-Napi::Value IndexWrap::Add(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  auto x = floats(info, 0, "x");
-  int64_t n = rows(env, index, x);
-  checkCanWrite(env);
-  guarded(env, [&] { index->add(n, x.Data()); });
-  return env.Undefined();
-}
-
-Napi::Value IndexWrap::AddWithIds(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  auto x = floats(info, 0, "x");
-  auto ids = int64s(info, 1, "ids");
-  int64_t n = rows(env, index, x);
-  if (static_cast<int64_t>(ids.ElementLength()) != n) throw Napi::RangeError::New(env, "ids must have one id per vector");
-  checkCanWrite(env);
-  guarded(env, [&] { index->add_with_ids(n, x.Data(), ids.Data()); });
-  return env.Undefined();
-}
-
-Napi::Value IndexWrap::Train(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  auto x = floats(info, 0, "x");
-  int64_t n = rows(env, index, x);
-  checkCanWrite(env);
-  guarded(env, [&] { index->train(n, x.Data()); });
-  return env.Undefined();
-}
-
-namespace {
-struct SearchArgs {
-  Napi::Float32Array x, D;
-  Napi::BigInt64Array I;
-  int64_t n, k;
+// Each of add / addWithIds / train / search parses its arguments once into a Job;
+// the sync method runs it here, the async one on the thread pool.
+struct IndexWrap::Job {
+  Access access;
+  std::vector<Napi::Value> keepAlive;  // typed arrays the work reads or fills
+  std::function<void()> work;
 };
 
-SearchArgs searchArgs(const Napi::CallbackInfo& info, const faiss::Index* index) {
+Napi::Value IndexWrap::Run(const Napi::CallbackInfo& info, Job job, bool async) {
   Napi::Env env = info.Env();
-  SearchArgs a{floats(info, 0, "x"), floats(info, 2, "distances"), int64s(info, 3, "labels"), 0,
-               integer(info, 1, "k", 1)};
-  a.n = rows(env, index, a.x);
-  size_t want = static_cast<size_t>(a.n * a.k);
-  if (a.D.ElementLength() != want || a.I.ElementLength() != want) {
-    throw Napi::RangeError::New(env, "distances and labels must each hold n*k = " + std::to_string(want) + " values");
+  if (job.access == Access::Write) checkCanWrite(env); else checkCanRead(env);
+  if (!async) {
+    guarded(env, job.work);
+    return env.Undefined();
   }
-  return a;
-}
-}  // namespace
-
-Napi::Value IndexWrap::Search(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  SearchArgs a = searchArgs(info, index);
-  checkCanRead(env);
-  guarded(env, [&] { index->search(a.n, a.x.Data(), a.k, a.D.Data(), a.I.Data()); });
-  return env.Undefined();
+  job.keepAlive.push_back(info.This());
+  return runAsync(env, this, job.access, std::move(job.keepAlive), std::move(job.work));
 }
 
-Napi::Value IndexWrap::AddAsync(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
+IndexWrap::Job IndexWrap::AddJob(const Napi::CallbackInfo& info) {
   auto x = floats(info, 0, "x");
-  int64_t n = rows(env, index, x);
-  checkCanWrite(env);
+  int64_t n = rows(info.Env(), index, x);
   faiss::Index* idx = index;
   const float* px = x.Data();
-  return runAsync(env, this, Access::Write, {info.This(), x}, [=] { idx->add(n, px); });
+  return {Access::Write, {x}, [=] { idx->add(n, px); }};
 }
 
-Napi::Value IndexWrap::AddWithIdsAsync(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
+IndexWrap::Job IndexWrap::AddWithIdsJob(const Napi::CallbackInfo& info) {
   auto x = floats(info, 0, "x");
   auto ids = int64s(info, 1, "ids");
-  int64_t n = rows(env, index, x);
-  if (static_cast<int64_t>(ids.ElementLength()) != n) throw Napi::RangeError::New(env, "ids must have one id per vector");
-  checkCanWrite(env);
+  int64_t n = rows(info.Env(), index, x);
+  if (static_cast<int64_t>(ids.ElementLength()) != n) throw Napi::RangeError::New(info.Env(), "ids must have one id per vector");
   faiss::Index* idx = index;
   const float* px = x.Data();
   const int64_t* pids = ids.Data();
-  return runAsync(env, this, Access::Write, {info.This(), x, ids}, [=] { idx->add_with_ids(n, px, pids); });
+  return {Access::Write, {x, ids}, [=] { idx->add_with_ids(n, px, pids); }};
 }
 
-Napi::Value IndexWrap::TrainAsync(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
+IndexWrap::Job IndexWrap::TrainJob(const Napi::CallbackInfo& info) {
   auto x = floats(info, 0, "x");
-  int64_t n = rows(env, index, x);
-  checkCanWrite(env);
+  int64_t n = rows(info.Env(), index, x);
   faiss::Index* idx = index;
   const float* px = x.Data();
-  return runAsync(env, this, Access::Write, {info.This(), x}, [=] { idx->train(n, px); });
+  return {Access::Write, {x}, [=] { idx->train(n, px); }};
 }
 
-Napi::Value IndexWrap::SearchAsync(const Napi::CallbackInfo& info) {
+IndexWrap::Job IndexWrap::SearchJob(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  SearchArgs a = searchArgs(info, index);
-  checkCanRead(env);
+  auto x = floats(info, 0, "x");
+  int64_t k = integer(info, 1, "k", 1);
+  auto D = floats(info, 2, "distances");
+  auto I = int64s(info, 3, "labels");
+  int64_t n = rows(env, index, x);
+  size_t want = static_cast<size_t>(n * k);
+  if (D.ElementLength() != want || I.ElementLength() != want) {
+    throw Napi::RangeError::New(env, "distances and labels must each hold n*k = " + std::to_string(want) + " values");
+  }
   faiss::Index* idx = index;
-  const float* px = a.x.Data();
-  float* pD = a.D.Data();
-  int64_t* pI = a.I.Data();
-  int64_t n = a.n, k = a.k;
-  return runAsync(env, this, Access::Read, {info.This(), a.x, a.D, a.I},
-                  [=] { idx->search(n, px, k, pD, pI); });
+  const float* px = x.Data();
+  float* pD = D.Data();
+  int64_t* pI = I.Data();
+  return {Access::Read, {x, D, I}, [=] { idx->search(n, px, k, pD, pI); }};
 }
+
+Napi::Value IndexWrap::Add(const Napi::CallbackInfo& info) { return Run(info, AddJob(info), false); }
+Napi::Value IndexWrap::AddAsync(const Napi::CallbackInfo& info) { return Run(info, AddJob(info), true); }
+Napi::Value IndexWrap::AddWithIds(const Napi::CallbackInfo& info) { return Run(info, AddWithIdsJob(info), false); }
+Napi::Value IndexWrap::AddWithIdsAsync(const Napi::CallbackInfo& info) { return Run(info, AddWithIdsJob(info), true); }
+Napi::Value IndexWrap::Train(const Napi::CallbackInfo& info) { return Run(info, TrainJob(info), false); }
+Napi::Value IndexWrap::TrainAsync(const Napi::CallbackInfo& info) { return Run(info, TrainJob(info), true); }
+Napi::Value IndexWrap::Search(const Napi::CallbackInfo& info) { return Run(info, SearchJob(info), false); }
+Napi::Value IndexWrap::SearchAsync(const Napi::CallbackInfo& info) { return Run(info, SearchJob(info), true); }
 
 Napi::Value IndexWrap::Reset(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();

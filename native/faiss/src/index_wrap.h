@@ -38,6 +38,13 @@ class IndexWrap : public Napi::ObjectWrap<IndexWrap> {
   void checkCanRead(Napi::Env env) const;
   void checkCanWrite(Napi::Env env) const;
 
+  struct Job;
+  Job AddJob(const Napi::CallbackInfo& info);
+  Job AddWithIdsJob(const Napi::CallbackInfo& info);
+  Job TrainJob(const Napi::CallbackInfo& info);
+  Job SearchJob(const Napi::CallbackInfo& info);
+  Napi::Value Run(const Napi::CallbackInfo& info, Job job, bool async);
+
   Napi::Value D(const Napi::CallbackInfo& info);
   Napi::Value Ntotal(const Napi::CallbackInfo& info);
   Napi::Value MetricType(const Napi::CallbackInfo& info);
