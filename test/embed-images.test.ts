@@ -112,6 +112,14 @@ describe('image embeddings', function () {
     assert.deepEqual(a.vectors.data, b.vectors.data);
   });
 
+  it('dtype q8 (quantised weights) gives nearly the fp32 vectors', async () => {
+    const files = ['plain.jpg', 'gray.jpg'].map((f) => path.join(dir, f));
+    const fp32 = await embedImages(files, { progress: false });
+    const q8 = await embedImages(files, { progress: false, dtype: 'q8' });
+    assert.notDeepEqual(q8.vectors.data, fp32.vectors.data);
+    q8.vectors.data.forEach((v, i) => assert.ok(Math.abs(v - fp32.vectors.data[i]) < 0.02 * Math.max(1, Math.abs(v)), `${i}: ${v} vs ${fp32.vectors.data[i]}`));
+  });
+
   describe('folder cache', () => {
     const photos = tmpDir('cached');
     const cache = path.join(tmpDir('cachedir'), 'photos');

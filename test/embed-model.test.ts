@@ -49,6 +49,21 @@ describe('CLIP model loading and text embeddings', () => {
     unit.data.forEach((v, i) => assert.ok(Math.abs(v - raw.data[i] / norm) < 1e-6));
   });
 
+  it('dtype q8 loads the quantised files: close to fp32, not equal', async () => {
+    const texts = ['a dog and a girl', 'a dog'];
+    const fp32 = await embedTexts(texts);
+    const q8 = await embedTexts(texts, { dtype: 'q8' });
+    assert.notDeepEqual(q8.data, fp32.data);
+    for (let r = 0; r < 2; r++) {
+      const a = fp32.data.subarray(r * 512, (r + 1) * 512);
+      const b = q8.data.subarray(r * 512, (r + 1) * 512);
+      let ab = 0;
+      for (let i = 0; i < 512; i++) ab += a[i] * b[i];
+      const cos = ab / (Math.hypot(...a) * Math.hypot(...b));
+      assert.ok(cos > 0.999, `cosine ${cos}`); // today: > 0.9999 (8-bit projection weights)
+    }
+  });
+
   it('downloads a hub model once into models/, then works offline', async () => {
     const hub = await startHub({ 'lab-test/tiny-clip': tiny });
     try {

@@ -42,6 +42,7 @@ class Msg {
 }
 
 export const FLOAT = 1;
+export const UINT8 = 2;
 export const INT64 = 7;
 
 export interface Node {
@@ -54,7 +55,7 @@ export interface Node {
 export interface Tensor {
   name: string;
   dims: number[];
-  data: Float32Array | BigInt64Array;
+  data: Float32Array | BigInt64Array | Uint8Array;
 }
 
 export interface ValueInfo {
@@ -73,7 +74,7 @@ function valueInfo(v: ValueInfo): Msg {
 function tensor(t: Tensor): Msg {
   const m = new Msg();
   for (const d of t.dims) m.int(1, d);
-  m.int(2, t.data instanceof Float32Array ? FLOAT : INT64);
+  m.int(2, t.data instanceof Float32Array ? FLOAT : t.data instanceof Uint8Array ? UINT8 : INT64);
   m.str(8, t.name);
   return m.raw(9, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
 }
@@ -96,8 +97,15 @@ function node(n: Node, i: number): Msg {
   return m;
 }
 
+export interface Graph {
+  nodes: Node[];
+  initializers: Tensor[];
+  inputs: ValueInfo[];
+  outputs: ValueInfo[];
+}
+
 /** Serialises a graph as an ONNX model (IR 8, opset 13). */
-export function onnxModel(name: string, g: { nodes: Node[]; initializers: Tensor[]; inputs: ValueInfo[]; outputs: ValueInfo[] }): Buffer {
+export function onnxModel(name: string, g: Graph): Buffer {
   const graph = new Msg();
   g.nodes.forEach((n, i) => graph.msg(1, node(n, i)));
   graph.str(2, name);

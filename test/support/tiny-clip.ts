@@ -8,7 +8,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { gaussian, rng } from '../../src/data/synthetic';
-import { FLOAT, INT64, onnxModel } from './onnx';
+import { FLOAT, INT64, type Graph, type Node, type Tensor, onnxModel } from './onnx';
 
 export const TINY_PROJECTION_DIM = 512;
 const HIDDEN = 32;
@@ -76,9 +76,42 @@ function randn(n: number, scale: number, seed: number): Float32Array {
   return Float32Array.from({ length: n }, () => normal() * scale);
 }
 
-function textModel(vocabSize: number): Buffer {
+/**
+ * Weight-only 8-bit quantisation of a matrix (per tensor, asymmetric): the uint8
+ * codes, scale and zero point that DequantizeLinear turns back into floats.
+ */
+function quantize(w: Float32Array): { q: Uint8Array; scale: number; zero: number } {
+  let lo = 0;
+  let hi = 0;
+  for (const v of w) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+  const scale = (hi - lo) / 255 || 1;
+  const zero = Math.round(-lo / scale);
+  return { q: Uint8Array.from(w, (v) => Math.max(0, Math.min(255, Math.round(v / scale) + zero))), scale, zero };
+}
+
+/** Initializers and a node computing `name` from its quantised form (for *_quantized.onnx). */
+function dequantized(name: string, dims: number[], w: Float32Array): { inits: Tensor[]; node: Node } {
+  const { q, scale, zero } = quantize(w);
+  return {
+    inits: [
+      { name: `${name}_q`, dims, data: q },
+      { name: `${name}_scale`, dims: [], data: Float32Array.of(scale) },
+      { name: `${name}_zero`, dims: [], data: Uint8Array.of(zero) },
+    ],
+    node: { op: 'DequantizeLinear', inputs: [`${name}_q`, `${name}_scale`, `${name}_zero`], outputs: [name] },
+  };
+}
+
+/** The graph with `weight` stored as uint8, as transformers.js's dtype 'q8' files are. */
+function withQuantized(g: Graph, weight: string): Graph {
+  const t = g.initializers.find((i) => i.name === weight)!;
+  const dq = dequantized(weight, t.dims, t.data as Float32Array);
+  return { ...g, initializers: [...g.initializers.filter((i) => i !== t), ...dq.inits], nodes: [dq.node, ...g.nodes] };
+}
+
+function textModel(vocabSize: number): Graph {
   const P = TINY_PROJECTION_DIM;
-  return onnxModel('tiny_clip_text', {
+  return {
     inputs: [
       { name: 'input_ids', type: INT64, shape: ['batch_size', 'sequence_length'] },
       { name: 'attention_mask', type: INT64, shape: ['batch_size', 'sequence_length'] },
@@ -104,12 +137,12 @@ function textModel(vocabSize: number): Buffer {
       { op: 'Div', inputs: ['summed', 'count'], outputs: ['pooled'] },
       { op: 'MatMul', inputs: ['pooled', 'text_projection'], outputs: ['text_embeds'] },
     ],
-  });
+  };
 }
 
-function visionModel(): Buffer {
+function visionModel(): Graph {
   const P = TINY_PROJECTION_DIM;
-  return onnxModel('tiny_clip_vision', {
+  return {
     inputs: [{ name: 'pixel_values', type: FLOAT, shape: ['batch_size', 3, 224, 224] }],
     outputs: [
       { name: 'image_embeds', type: FLOAT, shape: ['batch_size', P] },
@@ -124,7 +157,7 @@ function visionModel(): Buffer {
       { op: 'ReduceMean', inputs: ['last_hidden_state'], outputs: ['pooled'], attrs: { axes: [2, 3], keepdims: 0 } },
       { op: 'MatMul', inputs: ['pooled', 'visual_projection'], outputs: ['image_embeds'] },
     ],
-  });
+  };
 }
 
 /** Writes the tiny model into `dir` (created if needed) and returns dir. */
@@ -151,8 +184,13 @@ export function writeTinyClip(dir: string): string {
     do_rescale: true, rescale_factor: 1 / 255, do_normalize: true, do_convert_rgb: true,
     image_mean: [0.48145466, 0.4578275, 0.40821073], image_std: [0.26862954, 0.26130258, 0.27577711],
   }, null, 1));
-  write(path.join('onnx', 'text_model.onnx'), textModel(vocabSize));
-  write(path.join('onnx', 'vision_model.onnx'), visionModel());
+  const text = textModel(vocabSize);
+  const vision = visionModel();
+  write(path.join('onnx', 'text_model.onnx'), onnxModel('tiny_clip_text', text));
+  write(path.join('onnx', 'vision_model.onnx'), onnxModel('tiny_clip_vision', vision));
+  // dtype 'q8' loads these: the projections stored as 8-bit codes.
+  write(path.join('onnx', 'text_model_quantized.onnx'), onnxModel('tiny_clip_text_q8', withQuantized(text, 'text_projection')));
+  write(path.join('onnx', 'vision_model_quantized.onnx'), onnxModel('tiny_clip_vision_q8', withQuantized(vision, 'visual_projection')));
   return dir;
 }
 
