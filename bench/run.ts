@@ -1,10 +1,12 @@
 /**
  * Runs the benchmarks and regenerates bench/RESULTS.md.
- *   npm run bench [-- --n 20580 --reps 5 --grid full|small]
+ *   npm run bench [-- --n 20580 --reps 5 --grid full|small --only faiss,csv]
+ * (bash scripts/lab.sh bench installs the Python side's packages first.)
  * Each comparison runs both sides in the same run on the same data.
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { csvComparison } from './csv';
 import { faissComparison } from './faiss';
 import { markdown } from './harness';
 
@@ -19,8 +21,20 @@ const n = Number(arg('n', '20580'));
 const reps = Number(arg('reps', '5'));
 const grid = arg('grid', 'full') === 'small' ? 'small' : 'full';
 
-const comparisons = [faissComparison({ n, reps, grid, out })];
-const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
-const report = markdown(comparisons, command);
-fs.writeFileSync(path.join(__dirname, 'RESULTS.md'), report);
-console.log(report);
+const only = arg('only', 'faiss,csv').split(',');
+
+async function main(): Promise<void> {
+  const comparisons = [];
+  if (only.includes('faiss')) comparisons.push(faissComparison({ n, reps, grid, out }));
+  if (only.includes('csv')) comparisons.push(await csvComparison({ n, reps, out }));
+  const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
+  const file = path.join(__dirname, 'RESULTS.md');
+  const report = markdown(comparisons, command, fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '');
+  fs.writeFileSync(file, report);
+  console.log(report);
+}
+
+main().catch((e: Error) => {
+  console.error(e.message);
+  process.exit(1);
+});

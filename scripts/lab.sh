@@ -3,6 +3,7 @@
 #   bash scripts/lab.sh setup   system packages (when missing), npm ci, the FAISS addon, the Jupyter kernel
 #   bash scripts/lab.sh main    setup, then the main job
 #   bash scripts/lab.sh test    setup, then type check and the whole test suite
+#   bash scripts/lab.sh bench   setup + the Python reference's packages, then the benchmarks (args go to bench/run.ts)
 # Every step checks first and skips what is already done, so running it twice is fast.
 set -euo pipefail
 
@@ -22,9 +23,12 @@ check_node() {
     die "Node $(node --version) is too old: this lab needs Node >= 20.19"
 }
 
+# Only the benchmarks' Python side needs these.
+BENCH_PACKAGES=(python3-pandas)
+
 system_packages() {
   local missing=()
-  for p in "${APT_PACKAGES[@]}"; do
+  for p in "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
@@ -94,7 +98,7 @@ jupyter_kernel() {
 
 setup() {
   check_node
-  system_packages
+  system_packages "${APT_PACKAGES[@]}"
   npm_packages
   native_addon
   library
@@ -116,5 +120,11 @@ case "$cmd" in
     say "tests (mocha)"
     node_modules/.bin/mocha
     ;;
-  *) die "unknown command '$cmd': use setup, main or test" ;;
+  bench)
+    setup
+    system_packages "${BENCH_PACKAGES[@]}"
+    shift
+    node_modules/.bin/tsx bench/run.ts "$@"
+    ;;
+  *) die "unknown command '$cmd': use setup, main, test or bench" ;;
 esac
