@@ -9,11 +9,7 @@ import * as path from 'path';
 import { csvComparison } from './csv';
 import { faissComparison } from './faiss';
 import { markdown } from './harness';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
+import { arg } from '../scripts/args';
 
 const out = path.join(__dirname, 'out');
 fs.mkdirSync(out, { recursive: true });

@@ -11,11 +11,7 @@ import {
   IndexFlat, IndexFlatL2, IndexHNSWFlat, IndexIVFFlat, MetricType, type Row, clusteredVectors, faissVersion, formatTable,
   metricName, ompGetMaxThreads, precisionAtK, readIndex, recallAtK, takeRows, writeIndex,
 } from '../src';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
+import { arg } from './args';
 
 const n = Number(arg('n', '20580'));
 const full = arg('grid', 'small') === 'full';

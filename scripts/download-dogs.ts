@@ -4,13 +4,11 @@
  *   npm run data:dogs -- --breeds 10 --per-breed 20   a subset for small machines
  */
 import { downloadStanfordDogs, readStanfordDogs } from '../src';
+import { arg } from './args';
 
-function arg(name: string): number | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : undefined;
-}
+const count = (name: string) => (arg(name, '') ? Number(arg(name, '')) : undefined);
 
-downloadStanfordDogs({ breeds: arg('breeds'), perBreed: arg('per-breed') })
+downloadStanfordDogs({ breeds: count('breeds'), perBreed: count('per-breed') })
   .then((root) => {
     const { files, rows } = readStanfordDogs(root);
     console.log(`${root}: ${files.length} photos of ${new Set(rows.map((r) => r.class)).size} breeds`);

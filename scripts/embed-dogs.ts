@@ -5,11 +5,7 @@
  */
 import * as path from 'path';
 import { config, embedImages, readStanfordDogs, writeVectorsCsv } from '../src';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
+import { arg } from './args';
 
 async function main(): Promise<void> {
   const root = arg('root', path.join(config.dataDir, 'stanford-dogs'));

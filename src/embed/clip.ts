@@ -12,6 +12,7 @@ import { config } from '../config';
 import { Progress } from '../show/progress';
 import type { Matrix } from '../types';
 import { checkInteger, invalid } from '../util/check';
+import { l2normalize } from '../util/vectors';
 import { type CachedFile, EmbeddingCache } from './cache';
 import { decodeForClip, listImages, type PixelNorm, toPixelValues } from './images';
 import { type ModelOptions, loadPretrained, transformers } from './model';
@@ -47,15 +48,6 @@ export interface EmbeddedImages {
   fromCache: number;
   model: string;
   normalized: boolean;
-}
-
-function l2normalize(data: Float32Array, d: number): void {
-  for (let i = 0; i < data.length; i += d) {
-    let s = 0;
-    for (let t = 0; t < d; t++) s += data[i + t] * data[i + t];
-    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-    for (let t = 0; t < d; t++) data[i + t] *= inv;
-  }
 }
 
 interface VisionTower {

@@ -11,6 +11,7 @@ import * as path from 'path';
 import { config, isLocalModel } from '../config';
 import { writeFileAtomic } from '../io/npy';
 import type { Matrix } from '../types';
+import { l2normalize } from '../util/vectors';
 import { type ModelOptions, loadPretrained, transformers } from './model';
 
 interface Module { path: string; type: string }
@@ -124,10 +125,7 @@ export async function embedTextsSentence(texts: string[], modules: Module[], opt
     for (let b = 0; b < B; b++) {
       let v = pool(hidden.data, mask, b, S, H, pooling);
       for (const layer of dense) v = applyDense(layer, v);
-      if (normalize) {
-        const norm = Math.hypot(...v) || 1;
-        v = v.map((x) => x / norm);
-      }
+      if (normalize) l2normalize(v, v.length);
       rows.push(v);
     }
   }
