@@ -15,7 +15,9 @@ export {
   readVectorsCsv, writeVectorsCsv, VectorsCsvError, VECTORS_CSV_COLUMNS, type PhotoRow, type VectorsCsv,
 } from './io/vectors-csv';
 export { config, PROJECT_ROOT, type LabConfig } from './config';
-export { embedImages, embedTexts, type EmbedOptions, type EmbedImagesOptions, type EmbeddedImages } from './embed/clip';
+export {
+  embedImages, embedTexts, type EmbedOptions, type EmbedImagesOptions, type EmbedTextsOptions, type EmbeddedImages,
+} from './embed/clip';
 export { Progress } from './show/progress';
 export { downloadFile, type DownloadOptions } from './data/download';
 export { downloadStanfordDogs, readStanfordDogs, type DownloadDogsOptions, type StanfordDogs } from './data/stanford-dogs';

@@ -16,7 +16,7 @@ const tiny = writeTinyClip(path.join(tmpDir('model'), 'tiny-clip'));
 describe('CLIP model loading and text embeddings', () => {
   beforeEach(() => {
     unloadModels();
-    Object.assign(config, saved, { clipModel: tiny, modelsDir: tmpDir('models') });
+    Object.assign(config, saved, { clipModel: tiny, modelsDir: tmpDir('models'), cacheDir: tmpDir('cache') });
   });
   after(() => {
     unloadModels();
@@ -24,19 +24,19 @@ describe('CLIP model loading and text embeddings', () => {
   });
 
   it('loads a model folder and embeds texts: float32, (n, 512), deterministic', async () => {
-    const a = await embedTexts(['a dog and a girl', 'a dog']);
+    const a = await embedTexts(['a dog and a girl', 'a dog'], { cache: false });
     assert.ok(a.data instanceof Float32Array);
     assert.deepEqual([a.n, a.d, a.data.length], [2, TINY_PROJECTION_DIM, 2 * TINY_PROJECTION_DIM]);
     unloadModels();
-    const b = await embedTexts(['a dog and a girl', 'a dog']);
+    const b = await embedTexts(['a dog and a girl', 'a dog'], { cache: false });
     assert.deepEqual(b.data, a.data);
     assert.notDeepEqual(a.data.subarray(0, a.d), a.data.subarray(a.d));
   });
 
   it('a text\'s vector does not depend on its batch (padding) or on case and spacing', async () => {
-    const alone = await embedTexts(['a dog']);
-    const batched = await embedTexts(['a dog', 'a much longer sentence about a girl and her dog'], { batchSize: 2 });
-    const variant = await embedTexts(['A   Dog']);
+    const alone = await embedTexts(['a dog'], { cache: false });
+    const batched = await embedTexts(['a dog', 'a much longer sentence about a girl and her dog'], { batchSize: 2, cache: false });
+    const variant = await embedTexts(['A   Dog'], { cache: false });
     assert.deepEqual(batched.data.subarray(0, alone.d), alone.data);
     assert.deepEqual(variant.data, alone.data);
   });
@@ -68,20 +68,44 @@ describe('CLIP model loading and text embeddings', () => {
     const hub = await startHub({ 'lab-test/tiny-clip': tiny });
     try {
       Object.assign(config, { clipModel: 'lab-test/tiny-clip', remoteHost: hub.url });
-      const online = await embedTexts(['a dog']);
+      const online = await embedTexts(['a dog'], { cache: false });
       assert.ok(hub.requests.some((r) => r.endsWith('/lab-test/tiny-clip/resolve/main/onnx/text_model.onnx')), hub.requests.join('\n'));
       assert.ok(fs.existsSync(path.join(config.modelsDir, 'lab-test', 'tiny-clip', 'onnx', 'text_model.onnx')));
       await hub.close();
       unloadModels();
       config.offline = true;
-      const offline = await embedTexts(['a dog']);
+      const offline = await embedTexts(['a dog'], { cache: false });
       assert.deepEqual(offline.data, online.data);
       unloadModels();
       config.clipModel = tiny;
-      assert.deepEqual((await embedTexts(['a dog'])).data, online.data, 'the downloaded model is the folder\'s');
+      assert.deepEqual((await embedTexts(['a dog'], { cache: false })).data, online.data, 'the downloaded model is the folder\'s');
     } finally {
       await hub.close().catch(() => undefined);
     }
+  });
+
+  it('caches texts: a second run needs no model, new texts are added, models never mix', async () => {
+    const first = await embedTexts(['a dog', 'a girl']);
+    // Without any model reachable, cached texts still embed; order and duplicates follow the input.
+    Object.assign(config, { clipModel: tiny, offline: true });
+    unloadModels();
+    const moved = `${tiny}-moved`;
+    fs.renameSync(tiny, moved);
+    try {
+      const again = await embedTexts(['a girl', 'a dog', 'a girl']);
+      assert.deepEqual(again.data.subarray(0, 512), first.data.subarray(512));
+      assert.deepEqual(again.data.subarray(512, 1024), first.data.subarray(0, 512));
+      assert.deepEqual(again.data.subarray(1024), first.data.subarray(512));
+      await assert.rejects(embedTexts(['a new text']), /model folder .* does not exist/);
+    } finally {
+      fs.renameSync(moved, tiny);
+    }
+    const more = await embedTexts(['a new text', 'a dog']);
+    assert.deepEqual(more.data.subarray(512), first.data.subarray(0, 512));
+    const cacheDir = fs.readdirSync(config.cacheDir).find((f) => f.startsWith('texts.tiny-clip.fp32.raw'))!;
+    const manifest = JSON.parse(fs.readFileSync(path.join(config.cacheDir, cacheDir, 'manifest.json'), 'utf8'));
+    assert.deepEqual(manifest.files.map((f: { path: string }) => f.path).sort(), ['a dog', 'a girl', 'a new text']);
+    await assert.rejects(embedTexts(['a dog'], { cache: path.join(config.cacheDir, cacheDir), normalize: true }), /not .*L2-normalised/);
   });
 
   it('offline without the model: one error saying where it looked and how to supply a folder', async () => {

@@ -35,7 +35,7 @@ async function expected(texts: string[]): Promise<Float32Array> {
 describe('multilingual text queries (sentence-transformers layout)', () => {
   beforeEach(() => {
     unloadModels();
-    Object.assign(config, saved, { modelsDir: tmpDir('models') });
+    Object.assign(config, saved, { modelsDir: tmpDir('models'), cacheDir: tmpDir('cache') });
   });
   after(() => {
     unloadModels();
@@ -44,11 +44,11 @@ describe('multilingual text queries (sentence-transformers layout)', () => {
 
   it('pools and projects like sentence-transformers, batch-independent', async () => {
     const texts = ['Ein Hund und ein Mädchen', 'a dog and a girl', 'un chien'];
-    const got = await embedTexts(texts, { model: dir, batchSize: 2 });
+    const got = await embedTexts(texts, { model: dir, batchSize: 2, cache: false });
     assert.deepEqual([got.n, got.d], [3, 512]);
     const want = await expected(texts);
     got.data.forEach((v, i) => assert.ok(Math.abs(v - want[i]) < 1e-4 * Math.max(1, Math.abs(want[i])), `${i}: ${v} vs ${want[i]}`));
-    const alone = await embedTexts([texts[2]], { model: dir });
+    const alone = await embedTexts([texts[2]], { model: dir, cache: false });
     alone.data.forEach((v, i) => assert.ok(Math.abs(v - got.data[2 * 512 + i]) < 1e-5));
   });
 
@@ -56,14 +56,14 @@ describe('multilingual text queries (sentence-transformers layout)', () => {
     const hub = await startHub({ 'lab-test/tiny-multilingual': dir });
     try {
       Object.assign(config, { remoteHost: hub.url });
-      const online = await embedTexts(['ein Hund'], { model: 'lab-test/tiny-multilingual' });
+      const online = await embedTexts(['ein Hund'], { model: 'lab-test/tiny-multilingual', cache: false });
       for (const f of ['modules.json', '1_Pooling/config.json', '2_Dense/model.safetensors', 'onnx/model.onnx']) {
         assert.ok(fs.existsSync(path.join(config.modelsDir, 'lab-test', 'tiny-multilingual', f)), `${f} not in models/`);
       }
       await hub.close();
       unloadModels();
       config.offline = true;
-      assert.deepEqual((await embedTexts(['ein Hund'], { model: 'lab-test/tiny-multilingual' })).data, online.data);
+      assert.deepEqual((await embedTexts(['ein Hund'], { model: 'lab-test/tiny-multilingual', cache: false })).data, online.data);
     } finally {
       await hub.close().catch(() => undefined);
     }

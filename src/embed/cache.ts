@@ -1,7 +1,8 @@
 /**
- * Embedding cache of one folder for one model: vectors in a .npy file (np.load
- * reads it) and a JSON manifest naming the model, the normalisation and each
- * row's file with its size, modification time and content hash.
+ * Embedding cache of one folder (or of the texts embedded so far) for one model:
+ * vectors in a .npy file (np.load reads it) and a JSON manifest naming the model,
+ * the normalisation and each row's file (or text) with its size, modification
+ * time and content hash.
  *
  * Layout: <dir>/manifest.json and <dir>/vectors.<generation>.npy. A save writes
  * the new .npy first, then switches the manifest to it (both atomic renames), so
@@ -36,7 +37,11 @@ interface Manifest extends CacheKey {
 }
 
 export function sha256File(file: string): string {
-  return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+  return sha256(fs.readFileSync(file));
+}
+
+export function sha256(data: string | Uint8Array): string {
+  return crypto.createHash('sha256').update(data).digest('hex');
 }
 
 export class EmbeddingCache {
@@ -94,6 +99,17 @@ export class EmbeddingCache {
 
   get size(): number {
     return this.rows.size;
+  }
+
+  /** Every cached row: its entry and vector. */
+  all(): Array<{ entry: CachedFile; vector: Float32Array }> {
+    return [...this.rows.values()];
+  }
+
+  /** The cached row stored under `key` whose content hash is `sha256`, if any. */
+  find(key: string, sha256: string): Float32Array | undefined {
+    const hit = this.rows.get(key);
+    return hit && hit.entry.sha256 === sha256 ? hit.vector : undefined;
   }
 
   /**

@@ -13,7 +13,7 @@ import { Progress } from '../show/progress';
 import type { Matrix } from '../types';
 import { checkInteger, invalid } from '../util/check';
 import { l2normalize } from '../util/vectors';
-import { type CachedFile, EmbeddingCache } from './cache';
+import { type CachedFile, EmbeddingCache, sha256 } from './cache';
 import { decodeForClip, listImages, type PixelNorm, toPixelValues } from './images';
 import { type ModelOptions, loadPretrained, transformers } from './model';
 import { embedTextsSentence, sentenceModules } from './sentence';
@@ -31,6 +31,14 @@ export interface EmbedImagesOptions extends EmbedOptions {
   /**
    * Cache folder, or false for none. Default for a folder input:
    * cache/<folder name>.<model>.<dtype>.<raw|l2>; none for a list of files.
+   */
+  cache?: string | false;
+}
+
+export interface EmbedTextsOptions extends EmbedOptions {
+  /**
+   * Cache folder, or false for none (default cache/texts.<model>.<dtype>.<raw|l2>):
+   * every text embedded once is kept, so re-running a notebook needs no model.
    */
   cache?: string | false;
 }
@@ -85,17 +93,42 @@ async function visionTower(options: ModelOptions): Promise<VisionTower> {
  * encoder aligned to it (options.model = config.multilingualModel for queries
  * in 50+ languages). Returns an (n, d) float32 matrix.
  */
-export async function embedTexts(texts: string[], options: EmbedOptions = {}): Promise<Matrix> {
+export async function embedTexts(texts: string[], options: EmbedTextsOptions = {}): Promise<Matrix> {
   if (!Array.isArray(texts) || texts.length === 0 || !texts.every((s) => typeof s === 'string')) {
     throw invalid('texts', 'a non-empty array of strings', texts);
   }
   const batch = checkInteger(options.batchSize ?? 32, 'batchSize', 1, 4096);
-  const modules = await sentenceModules(options.model ?? config.clipModel);
-  if (modules) {
-    const m = await embedTextsSentence(texts, modules, { ...options, batchSize: batch });
-    if (options.normalize) l2normalize(m.data, m.d);
-    return m;
+  const model = options.model ?? config.clipModel;
+  const dtype = options.dtype ?? config.dtype;
+  const normalize = options.normalize ?? false;
+  const cacheDir = options.cache === false ? undefined : options.cache ?? defaultCacheDir('texts', model, dtype, normalize);
+  const cache = cacheDir ? EmbeddingCache.open(cacheDir, { model, dtype, normalize }) : undefined;
+  const hashes = texts.map((t) => sha256(t));
+  const found = texts.map((t, i) => cache?.find(t, hashes[i]));
+  const todo = [...new Set(texts.filter((_, i) => !found[i]))];
+  const fresh = new Map<string, Float32Array>();
+  if (todo.length > 0) {
+    const m = await embedTextsUncached(todo, { ...options, model, dtype, batchSize: batch });
+    if (normalize) l2normalize(m.data, m.d);
+    todo.forEach((t, i) => fresh.set(t, m.data.subarray(i * m.d, (i + 1) * m.d)));
   }
+  const d = (found.find(Boolean) ?? fresh.values().next().value)!.length;
+  const data = new Float32Array(texts.length * d);
+  texts.forEach((t, i) => data.set(found[i] ?? fresh.get(t)!, i * d));
+  if (cache && fresh.size > 0) {
+    const rows = [...cache.all().filter((r) => r.vector.length === d && !fresh.has(r.entry.path))];
+    for (const [t, v] of fresh) rows.push({ entry: { path: t, size: Buffer.byteLength(t), mtimeMs: 0, sha256: sha256(t) }, vector: v });
+    const all = new Float32Array(rows.length * d);
+    rows.forEach((r, i) => all.set(r.vector, i * d));
+    cache.save(rows.map((r) => r.entry), { data: all, n: rows.length, d });
+  }
+  return { data, n: texts.length, d };
+}
+
+/** The text tower itself: CLIP's, or a sentence-transformers encoder aligned to it. */
+async function embedTextsUncached(texts: string[], options: ModelOptions & { batchSize: number }): Promise<Matrix> {
+  const modules = await sentenceModules(options.model ?? config.clipModel);
+  if (modules) return embedTextsSentence(texts, modules, options);
   const t = transformers();
   const [tokenizer, model] = await Promise.all([
     loadPretrained('tokenizer', (id, o) => t.AutoTokenizer.from_pretrained(id, o), options),
@@ -103,15 +136,14 @@ export async function embedTexts(texts: string[], options: EmbedOptions = {}): P
   ]);
   const parts: Float32Array[] = [];
   let d = 0;
-  for (let i = 0; i < texts.length; i += batch) {
-    const inputs = tokenizer(texts.slice(i, i + batch), { padding: true, truncation: true });
+  for (let i = 0; i < texts.length; i += options.batchSize) {
+    const inputs = tokenizer(texts.slice(i, i + options.batchSize), { padding: true, truncation: true });
     const out = await model(inputs);
     d = out.text_embeds.dims[1];
     parts.push(Float32Array.from(out.text_embeds.data as Float32Array));
   }
   const data = new Float32Array(texts.length * d);
   parts.reduce((o, p) => (data.set(p, o), o + p.length), 0);
-  if (options.normalize) l2normalize(data, d);
   return { data, n: texts.length, d };
 }
 
@@ -119,9 +151,10 @@ function slug(s: string): string {
   return s.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^_+|_+$/g, '');
 }
 
-function defaultCacheDir(folder: string, model: string, dtype: string, normalize: boolean): string {
+/** cache/<name>.<model>.<dtype>.<raw|l2>: one folder per input and embedding kind, so they never mix. */
+function defaultCacheDir(name: string, model: string, dtype: string, normalize: boolean): string {
   const modelName = slug(path.basename(path.resolve(model)));
-  return path.join(config.cacheDir, `${slug(path.basename(path.resolve(folder)))}.${modelName}.${dtype}.${normalize ? 'l2' : 'raw'}`);
+  return path.join(config.cacheDir, `${slug(name)}.${modelName}.${dtype}.${normalize ? 'l2' : 'raw'}`);
 }
 
 /**
@@ -140,7 +173,7 @@ export async function embedImages(input: string | string[], options: EmbedImages
   const { files: found, skipped } = listImages(input);
   const root = typeof input === 'string' && fs.statSync(input).isDirectory() ? input : undefined;
   const rel = (f: string) => (root ? path.relative(root, f) : f);
-  const cacheDir = options.cache === false ? undefined : options.cache ?? (root ? defaultCacheDir(root, model, dtype, normalize) : undefined);
+  const cacheDir = options.cache === false ? undefined : options.cache ?? (root ? defaultCacheDir(path.basename(path.resolve(root)), model, dtype, normalize) : undefined);
   const cache = cacheDir ? EmbeddingCache.open(cacheDir, { model, dtype, normalize }) : undefined;
   if (cache?.problem) process.stderr.write(`embedding cache ${cacheDir} is damaged (${cache.problem}); rebuilding it\n`);
 
