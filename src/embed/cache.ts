@@ -11,7 +11,8 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { readNpy, writeFileAtomic, writeNpy } from '../io/npy';
+import { writeFileAtomic } from '../io/files';
+import { readNpy, writeNpy } from '../io/npy';
 import type { Matrix } from '../types';
 
 export interface CacheKey {

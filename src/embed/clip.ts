@@ -170,8 +170,7 @@ export async function embedImages(input: string | string[], options: EmbedImages
   const dtype = options.dtype ?? config.dtype;
   const normalize = options.normalize ?? false;
   const batch = checkInteger(options.batchSize ?? 8, 'batchSize', 1, 1024);
-  const { files: found, skipped } = listImages(input);
-  const root = typeof input === 'string' && fs.statSync(input).isDirectory() ? input : undefined;
+  const { files: found, skipped, root } = listImages(input);
   const rel = (f: string) => (root ? path.relative(root, f) : f);
   const cacheDir = options.cache === false ? undefined : options.cache ?? (root ? defaultCacheDir(path.basename(path.resolve(root)), model, dtype, normalize) : undefined);
   const cache = cacheDir ? EmbeddingCache.open(cacheDir, { model, dtype, normalize }) : undefined;

@@ -56,6 +56,8 @@ export interface Listing {
   files: string[];
   /** Files in the folder that are not images by their extension. */
   skipped: string[];
+  /** The folder walked, when the input was a folder (paths are reported relative to it). */
+  root?: string;
 }
 
 /** The image files of a folder (recursively), or the given list of files. Hidden files and README.md are ignored. */
@@ -80,5 +82,5 @@ export function listImages(input: string | string[]): Listing {
     }
   };
   walk(input);
-  return { files, skipped };
+  return { files, skipped, root: input };
 }

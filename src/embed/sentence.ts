@@ -9,7 +9,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { config, isLocalModel } from '../config';
-import { writeFileAtomic } from '../io/npy';
+import { writeFileAtomic } from '../io/files';
 import type { Matrix } from '../types';
 import { l2normalize } from '../util/vectors';
 import { type ModelOptions, loadPretrained, transformers } from './model';

@@ -3,8 +3,8 @@
  * with np.load. Little-endian, C order. Writes are atomic (temp file + rename).
  */
 import * as fs from 'fs';
-import * as path from 'path';
 import { ArgumentError, describe } from '../util/check';
+import { readError, writeFileAtomic } from './files';
 
 const MAGIC = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]); // \x93NUMPY
 
@@ -100,22 +100,9 @@ export function readNpy(file: string): Npy {
   try {
     buf = fs.readFileSync(file);
   } catch (e) {
-    throw new Error(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    throw readError(file, e);
   }
   return decodeNpy(buf, file);
-}
-
-/** Writes bytes to `file` atomically: a crash leaves the old file or the new one, never half. */
-export function writeFileAtomic(file: string, bytes: Uint8Array | string): void {
-  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    fs.writeFileSync(tmp, bytes);
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
 }
 
 /** Writes a .npy file atomically; np.load reads it. shape defaults to 1-D. */

@@ -17,6 +17,7 @@ import * as zlib from 'zlib';
 import { pipeline } from 'stream/promises';
 import type { Matrix } from '../types';
 import { ArgumentError, checkVectors } from '../util/check';
+import { readError } from './files';
 
 /** One photo's metadata, as in the course's CSV. */
 export interface PhotoRow {
@@ -176,7 +177,7 @@ export async function readVectorsCsv(file: string, options: ReadVectorsCsvOption
   try {
     fd = await fs.promises.open(file, 'r');
   } catch (e) {
-    throw new Error(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    throw readError(file, e);
   }
   const magic = Buffer.alloc(2);
   await fd.read(magic, 0, 2, 0);
