@@ -1,5 +1,7 @@
 /** Shared pieces of the benchmarks: medians, the Python reference, the Markdown report. */
+import { type ChildProcessWithoutNullStreams, spawn } from 'child_process';
 import * as os from 'os';
+import * as readline from 'readline';
 
 export const PYTHON = process.env.LAB_PYTHON ?? '/usr/bin/python3';
 
@@ -23,12 +25,15 @@ export interface Comparison {
   reference: string;
   unit: string;
   goal: string;
+  /** Whether a lower value is better (times, the default) or a higher one (rates such as images/s). */
+  better?: 'lower' | 'higher';
   rows: Row[];
   note?: string;
 }
 
 function fmt(v: number, unit: string): string {
   if (!Number.isFinite(v)) return 'n/a';
+  if (unit === 'ms') return `${v.toFixed(v < 10 ? 2 : 1)} ms`;
   if (unit === 's') return v < 0.01 ? `${(v * 1000).toFixed(3)} ms` : v < 1 ? `${(v * 1000).toFixed(1)} ms` : `${v.toFixed(2)} s`;
   return `${v.toFixed(2)} ${unit}`;
 }
@@ -61,10 +66,53 @@ export function markdown(comparisons: Comparison[], command: string, previous = 
 
 function section(c: Comparison, stamp: string): string {
   const lines: string[] = [];
-  const worst = c.rows.filter((r) => Number.isFinite(r.ratio)).reduce((a, b) => (b.ratio > a.ratio ? b : a), c.rows[0]);
-  lines.push(`## ${c.title}`, '', stamp, '', `Reference: ${c.reference}. Goal: ${c.goal}.` + (worst ? ` Largest ratio: ${worst.ratio.toFixed(2)} (${worst.case}).` : ''), '');
-  lines.push('| case | ours | reference | ratio | results |', '|---|---:|---:|---:|---|');
-  for (const r of c.rows) lines.push(`| ${r.case} | ${fmt(r.ours, c.unit)} | ${fmt(r.reference, c.unit)} | ${r.ratio.toFixed(2)} | ${r.results} |`);
+  const higher = c.better === 'higher';
+  const rated = c.rows.filter((r) => Number.isFinite(r.ratio));
+  const worst = rated.reduce<Row | undefined>((a, b) => (!a || (higher ? b.ratio < a.ratio : b.ratio > a.ratio) ? b : a), undefined);
+  const summary = worst ? ` ${higher ? 'Smallest' : 'Largest'} ratio: ${worst.ratio.toFixed(2)} (${worst.case}).` : '';
+  lines.push(`## ${c.title}`, '', stamp, '', `Reference: ${c.reference}. Goal: ${c.goal}.${summary}`, '');
+  const ratio = higher ? 'ratio (above 1: we are faster)' : 'ratio';
+  lines.push(`| case | ours | reference | ${ratio} | results |`, '|---|---:|---:|---:|---|');
+  for (const r of c.rows) {
+    const x = Number.isFinite(r.ratio) ? r.ratio.toFixed(2) : 'n/a';
+    lines.push(`| ${r.case} | ${fmt(r.ours, c.unit)} | ${fmt(r.reference, c.unit)} | ${x} | ${r.results} |`);
+  }
   if (c.note) lines.push('', c.note);
   return lines.join('\n');
+}
+
+/**
+ * A long-lived process answering one JSON request per line (bench/python/*.py,
+ * bench/clip-worker.ts). Several workers take turns on the same case, so both
+ * sides see the same machine load instead of one running after the other.
+ */
+export class Worker {
+  private readonly proc: ChildProcessWithoutNullStreams;
+  private readonly lines: AsyncIterator<string>;
+  private stderr = '';
+
+  constructor(readonly name: string, command: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
+    this.proc = spawn(command, args, { env });
+    this.proc.stderr.on('data', (b: Buffer) => { this.stderr = (this.stderr + b.toString()).slice(-4000); });
+    this.lines = readline.createInterface({ input: this.proc.stdout })[Symbol.asyncIterator]();
+  }
+
+  /** Sends one request and waits for its answer; a worker error or exit throws with its stderr. */
+  async request<T = Record<string, number>>(req: object): Promise<T> {
+    this.proc.stdin.write(JSON.stringify(req) + '\n');
+    const next = await this.lines.next();
+    if (next.done) throw new Error(`${this.name} exited (code ${this.proc.exitCode}):\n${this.stderr}`);
+    const reply = JSON.parse(next.value) as T & { error?: string };
+    if (reply.error) throw new Error(`${this.name}: ${reply.error}\n${this.stderr}`);
+    return reply;
+  }
+
+  /** Times a request: the worker reports its own seconds, so process start-up and pipes don't count. */
+  async seconds(req: object): Promise<number> {
+    return (await this.request<{ seconds: number }>(req)).seconds;
+  }
+
+  close(): void {
+    this.proc.stdin.end();
+  }
 }

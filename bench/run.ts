@@ -1,11 +1,12 @@
 /**
  * Runs the benchmarks and regenerates bench/RESULTS.md.
- *   npm run bench [-- --n 20580 --reps 5 --grid full|small --only faiss,csv]
+ *   npm run bench [-- --n 20580 --reps 5 --grid full|small --only faiss,csv,clip --images FOLDER --count 64]
  * (bash scripts/lab.sh bench installs the Python side's packages first.)
  * Each comparison runs both sides in the same run on the same data.
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { clipComparisons } from './clip';
 import { csvComparison } from './csv';
 import { faissComparison } from './faiss';
 import { markdown } from './harness';
@@ -17,12 +18,16 @@ const n = Number(arg('n', '20580'));
 const reps = Number(arg('reps', '5'));
 const grid = arg('grid', 'full') === 'small' ? 'small' : 'full';
 
-const only = arg('only', 'faiss,csv').split(',');
+const only = arg('only', 'faiss,csv,clip').split(',');
 
 async function main(): Promise<void> {
   const comparisons = [];
   if (only.includes('faiss')) comparisons.push(faissComparison({ n, reps, grid, out }));
   if (only.includes('csv')) comparisons.push(await csvComparison({ n, reps, out }));
+  if (only.includes('clip')) {
+    const images = arg('images', '') || undefined;
+    comparisons.push(...(await clipComparisons({ reps: Math.min(reps, 3), out, images, count: Number(arg('count', '64')) })));
+  }
   const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
   const file = path.join(__dirname, 'RESULTS.md');
   const report = markdown(comparisons, command, fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '');

@@ -7,6 +7,7 @@
  * LAB_OFFLINE=1 ...                                     # never download
  */
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 
 /** The project folder (holds package.json); the same from src/ and from dist/. */
@@ -38,6 +39,11 @@ export interface LabConfig {
   offline: boolean;
   /** Model weights: 'fp32' (default) or a quantised form such as 'q8'. LAB_DTYPE. */
   dtype: string;
+  /**
+   * Threads ONNX Runtime uses per model call. LAB_THREADS; default all cores
+   * (os.availableParallelism()): left to itself, onnxruntime-node used one of two here.
+   */
+  threads: number;
   /** Where Stanford Dogs' images.tar and annotation.tar are. LAB_DOGS_URL; default the dataset's Stanford page. */
   dogsUrl: string;
 }
@@ -53,8 +59,16 @@ function load(): LabConfig {
     remoteHost: host.endsWith('/') ? host : `${host}/`,
     offline: flag('LAB_OFFLINE') || flag('HF_HUB_OFFLINE'),
     dtype: env('LAB_DTYPE') ?? 'fp32',
+    threads: positiveInt('LAB_THREADS') ?? os.availableParallelism(),
     dogsUrl: env('LAB_DOGS_URL') ?? 'http://vision.stanford.edu/aditya86/ImageNetDogs/',
   };
+}
+
+function positiveInt(name: string): number | undefined {
+  const v = env(name);
+  if (v === undefined) return undefined;
+  if (!/^[1-9]\d*$/.test(v.trim())) throw new Error(`${name}=${v} is not valid: expected a whole number of threads, 1 or more`);
+  return Number(v);
 }
 
 /** The live settings: change fields here (e.g. config.offline = true) or by environment. */

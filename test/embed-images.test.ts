@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import sharp from 'sharp';
 import { config, embedImages, readNpy } from '../src';
-import { decodeForClip } from '../src/embed/images';
+import { decodeForClip, toPixelValues } from '../src/embed/images';
 import { unloadModels } from '../src/embed/model';
 import { tmpDir } from './support/data';
 import { writeTinyClip } from './support/tiny-clip';
@@ -105,11 +105,32 @@ describe('image embeddings', function () {
   });
 
   it('a list of files works like a folder, and vectors are deterministic', async () => {
-    const files = ['plain.jpg', 'gray.jpg'].map((f) => path.join(dir, f));
+    const files = ['plain.jpg', 'gray.jpg', 'photo.webp'].map((f) => path.join(dir, f));
     const a = await embedImages(files, { progress: false });
-    const b = await embedImages(files, { progress: false, batchSize: 1 });
+    // Batches of 2: the last one is short and reuses the first one's pixel buffer.
+    const b = await embedImages(files, { progress: false, batchSize: 2 });
+    const c = await embedImages(files, { progress: false, batchSize: 1 });
     assert.deepEqual(a.files, files);
-    assert.deepEqual(a.vectors.data, b.vectors.data);
+    assert.deepEqual(b.vectors.data, a.vectors.data);
+    assert.deepEqual(c.vectors.data, a.vectors.data);
+  });
+
+  it('pixel values are CLIP\'s (x / 255 - mean) / std, channel-first, whatever buffer they are packed into', () => {
+    const norm = { mean: [0.48145466, 0.4578275, 0.40821073], std: [0.26862954, 0.26130258, 0.27577711], rescale: 1 / 255 };
+    const size = 5;
+    const images = [0, 1].map((k) => Buffer.from(Array.from({ length: size * size * 3 }, (_, i) => (i * 37 + k * 101) % 256)));
+    const expected = new Float32Array(2 * 3 * size * size);
+    images.forEach((rgb, b) => {
+      for (let c = 0; c < 3; c++) for (let p = 0; p < size * size; p++) {
+        expected[(b * 3 + c) * size * size + p] = (rgb[p * 3 + c] / 255 - norm.mean[c]) / norm.std[c];
+      }
+    });
+    const fresh = toPixelValues(images, size, norm);
+    const reused = toPixelValues(images, size, norm, new Float32Array(4 * 3 * size * size).fill(7));
+    for (const got of [fresh, reused]) {
+      assert.equal(got.length, expected.length);
+      got.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < 1e-6, `${i}: ${v} vs ${expected[i]}`));
+    }
   });
 
   it('dtype q8 (quantised weights) gives nearly the fp32 vectors', async () => {

@@ -2,7 +2,9 @@
 // tiny CLIP-shaped model the tests generate: from a folder, and downloaded from a
 // loopback model hub into models/, then offline.
 import { strict as assert } from 'assert';
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { config, embedTexts } from '../src';
 import { unloadModels } from '../src/embed/model';
@@ -123,5 +125,17 @@ describe('CLIP model loading and text embeddings', () => {
     await assert.rejects(embedTexts(['x']), /model folder .*nope does not exist \(it should hold config.json/);
     await assert.rejects(embedTexts([]), /Expected a non-empty array of strings for texts but received Array\(0\)/);
     await assert.rejects(embedTexts(['ok', 3 as unknown as string]), /Expected a non-empty array of strings for texts/);
+  });
+
+  it('LAB_THREADS sets ONNX Runtime\'s threads (default: all cores); a bad value is a clear error', () => {
+    const threads = (value?: string) => spawnSync(process.execPath, ['--import', 'tsx', '-e',
+      'console.log(require("./src/config").config.threads)'], {
+      cwd: path.join(__dirname, '..'), encoding: 'utf8', env: { ...process.env, LAB_THREADS: value },
+    });
+    assert.equal(threads(undefined).stdout.trim(), String(os.availableParallelism()));
+    assert.equal(threads('1').stdout.trim(), '1');
+    const bad = threads('two');
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, /LAB_THREADS=two is not valid: expected a whole number of threads, 1 or more/);
   });
 });

@@ -204,13 +204,14 @@ export async function embedImages(input: string | string[], options: EmbedImages
     const decode = (files: string[]) =>
       Promise.all(files.map((f) => decodeForClip(f, tower.size).then((px) => ({ f, px }), (e: Error) => ({ f, error: e.message }))));
     let next = decode(todo.slice(0, batch));
+    const pixels = new Float32Array(Math.min(batch, todo.length) * 3 * tower.size * tower.size);
     for (let i = 0; i < todo.length; i += batch) {
       const decoded = await next;
       if (i + batch < todo.length) next = decode(todo.slice(i + batch, i + 2 * batch));
       const ok = decoded.filter((x): x is { f: string; px: Buffer } => 'px' in x);
       for (const x of decoded) if ('error' in x) failed.push({ file: rel(x.f), error: `not a readable image: ${x.error}` });
       if (ok.length > 0) {
-        const out = await tower.run(toPixelValues(ok.map((x) => x.px), tower.size, tower.norm), ok.length);
+        const out = await tower.run(toPixelValues(ok.map((x) => x.px), tower.size, tower.norm, pixels), ok.length);
         const d = out.length / ok.length;
         if (normalize) l2normalize(out, d);
         ok.forEach((x, j) => vectors.set(x.f, out.subarray(j * d, (j + 1) * d)));

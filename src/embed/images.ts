@@ -33,19 +33,23 @@ export interface PixelNorm {
   rescale: number;
 }
 
-/** Packs RGB images (size x size x 3, uint8) into CLIP's pixel_values (n, 3, size, size), normalised. */
-export function toPixelValues(images: Buffer[], size: number, norm: PixelNorm): Float32Array {
+/**
+ * Packs RGB images (size x size x 3, uint8) into CLIP's pixel_values (n, 3, size, size), normalised.
+ * `into` (at least n x 3 x size x size) is reused across batches: fresh memory costs page faults.
+ */
+export function toPixelValues(images: Buffer[], size: number, norm: PixelNorm, into?: Float32Array): Float32Array {
   const plane = size * size;
-  const out = new Float32Array(images.length * 3 * plane);
-  const scale = [0, 1, 2].map((c) => norm.rescale / norm.std[c]);
-  const shift = [0, 1, 2].map((c) => norm.mean[c] / norm.std[c]);
-  images.forEach((rgb, b) => {
-    const base = b * 3 * plane;
-    for (let c = 0; c < 3; c++) {
-      const o = base + c * plane;
-      const s = scale[c];
-      const t = shift[c];
-      for (let p = 0; p < plane; p++) out[o + p] = rgb[p * 3 + c] * s - t;
+  const length = images.length * 3 * plane;
+  const out = into && into.length >= length ? into.subarray(0, length) : new Float32Array(length);
+  // One table per channel (byte -> normalised value), and one pass over each image's bytes.
+  const lut = [0, 1, 2].map((c) => Float32Array.from({ length: 256 }, (_, v) => (v * norm.rescale - norm.mean[c]) / norm.std[c]));
+  const [r, g, b] = lut;
+  images.forEach((rgb, i) => {
+    const o = i * 3 * plane;
+    for (let p = 0, q = 0; p < plane; p++, q += 3) {
+      out[o + p] = r[rgb[q]];
+      out[o + plane + p] = g[rgb[q + 1]];
+      out[o + 2 * plane + p] = b[rgb[q + 2]];
     }
   });
   return out;

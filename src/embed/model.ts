@@ -78,7 +78,8 @@ export function loadPretrained<T>(
 ): Promise<T> {
   const model = options.model ?? config.clipModel;
   const dtype = options.dtype ?? config.dtype;
-  const key = `${kind}|${model}|${dtype}|${config.modelsDir}|${config.offline}`;
+  const threads = config.threads;
+  const key = `${kind}|${model}|${dtype}|${threads}|${config.modelsDir}|${config.offline}`;
   let p = loaded.get(key) as Promise<T> | undefined;
   if (!p) {
     const { id, where, remote } = prepare(model);
@@ -90,7 +91,8 @@ export function loadPretrained<T>(
         process.stderr.write(`downloading ${model}/${e.file} into ${config.modelsDir}\n`);
       }
     };
-    p = loader(id, { dtype: dtype as PretrainedOptions['dtype'], progress_callback }).catch((e: unknown) => {
+    const session_options = { intraOpNumThreads: threads };
+    p = loader(id, { dtype: dtype as PretrainedOptions['dtype'], progress_callback, session_options }).catch((e: unknown) => {
       loaded.delete(key);
       throw explain(model, where, remote, e);
     });

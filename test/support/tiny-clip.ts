@@ -160,18 +160,28 @@ function visionModel(): Graph {
   };
 }
 
-/** Writes the tiny model into `dir` (created if needed) and returns dir. */
-export function writeTinyClip(dir: string): string {
+/** Sizes written to config.json (the ONNX files decide the real ones). */
+export interface ClipShape {
+  name: string;
+  textHidden: number;
+  visionHidden: number;
+}
+
+/**
+ * Writes everything of a CLIP model folder but the ONNX files: config, our small
+ * byte-level BPE tokenizer, and CLIP's preprocessor settings. Returns the vocabulary size.
+ */
+export function writeClipFiles(dir: string, shape: ClipShape): number {
   const { json, vocabSize } = tokenizer();
   fs.mkdirSync(path.join(dir, 'onnx'), { recursive: true });
-  const write = (name: string, data: string | Buffer) => fs.writeFileSync(path.join(dir, name), data);
+  const write = (name: string, data: string) => fs.writeFileSync(path.join(dir, name), data);
   write('config.json', JSON.stringify({
-    _name_or_path: 'vector-search-lab/tiny-clip',
+    _name_or_path: shape.name,
     architectures: ['CLIPModel'],
     model_type: 'clip',
     projection_dim: TINY_PROJECTION_DIM,
-    text_config: { model_type: 'clip_text_model', hidden_size: HIDDEN, vocab_size: vocabSize, max_position_embeddings: 77, projection_dim: TINY_PROJECTION_DIM },
-    vision_config: { model_type: 'clip_vision_model', hidden_size: HIDDEN, image_size: 224, patch_size: 32, projection_dim: TINY_PROJECTION_DIM },
+    text_config: { model_type: 'clip_text_model', hidden_size: shape.textHidden, vocab_size: vocabSize, max_position_embeddings: 77, projection_dim: TINY_PROJECTION_DIM },
+    vision_config: { model_type: 'clip_vision_model', hidden_size: shape.visionHidden, image_size: 224, patch_size: 32, projection_dim: TINY_PROJECTION_DIM },
   }, null, 1));
   write('tokenizer.json', JSON.stringify(json));
   write('tokenizer_config.json', JSON.stringify({
@@ -184,6 +194,13 @@ export function writeTinyClip(dir: string): string {
     do_rescale: true, rescale_factor: 1 / 255, do_normalize: true, do_convert_rgb: true,
     image_mean: [0.48145466, 0.4578275, 0.40821073], image_std: [0.26862954, 0.26130258, 0.27577711],
   }, null, 1));
+  return vocabSize;
+}
+
+/** Writes the tiny model into `dir` (created if needed) and returns dir. */
+export function writeTinyClip(dir: string): string {
+  const vocabSize = writeClipFiles(dir, { name: 'vector-search-lab/tiny-clip', textHidden: HIDDEN, visionHidden: HIDDEN });
+  const write = (name: string, data: Buffer) => fs.writeFileSync(path.join(dir, name), data);
   const text = textModel(vocabSize);
   const vision = visionModel();
   write(path.join('onnx', 'text_model.onnx'), onnxModel('tiny_clip_text', text));
