@@ -22,7 +22,7 @@ const only = arg('only', 'faiss,csv,clip').split(',');
 
 async function main(): Promise<void> {
   const comparisons = [];
-  if (only.includes('faiss')) comparisons.push(faissComparison({ n, reps, grid, out }));
+  if (only.includes('faiss')) comparisons.push(await faissComparison({ n, reps, grid, out }));
   if (only.includes('csv')) comparisons.push(await csvComparison({ n, reps, out }));
   if (only.includes('clip')) {
     const images = arg('images', '') || undefined;

@@ -24,7 +24,7 @@ check_node() {
 }
 
 # Only the benchmarks' Python side needs these.
-BENCH_PACKAGES=(python3-pandas)
+BENCH_PACKAGES=(python3-pandas python3-torch python3-torchvision python3-onnx)
 
 system_packages() {
   local missing=()
