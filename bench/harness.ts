@@ -57,8 +57,8 @@ export function markdown(comparisons: Comparison[], command: string, previous = 
     '# Benchmark results',
     '',
     `Machine: ${machine()}.`,
-    'Medians of repeated runs; ratio = ours / reference (below 1: we are faster). Both sides run in the same run on the same data.',
-    'Regenerate with `npm run bench` (all) or `npm run bench -- --only csv` (one comparison; the others are kept).',
+    'Medians of repeated runs; ratio = ours / reference: for times, below 1 means we are faster; for rates (images/s), above 1. Both sides run in the same run on the same data.',
+    'Regenerate with `bash scripts/lab.sh bench` (installs the Python side, runs all) or `bash scripts/lab.sh bench --only csv` (one comparison; the others are kept).',
   ];
   const order = [...sections.keys()].sort((a, b) => Number(a) - Number(b));
   return [...head, ...order.map((k) => `\n${sections.get(k)}`)].join('\n') + '\n';

@@ -68,6 +68,7 @@ async function main(): Promise<void> {
             [`precision@${k}`]: precisionAtK(res.labels, queryClasses, classOf),
           });
         }
+        index.dispose(); // 18 graphs of 20,580 vectors: free each now, not at some later GC
       }
       process.stdout.write(`  built HNSW M=${M} (${metricName(metric)})\n`);
     }

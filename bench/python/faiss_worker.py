@@ -75,7 +75,7 @@ def handle(req):
         state["xb"], state["xq"] = np.load(req["xb"]), np.load(req["xq"])
         return {}
     if op in ("flat", "ivf", "hnsw"):
-        state["index"] = None  # the previous index is freed untimed (ours goes when GC runs)
+        state["index"] = None  # the previous index is freed untimed (ours: dispose())
     if op == "flat":
         return timed(lambda: flat(req["metric"]))
     if op == "ivf":

@@ -241,7 +241,24 @@ export class Index {
     return out;
   }
 
+  /**
+   * Frees the index's memory now rather than whenever the garbage collector runs
+   * (it cannot see native memory: a loop building many large indexes would
+   * otherwise hold them all). Any later call on it, or on its views (an IVF's
+   * quantizer, an IDMap's index), throws. Refused while async work on it runs or
+   * while another index is built on it (dispose that one first). Safe to repeat.
+   */
+  dispose(): void {
+    this.native.dispose();
+  }
+
+  /** Whether dispose() has freed this index (or the index it lives in). */
+  get disposed(): boolean {
+    return this.native.disposed();
+  }
+
   toString(): string {
+    if (this.disposed) return `${this.constructor.name}(disposed)`;
     return `${this.className}(d=${this.d}, metric=${metricName(this.metricType)}, ntotal=${this.ntotal})`;
   }
 

@@ -24,6 +24,9 @@ export interface NativeIndex {
   /** Throw if async work on this index (or one sharing its data) is writing / running. */
   checkRead(): void;
   checkWrite(): void;
+  /** Frees the faiss index now; later calls throw. Refused while async work runs or another index is built on it. */
+  dispose(): void;
+  disposed(): boolean;
 }
 
 export const NativeIndex: { prototype: NativeIndex };

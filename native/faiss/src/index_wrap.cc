@@ -123,13 +123,16 @@ Napi::Function IndexWrap::Define(Napi::Env env) {
           InstanceMethod<&IndexWrap::Write>("write"),
           InstanceMethod<&IndexWrap::CheckRead>("checkRead"),
           InstanceMethod<&IndexWrap::CheckWrite>("checkWrite"),
+          InstanceMethod<&IndexWrap::Dispose>("dispose"),
+          InstanceMethod<&IndexWrap::Disposed>("disposed"),
       });
   env.SetInstanceData<Napi::FunctionReference>(new Napi::FunctionReference(Napi::Persistent(ctor)));
   return ctor;
 }
 
 Napi::Object IndexWrap::Make(Napi::Env env, faiss::Index* idx, bool owned, std::shared_ptr<Busy> busy,
-                             const std::vector<Napi::Object>& keepAlive) {
+                             const std::vector<Napi::Object>& keepAlive, const IndexWrap* viewOf,
+                             const IndexWrap* builtOn) {
   MakeArgs args{idx, owned, busy ? std::move(busy) : std::make_shared<Busy>()};
   Napi::Object obj;
   try {
@@ -140,6 +143,15 @@ Napi::Object IndexWrap::Make(Napi::Env env, faiss::Index* idx, bool owned, std::
   }
   IndexWrap* self = Napi::ObjectWrap<IndexWrap>::Unwrap(obj);
   for (const auto& o : keepAlive) self->keepAlive_.push_back(Napi::Persistent(o));
+  if (viewOf) {
+    // A view lives and is used through its owner: building on it pins the owner.
+    self->alive_ = viewOf->alive_;
+    self->usedBy_ = viewOf->usedBy_;
+  }
+  if (builtOn) {
+    self->uses_ = builtOn->usedBy_;
+    ++*self->uses_;
+  }
   return obj;
 }
 
@@ -148,14 +160,52 @@ IndexWrap::IndexWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<IndexWra
     throw Napi::TypeError::New(info.Env(), "NativeIndex cannot be constructed directly; use the index classes");
   }
   MakeArgs* args = info[0].As<Napi::External<MakeArgs>>().Data();
-  index = args->idx;
+  index_ = args->idx;
   owned_ = args->owned;
   busy = args->busy;
 }
 
 IndexWrap::~IndexWrap() {
-  if (owned_) delete index;
+  release();
+  if (owned_) delete index_;
 }
+
+// No longer counts as a user of the index it was built on. (A shared counter, not
+// a pointer to that wrapper: at exit, finalizers run in no particular order.)
+void IndexWrap::release() {
+  if (uses_) --*uses_;
+  uses_.reset();
+}
+
+faiss::Index* IndexWrap::live(Napi::Env env) const {
+  if (!*alive_) {
+    throw Napi::Error::New(env, "this index was disposed (dispose() freed its memory): build or read it again");
+  }
+  return index_;
+}
+
+// Frees the faiss index now instead of when the garbage collector gets to it.
+Napi::Value IndexWrap::Dispose(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!*alive_) return env.Undefined();
+  if (!owned_) {
+    throw Napi::Error::New(env, "this index lives inside another one (an IVF's quantizer, an IDMap's index): dispose that one");
+  }
+  checkCanWrite(env);
+  if (*usedBy_ > 0) {
+    throw Napi::Error::New(env, "another index is built on this one (as its quantizer, or wrapped by an IDMap): dispose that one first");
+  }
+  *alive_ = false;
+  delete index_;
+  index_ = nullptr;
+  owned_ = false;
+  release();
+  for (auto& r : keepAlive_) r.Reset();
+  keepAlive_.clear();
+  return env.Undefined();
+}
+
+Napi::Value IndexWrap::Disposed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), !*alive_); }
 
 IndexWrap* IndexWrap::FromValue(Napi::Value v, const char* what) {
   Napi::Env env = v.Env();
@@ -168,12 +218,14 @@ IndexWrap* IndexWrap::FromValue(Napi::Value v, const char* what) {
 }
 
 void IndexWrap::checkCanRead(Napi::Env env) const {
+  live(env);
   if (busy->writer) {
     throw Napi::Error::New(env, "index is busy: an async add or train on it has not finished; await it first");
   }
 }
 
 void IndexWrap::checkCanWrite(Napi::Env env) const {
+  live(env);
   if (busy->writer || busy->readers > 0) {
     throw Napi::Error::New(env, "index is busy: an async operation on it has not finished; await it first");
   }
@@ -181,23 +233,23 @@ void IndexWrap::checkCanWrite(Napi::Env env) const {
 
 // ---- properties ----------------------------------------------------------------
 
-Napi::Value IndexWrap::D(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), index->d); }
+Napi::Value IndexWrap::D(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), live(info.Env())->d); }
 
 Napi::Value IndexWrap::Ntotal(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), static_cast<double>(index->ntotal));
+  return Napi::Number::New(info.Env(), static_cast<double>(live(info.Env())->ntotal));
 }
 
 Napi::Value IndexWrap::MetricType(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), static_cast<int>(index->metric_type));
+  return Napi::Number::New(info.Env(), static_cast<int>(live(info.Env())->metric_type));
 }
 
 Napi::Value IndexWrap::IsTrained(const Napi::CallbackInfo& info) {
-  return Napi::Boolean::New(info.Env(), index->is_trained);
+  return Napi::Boolean::New(info.Env(), live(info.Env())->is_trained);
 }
 
 // faiss's class name, most derived first, so TS can pick the matching wrapper.
 Napi::Value IndexWrap::ClassName(const Napi::CallbackInfo& info) {
-  const faiss::Index* i = index;
+  const faiss::Index* i = live(info.Env());
   const char* name = nullptr;
   if (dynamic_cast<const faiss::IndexIDMap2*>(i)) name = "IndexIDMap2";
   else if (dynamic_cast<const faiss::IndexIDMap*>(i)) name = "IndexIDMap";
@@ -232,8 +284,8 @@ Napi::Value IndexWrap::Run(const Napi::CallbackInfo& info, Job job, bool async) 
 
 IndexWrap::Job IndexWrap::AddJob(const Napi::CallbackInfo& info) {
   auto x = floats(info, 0, "x");
-  int64_t n = rows(info.Env(), index, x);
-  faiss::Index* idx = index;
+  int64_t n = rows(info.Env(), live(info.Env()), x);
+  faiss::Index* idx = index_;
   const float* px = x.Data();
   return {Access::Write, {x}, [=] { idx->add(n, px); }};
 }
@@ -241,9 +293,9 @@ IndexWrap::Job IndexWrap::AddJob(const Napi::CallbackInfo& info) {
 IndexWrap::Job IndexWrap::AddWithIdsJob(const Napi::CallbackInfo& info) {
   auto x = floats(info, 0, "x");
   auto ids = int64s(info, 1, "ids");
-  int64_t n = rows(info.Env(), index, x);
+  int64_t n = rows(info.Env(), live(info.Env()), x);
   if (static_cast<int64_t>(ids.ElementLength()) != n) throw Napi::RangeError::New(info.Env(), "ids must have one id per vector");
-  faiss::Index* idx = index;
+  faiss::Index* idx = index_;
   const float* px = x.Data();
   const int64_t* pids = ids.Data();
   return {Access::Write, {x, ids}, [=] { idx->add_with_ids(n, px, pids); }};
@@ -251,8 +303,8 @@ IndexWrap::Job IndexWrap::AddWithIdsJob(const Napi::CallbackInfo& info) {
 
 IndexWrap::Job IndexWrap::TrainJob(const Napi::CallbackInfo& info) {
   auto x = floats(info, 0, "x");
-  int64_t n = rows(info.Env(), index, x);
-  faiss::Index* idx = index;
+  int64_t n = rows(info.Env(), live(info.Env()), x);
+  faiss::Index* idx = index_;
   const float* px = x.Data();
   return {Access::Write, {x}, [=] { idx->train(n, px); }};
 }
@@ -263,12 +315,12 @@ IndexWrap::Job IndexWrap::SearchJob(const Napi::CallbackInfo& info) {
   int64_t k = integer(info, 1, "k", 1);
   auto D = floats(info, 2, "distances");
   auto I = int64s(info, 3, "labels");
-  int64_t n = rows(env, index, x);
+  int64_t n = rows(env, live(env), x);
   size_t want = static_cast<size_t>(n * k);
   if (D.ElementLength() != want || I.ElementLength() != want) {
     throw Napi::RangeError::New(env, "distances and labels must each hold n*k = " + std::to_string(want) + " values");
   }
-  faiss::Index* idx = index;
+  faiss::Index* idx = index_;
   const float* px = x.Data();
   float* pD = D.Data();
   int64_t* pI = I.Data();
@@ -287,7 +339,7 @@ Napi::Value IndexWrap::SearchAsync(const Napi::CallbackInfo& info) { return Run(
 Napi::Value IndexWrap::Reset(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   checkCanWrite(env);
-  guarded(env, [&] { index->reset(); });
+  guarded(env, [&] { index_->reset(); });
   return env.Undefined();
 }
 
@@ -297,7 +349,7 @@ Napi::Value IndexWrap::RemoveIds(const Napi::CallbackInfo& info) {
   checkCanWrite(env);
   size_t removed = guarded(env, [&] {
     faiss::IDSelectorBatch sel(ids.ElementLength(), ids.Data());
-    return index->remove_ids(sel);
+    return index_->remove_ids(sel);
   });
   return Napi::Number::New(env, static_cast<double>(removed));
 }
@@ -306,9 +358,9 @@ Napi::Value IndexWrap::Reconstruct(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int64_t key = integer(info, 0, "key", 0);
   auto out = floats(info, 1, "out");
-  if (static_cast<int64_t>(out.ElementLength()) != index->d) throw Napi::RangeError::New(env, "out must hold d floats");
+  if (static_cast<int64_t>(out.ElementLength()) != live(env)->d) throw Napi::RangeError::New(env, "out must hold d floats");
   checkCanRead(env);
-  guarded(env, [&] { index->reconstruct(key, out.Data()); });
+  guarded(env, [&] { index_->reconstruct(key, out.Data()); });
   return env.Undefined();
 }
 
@@ -317,12 +369,12 @@ Napi::Value IndexWrap::Reconstruct(const Napi::CallbackInfo& info) {
 Napi::Value IndexWrap::GetParam(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string name = info[0].ToString();
-  if (name == "efSearch") return Napi::Number::New(env, asHNSW(env, index)->hnsw.efSearch);
-  if (name == "efConstruction") return Napi::Number::New(env, asHNSW(env, index)->hnsw.efConstruction);
-  if (name == "M") return Napi::Number::New(env, asHNSW(env, index)->hnsw.nb_neighbors(1));
-  if (name == "maxLevel") return Napi::Number::New(env, asHNSW(env, index)->hnsw.max_level);
-  if (name == "nprobe") return Napi::Number::New(env, static_cast<double>(asIVF(env, index)->nprobe));
-  if (name == "nlist") return Napi::Number::New(env, static_cast<double>(asIVF(env, index)->nlist));
+  if (name == "efSearch") return Napi::Number::New(env, asHNSW(env, live(env))->hnsw.efSearch);
+  if (name == "efConstruction") return Napi::Number::New(env, asHNSW(env, live(env))->hnsw.efConstruction);
+  if (name == "M") return Napi::Number::New(env, asHNSW(env, live(env))->hnsw.nb_neighbors(1));
+  if (name == "maxLevel") return Napi::Number::New(env, asHNSW(env, live(env))->hnsw.max_level);
+  if (name == "nprobe") return Napi::Number::New(env, static_cast<double>(asIVF(env, live(env))->nprobe));
+  if (name == "nlist") return Napi::Number::New(env, static_cast<double>(asIVF(env, live(env))->nlist));
   throw Napi::Error::New(env, "unknown parameter " + name);
 }
 
@@ -331,9 +383,9 @@ Napi::Value IndexWrap::SetParam(const Napi::CallbackInfo& info) {
   std::string name = info[0].ToString();
   int64_t value = integer(info, 1, "value", 1);
   checkCanWrite(env);
-  if (name == "efSearch") asHNSW(env, index)->hnsw.efSearch = static_cast<int>(value);
-  else if (name == "efConstruction") asHNSW(env, index)->hnsw.efConstruction = static_cast<int>(value);
-  else if (name == "nprobe") asIVF(env, index)->nprobe = static_cast<size_t>(value);
+  if (name == "efSearch") asHNSW(env, live(env))->hnsw.efSearch = static_cast<int>(value);
+  else if (name == "efConstruction") asHNSW(env, live(env))->hnsw.efConstruction = static_cast<int>(value);
+  else if (name == "nprobe") asIVF(env, live(env))->nprobe = static_cast<size_t>(value);
   else throw Napi::Error::New(env, "unknown or read-only parameter " + name);
   return env.Undefined();
 }
@@ -345,16 +397,16 @@ Napi::Value IndexWrap::Sub(const Napi::CallbackInfo& info) {
   std::string name = info[0].ToString();
   faiss::Index* sub = nullptr;
   if (name == "index") {
-    auto* m = dynamic_cast<faiss::IndexIDMap*>(index);
+    auto* m = dynamic_cast<faiss::IndexIDMap*>(live(env));
     if (!m) throw Napi::TypeError::New(env, "this index is not an IndexIDMap");
     sub = m->index;
   } else if (name == "quantizer") {
-    sub = asIVF(env, index)->quantizer;
+    sub = asIVF(env, live(env))->quantizer;
   } else {
     throw Napi::Error::New(env, "unknown sub-index " + name);
   }
   if (!sub) return env.Null();
-  return Make(env, sub, false, busy, {info.This().As<Napi::Object>()});
+  return Make(env, sub, false, busy, {info.This().As<Napi::Object>()}, this);
 }
 
 // Let the TS layer refuse early, before it reads state that async work is changing.
@@ -374,7 +426,7 @@ Napi::Value IndexWrap::Serialize(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   checkCanRead(env);
   faiss::VectorIOWriter w;
-  guarded(env, [&] { faiss::write_index(index, &w); });
+  guarded(env, [&] { faiss::write_index(index_, &w); });
   return Napi::Buffer<uint8_t>::Copy(env, w.data.data(), w.data.size());
 }
 
@@ -382,7 +434,7 @@ Napi::Value IndexWrap::Write(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string path = info[0].ToString();
   checkCanRead(env);
-  guarded(env, [&] { faiss::write_index(index, path.c_str()); });
+  guarded(env, [&] { faiss::write_index(index_, path.c_str()); });
   return env.Undefined();
 }
 
@@ -415,19 +467,21 @@ Napi::Value NewIVFFlat(const Napi::CallbackInfo& info) {
   int64_t d = integer(info, 1, "d", 1);
   int64_t nlist = integer(info, 2, "nlist", 1);
   faiss::MetricType m = metric(info, 3);
-  faiss::Index* idx = guarded(env, [&] { return new faiss::IndexIVFFlat(q->index, d, nlist, m); });
-  return IndexWrap::Make(env, idx, true, q->busy, {info[0].As<Napi::Object>()});
+  faiss::Index* qi = q->live(env);
+  faiss::Index* idx = guarded(env, [&] { return new faiss::IndexIVFFlat(qi, d, nlist, m); });
+  return IndexWrap::Make(env, idx, true, q->busy, {info[0].As<Napi::Object>()}, nullptr, q);
 }
 
 Napi::Value NewIDMap(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   IndexWrap* inner = IndexWrap::FromValue(info[0], "index");
   bool two = info[1].ToBoolean();
+  faiss::Index* ii = inner->live(env);
   faiss::Index* idx = guarded(env, [&]() -> faiss::Index* {
-    if (two) return new faiss::IndexIDMap2(inner->index);
-    return new faiss::IndexIDMap(inner->index);
+    if (two) return new faiss::IndexIDMap2(ii);
+    return new faiss::IndexIDMap(ii);
   });
-  return IndexWrap::Make(env, idx, true, inner->busy, {info[0].As<Napi::Object>()});
+  return IndexWrap::Make(env, idx, true, inner->busy, {info[0].As<Napi::Object>()}, nullptr, inner);
 }
 
 Napi::Value IndexFactory(const Napi::CallbackInfo& info) {

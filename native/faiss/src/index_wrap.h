@@ -21,19 +21,29 @@ class IndexWrap : public Napi::ObjectWrap<IndexWrap> {
  public:
   static Napi::Function Define(Napi::Env env);
   // Wraps idx in a new JS object. keepAlive: JS objects whose native data idx uses.
+  // viewOf: the wrapper idx lives inside (a view dies with it); builtOn: the index
+  // idx uses without owning (an IVF's quantizer, an IDMap's index), which then
+  // cannot be disposed first.
   static Napi::Object Make(Napi::Env env, faiss::Index* idx, bool owned, std::shared_ptr<Busy> busy,
-                           const std::vector<Napi::Object>& keepAlive);
+                           const std::vector<Napi::Object>& keepAlive, const IndexWrap* viewOf = nullptr,
+                           const IndexWrap* builtOn = nullptr);
   static IndexWrap* FromValue(Napi::Value v, const char* what);
 
   explicit IndexWrap(const Napi::CallbackInfo& info);
   ~IndexWrap() override;
 
-  faiss::Index* index = nullptr;
+  // The faiss index; throws once dispose() has freed it (or the index it lives in).
+  faiss::Index* live(Napi::Env env) const;
   std::shared_ptr<Busy> busy;
 
  private:
+  faiss::Index* index_ = nullptr;
   bool owned_ = false;
   std::vector<Napi::ObjectReference> keepAlive_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // shared with views of this index
+  std::shared_ptr<int> usedBy_ = std::make_shared<int>(0);      // live indexes built on this one
+  std::shared_ptr<int> uses_;                                   // usedBy_ of the index this one is built on
+  void release();
 
   void checkCanRead(Napi::Env env) const;
   void checkCanWrite(Napi::Env env) const;
@@ -68,6 +78,8 @@ class IndexWrap : public Napi::ObjectWrap<IndexWrap> {
   Napi::Value Write(const Napi::CallbackInfo& info);
   Napi::Value CheckRead(const Napi::CallbackInfo& info);
   Napi::Value CheckWrite(const Napi::CallbackInfo& info);
+  Napi::Value Dispose(const Napi::CallbackInfo& info);
+  Napi::Value Disposed(const Napi::CallbackInfo& info);
 };
 
 // Module-level functions: constructors for each index class, factory, I/O.
