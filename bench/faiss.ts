@@ -1,8 +1,8 @@
 /**
  * Comparison 1: FAISS through our binding vs Python faiss (same libfaiss), same
  * data, same operations. Both sides answer the same requests (ours in this
- * process, Python's in bench/python/faiss_worker.py) and take turns repetition by
- * repetition, alternating who goes first, so machine noise hits both alike.
+ * process, Python's in bench/python/faiss_worker.py) and take turns case by case,
+ * alternating who goes first, so slow drifts in machine load hit both alike.
  */
 import * as path from 'path';
 import {
@@ -86,17 +86,27 @@ export async function faissComparison(o: FaissBenchOptions): Promise<Comparison>
 
   const rows: Row[] = [];
   const results = new Map<string, string>();
-  /** Runs `req` on both sides `reps` times, taking turns; records the medians as one row. */
+  /**
+   * Runs `req` `reps` times on one side, then on the other (who goes first
+   * alternates from case to case); records the medians as one row. Blocks, not
+   * rep-by-rep turns: faiss's OpenMP threads spin for a while after each call, and
+   * spinning threads of the side that just ran would steal a core from the other.
+   */
+  let turn = 0;
   const both = async (name: string, req: Request, reps = o.reps): Promise<{ ours: number; theirs: number }> => {
-    const a: number[] = [];
-    const b: number[] = [];
     const key = req.key as string | undefined;
     const save = key ? path.join(o.out, `py.${key}.I.npy`) : undefined;
-    for (let r = 0; r < reps; r++) {
-      const pyReq = { ...req, save: r === reps - 1 ? save : undefined };
-      if (r % 2 === 0) { a.push(ours.request(req)); b.push(await py.seconds(pyReq)); }
-      else { b.push(await py.seconds(pyReq)); a.push(ours.request(req)); }
-    }
+    const runOurs = () => Array.from({ length: reps }, () => ours.request(req));
+    const runTheirs = async () => {
+      const times: number[] = [];
+      for (let r = 0; r < reps; r++) times.push(await py.seconds({ ...req, save: r === reps - 1 ? save : undefined }));
+      return times;
+    };
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
+    let a: number[];
+    let b: number[];
+    if (turn++ % 2 === 0) { a = runOurs(); await settle(); b = await runTheirs(); }
+    else { b = await runTheirs(); await settle(); a = runOurs(); }
     const row = { ours: median(a), theirs: median(b) };
     rows.push({ case: name, ours: row.ours, reference: row.theirs, ratio: row.ours / row.theirs, results: key ? same(key) : '' });
     return row;
@@ -160,7 +170,7 @@ export async function faissComparison(o: FaissBenchOptions): Promise<Comparison>
     unit: 's',
     goal: 'ratio <= 1.05 everywhere, results identical',
     rows,
-    note: 'The sides take turns on every repetition (who goes first alternates). Each side builds its own HNSW graph ' +
+    note: 'The sides take turns case by case (who goes first alternates), each running its repetitions in a block. Each side builds its own HNSW graph ' +
       '(on 2 threads, so any two builds differ), then both search ours (written with writeIndex, read with faiss.read_index), ' +
       'so search times and labels compare the bindings on the same graph. recall@5 is against the exact search.',
   };
