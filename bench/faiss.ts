@@ -1,8 +1,8 @@
 /**
  * Comparison 1: FAISS through our binding vs Python faiss (same libfaiss), same
  * data, same operations. Both sides answer the same requests (ours in this
- * process, Python's in bench/python/faiss_worker.py) and take turns case by case,
- * alternating who goes first, so slow drifts in machine load hit both alike.
+ * process, Python's in bench/python/faiss_worker.py) and take turns (see both()),
+ * so drifts in machine load hit both alike.
  */
 import * as path from 'path';
 import {
@@ -87,26 +87,36 @@ export async function faissComparison(o: FaissBenchOptions): Promise<Comparison>
   const rows: Row[] = [];
   const results = new Map<string, string>();
   /**
-   * Runs `req` `reps` times on one side, then on the other (who goes first
-   * alternates from case to case); records the medians as one row. Blocks, not
-   * rep-by-rep turns: faiss's OpenMP threads spin for a while after each call, and
-   * spinning threads of the side that just ran would steal a core from the other.
+   * Runs `req` `reps` times on each side and records the medians as one row.
+   * Short calls (under 0.1 s) run as a block per side, who goes first alternating
+   * from case to case: faiss's OpenMP threads spin for a while after each call, and
+   * the spinning threads of the side that just ran would steal a core from the
+   * other. Long calls take turns repetition by repetition, with a pause at each
+   * switch, so that drifts in machine load over a long block hit both sides alike.
    */
   let turn = 0;
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
   const both = async (name: string, req: Request, reps = o.reps): Promise<{ ours: number; theirs: number }> => {
     const key = req.key as string | undefined;
     const save = key ? path.join(o.out, `py.${key}.I.npy`) : undefined;
-    const runOurs = () => Array.from({ length: reps }, () => ours.request(req));
-    const runTheirs = async () => {
-      const times: number[] = [];
-      for (let r = 0; r < reps; r++) times.push(await py.seconds({ ...req, save: r === reps - 1 ? save : undefined }));
-      return times;
-    };
-    const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
-    let a: number[];
-    let b: number[];
-    if (turn++ % 2 === 0) { a = runOurs(); await settle(); b = await runTheirs(); }
-    else { b = await runTheirs(); await settle(); a = runOurs(); }
+    const a: number[] = [];
+    const b: number[] = [];
+    const oursOnce = async () => { a.push(ours.request(req)); };
+    const theirsOnce = async () => { b.push(await py.seconds({ ...req, save: b.length === reps - 1 ? save : undefined })); };
+    const [first, second] = turn++ % 2 === 0 ? [oursOnce, theirsOnce] : [theirsOnce, oursOnce];
+    await first();
+    const long = (a[0] ?? b[0]) > 0.1;
+    if (long) {
+      await settle();
+      await second();
+      for (let r = 1; r < reps; r++) {
+        for (const side of r % 2 ? [second, first] : [first, second]) { await settle(); await side(); }
+      }
+    } else {
+      for (let r = 1; r < reps; r++) await first();
+      await settle();
+      for (let r = 0; r < reps; r++) await second();
+    }
     const row = { ours: median(a), theirs: median(b) };
     rows.push({ case: name, ours: row.ours, reference: row.theirs, ratio: row.ours / row.theirs, results: key ? same(key) : '' });
     return row;
@@ -170,7 +180,8 @@ export async function faissComparison(o: FaissBenchOptions): Promise<Comparison>
     unit: 's',
     goal: 'ratio <= 1.05 everywhere, results identical',
     rows,
-    note: 'The sides take turns case by case (who goes first alternates), each running its repetitions in a block. Each side builds its own HNSW graph ' +
+    note: 'Calls under 0.1 s run as a block of repetitions per side (OpenMP threads spin after a call and would slow ' +
+      'the other side), longer ones take turns repetition by repetition; who goes first alternates. Each side builds its own HNSW graph ' +
       '(on 2 threads, so any two builds differ), then both search ours (written with writeIndex, read with faiss.read_index), ' +
       'so search times and labels compare the bindings on the same graph. recall@5 is against the exact search.',
   };
