@@ -87,22 +87,35 @@ export async function faissComparison(o: FaissBenchOptions): Promise<Comparison>
   const rows: Row[] = [];
   const results = new Map<string, string>();
   /**
-   * Runs `req` `reps` times on each side, taking turns repetition by repetition
-   * (who goes first alternates), and records the medians as one row. Turns, not
-   * blocks: a burst of load from a neighbour then hits both sides. A pause before
-   * each call lets the OpenMP threads of the side that just ran stop spinning;
-   * otherwise they steal a core from the other side (up to 3x on short searches).
+   * Runs `req` `reps` times on each side and records the medians as one row.
+   * Short calls (under 0.1 s) run as a block per side, who goes first alternating
+   * from case to case: faiss's OpenMP threads spin for a while after each call, and
+   * the spinning threads of the side that just ran would steal a core from the
+   * other. Long calls take turns repetition by repetition, with a pause at each
+   * switch, so that drifts in machine load over a long block hit both sides alike.
    */
-  const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+  let turn = 0;
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
   const both = async (name: string, req: Request, reps = o.reps): Promise<{ ours: number; theirs: number }> => {
     const key = req.key as string | undefined;
     const save = key ? path.join(o.out, `py.${key}.I.npy`) : undefined;
     const a: number[] = [];
     const b: number[] = [];
-    for (let r = 0; r < reps; r++) {
-      const oursOnce = async () => { a.push(ours.request(req)); };
-      const theirsOnce = async () => { b.push(await py.seconds({ ...req, save: r === reps - 1 ? save : undefined })); };
-      for (const side of r % 2 ? [theirsOnce, oursOnce] : [oursOnce, theirsOnce]) { await settle(); await side(); }
+    const oursOnce = async () => { a.push(ours.request(req)); };
+    const theirsOnce = async () => { b.push(await py.seconds({ ...req, save: b.length === reps - 1 ? save : undefined })); };
+    const [first, second] = turn++ % 2 === 0 ? [oursOnce, theirsOnce] : [theirsOnce, oursOnce];
+    await first();
+    const long = (a[0] ?? b[0]) > 0.1;
+    if (long) {
+      await settle();
+      await second();
+      for (let r = 1; r < reps; r++) {
+        for (const side of r % 2 ? [second, first] : [first, second]) { await settle(); await side(); }
+      }
+    } else {
+      for (let r = 1; r < reps; r++) await first();
+      await settle();
+      for (let r = 0; r < reps; r++) await second();
     }
     const row = { ours: median(a), theirs: median(b) };
     rows.push({ case: name, ours: row.ours, reference: row.theirs, ratio: row.ours / row.theirs, results: key ? same(key) : '' });
@@ -167,8 +180,8 @@ export async function faissComparison(o: FaissBenchOptions): Promise<Comparison>
     unit: 's',
     goal: 'ratio <= 1.05 everywhere, results identical',
     rows,
-    note: 'The sides take turns repetition by repetition, with a 20 ms pause before each call (faiss\'s OpenMP threads spin ' +
-      'after a call and would slow the other side). Each side builds its own HNSW graph ' +
+    note: 'Calls under 0.1 s run as a block of repetitions per side (OpenMP threads spin after a call and would slow ' +
+      'the other side), longer ones take turns repetition by repetition; who goes first alternates. Each side builds its own HNSW graph ' +
       '(on 2 threads, so any two builds differ), then both search ours (written with writeIndex, read with faiss.read_index), ' +
       'so search times and labels compare the bindings on the same graph. recall@5 is against the exact search.',
   };
