@@ -2,9 +2,9 @@
 // and nothing can reach a freed index afterwards: not the index, not its views,
 // not the indexes built on it. Every refused call leaves the process running.
 import { strict as assert } from 'assert';
-import { spawnSync } from 'child_process';
 import * as path from 'path';
 import { IndexFlatL2, IndexHNSWFlat, IndexIDMap, IndexIVFFlat, indexFactory } from '../src';
+import { runInChild } from './support/child';
 
 const d = 16;
 const xb = Float32Array.from({ length: 500 * d }, (_, i) => Math.sin(i * 0.37));
@@ -112,9 +112,6 @@ describe('dispose()', () => {
       for (const t of tries) { try { t(); } catch (e) { refused++; } }
       console.log('refused', refused, 'of', tries.length);
     `;
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8', cwd: path.join(__dirname, '..') });
-    assert.equal(r.signal, null, `child died of ${r.signal}: ${r.stderr}`);
-    assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /refused 13 of 13/);
+    assert.match(runInChild(script), /refused 13 of 13/);
   });
 });

@@ -11,10 +11,8 @@ Reads JSON requests, one per line, on stdin; answers each with one JSON line:
   {"op": "sgemm"}                                -> {"gflops": g}    numpy float32 matmul peak
   {"op": "info"}                                 -> {"maxrss": bytes, "threads": t, "torch": version}
 """
-import json
 import os
 import resource
-import sys
 import time
 
 import numpy as np
@@ -23,6 +21,7 @@ from PIL import Image
 from torchvision import transforms
 
 from clip_model import build
+from jsonlines import serve
 
 MEAN, STD = (0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711)
 preprocess = transforms.Compose([
@@ -92,10 +91,4 @@ def handle(req):
     raise ValueError("unknown op %r" % op)
 
 
-for line in sys.stdin:
-    try:
-        reply = handle(json.loads(line))
-    except Exception as e:  # reported to the Node side, which stops the run
-        reply = {"error": "%s: %s" % (type(e).__name__, e)}
-    sys.stdout.write(json.dumps(reply) + "\n")
-    sys.stdout.flush()
+serve(handle)

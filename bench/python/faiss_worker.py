@@ -11,12 +11,12 @@ Reads JSON requests, one per line, on stdin; answers each with one JSON line:
   {"op": "search", "nq": n, "k": k, "efSearch"?, "nprobe"?, "save"?: F}
                                                             -> {"seconds"}  labels saved to F (.npy)
 """
-import json
-import sys
 import time
 
 import faiss
 import numpy as np
+
+from jsonlines import serve
 
 METRICS = {"L2": faiss.METRIC_L2, "L1": faiss.METRIC_L1}
 state = {}
@@ -92,10 +92,4 @@ def handle(req):
     raise ValueError("unknown op %r" % op)
 
 
-for line in sys.stdin:
-    try:
-        reply = handle(json.loads(line))
-    except Exception as e:  # reported to the Node side, which stops the run
-        reply = {"error": "%s: %s" % (type(e).__name__, e)}
-    sys.stdout.write(json.dumps(reply) + "\n")
-    sys.stdout.flush()
+serve(handle)
