@@ -13,12 +13,11 @@ import * as readline from 'readline';
 import {
   IndexFlat, MetricType, clusteredVectors, config, embedImages, embedTexts, writeNpy,
 } from '../src';
-import { decodeForClip, toPixelValues } from '../src/embed/images';
+import { CLIP_NORM, decodeForClip, toPixelValues } from '../src/embed/images';
 import { loadPretrained, transformers } from '../src/embed/model';
 import { median } from './harness';
 
 const seconds = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e9;
-const CLIP_NORM = { mean: [0.48145466, 0.4578275, 0.40821073], std: [0.26862954, 0.26130258, 0.27577711], rescale: 1 / 255 };
 
 type VisionModel = (inputs: object) => Promise<{ image_embeds: { data: Float32Array } }>;
 const vision = () => {

@@ -14,7 +14,7 @@ import type { Matrix } from '../types';
 import { checkInteger, invalid } from '../util/check';
 import { l2normalize } from '../util/vectors';
 import { type CachedFile, EmbeddingCache, sha256 } from './cache';
-import { decodeForClip, listImages, type PixelNorm, toPixelValues } from './images';
+import { CLIP_NORM, decodeForClip, listImages, type PixelNorm, toPixelValues } from './images';
 import { type ModelOptions, loadPretrained, transformers } from './model';
 import { embedTextsSentence, sentenceModules } from './sentence';
 
@@ -74,9 +74,9 @@ async function visionTower(options: ModelOptions): Promise<VisionTower> {
   const crop = ip.crop_size as { height?: number } | number | undefined;
   const size = typeof crop === 'number' ? crop : crop?.height ?? 224;
   const norm = {
-    mean: (ip.image_mean as number[]) ?? [0.48145466, 0.4578275, 0.40821073],
-    std: (ip.image_std as number[]) ?? [0.26862954, 0.26130258, 0.27577711],
-    rescale: (ip.rescale_factor as number) ?? 1 / 255,
+    mean: (ip.image_mean as number[]) ?? CLIP_NORM.mean,
+    std: (ip.image_std as number[]) ?? CLIP_NORM.std,
+    rescale: (ip.rescale_factor as number) ?? CLIP_NORM.rescale,
   };
   return {
     size,

@@ -33,6 +33,9 @@ export interface PixelNorm {
   rescale: number;
 }
 
+/** OpenAI CLIP's normalisation, for models whose preprocessor config does not say. */
+export const CLIP_NORM: PixelNorm = { mean: [0.48145466, 0.4578275, 0.40821073], std: [0.26862954, 0.26130258, 0.27577711], rescale: 1 / 255 };
+
 /**
  * Packs RGB images (size x size x 3, uint8) into CLIP's pixel_values (n, 3, size, size), normalised.
  * `into` (at least n x 3 x size x size) is reused across batches: fresh memory costs page faults.
