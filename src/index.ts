@@ -5,8 +5,8 @@
  * import { IndexFlatL2, clusteredVectors, recallAtK } from '../src';
  */
 export * from './types';
-export * from './index/faiss';
-export { knnBruteForce } from './index/bruteforce';
+export * from './search/faiss';
+export { knnBruteForce } from './search/bruteforce';
 export { recallAtK, precisionAtK } from './eval/metrics';
 export { formatTable, type Row } from './show/table';
 export { clusteredVectors, takeRows, rng } from './data/synthetic';

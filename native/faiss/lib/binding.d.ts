@@ -1,4 +1,4 @@
-// Raw addon surface. Do not call it directly: src/index/faiss.ts validates first.
+// Raw addon surface. Do not call it directly: src/search/faiss.ts validates first.
 export interface NativeIndex {
   d(): number;
   ntotal(): number;
