@@ -6,8 +6,12 @@
  */
 export * from './types';
 export * from './search/faiss';
-export { knnBruteForce } from './search/bruteforce';
-export { recallAtK, precisionAtK } from './eval/metrics';
+export { type Hit, type RowHit, largerIsCloser } from './search/results';
+export type { VectorIndex, IndexBuilder, BuildArguments, QueryArguments } from './search/interface';
+export { knnBruteForce, BruteForceIndex } from './search/bruteforce';
+export {
+  recallAtK, recallPerQuery, precisionAtK, precisionPerQuery, mean, median, type RecallOptions,
+} from './eval/metrics';
 export { formatTable, type Row } from './show/table';
 export { clusteredVectors, takeRows, rng } from './data/synthetic';
 export { readNpy, writeNpy, encodeNpy, decodeNpy, type Npy } from './io/npy';

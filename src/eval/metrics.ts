@@ -1,48 +1,175 @@
 /**
- * Pure measures over search results (row-major labels, nq*k). Like faiss's
- * contrib/evaluation: arrays in, numbers out.
+ * Pure measures over search results, like faiss's contrib/evaluation and
+ * ann-benchmarks' metrics: results in, numbers out; shapes checked first.
+ *
+ * @example
+ * recallAtK(exact, approx, 5)                          // mean over queries, ties tolerated
+ * precisionAtK(res, queryBreeds, (id) => rows[id].class, 3)
+ * precisionPerQuery(res, queryBreeds, (id) => rows[id].class, 3)  // [1, 0.667, undefined, ...]
  */
+import { largerIsCloser, type SearchResult } from '../search/results';
 
-/**
- * Mean fraction of the true k nearest neighbours (Iref, from an exact search)
- * found among the k returned (I). Both nq*k; k taken from their shapes.
- */
-export function recallAtK(Iref: BigInt64Array, I: BigInt64Array, nq: number, k: number = I.length / nq): number {
-  const kref = Iref.length / nq;
-  if (!Number.isInteger(kref) || !Number.isInteger(k) || kref < k) {
-    throw new Error(`recallAtK: Iref holds ${Iref.length} labels and I ${I.length} for ${nq} queries; need nq*k each`);
+export interface RecallOptions {
+  /**
+   * Relative tolerance for ties (default 1e-3): a returned neighbour whose
+   * distance is within epsilon of the true k-th distance counts as found, as
+   * ann-benchmarks does. Identical or near-identical photos give equal
+   * distances, and an approximate index may return either of them.
+   */
+  epsilon?: number;
+}
+
+function isResult(x: unknown): x is SearchResult {
+  return typeof x === 'object' && x !== null && 'labels' in x && 'distances' in x && 'k' in x && 'n' in x;
+}
+
+function checkShapes(exact: SearchResult, found: SearchResult, k: number, what: string): void {
+  if (exact.n !== found.n) {
+    throw new Error(`${what}: the exact result has ${exact.n} queries and the result to check ${found.n}: search the same queries`);
   }
-  let hits = 0;
-  for (let q = 0; q < nq; q++) {
-    const truth = new Set<bigint>();
-    for (let r = 0; r < k; r++) truth.add(Iref[q * kref + r]);
-    for (let r = 0; r < k; r++) if (truth.has(I[q * k + r]) && I[q * k + r] !== -1n) hits++;
+  if (!Number.isInteger(k) || k < 1 || k > exact.k || k > found.k) {
+    throw new Error(`${what}: k=${k} needs at least k columns in both results (exact has k=${exact.k}, the other k=${found.k})`);
   }
-  return hits / (nq * k);
 }
 
 /**
- * Mean fraction of the k results whose class equals the query's class
- * (precision@k as the course defines it: "how many of the 3 neighbours are the
- * same breed"). `classOf` maps a label to its class; -1 labels count as misses.
+ * Recall@k of each query: the fraction of its true k nearest neighbours (from
+ * an exact search with the same metric) among the k returned. Each result is
+ * read with its own k, so recall@1 of a k=5 result reads column 0 only.
  */
+export function recallPerQuery(exact: SearchResult, found: SearchResult, k: number = found.k, options: RecallOptions = {}): Float64Array {
+  checkShapes(exact, found, k, 'recall');
+  const eps = options.epsilon ?? 1e-3;
+  const larger = 'metric' in exact && largerIsCloser((exact as { metric: 0 | 1 | 2 | 3 }).metric);
+  const out = new Float64Array(exact.n);
+  for (let q = 0; q < exact.n; q++) {
+    const truth = new Set<bigint>();
+    let valid = 0;
+    for (let r = 0; r < k; r++) {
+      const id = exact.labels[q * exact.k + r];
+      if (id >= 0n) { truth.add(id); valid++; }
+    }
+    if (valid === 0) { out[q] = 1; continue; }
+    const kth = exact.distances[q * exact.k + valid - 1];
+    const tol = eps * Math.max(1, Math.abs(kth));
+    const seen = new Set<bigint>();
+    let hits = 0;
+    for (let r = 0; r < k; r++) {
+      const id = found.labels[q * found.k + r];
+      if (id < 0n || seen.has(id)) continue;
+      seen.add(id);
+      const dist = found.distances[q * found.k + r];
+      const tie = larger ? dist >= kth - tol : dist <= kth + tol;
+      if (truth.has(id) || tie) hits++;
+    }
+    out[q] = Math.min(1, hits / valid);
+  }
+  return out;
+}
+
+/**
+ * Mean recall@k over queries (see recallPerQuery), tie-tolerant.
+ * The older form recallAtK(Iref, I, nq, k?) compares label arrays only (no ties).
+ */
+export function recallAtK(exact: SearchResult, found: SearchResult, k?: number, options?: RecallOptions): number;
+export function recallAtK(Iref: BigInt64Array, I: BigInt64Array, nq: number, k?: number): number;
+export function recallAtK(a: SearchResult | BigInt64Array, b: SearchResult | BigInt64Array, c?: number, d?: number | RecallOptions): number {
+  if (isResult(a) && isResult(b)) return mean(recallPerQuery(a, b, c ?? b.k, (d as RecallOptions) ?? {}));
+  if (!(a instanceof BigInt64Array && b instanceof BigInt64Array) || typeof c !== 'number') {
+    throw new Error('recallAtK(exact, found, k?) takes two SearchResults (or the label arrays Iref, I and nq)');
+  }
+  const nq = c;
+  const kref = a.length / nq;
+  const kfound = b.length / nq;
+  const k = (d as number | undefined) ?? kfound;
+  if (!Number.isInteger(kref) || !Number.isInteger(kfound)) {
+    throw new Error(`recallAtK: Iref holds ${a.length} labels and I ${b.length} for ${nq} queries; need nq*k each`);
+  }
+  // Without distances only ids can count: found distances of Infinity are never ties.
+  const exact = { labels: a, distances: new Float32Array(a.length), n: nq, k: kref };
+  const found = { labels: b, distances: new Float32Array(b.length).fill(Infinity), n: nq, k: kfound };
+  return mean(recallPerQuery(exact, found, k));
+}
+
+/**
+ * precision@k of each query as the course defines it ("how many of the 3
+ * neighbours are of the query's breed"): the share of its first k results
+ * whose class equals the query's. A query whose class is unknown (undefined,
+ * null or '') gets undefined and is left out of the mean; -1 padding is a miss.
+ */
+export function precisionPerQuery(
+  found: SearchResult,
+  queryClasses: ArrayLike<number | string | undefined | null>,
+  classOf: (id: number) => number | string | undefined,
+  k: number = found.k,
+): Array<number | undefined> {
+  if (queryClasses.length !== found.n) {
+    throw new Error(`precision: ${queryClasses.length} query classes for a result of ${found.n} queries: give one class per query`);
+  }
+  if (!Number.isInteger(k) || k < 1 || k > found.k) {
+    throw new Error(`precision: k=${k} needs k columns, but the result has k=${found.k}`);
+  }
+  const out: Array<number | undefined> = [];
+  for (let q = 0; q < found.n; q++) {
+    const want = queryClasses[q];
+    if (want === undefined || want === null || want === '') { out.push(undefined); continue; }
+    let hits = 0;
+    for (let r = 0; r < k; r++) {
+      const id = found.labels[q * found.k + r];
+      if (id >= 0n && classOf(Number(id)) === want) hits++;
+    }
+    out.push(hits / k);
+  }
+  return out;
+}
+
+/** Mean precision@k over the queries whose class is known (NaN when none is). */
+export function precisionAtK(
+  found: SearchResult,
+  queryClasses: ArrayLike<number | string | undefined | null>,
+  classOf: (id: number) => number | string | undefined,
+  k?: number,
+): number;
+/** The older form over a label array: precisionAtK(I, queryClasses, classOf, k?). */
 export function precisionAtK(
   I: BigInt64Array,
-  queryClasses: ArrayLike<number | string>,
-  classOf: (label: number) => number | string,
-  k: number = I.length / queryClasses.length,
+  queryClasses: ArrayLike<number | string | undefined | null>,
+  classOf: (id: number) => number | string | undefined,
+  k?: number,
+): number;
+export function precisionAtK(
+  found: SearchResult | BigInt64Array,
+  queryClasses: ArrayLike<number | string | undefined | null>,
+  classOf: (id: number) => number | string | undefined,
+  k?: number,
 ): number {
-  const nq = queryClasses.length;
-  const stride = I.length / nq;
-  if (!Number.isInteger(stride) || stride < k) {
-    throw new Error(`precisionAtK: ${I.length} labels for ${nq} queries do not hold k=${k} per query`);
-  }
-  let hits = 0;
-  for (let q = 0; q < nq; q++) {
-    for (let r = 0; r < k; r++) {
-      const label = I[q * stride + r];
-      if (label >= 0n && classOf(Number(label)) === queryClasses[q]) hits++;
+  let res: SearchResult;
+  if (found instanceof BigInt64Array) {
+    const nq = queryClasses.length;
+    const stride = found.length / nq;
+    if (!Number.isInteger(stride) || stride < (k ?? 1)) {
+      throw new Error(`precisionAtK: ${found.length} labels for ${nq} queries do not hold k=${k} per query`);
     }
+    res = { labels: found, distances: new Float32Array(found.length), n: nq, k: stride };
+  } else {
+    res = found;
   }
-  return hits / (nq * k);
+  const per = precisionPerQuery(res, queryClasses, classOf, k ?? res.k).filter((v): v is number => v !== undefined);
+  return per.length ? mean(per) : NaN;
+}
+
+/** Arithmetic mean (NaN for none). */
+export function mean(values: ArrayLike<number>): number {
+  if (values.length === 0) return NaN;
+  let s = 0;
+  for (let i = 0; i < values.length; i++) s += values[i];
+  return s / values.length;
+}
+
+/** Median (NaN for none). */
+export function median(values: ArrayLike<number>): number {
+  if (values.length === 0) return NaN;
+  const v = Float64Array.from(values).sort();
+  const m = v.length >> 1;
+  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
 }

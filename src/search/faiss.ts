@@ -14,43 +14,26 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import * as native from 'faiss-lab-native';
+import type * as Addon from 'faiss-lab-native';
 import type { NativeIndex } from 'faiss-lab-native';
-import type { Matrix } from '../types';
+import { type EmbeddingSource, type Matrix, sourceMismatch } from '../types';
+import type { QueryArguments, VectorIndex } from './interface';
+import { MetricType, type SearchResult, SearchResults, isMetric, metricName } from './results';
 import { ArgumentError, checkInteger, checkString, checkVectors, describe, invalid } from '../util/check';
 
-/** Distance types, with faiss's numeric values (faiss.METRIC_*). */
-export const MetricType = {
-  INNER_PRODUCT: 0,
-  L2: 1,
-  L1: 2,
-  Linf: 3,
-} as const;
-export type MetricType = (typeof MetricType)[keyof typeof MetricType];
+// Loaded on first use, so the rest of the library (file formats, embeddings,
+// display) still imports where the FAISS build failed; the first FAISS call then
+// throws the addon's own error, which lists the ways to fix it.
+let addon: typeof Addon | undefined;
+const native = new Proxy({} as typeof Addon, {
+  get: (_, name) => (addon ??= require('faiss-lab-native') as typeof Addon)[name as keyof typeof Addon],
+});
+
 export const METRIC_INNER_PRODUCT = MetricType.INNER_PRODUCT;
 export const METRIC_L2 = MetricType.L2;
 export const METRIC_L1 = MetricType.L1;
 export const METRIC_Linf = MetricType.Linf;
-
-const METRIC_NAMES: Record<number, string> = { 0: 'INNER_PRODUCT', 1: 'L2', 2: 'L1', 3: 'Linf' };
-
-/** The name of a metric, e.g. metricName(MetricType.L1) === 'L1'. */
-export function metricName(m: MetricType): string {
-  return METRIC_NAMES[m] ?? `metric ${m}`;
-}
-
-/**
- * Results of a k-NN search of n queries: row-major (n, k). Rows are sorted best
- * first; where fewer than k vectors are found, labels are -1 and distances are
- * FLT_MAX (3.4e38; -FLT_MAX for inner product), as in faiss.
- * L2 distances are squared, as in faiss.
- */
-export interface SearchResult {
-  distances: Float32Array;
-  labels: BigInt64Array;
-  n: number;
-  k: number;
-}
+export { MetricType, metricName, type SearchResult, SearchResults };
 
 /** Options of the async add: progress reports split the add into batches. */
 export interface AddOptions {
@@ -60,8 +43,14 @@ export interface AddOptions {
   batchSize?: number;
 }
 
-/** The faiss version the addon was built against, e.g. "1.7.3". */
-export const faissVersion: string = native.faissVersion;
+/** The faiss version the addon was built against, e.g. "1.7.3" ("unavailable" if the addon does not load). */
+export const faissVersion: string = (() => {
+  try {
+    return native.faissVersion;
+  } catch {
+    return 'unavailable';
+  }
+})();
 
 /** Threads faiss uses (OpenMP), like faiss.omp_get_max_threads(). */
 export function ompGetMaxThreads(): number {
@@ -74,7 +63,7 @@ export function ompSetNumThreads(n: number): void {
 }
 
 function checkMetric(metric: unknown, name = 'metric'): MetricType {
-  if (!(typeof metric === 'number' && metric in METRIC_NAMES)) {
+  if (!isMetric(metric)) {
     throw invalid(name, 'a MetricType (MetricType.L2, INNER_PRODUCT, L1 or Linf)', metric);
   }
   return metric as MetricType;
@@ -84,6 +73,11 @@ function checkMetric(metric: unknown, name = 'metric'): MetricType {
 function vectorsOf(x: Float32Array | Matrix, d: number, name = 'x'): Float32Array {
   if (x && !(x instanceof Float32Array) && typeof x === 'object' && 'data' in x && 'd' in x) {
     if (x.d !== d) throw new ArgumentError(`${name} has vectors of d=${x.d}, but the index has d=${d}`);
+    if (x.n !== undefined && x.data instanceof Float32Array && x.n * x.d !== x.data.length) {
+      throw new ArgumentError(
+        `${name} says n=${x.n} vectors of d=${x.d} (${x.n * x.d} values), but its data holds ${x.data.length} values`,
+      );
+    }
     checkVectors(x.data, d, `${name}.data`);
     return x.data;
   }
@@ -114,7 +108,7 @@ function keepStack<T>(p: Promise<T>, site: Error): Promise<T> {
  * readIndex and indexFactory are downcast to the most specific class below,
  * so `readIndex(p) instanceof IndexHNSWFlat` holds for an HNSW file.
  */
-export class Index {
+export class Index implements VectorIndex {
   /** @internal The addon object; not part of the API. */
   declare readonly native: NativeIndex;
 
@@ -151,6 +145,7 @@ export class Index {
   add(x: Float32Array | Matrix): void {
     const data = vectorsOf(x, this.d);
     this.checkCanAdd();
+    this.noteSource(x);
     this.native.add(data);
   }
 
@@ -161,6 +156,7 @@ export class Index {
   async addAsync(x: Float32Array | Matrix, options: AddOptions = {}): Promise<void> {
     const data = vectorsOf(x, this.d);
     this.checkCanAdd();
+    this.noteSource(x);
     const site = new Error();
     const { onProgress } = options;
     if (!onProgress) return keepStack(this.native.addAsync(data), site);
@@ -190,19 +186,51 @@ export class Index {
    * The k nearest neighbours of each query (xq holds nq*d floats).
    * Returns distances and labels, each nq*k, row-major, padded with -1 labels.
    */
-  search(xq: Float32Array | Matrix, k: number): SearchResult {
+  search(xq: Float32Array | Matrix, k: number): SearchResults {
     const { data, n } = this.prepareSearch(xq, k);
     const res = allocateResult(n, k);
     this.native.search(data, k, res.distances, res.labels);
-    return res;
+    return new SearchResults(res, this.metricType);
   }
 
   /** search() on the thread pool; several may run at once on one index. */
-  async searchAsync(xq: Float32Array | Matrix, k: number): Promise<SearchResult> {
+  async searchAsync(xq: Float32Array | Matrix, k: number): Promise<SearchResults> {
     const { data, n } = this.prepareSearch(xq, k);
     const res = allocateResult(n, k);
     await keepStack(this.native.searchAsync(data, k, res.distances, res.labels), new Error());
-    return res;
+    return new SearchResults(res, this.metricType);
+  }
+
+  /** Where the indexed vectors came from (model, normalised or raw), when they were added as an embedding Matrix. */
+  get source(): EmbeddingSource | undefined {
+    return (this as { sourceRef?: EmbeddingSource }).sourceRef;
+  }
+
+  /**
+   * Query-time knobs, as ann-benchmarks' set_query_arguments: { efSearch } for
+   * HNSW, { nprobe } for IVF, none for flat indexes. Build-time knobs (M,
+   * efConstruction, nlist) belong to the constructor and to add().
+   */
+  setQueryArguments(args: QueryArguments): void {
+    const known = this.queryArgumentNames();
+    for (const [name, value] of Object.entries(args ?? {})) {
+      if (!known.includes(name)) {
+        throw new ArgumentError(
+          `${this.className} has no query argument "${name}"` + (known.length ? ` (it has: ${known.join(', ')})` : ' (it has none)'),
+        );
+      }
+      (this as unknown as Record<string, number>)[name] = value;
+    }
+  }
+
+  /** The current query-time knobs, e.g. { efSearch: 16 }. */
+  get queryArguments(): QueryArguments {
+    return Object.fromEntries(this.queryArgumentNames().map((n) => [n, (this as unknown as Record<string, number>)[n]]));
+  }
+
+  /** @internal Names accepted by setQueryArguments. */
+  protected queryArgumentNames(): string[] {
+    return [];
   }
 
   /** Removes all vectors (and keeps the training). */
@@ -214,6 +242,7 @@ export class Index {
   addWithIds(x: Float32Array | Matrix, ids: BigInt64Array): void {
     const data = vectorsOf(x, this.d);
     this.checkCanAddWithIds();
+    this.noteSource(x);
     this.native.addWithIds(data, checkIds(ids, data.length / this.d));
   }
 
@@ -221,6 +250,7 @@ export class Index {
   addWithIdsAsync(x: Float32Array | Matrix, ids: BigInt64Array): Promise<void> {
     const data = vectorsOf(x, this.d);
     this.checkCanAddWithIds();
+    this.noteSource(x);
     return keepStack(this.native.addWithIdsAsync(data, checkIds(ids, data.length / this.d)), new Error());
   }
 
@@ -262,6 +292,19 @@ export class Index {
     return `${this.className}(d=${this.d}, metric=${metricName(this.metricType)}, ntotal=${this.ntotal})`;
   }
 
+  /** @internal Records the origin of added vectors; refuses a mix of origins. */
+  protected noteSource(x: Float32Array | Matrix): void {
+    const src = x instanceof Float32Array ? undefined : x.source;
+    if (!src) return;
+    const had = this.source;
+    if (had) {
+      const why = sourceMismatch(had, src);
+      if (why) throw new ArgumentError(`cannot add to this ${this.className}: ${why.replace('the queries are', 'the new vectors are')}`);
+      return;
+    }
+    Object.defineProperty(this, 'sourceRef', { value: src, enumerable: false, configurable: true });
+  }
+
   protected checkCanAdd(): void {
     this.native.checkWrite();
     if (!this.isTrained) {
@@ -278,6 +321,8 @@ export class Index {
   private prepareSearch(xq: Float32Array | Matrix, k: number): { data: Float32Array; n: number } {
     const data = vectorsOf(xq, this.d, 'xq');
     checkInteger(k, 'k', 1, 1 << 20);
+    const why = xq instanceof Float32Array ? undefined : sourceMismatch(this.source, xq.source);
+    if (why) throw new ArgumentError(`cannot search this ${this.className}: ${why}`);
     const n = data.length / this.d;
     this.native.checkRead();
     if (n * k > 2 ** 31 - 1) throw new ArgumentError(`nq*k = ${n * k} results do not fit one array: search in batches`);
@@ -347,6 +392,18 @@ export class HNSWParameters {
 
 /** Any HNSW index (as read from a file or built by indexFactory). */
 export class IndexHNSW extends Index {
+  /** hnsw.efSearch, as a query argument. */
+  get efSearch(): number {
+    return this.hnsw.efSearch;
+  }
+  set efSearch(v: number) {
+    this.hnsw.efSearch = v;
+  }
+
+  protected override queryArgumentNames(): string[] {
+    return ['efSearch'];
+  }
+
   /** Graph parameters: hnsw.efSearch, hnsw.efConstruction, hnsw.M. */
   get hnsw(): HNSWParameters {
     return new HNSWParameters(this.native);
@@ -385,6 +442,10 @@ export class IndexIVF extends Index {
   }
   set nprobe(v: number) {
     this.native.setParam('nprobe', checkInteger(v, 'nprobe', 1, 1 << 30));
+  }
+
+  protected override queryArgumentNames(): string[] {
+    return ['nprobe'];
   }
 
   /** Number of inverted lists. */

@@ -1,5 +1,3 @@
-import * as native from 'faiss-lab-native';
-
 // Argument checks shared by every module: tiny predicates and one error builder,
 // so messages read the same everywhere ("Expected ... for ... but received ...").
 
@@ -42,9 +40,26 @@ export function checkString(v: unknown, name: string): string {
   return v;
 }
 
-/** Index of the first NaN or +-Infinity, or -1 (a vectorised scan in the addon). */
+// The addon's vectorised scan when it loads; file formats and embeddings must work
+// where the FAISS build failed, so the addon is loaded lazily and a plain loop stands in.
+let scan: ((x: Float32Array) => number) | undefined;
+
+/** Index of the first NaN or +-Infinity, or -1. */
 export function firstNonFinite(x: Float32Array): number {
-  return native.firstNonFinite(x);
+  if (!scan) {
+    try {
+      scan = (require('faiss-lab-native') as { firstNonFinite(x: Float32Array): number }).firstNonFinite;
+    } catch {
+      scan = firstNonFiniteJs;
+    }
+  }
+  return scan(x);
+}
+
+/** The plain-TypeScript scan (the addon's stand-in and its test reference). */
+export function firstNonFiniteJs(x: Float32Array): number {
+  for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) return i;
+  return -1;
 }
 
 /**
