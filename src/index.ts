@@ -12,7 +12,18 @@ export { knnBruteForce, BruteForceIndex } from './search/bruteforce';
 export {
   recallAtK, recallPerQuery, precisionAtK, precisionPerQuery, mean, median, type RecallOptions,
 } from './eval/metrics';
-export { formatTable, type Row } from './show/table';
+export {
+  runGrid, cartesian, exactSearch, fastest, mostPrecise, bestTradeoff, paretoFront, matrixHash,
+  type GridRow, type GridOptions, type GridResult,
+} from './eval/grid';
+export { flat, hnswFlat, ivfFlat, bruteForce } from './search/builders';
+export { formatTable, formatNumber, tableHtml, showTable, type Row, type Cell, type TableOptions, type Highlight } from './show/table';
+export {
+  photoGridHtml, showPhotoGrid, neighboursGrid, showNeighbours, thumbnail,
+  type Tile, type PhotoGridRow, type PhotoGridOptions, type NeighboursOptions, type Box,
+} from './show/photos';
+export { chartHtml, showChart, paretoFigure, showParetoChart, plotlyScript, type Figure, type ChartOptions, type ParetoChartOptions } from './show/chart';
+export { displayHtml, inNotebook, escapeHtml } from './show/display';
 export { clusteredVectors, takeRows, rng } from './data/synthetic';
 export { readNpy, writeNpy, encodeNpy, decodeNpy, type Npy } from './io/npy';
 export {

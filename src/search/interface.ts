@@ -50,6 +50,8 @@ export interface IndexBuilder<I extends VectorIndex = VectorIndex> {
   /** Short name used in results and cache files, e.g. 'HNSWFlat'. */
   readonly name: string;
   create(d: number, metric: MetricType, build: BuildArguments): I;
+  /** Fills a new index with the database (default: addAsync; IVF trains first). */
+  fit?(index: I, xb: Matrix): Promise<void>;
   /** Relative cost of building with these parameters (for the progress ETA); default 1. */
   cost?(build: BuildArguments): number;
   save?(index: I, file: string): void;

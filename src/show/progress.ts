@@ -9,6 +9,7 @@
  * bar.done(); // "embedding images: 120/120 images in 9.8 s (12.2 images/s)"
  */
 import { performance } from 'perf_hooks';
+import { escapeHtml } from './display';
 
 interface Display { html(s: string): void; text(s: string): void }
 
@@ -35,10 +36,17 @@ export interface ProgressOptions {
   enabled?: boolean;
   /** Where terminal output goes (default process.stderr). */
   stream?: NodeJS.WriteStream;
+  /**
+   * Total work when items differ in cost (e.g. HNSW builds with efConstruction
+   * 40 or 200): the ETA then follows work done, passed as tick's second argument.
+   */
+  work?: number;
 }
 
 export class Progress {
   private doneCount = 0;
+  private doneWork = 0;
+  private readonly totalWork: number | undefined;
   private readonly t0 = performance.now();
   private lastDraw = 0;
   private lastLoggedTenth = -1;
@@ -53,6 +61,7 @@ export class Progress {
     options: ProgressOptions = {},
   ) {
     this.enabled = options.enabled ?? true;
+    this.totalWork = options.work;
     this.stream = options.stream ?? process.stderr;
     this.display = this.enabled ? notebookDisplay() : undefined;
   }
@@ -67,9 +76,10 @@ export class Progress {
     return (performance.now() - this.t0) / 1000;
   }
 
-  /** Records n more items done. */
-  tick(n = 1): void {
+  /** Records n more items done (and, with options.work, the work they took). */
+  tick(n = 1, work = n): void {
     this.doneCount += n;
+    this.doneWork += work;
     const now = performance.now();
     if (now - this.lastDraw < 200 && this.doneCount < this.total) return;
     this.lastDraw = now;
@@ -90,7 +100,10 @@ export class Progress {
     if (!this.enabled) return;
     const frac = this.total > 0 ? Math.min(1, this.doneCount / this.total) : 1;
     const rate = this.rate;
-    const eta = rate > 0 ? (this.total - this.doneCount) / rate : Infinity;
+    let eta = rate > 0 ? (this.total - this.doneCount) / rate : Infinity;
+    if (this.totalWork !== undefined && this.doneWork > 0) {
+      eta = (this.elapsedSeconds * (this.totalWork - this.doneWork)) / this.doneWork;
+    }
     const text = `${this.label}: ${this.doneCount}/${this.total} ${this.unit} (${(frac * 100).toFixed(0)}%), ${rate.toFixed(1)} ${this.unit}/s, ETA ${duration(eta)}`;
     if (this.display) {
       const pct = (frac * 100).toFixed(1);
@@ -112,6 +125,3 @@ export class Progress {
   }
 }
 
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
-}

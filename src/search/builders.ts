@@ -1,0 +1,93 @@
+/**
+ * Index builders for parameter grids: each makes one kind of index from its
+ * build-time knobs, fills it, and saves/loads it so a grid re-run reuses it.
+ *
+ * @example
+ * runGrid({ builder: hnswFlat, build: { M: [16, 32], efConstruction: [40] }, query: { efSearch: [10, 50] }, ... })
+ */
+import type { Matrix } from '../types';
+import { ArgumentError } from '../util/check';
+import { BruteForceIndex } from './bruteforce';
+import { Index, IndexFlat, IndexHNSWFlat, IndexIVFFlat, readIndex, writeIndex } from './faiss';
+import type { BuildArguments, IndexBuilder } from './interface';
+import type { MetricType } from './results';
+
+function num(build: BuildArguments, name: string, fallback: number): number {
+  const v = build[name] ?? fallback;
+  if (typeof v !== 'number') throw new ArgumentError(`build argument ${name} must be a number, but received ${JSON.stringify(v)}`);
+  return v;
+}
+
+function only(build: BuildArguments, names: string[], who: string): void {
+  for (const key of Object.keys(build)) {
+    if (!names.includes(key)) {
+      throw new ArgumentError(`${who} has no build argument "${key}"` + (names.length ? ` (it has: ${names.join(', ')})` : ' (it has none)'));
+    }
+  }
+}
+
+/** Reads a saved index and checks it is of the expected class. */
+function loadAs<T extends Index>(file: string, cls: abstract new (...args: never[]) => T): T {
+  const index = readIndex(file);
+  if (!(index instanceof cls)) {
+    index.dispose();
+    throw new Error(`${file} holds a ${index.className}, not a ${cls.name}`);
+  }
+  return index;
+}
+
+/** faiss.IndexFlat: exact search, no knobs. */
+export const flat: IndexBuilder<IndexFlat> = {
+  name: 'Flat',
+  create(d: number, metric: MetricType, build: BuildArguments): IndexFlat {
+    only(build, [], 'Flat');
+    return new IndexFlat(d, metric);
+  },
+  save: (index, file) => writeIndex(index, file),
+  load: (file) => loadAs(file, IndexFlat),
+  memoryBytes: (index) => index.ntotal * index.d * 4,
+};
+
+/** faiss.IndexHNSWFlat: build knobs M and efConstruction; query knob efSearch. */
+export const hnswFlat: IndexBuilder<IndexHNSWFlat> = {
+  name: 'HNSWFlat',
+  create(d: number, metric: MetricType, build: BuildArguments): IndexHNSWFlat {
+    only(build, ['M', 'efConstruction'], 'HNSWFlat');
+    const index = new IndexHNSWFlat(d, num(build, 'M', 32), metric);
+    index.hnsw.efConstruction = num(build, 'efConstruction', 40);
+    return index;
+  },
+  // Building costs about efConstruction distance computations per level and link.
+  cost: (build) => num(build, 'efConstruction', 40) * Math.sqrt(num(build, 'M', 32)),
+  save: (index, file) => writeIndex(index, file),
+  load: (file) => loadAs(file, IndexHNSWFlat),
+  // Vectors plus the level-0 links (2*M int32 per vector) and about 1/M upper-level nodes with M links.
+  memoryBytes: (index) => index.ntotal * (index.d * 4 + index.hnsw.M * 2 * 4 + 4 * 2),
+};
+
+/** faiss.IndexIVFFlat over a flat quantizer: build knob nlist; query knob nprobe. Trained on the database. */
+export const ivfFlat: IndexBuilder<IndexIVFFlat> = {
+  name: 'IVFFlat',
+  create(d: number, metric: MetricType, build: BuildArguments): IndexIVFFlat {
+    only(build, ['nlist'], 'IVFFlat');
+    return new IndexIVFFlat(new IndexFlat(d, metric), d, num(build, 'nlist', 100), metric);
+  },
+  async fit(index: IndexIVFFlat, xb: Matrix): Promise<void> {
+    await index.trainAsync(xb);
+    await index.addAsync(xb);
+  },
+  cost: (build) => num(build, 'nlist', 100),
+  save: (index, file) => writeIndex(index, file),
+  load: (file) => loadAs(file, IndexIVFFlat),
+  memoryBytes: (index) => index.ntotal * (index.d * 4 + 8) + index.nlist * index.d * 4,
+};
+
+/** The plain-TypeScript exact reference (slow: for tests and small data). */
+export const bruteForce: IndexBuilder<BruteForceIndex> = {
+  name: 'BruteForce',
+  create(d: number, metric: MetricType, build: BuildArguments): BruteForceIndex {
+    only(build, [], 'BruteForce');
+    return new BruteForceIndex(d, metric);
+  },
+  memoryBytes: (index) => index.ntotal * index.d * 4,
+};
