@@ -11,7 +11,8 @@ import { largerIsCloser, type SearchResult } from '../search/results';
 
 export interface RecallOptions {
   /**
-   * Relative tolerance for ties (default 1e-3): a returned neighbour whose
+   * Relative tolerance for ties (default 1e-4, well above float32 rounding of
+   * distances computed two ways, e.g. BLAS vs direct): a returned neighbour whose
    * distance is within epsilon of the true k-th distance counts as found, as
    * ann-benchmarks does. Identical or near-identical photos give equal
    * distances, and an approximate index may return either of them.
@@ -39,7 +40,7 @@ function checkShapes(exact: SearchResult, found: SearchResult, k: number, what: 
  */
 export function recallPerQuery(exact: SearchResult, found: SearchResult, k: number = found.k, options: RecallOptions = {}): Float64Array {
   checkShapes(exact, found, k, 'recall');
-  const eps = options.epsilon ?? 1e-3;
+  const eps = options.epsilon ?? 1e-4;
   const larger = 'metric' in exact && largerIsCloser((exact as { metric: 0 | 1 | 2 | 3 }).metric);
   const out = new Float64Array(exact.n);
   for (let q = 0; q < exact.n; q++) {

@@ -1,5 +1,7 @@
 #include "workers.h"
 
+#include <omp.h>
+
 #include "errors.h"
 
 namespace faisslab {
@@ -13,7 +15,8 @@ class IndexWorker : public Napi::AsyncWorker {
         deferred_(Napi::Promise::Deferred::New(env)),
         busy_(std::move(busy)),
         access_(access),
-        work_(std::move(work)) {
+        work_(std::move(work)),
+        threads_(omp_get_max_threads()) {
     for (auto& v : keepAlive) refs_.push_back(Napi::Persistent(v.As<Napi::Object>()));
     if (access_ == Access::Write) busy_->writer = true; else busy_->readers++;
   }
@@ -21,6 +24,9 @@ class IndexWorker : public Napi::AsyncWorker {
   Napi::Promise Promise() { return deferred_.Promise(); }
 
   void Execute() override {
+    // OpenMP's thread count is per thread: a pool thread would ignore ompSetNumThreads
+    // (called on the main thread) and make parallel HNSW builds differ from sync ones.
+    omp_set_num_threads(threads_);
     try {
       work_();
     } catch (...) {
@@ -50,6 +56,7 @@ class IndexWorker : public Napi::AsyncWorker {
   std::function<void()> work_;
   std::vector<Napi::ObjectReference> refs_;
   Failure failure_;
+  int threads_;
 };
 
 }  // namespace
