@@ -46,6 +46,14 @@ export interface LabConfig {
   threads: number;
   /** Where Stanford Dogs' images.tar and annotation.tar are. LAB_DOGS_URL; default the dataset's Stanford page. */
   dogsUrl: string;
+  /** chdb's data folder (embedded ClickHouse; one per process). LAB_SQL_DIR; default <dataDir>/chdb. */
+  sqlDir: string;
+  /** A ClickHouse server for the SQL store instead of chdb, e.g. http://localhost:8123. LAB_CLICKHOUSE_URL; default none (chdb). */
+  clickhouseUrl: string | undefined;
+  /** User for clickhouseUrl. LAB_CLICKHOUSE_USER; default 'default'. */
+  clickhouseUser: string;
+  /** Password for clickhouseUrl. LAB_CLICKHOUSE_PASSWORD; default ''. */
+  clickhousePassword: string;
 }
 
 function load(): LabConfig {
@@ -61,6 +69,10 @@ function load(): LabConfig {
     dtype: env('LAB_DTYPE') ?? 'fp32',
     threads: positiveInt('LAB_THREADS') ?? os.availableParallelism(),
     dogsUrl: env('LAB_DOGS_URL') ?? 'http://vision.stanford.edu/aditya86/ImageNetDogs/',
+    sqlDir: path.resolve(env('LAB_SQL_DIR') ?? path.join(env('LAB_DATA_DIR') ?? path.join(PROJECT_ROOT, 'data'), 'chdb')),
+    clickhouseUrl: env('LAB_CLICKHOUSE_URL'),
+    clickhouseUser: env('LAB_CLICKHOUSE_USER') ?? 'default',
+    clickhousePassword: env('LAB_CLICKHOUSE_PASSWORD') ?? '',
   };
 }
 

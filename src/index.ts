@@ -36,3 +36,4 @@ export {
 export { Progress } from './show/progress';
 export { downloadFile, type DownloadOptions } from './data/download';
 export { downloadStanfordDogs, readStanfordDogs, type DownloadDogsOptions, type StanfordDogs } from './data/stanford-dogs';
+export * from './sql';
