@@ -3,7 +3,7 @@
 import { strict as assert } from 'assert';
 import * as path from 'path';
 import {
-  Index, IndexFlat, IndexHNSWFlat, IndexIDMap, IndexIVFFlat, MetricType, deserializeIndex, indexFactory, readIndex,
+  Index, IndexFlat, IndexHNSWFlat, IndexIDMap, IndexIVFFlat, MetricType, deserializeIndex, faissBuild, indexFactory, readIndex,
   readNpy, serializeIndex, writeIndex, writeNpy,
 } from '../src';
 import { dataset, sameResults, tmpDir } from './support/data';
@@ -83,7 +83,7 @@ describe('index files and buffers', () => {
     });
   }
 
-  it('flat search matches Python faiss exactly on the same data (bit-identical distances)', function () {
+  it('flat search matches Python faiss on the same data (same labels; distances bit-identical on Debian\'s faiss, else within float rounding)', function () {
     requirePythonFaiss(this);
     for (const metric of [MetricType.L2, MetricType.INNER_PRODUCT, MetricType.L1]) {
       const file = path.join(dir, `exact-${metric}.faissindex`);
@@ -93,7 +93,10 @@ describe('index files and buffers', () => {
       const py = pythonSearch(file, `exact-${metric}`);
       const got = ours.search(xq, k);
       assert.deepEqual(got.labels, py.labels);
-      assert.deepEqual(got.distances, py.distances);
+      // Python faiss is Debian's generic build. The AVX2 build sums 8 lanes at a time (L1, and the
+      // norms of L2): the last bit of a distance may differ.
+      if (faissBuild === 'generic') assert.deepEqual(got.distances, py.distances);
+      else sameResults(got, py, 1e-6);
     }
   });
 });

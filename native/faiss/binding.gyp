@@ -16,11 +16,12 @@
       "defines": [
         "NAPI_VERSION=8",
         "NAPI_CPP_EXCEPTIONS",
-        "FAISS_LAB_BUILT_AGAINST=\"<!(node lib/faiss-config.js version)\""
+        "FAISS_LAB_BUILT_AGAINST=\"<!(node lib/faiss-config.js version)\"",
+        "FAISS_LAB_BUILD=\"<!(node lib/faiss-config.js build)\""
       ],
       "cflags!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17"],
-      "cflags_cc": ["-std=c++17", "-O3", "-fopenmp", "-fexceptions", "-frtti"],
+      "cflags_cc": ["-std=c++17", "-O3", "-fopenmp", "-fexceptions", "-frtti", "<!@(node lib/faiss-config.js cflags)"],
       "ldflags": ["-fopenmp"]
     }
   ]

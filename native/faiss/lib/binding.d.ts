@@ -42,3 +42,9 @@ export function ompSetNumThreads(n: number): void;
 /** Index of the first NaN or Infinity in x, or -1. */
 export function firstNonFinite(x: Float32Array): number;
 export const faissVersion: string;
+/**
+ * Which faiss library the addon links: 'avx2' (setup's build of Debian's faiss source with
+ * the AVX2 kernels), 'generic' (Debian's libfaiss), 'prefix:<dir>' (FAISS_PREFIX, /usr/local)
+ * or 'conda:<env>'.
+ */
+export const faissBuild: string;

@@ -3,7 +3,7 @@
 const { spawnSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
-const { findFaiss, HOW_TO_INSTALL } = require('./faiss-config');
+const { findFaiss, stamp, HOW_TO_INSTALL } = require('./faiss-config');
 
 const root = path.join(__dirname, '..');
 const found = findFaiss();
@@ -11,7 +11,10 @@ if (found.error) {
   console.error(`faiss-lab-native: cannot build, ${found.error}. Looked at:\n  ${found.tried.join('\n  ')}\n${HOW_TO_INSTALL}`);
   process.exit(1);
 }
-console.log(`faiss-lab-native: building against faiss ${found.version} (${found.kind} library in ${found.libDir}, found via ${found.source})`);
+console.log(`faiss-lab-native: building against faiss ${found.version}, build ${found.build} (${found.kind} library in ${found.libDir}, found via ${found.source})`);
+// What this build links; scripts/lab.sh rebuilds the addon when `faiss-config.js stamp` differs.
+const stampFile = path.join(root, 'build', 'faiss-stamp.json');
+fs.rmSync(stampFile, { force: true });
 
 // npm passes its bundled node-gyp in npm_config_node_gyp; outside npm use the one on PATH.
 const gyp = process.env.npm_config_node_gyp;
@@ -27,4 +30,5 @@ if (r.error) {
   console.error(`faiss-lab-native: could not run node-gyp (${r.error.message}). Run this through npm (npm run build:native), which bundles node-gyp.`);
   process.exit(1);
 }
+if (r.status === 0) fs.writeFileSync(stampFile, stamp(found) + '\n');
 process.exit(r.status ?? 1);

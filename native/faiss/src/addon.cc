@@ -7,6 +7,10 @@
 
 #include "index_wrap.h"
 
+#ifndef FAISS_LAB_BUILD
+#define FAISS_LAB_BUILD "unknown"
+#endif
+
 namespace {
 
 // Index of the first NaN/Inf in a Float32Array, or -1. The TS layer's finite
@@ -59,6 +63,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("ompSetNumThreads", Napi::Function::New<OmpSetNumThreads>(env, "ompSetNumThreads"));
   exports.Set("firstNonFinite", Napi::Function::New<FirstNonFinite>(env, "firstNonFinite"));
   exports.Set("faissVersion", Napi::String::New(env, FAISS_LAB_BUILT_AGAINST));
+  // Which faiss library is linked (binding.gyp, from lib/faiss-config.js): avx2, generic, prefix:<dir>, conda:<env>.
+  exports.Set("faissBuild", Napi::String::New(env, FAISS_LAB_BUILD));
   return exports;
 }
 
