@@ -11,11 +11,14 @@ async function main(): Promise<void> {
   const root = arg('root', path.join(config.dataDir, 'stanford-dogs'));
   const out = arg('out', path.join(config.dataDir, 'vectors.csv.gz'));
   const dogs = readStanfordDogs(root);
-  const emb = await embedImages(path.join(root, 'Images'));
-  const rowOf = new Map(dogs.files.map((f, i) => [path.relative(path.join(root, 'Images'), f), dogs.rows[i]]));
+  // Exactly the photos the dataset lists (not every file under Images/), each with its row.
+  const images = path.join(root, 'Images');
+  const emb = await embedImages(dogs.files, { cache: path.join(config.cacheDir, `stanford-dogs.${path.basename(config.clipModel)}.${config.dtype}.raw`) });
+  const rowOf = new Map(dogs.files.map((f, i) => [f, dogs.rows[i]]));
   const rows = emb.files.map((f) => rowOf.get(f)!);
   await writeVectorsCsv(out, rows, emb.vectors);
-  console.log(`wrote ${out}: ${emb.vectors.n} photos x ${emb.vectors.d} (${emb.model}); ${emb.failed.length} unreadable`);
+  const noBox = dogs.missingAnnotations.length ? `; ${dogs.missingAnnotations.length} without annotation (breed from the folder, no box)` : '';
+  console.log(`wrote ${out}: ${emb.vectors.n} photos x ${emb.vectors.d} (${emb.model}) from ${images}; ${emb.failed.length} unreadable${noBox}`);
 }
 
 main().catch((e: Error) => {

@@ -212,6 +212,31 @@ describe('image embeddings', function () {
       assert.equal((await embedImages(photos, { cache, progress: false })).fromCache, 6);
     });
 
+    it('two folders with the same name keep separate default caches', async () => {
+      const a = path.join(tmpDir('same-a'), 'Images');
+      const b = path.join(tmpDir('same-b'), 'Images');
+      for (const [dirName, w] of [[a, 60], [b, 90]] as const) {
+        fs.mkdirSync(dirName);
+        await picture(w, 40).jpeg().toFile(path.join(dirName, 'x.jpg'));
+      }
+      const ra = await embedImages(a, { progress: false });
+      const rb = await embedImages(b, { progress: false });
+      assert.notDeepEqual(ra.vectors.data, rb.vectors.data);
+      assert.equal((await embedImages(a, { progress: false })).fromCache, 1);
+      assert.deepEqual((await embedImages(a, { progress: false })).vectors.data, ra.vectors.data);
+    });
+
+    it('keeps another live process\'s write in progress; the vectors say where they came from', async () => {
+      const live = path.join(cache, `manifest.json.${process.ppid}.tmp`);
+      fs.writeFileSync(live, 'being written');
+      await picture(61, 61).jpeg().toFile(path.join(photos, 'live.jpg'));
+      const r = await embedImages(photos, { cache, progress: false });
+      fs.rmSync(path.join(photos, 'live.jpg'));
+      assert.ok(fs.existsSync(live), 'a write in progress of a running process was deleted');
+      fs.rmSync(live);
+      assert.deepEqual(r.vectors.source, { model: tiny, normalized: false });
+    });
+
     for (const moment of ['while writing the vectors', 'between the vectors and the manifest']) {
       it(`a process killed ${moment} leaves the previous cache usable`, async () => {
         const good = await embedImages(photos, { cache, progress: false });

@@ -30,7 +30,7 @@ describe('parameter grid runner', () => {
   const cache = tmpDir('grid');
 
   it('cartesian() expands knobs in order', () => {
-    assert.deepEqual(cartesian({ a: [1, 2], b: ['x', 'y'] }), [{ a: 1, b: 'x' }, { a: 1, b: 'y' }, { a: 2, b: 'x' }, { a: 2, b: 'y' }]);
+    assert.deepEqual(cartesian<number | string>({ a: [1, 2], b: ['x', 'y'] }), [{ a: 1, b: 'x' }, { a: 1, b: 'y' }, { a: 2, b: 'x' }, { a: 2, b: 'y' }]);
     assert.deepEqual(cartesian({}), [{}]);
     assert.throws(() => cartesian({ a: [] }), /non-empty array/);
   });

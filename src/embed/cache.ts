@@ -142,11 +142,23 @@ export class EmbeddingCache {
   }
 }
 
-/** Removes older generations and the leftovers of writes that were killed. */
+/** Removes older generations and the leftovers of writes whose process is gone. */
 function removeLeftovers(dir: string, current: string): void {
   for (const f of fs.readdirSync(dir)) {
-    if ((f.startsWith('vectors.') && f.endsWith('.npy') && f !== current) || f.endsWith('.tmp')) {
-      fs.rmSync(path.join(dir, f), { force: true });
-    }
+    const stale = (f.startsWith('vectors.') && f.endsWith('.npy') && f !== current) || (f.endsWith('.tmp') && !writerAlive(f));
+    if (stale) fs.rmSync(path.join(dir, f), { force: true });
+  }
+}
+
+/** Whether the process that is writing `<name>.<pid>.tmp` still runs (another notebook may be saving). */
+function writerAlive(tmpName: string): boolean {
+  const pid = Number(/\.(\d+)\.tmp$/.exec(tmpName)?.[1]);
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

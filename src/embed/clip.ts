@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { config } from '../config';
 import { Progress } from '../show/progress';
-import type { Matrix } from '../types';
+import { type EmbeddingSource, type Matrix, modelKey } from '../types';
 import { checkInteger, invalid } from '../util/check';
 import { l2normalize } from '../util/vectors';
 import { type CachedFile, EmbeddingCache, sha256 } from './cache';
@@ -122,7 +122,9 @@ export async function embedTexts(texts: string[], options: EmbedTextsOptions = {
     rows.forEach((r, i) => all.set(r.vector, i * d));
     cache.save(rows.map((r) => r.entry), { data: all, n: rows.length, d });
   }
-  return { data, n: texts.length, d };
+  // The multilingual encoder was trained into CLIP's image space (no model I/O: cached texts need no model).
+  const aligned = modelKey(model) === modelKey(config.multilingualModel) && modelKey(model) !== modelKey(config.clipModel);
+  return { data, n: texts.length, d, source: sourceOf(model, normalize, aligned) };
 }
 
 /** The text tower itself: CLIP's, or a sentence-transformers encoder aligned to it. */
@@ -157,6 +159,17 @@ function defaultCacheDir(name: string, model: string, dtype: string, normalize: 
   return path.join(config.cacheDir, `${slug(name)}.${modelName}.${dtype}.${normalize ? 'l2' : 'raw'}`);
 }
 
+/** A folder's cache name: its name and a hash of its full path, so two folders called Images never share a cache. */
+function folderCacheName(root: string): string {
+  const abs = path.resolve(root);
+  return `${path.basename(abs)}-${sha256(abs).slice(0, 8)}`;
+}
+
+/** Where embeddings of `model` live: its own space, or CLIP's for an encoder trained into it (multilingual). */
+function sourceOf(model: string, normalized: boolean, aligned: boolean): EmbeddingSource {
+  return aligned ? { model, space: modelKey(config.clipModel), normalized } : { model, normalized };
+}
+
 /**
  * Embeds the photos in a folder (recursively) or a list of image files with
  * CLIP's image tower. With a cache, a second run embeds only new or changed
@@ -172,7 +185,7 @@ export async function embedImages(input: string | string[], options: EmbedImages
   const batch = checkInteger(options.batchSize ?? 8, 'batchSize', 1, 1024);
   const { files: found, skipped, root } = listImages(input);
   const rel = (f: string) => (root ? path.relative(root, f) : f);
-  const cacheDir = options.cache === false ? undefined : options.cache ?? (root ? defaultCacheDir(path.basename(path.resolve(root)), model, dtype, normalize) : undefined);
+  const cacheDir = options.cache === false ? undefined : options.cache ?? (root ? defaultCacheDir(folderCacheName(root), model, dtype, normalize) : undefined);
   const cache = cacheDir ? EmbeddingCache.open(cacheDir, { model, dtype, normalize }) : undefined;
   if (cache?.problem) process.stderr.write(`embedding cache ${cacheDir} is damaged (${cache.problem}); rebuilding it\n`);
 
@@ -227,7 +240,8 @@ export async function embedImages(input: string | string[], options: EmbedImages
   const data = new Float32Array(files.length * d);
   files.forEach((f, i) => data.set(vectors.get(f)!, i * d));
   const result: EmbeddedImages = {
-    vectors: { data, n: files.length, d }, files: files.map(rel), failed, skipped: skipped.map(rel), fromCache, model, normalized: normalize,
+    vectors: { data, n: files.length, d, source: sourceOf(model, normalize, false) },
+    files: files.map(rel), failed, skipped: skipped.map(rel), fromCache, model, normalized: normalize,
   };
   if (cache && (todo.length > 0 || cache.size !== files.length || cache.problem)) {
     cache.save(files.map((f) => entries.get(f)!), result.vectors);

@@ -15,15 +15,16 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as zlib from 'zlib';
 import { pipeline } from 'stream/promises';
-import type { Matrix } from '../types';
+import { type Matrix, rowsAreNormalized } from '../types';
 import { ArgumentError, checkVectors } from '../util/check';
 import { readError } from './files';
 
 /** One photo's metadata, as in the course's CSV. */
 export interface PhotoRow {
   filename: string;
+  /** The photo's folder, e.g. "Images/n02085620-Chihuahua" (relative to the Stanford Dogs root). */
   dir: string;
-  /** The breed, e.g. "n02085620-Chihuahua" as in the course's files. */
+  /** The breed as the dataset's annotation names it, e.g. "silky_terrier" or "Chihuahua". */
   class: string;
   pose: string;
   xmin: number;
@@ -259,7 +260,8 @@ class CsvParser {
     const data = this.data.slice(0, this.n * d);
     checkVectors(data, d, `${this.file} embeddings`);
     this.options.onProgress?.(this.n);
-    return { rows: this.rows, vectors: { data, n: this.n, d } };
+    // The file does not name its model; whether rows are unit length can be measured.
+    return { rows: this.rows, vectors: { data, n: this.n, d, source: { normalized: rowsAreNormalized(data, d) } } };
   }
 
   private header(b: Buffer, start: number, end: number): void {

@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // Opens an HTML file in Debian's chromium (playwright-core, no browser download)
 // and reports what a reader would see: images decoded, charts drawn, page errors,
 // and every request that left the file.
@@ -46,11 +47,11 @@ export async function openInBrowser(file: string, screenshot?: string): Promise<
       ).catch(() => undefined);
     }
     const report = await page.evaluate(() => {
-      const imgs = [...document.querySelectorAll('img')] as HTMLImageElement[];
+      const imgs = Array.from(document.querySelectorAll("img"));
       return {
         images: imgs.length,
         decoded: imgs.filter((i) => i.complete && i.naturalWidth > 0).length,
-        drawnCharts: [...document.querySelectorAll('.lab-chart')].filter((c) => c.querySelector('svg.main-svg')).length,
+        drawnCharts: Array.from(document.querySelectorAll(".lab-chart")).filter((c) => c.querySelector('svg.main-svg')).length,
         placeholders: document.querySelectorAll('.lab-placeholder').length,
         text: document.body.innerText,
       };
