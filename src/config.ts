@@ -33,6 +33,12 @@ export interface LabConfig {
   cacheDir: string;
   /** Course data and Stanford Dogs. LAB_DATA_DIR; default <project>/data. */
   dataDir: string;
+  /** The course's query photos (and an optional labels.csv). LAB_QUERIES_DIR; default <project>/queries. */
+  queriesDir: string;
+  /** Your own photos for "dogs that look like you". LAB_MY_PHOTOS_DIR; default <project>/my-photos. */
+  myPhotosDir: string;
+  /** Where the main job writes the submission (executed notebooks, HTML, zip). LAB_EXPORT_DIR; default <project>/export. */
+  exportDir: string;
   /** Model hub to download from. LAB_HF_ENDPOINT or HF_ENDPOINT; default https://huggingface.co/. */
   remoteHost: string;
   /** Never download (use models/ and local folders only). LAB_OFFLINE=1 or HF_HUB_OFFLINE=1. */
@@ -64,6 +70,9 @@ function load(): LabConfig {
     modelsDir: path.resolve(env('LAB_MODELS_DIR') ?? path.join(PROJECT_ROOT, 'models')),
     cacheDir: path.resolve(env('LAB_CACHE_DIR') ?? path.join(PROJECT_ROOT, 'cache')),
     dataDir: path.resolve(env('LAB_DATA_DIR') ?? path.join(PROJECT_ROOT, 'data')),
+    queriesDir: path.resolve(env('LAB_QUERIES_DIR') ?? path.join(PROJECT_ROOT, 'queries')),
+    myPhotosDir: path.resolve(env('LAB_MY_PHOTOS_DIR') ?? path.join(PROJECT_ROOT, 'my-photos')),
+    exportDir: path.resolve(env('LAB_EXPORT_DIR') ?? path.join(PROJECT_ROOT, 'export')),
     remoteHost: host.endsWith('/') ? host : `${host}/`,
     offline: flag('LAB_OFFLINE') || flag('HF_HUB_OFFLINE'),
     dtype: env('LAB_DTYPE') ?? 'fp32',

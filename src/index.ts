@@ -37,3 +37,8 @@ export { Progress } from './show/progress';
 export { downloadFile, type DownloadOptions } from './data/download';
 export { downloadStanfordDogs, readStanfordDogs, type DownloadDogsOptions, type StanfordDogs } from './data/stanford-dogs';
 export * from './sql';
+export {
+  loadCourse, loadQueries, findCourseCsv, breedFromFileName, breedKey, readQueryLabels, DEMO_MARKER,
+  type CourseData, type Queries, type LoadCourseOptions, type LoadQueriesOptions,
+} from './data/course';
+export { saveAnswers, readAnswers, answersFile } from './eval/answers';

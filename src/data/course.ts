@@ -1,0 +1,280 @@
+/**
+ * The course's material, as the task notebooks use it: the photos' vectors
+ * (data/vectors.csv.gz), the photos themselves (data/stanford-dogs, for the
+ * grids) and the query photos (queries/), with each query's breed.
+ *
+ * The CSV is parsed once (about 2 s for 20,580 x 512); later loads read a binary
+ * copy in cache/ (checked against the file's size and modification time).
+ *
+ * @example
+ * const course = await loadCourse();           // rows, vectors, imagePath(row)
+ * const q = await loadQueries(course);         // queries/ embedded, or 10 photos held out
+ * const index = new IndexFlatL2(course.vectors.d);
+ * index.add(q.database.vectors);
+ */
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { config, PROJECT_ROOT } from '../config';
+import { embedImages } from '../embed/clip';
+import { listImages } from '../embed/images';
+import { writeFileAtomic } from '../io/files';
+import { readNpy, writeNpy } from '../io/npy';
+import { type PhotoRow, readVectorsCsv } from '../io/vectors-csv';
+import { type Matrix, rowsAreNormalized } from '../types';
+import { rng } from './synthetic';
+
+/** The file that marks a generated demo set (meaningless results). */
+export const DEMO_MARKER = 'DEMO-DATA.txt';
+
+export interface CourseData {
+  /** One row per photo: filename, dir, class (breed), pose, bounding box. */
+  rows: PhotoRow[];
+  /** The photos' embeddings, row i for rows[i]. */
+  vectors: Matrix;
+  /** The CSV they came from. */
+  file: string;
+  /** The Stanford Dogs folder holding Images/, when the photos are there. */
+  photosDir: string | undefined;
+  /** Whether this is the generated demo set (results mean nothing). */
+  demo: boolean;
+  /** The breeds, sorted. */
+  breeds: string[];
+  /** The photo file of a row, or undefined when the photos are not there. */
+  imagePath(row: PhotoRow): string | undefined;
+  /** The breed of a database id. */
+  classOf(id: number): string;
+  /** One line: what was loaded, from where. */
+  summary: string;
+}
+
+export interface LoadCourseOptions {
+  /** The course CSV (default: data/vectors.csv.gz, or data/vectors.csv). */
+  file?: string;
+  /** The Stanford Dogs folder with Images/ (default: data/stanford-dogs). */
+  photos?: string;
+  /** Keep a binary copy in cache/ for fast re-loads (default true). */
+  cache?: boolean;
+}
+
+/** Where the course CSV is, or undefined. */
+export function findCourseCsv(dataDir = config.dataDir): string | undefined {
+  return ['vectors.csv.gz', 'vectors.csv'].map((f) => path.join(dataDir, f)).find((f) => fs.existsSync(f));
+}
+
+/** A folder's Stanford Dogs root: the folder itself or one that holds Images/. */
+function photosRoot(dir: string): string | undefined {
+  return fs.existsSync(path.join(dir, 'Images')) ? dir : undefined;
+}
+
+function missingCourseMessage(dataDir: string): string {
+  return (
+    `no course vectors in ${dataDir}: put the course's vectors.csv.gz there ` +
+    '(or build it from the photos: npm run data:dogs, then npm run data:embed)'
+  );
+}
+
+interface BinaryCopy {
+  source: string;
+  size: number;
+  mtimeMs: number;
+  n: number;
+  d: number;
+  rows: PhotoRow[];
+}
+
+/** Loads the course's vectors and rows; see the module's description. */
+export async function loadCourse(options: LoadCourseOptions = {}): Promise<CourseData> {
+  const file = path.resolve(options.file ?? findCourseCsv() ?? path.join(config.dataDir, 'vectors.csv.gz'));
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch {
+    throw new Error(options.file ? `cannot load the course data: ${file} does not exist` : missingCourseMessage(path.dirname(file)));
+  }
+  const key = crypto.createHash('sha256').update(file).digest('hex').slice(0, 12);
+  const copyDir = path.join(config.cacheDir, 'course');
+  const meta = path.join(copyDir, `${key}.json`);
+  const npy = path.join(copyDir, `${key}.npy`);
+  let rows: PhotoRow[] | undefined;
+  let vectors: Matrix | undefined;
+  let fromCopy = false;
+  if (options.cache !== false && fs.existsSync(meta) && fs.existsSync(npy)) {
+    try {
+      const m = JSON.parse(fs.readFileSync(meta, 'utf8')) as BinaryCopy;
+      if (m.source === file && m.size === stat.size && m.mtimeMs === stat.mtimeMs) {
+        const arr = readNpy(npy);
+        if (arr.data instanceof Float32Array && arr.shape[0] === m.n && arr.shape[1] === m.d && m.rows.length === m.n) {
+          rows = m.rows;
+          vectors = { data: arr.data, n: m.n, d: m.d, source: { normalized: rowsAreNormalized(arr.data, m.d) } };
+          fromCopy = true;
+        }
+      }
+    } catch {
+      // A damaged copy: parse the CSV again and rewrite it.
+    }
+  }
+  if (!rows || !vectors) {
+    const csv = await readVectorsCsv(file);
+    rows = csv.rows;
+    vectors = csv.vectors;
+    if (options.cache !== false) {
+      fs.mkdirSync(copyDir, { recursive: true });
+      writeNpy(npy, vectors.data, [vectors.n, vectors.d]);
+      writeFileAtomic(meta, JSON.stringify({ source: file, size: stat.size, mtimeMs: stat.mtimeMs, n: vectors.n, d: vectors.d, rows } satisfies BinaryCopy));
+    }
+  }
+  const dataDir = path.dirname(file);
+  const photosDir = photosRoot(path.resolve(options.photos ?? path.join(dataDir, 'stanford-dogs')));
+  const demo = fs.existsSync(path.join(dataDir, DEMO_MARKER));
+  const breeds = [...new Set(rows.map((r) => r.class))].sort();
+  const finalRows = rows;
+  const imagePath = (row: PhotoRow): string | undefined => {
+    if (!photosDir) return undefined;
+    const dir = row.dir.startsWith('Images') ? row.dir : path.join('Images', row.dir);
+    return path.isAbsolute(row.dir) ? path.join(row.dir, row.filename) : path.join(photosDir, dir, row.filename);
+  };
+  const rel = (p: string) => path.relative(PROJECT_ROOT, p) || p;
+  const summary =
+    `${demo ? 'DEMO DATA (generated: results mean nothing) — ' : ''}` +
+    `${vectors.n.toLocaleString('en-US')} photos x ${vectors.d} from ${rel(file)}${fromCopy ? ' (binary copy in cache/)' : ''}, ` +
+    `${breeds.length} breeds; photos ${photosDir ? `in ${rel(photosDir)}` : 'not found (grids show placeholders; npm run data:dogs downloads them)'}`;
+  return {
+    rows: finalRows, vectors, file, photosDir, demo, breeds, imagePath, summary,
+    classOf: (id: number) => finalRows[id]?.class,
+  };
+}
+
+/** A breed name reduced for comparison: 'Japanese_spaniel', 'japanese spaniel', 'Japanese-Spaniel' agree. */
+export function breedKey(s: string): string {
+  return s.trim().toLowerCase().replace(/[\s_-]+/g, '_');
+}
+
+/**
+ * The breed a query photo's file name tells, as the course names it, or
+ * undefined: 'beagle.jpg', 'Beagle_2.jpg', 'n02088364_1234.jpg' (the WordNet id
+ * of the breed's folder) and 'american_staffordshire_terrier-3.png' all work.
+ */
+export function breedFromFileName(file: string, course: Pick<CourseData, 'rows' | 'breeds'>): string | undefined {
+  const stem = path.basename(file).replace(/\.[^.]+$/, '');
+  const byKey = new Map(course.breeds.map((b) => [breedKey(b), b]));
+  const wnid = /^(n\d{8})_\d+/.exec(stem)?.[1];
+  if (wnid) {
+    const row = course.rows.find((r) => path.basename(r.dir).startsWith(`${wnid}-`) || r.filename.startsWith(`${wnid}_`));
+    if (row) return row.class;
+  }
+  // Longest match first: 'english_setter' before 'setter'.
+  const name = breedKey(stem).replace(/_?\(?\d+\)?$/, '');
+  if (byKey.has(name)) return byKey.get(name);
+  const prefix = [...byKey.keys()].sort((a, b) => b.length - a.length).find((k) => name.startsWith(`${k}_`));
+  return prefix ? byKey.get(prefix) : undefined;
+}
+
+/** queries/labels.csv: "file,breed" lines (a header line is fine). */
+export function readQueryLabels(file: string, course: Pick<CourseData, 'breeds'>): Map<string, string | undefined> {
+  const out = new Map<string, string | undefined>();
+  const byKey = new Map(course.breeds.map((b) => [breedKey(b), b]));
+  const lines = fs.readFileSync(file, 'utf8').split(/\r?\n/);
+  lines.forEach((line, i) => {
+    const m = /^\s*"?([^",]+)"?\s*[,;\t]\s*"?([^"]*)"?\s*$/.exec(line);
+    if (!m) {
+      if (line.trim()) throw new Error(`${file}, line ${i + 1}: expected "file,breed", got ${JSON.stringify(line.slice(0, 60))}`);
+      return;
+    }
+    const [, name, breed] = m;
+    if (i === 0 && /^(file|filename|image)$/i.test(name.trim())) return;
+    out.set(name.trim(), byKey.get(breedKey(breed)) ?? (breed.trim() || undefined));
+  });
+  return out;
+}
+
+export interface Queries {
+  /** The query photos (files), one per query. */
+  images: string[];
+  /** Short names for captions and tables. */
+  names: string[];
+  /** Each query's breed as the course names it, or undefined when it cannot be told. */
+  classes: Array<string | undefined>;
+  /** Their embeddings (same model and normalisation as the course's vectors). */
+  vectors: Matrix;
+  /** What to index: the course, or the course without the held-out photos. */
+  database: { rows: PhotoRow[]; vectors: Matrix; classOf: (id: number) => string };
+  /** Held-out course rows (when queries/ was empty), else empty. */
+  heldOut: number[];
+  /** Where the queries came from and how their breeds were told, for the notebook to say. */
+  note: string;
+}
+
+export interface LoadQueriesOptions {
+  /** The folder of query photos (default: queries/ in the project). */
+  dir?: string;
+  /** How many photos to hold out when the folder is empty (default 10, of different breeds). */
+  holdOut?: number;
+  /** Seed of the hold-out draw (default 7). */
+  seed?: number;
+}
+
+/**
+ * The course's query photos, embedded (cached: a re-run embeds nothing), with
+ * each one's breed from queries/labels.csv or from its file name. Without
+ * photos in queries/, ten photos of ten different breeds are held out of the
+ * course data (and removed from what is indexed) so every task still runs.
+ */
+export async function loadQueries(course: CourseData, options: LoadQueriesOptions = {}): Promise<Queries> {
+  const dir = path.resolve(options.dir ?? config.queriesDir);
+  const images = fs.existsSync(dir) ? listImages(dir).files : [];
+  const all = { rows: course.rows, vectors: course.vectors, classOf: course.classOf };
+  if (images.length > 0) {
+    const emb = await embedImages(dir, { normalize: course.vectors.source?.normalized ?? false });
+    const files = emb.files.map((f) => path.join(dir, f));
+    const labelsFile = path.join(dir, 'labels.csv');
+    const labels = fs.existsSync(labelsFile) ? readQueryLabels(labelsFile, course) : undefined;
+    const classes = emb.files.map((f) => (labels?.has(f) ? labels.get(f) : breedFromFileName(f, course)));
+    const unknown = emb.files.filter((_, i) => classes[i] === undefined);
+    const how = labels ? 'queries/labels.csv' : 'the file names';
+    const failed = emb.failed.length ? ` ${emb.failed.length} unreadable file(s) skipped: ${emb.failed.map((f) => f.file).join(', ')}.` : '';
+    const note =
+      `${files.length} query photos from ${path.relative(PROJECT_ROOT, dir) || dir}/, breeds from ${how}.` +
+      (unknown.length ? ` Breed unknown for ${unknown.join(', ')}: searched and shown, left out of precision.` : '') + failed;
+    return { images: files, names: emb.files, classes, vectors: emb.vectors, database: all, heldOut: [], note };
+  }
+  return holdOut(course, options);
+}
+
+/** Ten photos of ten different breeds, taken out of the database so they are not their own neighbours. */
+function holdOut(course: CourseData, options: LoadQueriesOptions): Queries {
+  const count = Math.min(options.holdOut ?? 10, course.breeds.length);
+  const random = rng(options.seed ?? 7);
+  const breeds = [...course.breeds];
+  for (let i = breeds.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [breeds[i], breeds[j]] = [breeds[j], breeds[i]];
+  }
+  const byBreed = new Map<string, number[]>();
+  course.rows.forEach((r, i) => byBreed.set(r.class, [...(byBreed.get(r.class) ?? []), i]));
+  const picked = breeds.slice(0, count).map((b) => {
+    const ids = byBreed.get(b)!;
+    return ids[Math.floor(random() * ids.length)];
+  }).sort((a, b) => a - b);
+  const { d } = course.vectors;
+  const taken = new Set(picked);
+  const qdata = new Float32Array(picked.length * d);
+  picked.forEach((id, i) => qdata.set(course.vectors.data.subarray(id * d, (id + 1) * d), i * d));
+  const keep = course.rows.map((_, i) => i).filter((i) => !taken.has(i));
+  const bdata = new Float32Array(keep.length * d);
+  keep.forEach((id, i) => bdata.set(course.vectors.data.subarray(id * d, (id + 1) * d), i * d));
+  const rows = keep.map((i) => course.rows[i]);
+  const source = course.vectors.source;
+  return {
+    images: picked.map((id) => course.imagePath(course.rows[id]) ?? course.rows[id].filename),
+    names: picked.map((id) => course.rows[id].filename),
+    classes: picked.map((id) => course.rows[id].class),
+    vectors: { data: qdata, n: picked.length, d, source },
+    database: { rows, vectors: { data: bdata, n: keep.length, d, source }, classOf: (id: number) => rows[id]?.class },
+    heldOut: picked,
+    note:
+      `queries/ has no photos, so ${picked.length} photos of ${picked.length} different breeds were held out of the ` +
+      `course data as queries (and removed from what is indexed, so they cannot find themselves). Put the course's ` +
+      `query photos in queries/ to use them instead.`,
+  };
+}
