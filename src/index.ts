@@ -23,7 +23,7 @@ export {
   type Tile, type PhotoGridRow, type PhotoGridOptions, type NeighboursOptions, type Box,
 } from './show/photos';
 export { chartHtml, showChart, paretoFigure, showParetoChart, plotlyScript, type Figure, type ChartOptions, type ParetoChartOptions } from './show/chart';
-export { displayHtml, inNotebook, escapeHtml } from './show/display';
+export { displayHtml, inNotebook, escapeHtml, noteHtml, showNote } from './show/display';
 export { clusteredVectors, takeRows, rng } from './data/synthetic';
 export { readNpy, writeNpy, encodeNpy, decodeNpy, type Npy } from './io/npy';
 export {
@@ -33,12 +33,14 @@ export { config, PROJECT_ROOT, type LabConfig } from './config';
 export {
   embedImages, embedTexts, type EmbedOptions, type EmbedImagesOptions, type EmbedTextsOptions, type EmbeddedImages,
 } from './embed/clip';
-export { Progress } from './show/progress';
+export { Progress, progressCallback } from './show/progress';
 export { downloadFile, type DownloadOptions } from './data/download';
 export { downloadStanfordDogs, readStanfordDogs, type DownloadDogsOptions, type StanfordDogs } from './data/stanford-dogs';
 export * from './sql';
 export {
-  loadCourse, loadQueries, findCourseCsv, breedFromFileName, breedKey, readQueryLabels, DEMO_MARKER,
+  loadCourse, loadQueries, loadMyPhotos, findCourseCsv, type MyPhotos, breedFromFileName, breedKey, readQueryLabels, DEMO_MARKER,
   type CourseData, type Queries, type LoadCourseOptions, type LoadQueriesOptions,
 } from './data/course';
 export { saveAnswers, readAnswers, answersFile } from './eval/answers';
+export { timeSearch, type Timing } from './eval/timing';
+export { precisionReport, type PrecisionReport } from './eval/report';

@@ -278,3 +278,45 @@ function holdOut(course: CourseData, options: LoadQueriesOptions): Queries {
       `query photos in queries/ to use them instead.`,
   };
 }
+
+export interface MyPhotos {
+  /** The folder looked in. */
+  dir: string;
+  /** Your photos (files) that could be embedded, and short names for captions. */
+  images: string[];
+  names: string[];
+  /** Their embeddings (same model and normalisation as the course's vectors); n = 0 when there are none. */
+  vectors: Matrix;
+  /** What was found, or what to put there. */
+  note: string;
+}
+
+/**
+ * Your own photos for "dogs that look like you" (my-photos/ by default),
+ * embedded like the course's photos. An empty or missing folder is not an
+ * error: the note says what to put there.
+ */
+export async function loadMyPhotos(course: CourseData, options: { dir?: string } = {}): Promise<MyPhotos> {
+  const dir = path.resolve(options.dir ?? config.myPhotosDir);
+  const shown = path.relative(PROJECT_ROOT, dir) || dir;
+  const images = fs.existsSync(dir) ? listImages(dir).files : [];
+  const empty = { data: new Float32Array(0), n: 0, d: course.vectors.d, source: course.vectors.source };
+  if (images.length === 0) {
+    return {
+      dir, images: [], names: [], vectors: empty,
+      note:
+        `${shown}/ has no photos yet. Put a few photos of yourself (JPEG, PNG or WebP; a face or upper body works best) ` +
+        `into ${shown}/ and run this notebook again. No photos of yourself to share? The sheet allows five photos of ` +
+        'people from the internet instead. The photos stay on your machine; the main job zips them for the submission.',
+    };
+  }
+  const emb = await embedImages(dir, { normalize: course.vectors.source?.normalized ?? false });
+  const failed = emb.failed.length ? ` Skipped (not readable as images): ${emb.failed.map((f) => f.file).join(', ')}.` : '';
+  return {
+    dir,
+    images: emb.files.map((f) => path.join(dir, f)),
+    names: emb.files,
+    vectors: emb.vectors,
+    note: `${emb.files.length} photo(s) from ${shown}/ embedded (${emb.fromCache} from the cache).${failed}`,
+  };
+}

@@ -31,7 +31,8 @@ import { MetricType, SearchResults, metricName } from '../search/results';
 import { Progress } from '../show/progress';
 import type { Matrix } from '../types';
 import { ArgumentError, checkInteger, invalid } from '../util/check';
-import { median, precisionPerQuery, recallPerQuery } from './metrics';
+import { precisionPerQuery, recallPerQuery } from './metrics';
+import { timeSearch } from './timing';
 
 /** One setting of a grid: its knobs and what was measured. */
 export interface GridRow {
@@ -197,14 +198,7 @@ export async function runGrid<I extends VectorIndex>(options: GridOptions<I>): P
         const memoryMB = builder.memoryBytes ? builder.memoryBytes(index) / 2 ** 20 : undefined;
         for (const q of querySettings) {
           index.setQueryArguments(q as QueryArguments);
-          const res = await index.search(queries, k); // warm-up, and the result
-          const times: number[] = [];
-          for (let r = 0; r < repeats; r++) {
-            const s = performance.now();
-            await index.search(queries, k);
-            times.push(performance.now() - s);
-          }
-          const latencyMs = median(times);
+          const { result: res, medianMs: latencyMs } = await timeSearch(index, queries, k, { repeats });
           const label = `${builder.name}(${describeKnobs(build)}) ${metricName(metric)}${Object.keys(q).length ? ' ' + describeKnobs(q) : ''}`;
           const precision = options.classes
             ? meanDefined(precisionPerQuery(res, options.classes.queries, options.classes.of, k))

@@ -56,3 +56,25 @@ export const STYLE = {
   query: '#2a6fdb',
   muted: '#666',
 };
+
+const NOTE_STYLE = {
+  info: 'background:#eef5ff;border-left:4px solid #2a6fdb',
+  answer: 'background:#eefaf2;border-left:4px solid #2e8b57',
+  warning: 'background:#fff6e0;border-left:4px solid #e0a000',
+};
+
+/**
+ * A short message in a coloured box: what was loaded ('info'), the answer to
+ * the task ('answer'), or something the reader must know ('warning', e.g. DEMO
+ * DATA). Lines become paragraphs; text is escaped, `code` spans kept.
+ */
+export function noteHtml(text: string, kind: keyof typeof NOTE_STYLE = 'info'): string {
+  const paragraphs = String(text).split(/\n+/).map((line) =>
+    `<p style="margin:2px 0">${escapeHtml(line).replace(/`([^`]+)`/g, '<code>$1</code>')}</p>`).join('');
+  return `<div class="lab-note lab-note-${kind}" style="${STYLE.font};${NOTE_STYLE[kind]};padding:6px 10px;margin:4px 0">${paragraphs}</div>`;
+}
+
+/** Shows a note in a notebook (and prints it in a terminal); outside a kernel returns its HTML. */
+export function showNote(text: string, kind: keyof typeof NOTE_STYLE = 'info'): string | undefined {
+  return displayHtml(noteHtml(text, kind));
+}

@@ -35,6 +35,8 @@ export interface Tile {
   mark?: 'query' | 'hit' | 'miss';
   /** Crop to this box before making the thumbnail. */
   crop?: Box;
+  /** Text shown in place of a photo (a text query). */
+  text?: string;
 }
 
 export interface PhotoGridRow {
@@ -94,7 +96,9 @@ async function tileHtml(tile: Tile, size: number, quality: number): Promise<stri
   ).join('');
   let picture: string;
   const thumb = tile.image ? await thumbnail(tile.image, size, quality, tile.crop) : { error: 'no photo' };
-  if (thumb.uri) {
+  if (!tile.image && tile.text !== undefined) {
+    picture = `<div class="lab-text-tile" style="width:${size}px;height:${size}px;background:#f4f7fb;color:#223;display:flex;align-items:center;justify-content:center;text-align:center;font-size:14px;font-style:italic;padding:8px;box-sizing:border-box">“${escapeHtml(tile.text)}”</div>`;
+  } else if (thumb.uri) {
     picture = `<img src="${thumb.uri}" alt="${escapeHtml(tile.image ? path.basename(tile.image) : '')}" width="${size}" height="${size}" style="display:block;width:${size}px;height:${size}px;object-fit:cover">`;
   } else {
     const name = tile.image ? path.basename(tile.image) : '';
@@ -132,8 +136,11 @@ export interface PhotoLike extends Partial<Box> {
 }
 
 export interface NeighboursOptions<R extends PhotoLike> extends PhotoGridOptions {
-  /** The query photos (files) and, where known, their classes (breeds). */
-  queries: { images: Array<string | undefined>; classes?: Array<string | undefined>; captions?: string[] };
+  /**
+   * The query photos (files) and, where known, their classes (breeds); for
+   * text queries, `texts` instead of images.
+   */
+  queries: { images?: Array<string | undefined>; texts?: string[]; classes?: Array<string | undefined>; captions?: string[] };
   /** The search result for those queries. */
   results: SearchResults;
   /** The dataset's rows, by id. */
@@ -152,15 +159,20 @@ export interface NeighboursOptions<R extends PhotoLike> extends PhotoGridOptions
  */
 export function neighboursGrid<R extends PhotoLike>(options: NeighboursOptions<R>): PhotoGridRow[] {
   const { queries, results, rows } = options;
-  if (queries.images.length !== results.n) {
-    throw new Error(`neighbours grid: ${queries.images.length} query photos for a result of ${results.n} queries: give one per query`);
+  const count = queries.images?.length ?? queries.texts?.length ?? 0;
+  if (count !== results.n) {
+    throw new Error(`neighbours grid: ${count} queries (images or texts) for a result of ${results.n} queries: give one per query`);
   }
   const k = options.k ?? results.k;
-  return queries.images.map((image, q) => {
+  return Array.from({ length: count }, (_, q) => {
+    const image = queries.images?.[q];
+    const text = queries.texts?.[q];
     const want = queries.classes?.[q];
+    const name = queries.captions?.[q] ?? (image ? path.basename(image) : text !== undefined ? 'text query' : `query ${q}`);
     const queryTile: Tile = {
       image,
-      caption: [queries.captions?.[q] ?? (image ? path.basename(image) : `query ${q}`), want ? `query · ${want}` : 'query · class unknown'],
+      text,
+      caption: [name, want ? `query · ${want}` : text !== undefined ? 'query' : 'query · breed unknown'],
       mark: 'query',
     };
     const hits = results.join(rows, q).slice(0, k).map((h): Tile => {

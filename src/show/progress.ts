@@ -125,3 +125,18 @@ export class Progress {
   }
 }
 
+
+/**
+ * An onProgress callback (done so far, total) that drives a Progress bar and
+ * closes it at the end: `await index.addAsync(xb, { onProgress: progressCallback('adding to HNSW') })`.
+ */
+export function progressCallback(label: string, unit = 'vectors', options: ProgressOptions = {}): (done: number, total: number) => void {
+  let bar: Progress | undefined;
+  let last = 0;
+  return (done: number, total: number) => {
+    bar ??= new Progress(label, total, unit, options);
+    bar.tick(done - last);
+    last = done;
+    if (done >= total) bar.done();
+  };
+}
