@@ -212,14 +212,17 @@ export function serverBackend(options: ServerOptions = {}): SqlBackend {
   if (!url) {
     throw new Error('no ClickHouse server URL: pass { url } or set LAB_CLICKHOUSE_URL (config.clickhouseUrl), or use chdbBackend()');
   }
-  const { createClient } = require('@clickhouse/client') as ClientModule;
+  const { createClient, ClickHouseLogLevel } = require('@clickhouse/client') as ClientModule;
   const client = createClient({
     url,
     username: options.username ?? config.clickhouseUser,
     password: options.password ?? config.clickhousePassword,
     database: options.database,
     request_timeout: options.requestTimeout ?? 300_000,
-    clickhouse_settings: { ...SESSION_SETTINGS } as Record<string, number>,
+    // Progress headers keep long statements (index builds) alive behind load balancers.
+    clickhouse_settings: { ...SESSION_SETTINGS, send_progress_in_http_headers: 1, http_headers_progress_interval_ms: '110000' } as Record<string, never>,
+    // Errors reach the caller (SqlError, with the table and statement): the client need not log them too.
+    log: { level: ClickHouseLogLevel.OFF },
   });
   const shown = new URL(url);
   shown.password = '';

@@ -603,8 +603,10 @@ export class SqlVectorStore implements VectorIndex {
   }
 
   private error(e: unknown, what: string, expected: string, sql: string): SqlError {
-    const msg = String((e as Error)?.message ?? e).split('\n')[0].slice(0, 600);
     const code = engineCode(e);
+    let msg = String((e as Error)?.message ?? e).split('\n')[0].slice(0, 600);
+    const type = (e as { type?: unknown })?.type;
+    if (code !== undefined && !msg.includes('Code:')) msg = `Code: ${code}${typeof type === 'string' ? ` (${type})` : ''}. ${msg}`;
     const err = new SqlError(
       `${what} on table ${this.table} (${this.backend.kind}) failed: ${msg}\n  expected: ${expected}\n  statement: ${sql.replace(/\s+/g, ' ').slice(0, 400)}`,
       this.table, sql, code,
