@@ -220,7 +220,7 @@ export function serverBackend(options: ServerOptions = {}): SqlBackend {
     database: options.database,
     request_timeout: options.requestTimeout ?? 300_000,
     // Progress headers keep long statements (index builds) alive behind load balancers.
-    clickhouse_settings: { ...SESSION_SETTINGS, send_progress_in_http_headers: 1, http_headers_progress_interval_ms: '110000' } as Record<string, never>,
+    clickhouse_settings: { ...SESSION_SETTINGS, send_progress_in_http_headers: 1, http_headers_progress_interval_ms: '110000' } as import('@clickhouse/client').ClickHouseSettings,
     // Errors reach the caller (SqlError, with the table and statement): the client need not log them too.
     log: { level: ClickHouseLogLevel.OFF },
   });
