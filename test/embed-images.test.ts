@@ -9,7 +9,7 @@ import { config, embedImages, readNpy } from '../src';
 import { decodeForClip, toPixelValues } from '../src/embed/images';
 import { unloadModels } from '../src/embed/model';
 import { tmpDir } from './support/data';
-import { writeTinyClip } from './support/tiny-clip';
+import { writeTinyClip } from '../src/data/demo/tiny-models';
 
 const saved = { ...config };
 const tiny = writeTinyClip(path.join(tmpDir('model'), 'tiny-clip'));

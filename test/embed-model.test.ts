@@ -10,7 +10,7 @@ import { config, embedTexts } from '../src';
 import { unloadModels } from '../src/embed/model';
 import { tmpDir } from './support/data';
 import { startHub } from './support/hub';
-import { TINY_PROJECTION_DIM, writeTinyClip } from './support/tiny-clip';
+import { TINY_PROJECTION_DIM, writeTinyClip } from '../src/data/demo/tiny-models';
 
 const saved = { ...config };
 const tiny = writeTinyClip(path.join(tmpDir('model'), 'tiny-clip'));

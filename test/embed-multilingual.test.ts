@@ -9,7 +9,7 @@ import { unloadModels, transformers } from '../src/embed/model';
 import { readSafetensors } from '../src/embed/sentence';
 import { tmpDir } from './support/data';
 import { startHub } from './support/hub';
-import { writeTinyMultilingual } from './support/tiny-clip';
+import { writeTinyMultilingual } from '../src/data/demo/tiny-models';
 
 const saved = { ...config };
 const dir = path.join(tmpDir('ml'), 'tiny-multilingual');

@@ -1,5 +1,5 @@
 // A minimal ONNX writer: just enough protobuf (onnx.proto field numbers) to build
-// small graphs for the tiny CLIP model the tests load through the real code.
+// the small graphs of the tiny generated models (tiny-models.ts).
 
 type Bytes = number[];
 
