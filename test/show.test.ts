@@ -60,7 +60,7 @@ describe('display helpers outside a kernel', () => {
     for (const u of uris) {
       const meta = await sharp(u).metadata();
       assert.equal(meta.format, 'jpeg');
-      assert.equal(meta.width, 200); // twice the CSS size, for sharp screens
+      assert.equal(meta.width, 150); // 1.5x the CSS size, for sharp screens
     }
     assert.match(html, /gone\.jpg<\/div><div[^>]*>file not found/);
     assert.match(html, /broken\.jpg<\/div><div[^>]*>unreadable/);
@@ -148,7 +148,7 @@ describe('display helpers in a notebook, exported to HTML, in a real browser', f
         `await lab.showNeighbours({ queries: { images: photos.slice(0, 10), classes: photos.slice(0, 10).map((_, i) => i % 2 ? 'pug' : undefined) }, results: res, rows: rows, imageOf: (r) => r.filename });`,
       `const grid = [1, 2, 4, 8].map((ef, i) => ({ label: 'HNSW ef=' + ef, index: 'HNSWFlat', metric: i % 2 ? 'L1' : 'L2', efSearch: ef, buildSeconds: 1, cached: false, latencyMs: ef / 10, qps: 100, recall: 0.5 + i / 10, precision: 0.4 + i / 10 }));\n` +
         `void lab.showTable(grid, { columns: ['metric', 'efSearch', 'latencyMs', 'recall', 'precision'], highlight: [{ row: lab.fastest(grid), label: 'fastest' }] });`,
-      `void lab.showParetoChart(grid);\nvoid lab.showParetoChart(grid, { quality: 'recall' });`,
+      `void lab.showParetoChart(grid);\nvoid lab.showParetoChart(grid, { quality: 'recall' });\nvoid lab.showNote('a note with <b>markup</b> and \`code\`', 'answer');`,
       `const bar = new lab.Progress('work', 5, 'steps');\nfor (let i = 0; i < 5; i++) { bar.tick(); await new Promise((r) => setTimeout(r, 50)); }\nvoid bar.done();`,
     ]);
     const src = path.join(nbDir, 'display.ipynb');
@@ -170,6 +170,9 @@ describe('display helpers in a notebook, exported to HTML, in a real browser', f
     assert.equal(report.charts, 2);
     assert.equal(report.drawnCharts, 2);
     assert.match(report.text, /fastest/);
+    assert.equal(report.notes, 1);
+    assert.equal(report.styledNotes, 1, 'the note lost its inline style (a quote inside a style attribute?)');
+    assert.match(report.text, /a note with <b>markup<\/b> and code/);
     // The template (~0.6 MB) + plotly.js once (1.1 MB) + 39 thumbnails: well under 3 MB.
     assert.ok(bytes < 3 * 2 ** 20, `export is ${bytes} bytes`);
     assert.equal((fs.readFileSync(html, 'utf8').match(/plotly\.js-basic \(MIT\)/g) ?? []).length, 1, 'plotly.js embedded once');

@@ -50,7 +50,7 @@ export function uniqueId(prefix: string): string {
 
 /** Shared look of the lab's outputs (inline: the export must stand alone). */
 export const STYLE = {
-  font: 'font-family:-apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;font-size:13px',
+  font: "font-family:-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;font-size:13px",
   hit: '#2e8b57',
   miss: '#c0392b',
   query: '#2a6fdb',

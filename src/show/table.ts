@@ -35,7 +35,11 @@ function cellText(v: Cell, digits?: number): string {
   return String(v);
 }
 
-function columnsOf(rows: Row[], columns?: string[]): string[] {
+/** Any plain objects work as rows (PhotoRow, GridRow, ...): read as Row. */
+type Rows = readonly object[];
+const asRows = (rows: Rows) => rows as readonly Row[];
+
+function columnsOf(rows: readonly Row[], columns?: string[]): string[] {
   if (columns) return columns;
   const seen = new Set<string>();
   for (const r of rows) for (const k of Object.keys(r)) seen.add(k);
@@ -43,7 +47,8 @@ function columnsOf(rows: Row[], columns?: string[]): string[] {
 }
 
 /** Rows as an aligned text table; columns from the rows' keys (or `columns`). */
-export function formatTable(rows: Row[], columns?: string[]): string {
+export function formatTable(input: Rows, columns?: string[]): string {
+  const rows = asRows(input);
   if (rows.length === 0) return '(no rows)';
   const cols = columnsOf(rows, columns);
   const cells = rows.map((r) => cols.map((c) => cellText(r[c])));
@@ -80,8 +85,9 @@ export interface TableOptions {
 const HIGHLIGHT_COLORS = ['#d9f2e3', '#fff1c7', '#dbe9ff', '#f6dcdc'];
 
 /** Rows as an HTML table (self-contained, escaped). */
-export function tableHtml(rows: Row[], options: TableOptions = {}): string {
-  if (!Array.isArray(rows)) throw new TypeError(`tableHtml expects an array of rows, but received ${typeof rows}`);
+export function tableHtml(input: Rows, options: TableOptions = {}): string {
+  if (!Array.isArray(input)) throw new TypeError(`tableHtml expects an array of rows, but received ${typeof input}`);
+  const rows = asRows(input);
   const cols = columnsOf(rows, options.columns);
   const numeric = cols.map((c) => rows.some((r) => typeof r[c] === 'number'));
   const maxRows = options.maxRows ?? 200;
@@ -111,6 +117,6 @@ export function tableHtml(rows: Row[], options: TableOptions = {}): string {
 }
 
 /** Shows rows as an HTML table in a notebook; outside one returns the HTML. */
-export function showTable(rows: Row[], options: TableOptions = {}): string | undefined {
+export function showTable(rows: Rows, options: TableOptions = {}): string | undefined {
   return displayHtml(tableHtml(rows, options));
 }

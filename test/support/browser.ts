@@ -14,6 +14,9 @@ export interface PageReport {
   charts: number;
   drawnCharts: number;
   placeholders: number;
+  /** .lab-note boxes, and those drawn with their background (inline styles intact). */
+  notes: number;
+  styledNotes: number;
   pageErrors: string[];
   /** http(s) requests the page made (answered with an abort: the machine is offline). */
   externalRequests: string[];
@@ -53,6 +56,8 @@ export async function openInBrowser(file: string, screenshot?: string): Promise<
         decoded: imgs.filter((i) => i.complete && i.naturalWidth > 0).length,
         drawnCharts: Array.from(document.querySelectorAll(".lab-chart")).filter((c) => c.querySelector('svg.main-svg')).length,
         placeholders: document.querySelectorAll('.lab-placeholder').length,
+        notes: document.querySelectorAll('.lab-note').length,
+        styledNotes: Array.from(document.querySelectorAll('.lab-note')).filter((n) => getComputedStyle(n).backgroundColor !== 'rgba(0, 0, 0, 0)').length,
         text: document.body.innerText,
       };
     });
