@@ -3,6 +3,7 @@ so the two sides take turns case by case (bench/faiss.ts has the same operations
 
 Reads JSON requests, one per line, on stdin; answers each with one JSON line:
   {"op": "load", "xb": F, "xq": F}                          the data (.npy)
+  {"op": "info"}                                            -> {"version", "compileOptions"}  e.g. "OPTIMIZE GENERIC"
   {"op": "flat", "metric": "L2"|"L1"}                       -> {"seconds"}  new IndexFlat + add
   {"op": "ivf", "nlist": N}                                 -> {"seconds"}  new IndexIVFFlat + train
   {"op": "ivf_add"}                                         -> {"seconds"}  reset + add
@@ -74,6 +75,8 @@ def handle(req):
     if op == "load":
         state["xb"], state["xq"] = np.load(req["xb"]), np.load(req["xq"])
         return {}
+    if op == "info":
+        return {"version": faiss.__version__, "compileOptions": faiss.get_compile_options().strip()}
     if op in ("flat", "ivf", "hnsw"):
         state["index"] = None  # the previous index is freed untimed (ours: dispose())
     if op == "flat":
