@@ -10,6 +10,7 @@ import { clipComparisons } from './clip';
 import { csvComparison } from './csv';
 import { faissComparison } from './faiss';
 import { markdown } from './harness';
+import { sqlComparison } from './sql';
 import { arg } from '../scripts/args';
 
 const out = path.join(__dirname, 'out');
@@ -24,6 +25,7 @@ async function main(): Promise<void> {
   const comparisons = [];
   if (only.includes('faiss')) comparisons.push(await faissComparison({ n, reps, grid, out }));
   if (only.includes('csv')) comparisons.push(await csvComparison({ n, reps, out }));
+  if (only.includes('sql')) comparisons.push(await sqlComparison({ sizes: arg('sql-sizes', '20000,1000000').split(',').map(Number), nq: Number(arg('sql-queries', '20')), out }));
   if (only.includes('clip')) {
     const images = arg('images', '') || undefined;
     comparisons.push(...(await clipComparisons({ reps: Math.min(reps, 3), out, images, count: Number(arg('count', '64')) })));
