@@ -127,7 +127,8 @@ async function buildOrLoad<I extends VectorIndex>(
   build: BuildArguments,
   cacheDir: string | undefined,
 ): Promise<{ index: I; buildSeconds: number; cached: boolean }> {
-  const name = `${builder.name}.${metricName(metric)}.${Object.entries(build).map(([k, v]) => `${k}${v}`).join('.') || 'default'}`;
+  const knobs = Object.entries(build).map(([k, v]) => `${k}${v}`).join('.') || 'default';
+  const name = `${builder.name}.${metricName(metric)}.${knobs}`.replace(/[^A-Za-z0-9._-]+/g, '_');
   const file = cacheDir && builder.save && builder.load ? path.join(cacheDir, `${name}.faissindex`) : undefined;
   if (file && fs.existsSync(file) && fs.existsSync(`${file}.json`)) {
     try {
