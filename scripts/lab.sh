@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # The lab's entry point.
 #   bash scripts/lab.sh setup   system packages (when missing), faiss with AVX2 (once), npm ci, the FAISS addon, the Jupyter kernel
-#   bash scripts/lab.sh main    setup, then the main job
+#   bash scripts/lab.sh main    setup, then the main job: every notebook executed into export/ (HTML, signed .ipynb,
+#                               my-photos.zip), on the course's files or, without them, a generated demo set
+#                               (args go to scripts/main.ts: --demo, --build-data, --timeout S)
+#   bash scripts/lab.sh jupyter setup, then Jupyter on notebooks/ with the lab's kernel (--demo: on the demo set)
+#   bash scripts/lab.sh strip   strips outputs from notebooks/*.ipynb before committing (--check: only report)
 #   bash scripts/lab.sh test    setup, then type check and the whole test suite
 #   bash scripts/lab.sh bench   setup + the Python reference's packages, then the benchmarks (args go to bench/run.ts)
 # Every step checks first and skips what is already done, so running it twice is fast.
@@ -132,7 +136,34 @@ case "$cmd" in
   setup) setup ;;
   main)
     setup
-    node_modules/.bin/tsx scripts/demo.ts
+    if [ $# -gt 0 ]; then shift; fi
+    node_modules/.bin/tsx scripts/main.ts "$@"
+    ;;
+  jupyter)
+    setup
+    shift
+    if [ "${1:-}" = "--demo" ]; then
+      shift
+      say "DEMO DATA: pointing the notebooks at the generated demo set (results mean nothing)"
+      eval "$(node_modules/.bin/tsx scripts/main.ts --demo-env)"
+    elif [ ! -f "${LAB_DATA_DIR:-data}/vectors.csv.gz" ] && [ ! -f "${LAB_DATA_DIR:-data}/vectors.csv" ]; then
+      say "no ${LAB_DATA_DIR:-data}/vectors.csv.gz: the task notebooks need the course's file (bash scripts/lab.sh jupyter --demo runs them on a generated demo set)"
+    fi
+    py=${LAB_JUPYTER_PYTHON:-/usr/bin/python3}
+    "$py" -c 'import notebook' 2>/dev/null || die "Jupyter Notebook is not installed for $py (apt-get install jupyter-notebook)"
+    port=${LAB_JUPYTER_PORT:-8888}
+    while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+    token=$(node -e 'console.log(require("crypto").randomBytes(24).toString("hex"))')
+    args=(--notebook-dir="$ROOT/notebooks" --port="$port" --NotebookApp.port_retries=0 --NotebookApp.token="$token")
+    [ "$(id -u)" -eq 0 ] && args+=(--allow-root)
+    [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && [ "$(uname)" != Darwin ] && args+=(--no-browser)
+    say "Jupyter on notebooks/ with the lab's TypeScript kernel (Ctrl-C stops it); open:"
+    say "  http://localhost:$port/?token=$token"
+    JUPYTER_PATH="$ROOT/.jupyter/share/jupyter${JUPYTER_PATH:+:$JUPYTER_PATH}" exec "$py" -m notebook "${args[@]}" "$@"
+    ;;
+  strip)
+    shift
+    node_modules/.bin/tsx scripts/strip-notebooks.ts "$@"
     ;;
   test)
     setup
@@ -147,5 +178,5 @@ case "$cmd" in
     shift
     node_modules/.bin/tsx bench/run.ts "$@"
     ;;
-  *) die "unknown command '$cmd': use setup, main, test or bench" ;;
+  *) die "unknown command '$cmd': use setup, main, test, bench, jupyter or strip" ;;
 esac
