@@ -83,6 +83,12 @@ interface BinaryCopy {
   rows: PhotoRow[];
 }
 
+/** A path as notes show it: relative inside the project, else in full (a demo set in /tmp: not ../../tmp/...). */
+function shownPath(p: string): string {
+  const r = path.relative(PROJECT_ROOT, p);
+  return r && !r.startsWith('..') && !path.isAbsolute(r) ? r : p;
+}
+
 /** Loads the course's vectors and rows; see the module's description. */
 export async function loadCourse(options: LoadCourseOptions = {}): Promise<CourseData> {
   const file = path.resolve(options.file ?? findCourseCsv() ?? path.join(config.dataDir, 'vectors.csv.gz'));
@@ -134,7 +140,7 @@ export async function loadCourse(options: LoadCourseOptions = {}): Promise<Cours
     const dir = row.dir.startsWith('Images') ? row.dir : path.join('Images', row.dir);
     return path.isAbsolute(row.dir) ? path.join(row.dir, row.filename) : path.join(photosDir, dir, row.filename);
   };
-  const rel = (p: string) => path.relative(PROJECT_ROOT, p) || p;
+  const rel = shownPath;
   const summary =
     `${demo ? 'DEMO DATA (generated: results mean nothing) — ' : ''}` +
     `${vectors.n.toLocaleString('en-US')} photos x ${vectors.d} from ${rel(file)}${fromCopy ? ' (binary copy in cache/)' : ''}, ` +
@@ -234,7 +240,7 @@ export async function loadQueries(course: CourseData, options: LoadQueriesOption
     const how = labels ? 'queries/labels.csv' : 'the file names';
     const failed = emb.failed.length ? ` ${emb.failed.length} unreadable file(s) skipped: ${emb.failed.map((f) => f.file).join(', ')}.` : '';
     const note =
-      `${files.length} query photos from ${path.relative(PROJECT_ROOT, dir) || dir}/, breeds from ${how}.` +
+      `${files.length} query photos from ${shownPath(dir)}/, breeds from ${how}.` +
       (unknown.length ? ` Breed unknown for ${unknown.join(', ')}: searched and shown, left out of precision.` : '') + failed;
     return { images: files, names: emb.files, classes, vectors: emb.vectors, database: all, heldOut: [], note };
   }
