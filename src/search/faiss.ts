@@ -19,7 +19,11 @@ import type { NativeIndex } from 'faiss-lab-native';
 import { type EmbeddingSource, type Matrix, sourceMismatch } from '../types';
 import type { QueryArguments, VectorIndex } from './interface';
 import { MetricType, type SearchResult, SearchResults, isMetric, metricName } from './results';
-import { ArgumentError, checkInteger, checkString, checkVectors, describe, invalid } from '../util/check';
+import {
+  ArgumentError, checkInt32, checkInteger, checkPath, checkString, checkVectors, describe, invalid, valueLimit,
+} from '../util/check';
+import { type FactorySpec, HNSW_M_MAX, HNSW_M_MIN, NLIST_MAX, parseFactory } from './factory';
+import { checkSerialized } from './serialized';
 
 // Loaded on first use, so the rest of the library (file formats, embeddings,
 // display) still imports where the FAISS build failed; the first FAISS call then
@@ -71,8 +75,9 @@ function checkMetric(metric: unknown, name = 'metric'): MetricType {
   return metric as MetricType;
 }
 
-/** Accepts a Float32Array or a Matrix, checks it against d, returns the data. */
+/** Accepts a Float32Array or a Matrix, checks it against d and the value limit, returns the data. */
 function vectorsOf(x: Float32Array | Matrix, d: number, name = 'x'): Float32Array {
+  const limit = valueLimit(d);
   if (x && !(x instanceof Float32Array) && typeof x === 'object' && 'data' in x && 'd' in x) {
     if (x.d !== d) throw new ArgumentError(`${name} has vectors of d=${x.d}, but the index has d=${d}`);
     if (x.n !== undefined && x.data instanceof Float32Array && x.n * x.d !== x.data.length) {
@@ -80,10 +85,10 @@ function vectorsOf(x: Float32Array | Matrix, d: number, name = 'x'): Float32Arra
         `${name} says n=${x.n} vectors of d=${x.d} (${x.n * x.d} values), but its data holds ${x.data.length} values`,
       );
     }
-    checkVectors(x.data, d, `${name}.data`);
+    checkVectors(x.data, d, `${name}.data`, limit);
     return x.data;
   }
-  checkVectors(x, d, name);
+  checkVectors(x, d, name, limit);
   return x as Float32Array;
 }
 
@@ -103,6 +108,104 @@ function keepStack<T>(p: Promise<T>, site: Error): Promise<T> {
     }
     throw e;
   });
+}
+
+// ---- ownership ------------------------------------------------------------------
+//
+// An index another index is built on (an IVF's quantizer, an IDMap's index) must
+// not change behind that index's back: faiss then reads past its tables or aborts
+// (a quantizer with more centroids than lists, an IDMap whose inner index holds
+// vectors its id table does not know). So, checked here before any native call:
+//   - such an index is read-only from JS while the outer index lives (add,
+//     addWithIds, train, reset, removeIds are refused; search and query knobs are
+//     fine); views (ivf.quantizer, idmap.index of a read or factory-made index)
+//     always are;
+//   - an outer index's own write that would change an inner index which a third
+//     index also uses is refused (two IVFs sharing a quantizer cannot train it).
+
+type Role = 'quantizer' | 'index';
+/** Writes: what changes an index's contents. */
+type Op = 'add' | 'train' | 'reset' | 'removeIds';
+
+interface Ownership {
+  /** The index this one lives inside (a view), and what it is there. */
+  container?: Index;
+  role?: Role;
+  /** Indexes built on this one, held weakly: this one is read-only while one of them lives. */
+  users: Array<{ ref: WeakRef<Index>; role: Role }>;
+}
+const ownership = new WeakMap<Index, Ownership>();
+
+function ownershipOf(x: Index): Ownership {
+  let o = ownership.get(x);
+  if (!o) ownership.set(x, (o = { users: [] }));
+  return o;
+}
+
+interface Owner {
+  owner: Index;
+  role: Role;
+  /** Whether x lives inside owner (a view) rather than being passed to its constructor. */
+  view: boolean;
+}
+
+/** The live indexes x belongs to. */
+function ownersOf(x: Index): Owner[] {
+  const o = ownership.get(x);
+  if (!o) return [];
+  const out: Owner[] = [];
+  if (o.container && !o.container.disposed) out.push({ owner: o.container, role: o.role!, view: true });
+  o.users = o.users.filter((u) => {
+    const w = u.ref.deref();
+    return w !== undefined && !w.disposed;
+  });
+  for (const u of o.users) out.push({ owner: u.ref.deref()!, role: u.role, view: false });
+  return out;
+}
+
+const OP_NAMES: Record<Op, string> = { add: 'add to', train: 'train', reset: 'reset', removeIds: 'remove ids from' };
+
+function roleText(o: Owner): string {
+  return o.role === 'quantizer' ? `the quantizer of an ${o.owner.className}` : `the index inside an ${o.owner.className}`;
+}
+
+function readOnlyError(x: Index, op: Op, o: Owner): Error {
+  const why =
+    o.role === 'quantizer'
+      ? 'which sends each vector to the list of its nearest centroid (other centroids would name lists that do not exist)'
+      : 'whose id table must stay in step with it';
+  const instead =
+    o.role === 'quantizer'
+      ? `train, add to or reset the ${o.owner.className} itself`
+      : `use the ${o.owner.className}'s addWithIds, removeIds, reset or train`;
+  const free = o.view ? '' : `, or dispose() the ${o.owner.className} first`;
+  return new Error(
+    `cannot ${OP_NAMES[op]} this ${x.className}: it is ${roleText(o)}, ${why}, so it is read-only while that index lives. ` +
+      `Instead, ${instead}${free}`,
+  );
+}
+
+function sharedError(x: Index, op: Op, parent: Index, target: Index, other: Owner): Error {
+  const mine = parent instanceof IndexIVF ? 'quantizer' : 'inner index';
+  return new Error(
+    `cannot ${OP_NAMES[op]} this ${x.className}: that changes ${parent === x ? 'its' : `its ${parent.className}'s`} ${mine} ` +
+      `(an ${target.className}), which is also ${roleText(other)}. Build each index on an index of its own, ` +
+      'e.g. new IndexIVFFlat(new IndexFlatL2(d), d, nlist)',
+  );
+}
+
+/** The (outer, inner) pairs in which `op` on x writes into an inner index. */
+function writeTargets(x: Index, op: Op): Array<[Index, Index]> {
+  if (x instanceof IndexIDMap) {
+    const inner = x.index;
+    return [[x, inner], ...writeTargets(inner, op)];
+  }
+  if (x instanceof IndexIVF && op === 'train') {
+    // faiss keeps a quantizer that already holds nlist centroids; otherwise k-means rewrites it.
+    const q = x.quantizer;
+    if (!(q.isTrained && q.ntotal === x.nlist)) return [[x, q]];
+  }
+  return [];
 }
 
 /**
@@ -143,7 +246,10 @@ export class Index implements VectorIndex {
     return this.native.className();
   }
 
-  /** Adds n vectors (x holds n*d floats); their labels are ntotal .. ntotal+n-1. */
+  /**
+   * Adds n vectors (x holds n*d floats); their labels are ntotal .. ntotal+n-1.
+   * Values must be finite and no larger in magnitude than valueLimit(d).
+   */
   add(x: Float32Array | Matrix): void {
     const data = vectorsOf(x, this.d);
     this.checkCanAdd();
@@ -153,13 +259,14 @@ export class Index implements VectorIndex {
 
   /**
    * add() on the thread pool: the event loop keeps running (a notebook stays
-   * responsive). Do not modify x until the promise settles.
+   * responsive). Do not modify x until the promise settles. Bad arguments
+   * reject the promise, as every ...Async method does.
    */
   async addAsync(x: Float32Array | Matrix, options: AddOptions = {}): Promise<void> {
+    const site = new Error();
     const data = vectorsOf(x, this.d);
     this.checkCanAdd();
     this.noteSource(x);
-    const site = new Error();
     const { onProgress } = options;
     if (!onProgress) return keepStack(this.native.addAsync(data), site);
     const d = this.d;
@@ -167,6 +274,7 @@ export class Index implements VectorIndex {
     const batch = checkInteger(options.batchSize ?? 2048, 'batchSize', 1);
     for (let i = 0; i < n; i += batch) {
       const end = Math.min(n, i + batch);
+      if (i > 0) this.checkCanAdd();
       await keepStack(this.native.addAsync(data.subarray(i * d, end * d)), site);
       onProgress(end, n);
     }
@@ -175,13 +283,16 @@ export class Index implements VectorIndex {
   /** Trains the index on representative vectors (needed by IVF; a no-op for flat and HNSW). */
   train(x: Float32Array | Matrix): void {
     const data = vectorsOf(x, this.d);
+    this.beforeWrite('train');
     this.native.train(data);
   }
 
   /** train() on the thread pool. */
-  trainAsync(x: Float32Array | Matrix): Promise<void> {
+  async trainAsync(x: Float32Array | Matrix): Promise<void> {
+    const site = new Error();
     const data = vectorsOf(x, this.d);
-    return keepStack(this.native.trainAsync(data), new Error());
+    this.beforeWrite('train');
+    return keepStack(this.native.trainAsync(data), site);
   }
 
   /**
@@ -197,9 +308,10 @@ export class Index implements VectorIndex {
 
   /** search() on the thread pool; several may run at once on one index. */
   async searchAsync(xq: Float32Array | Matrix, k: number): Promise<SearchResults> {
+    const site = new Error();
     const { data, n } = this.prepareSearch(xq, k);
     const res = allocateResult(n, k);
-    await keepStack(this.native.searchAsync(data, k, res.distances, res.labels), new Error());
+    await keepStack(this.native.searchAsync(data, k, res.distances, res.labels), site);
     return new SearchResults(res, this.metricType);
   }
 
@@ -237,35 +349,50 @@ export class Index implements VectorIndex {
 
   /** Removes all vectors (and keeps the training). */
   reset(): void {
+    this.beforeWrite('reset');
     this.native.reset();
   }
 
   /** Adds vectors with the given int64 ids (IndexIDMap, IndexIVF*). */
   addWithIds(x: Float32Array | Matrix, ids: BigInt64Array): void {
     const data = vectorsOf(x, this.d);
+    const checked = checkIds(ids, data.length / this.d);
     this.checkCanAddWithIds();
     this.noteSource(x);
-    this.native.addWithIds(data, checkIds(ids, data.length / this.d));
+    this.native.addWithIds(data, checked);
   }
 
   /** addWithIds() on the thread pool. Do not modify x or ids until it settles. */
-  addWithIdsAsync(x: Float32Array | Matrix, ids: BigInt64Array): Promise<void> {
+  async addWithIdsAsync(x: Float32Array | Matrix, ids: BigInt64Array): Promise<void> {
+    const site = new Error();
     const data = vectorsOf(x, this.d);
+    const checked = checkIds(ids, data.length / this.d);
     this.checkCanAddWithIds();
     this.noteSource(x);
-    return keepStack(this.native.addWithIdsAsync(data, checkIds(ids, data.length / this.d)), new Error());
+    return keepStack(this.native.addWithIdsAsync(data, checked), site);
   }
 
-  /** Removes the vectors with these ids; returns how many were removed. Not supported by HNSW. */
+  /**
+   * Removes the vectors with these ids; returns how many were removed. Flat and
+   * IVF indexes, and an IDMap over a flat index; not HNSW (faiss cannot remove
+   * from its graph), nor an IDMap over an IVF (the error says why).
+   */
   removeIds(ids: BigInt64Array): number {
-    if (!(ids instanceof BigInt64Array)) throw invalid('ids', 'a BigInt64Array', ids);
+    if (!(ids instanceof BigInt64Array)) throw invalid('ids', 'a BigInt64Array (e.g. BigInt64Array.of(3n, 7n))', ids);
+    this.beforeWrite('removeIds');
+    const why = cannotRemove(this);
+    if (why) throw new Error(why);
     return this.native.removeIds(ids);
   }
 
   /** The stored vector with this label (flat and HNSW; IndexIDMap2 by id). */
   reconstruct(key: number): Float32Array {
     checkInteger(key, 'key', 0);
-    if (this.className !== 'IndexIDMap2' && key >= this.ntotal) {
+    const byId = this instanceof IndexIDMap2;
+    if (this instanceof IndexIDMap && !byId) {
+      throw new Error(`${this.className} keeps no table from ids to vectors: build an IndexIDMap2 to reconstruct by id`);
+    }
+    if (!byId && key >= this.ntotal) {
       throw invalid('key', `a label below ntotal=${this.ntotal}`, key);
     }
     const out = new Float32Array(this.d);
@@ -307,8 +434,22 @@ export class Index implements VectorIndex {
     Object.defineProperty(this, 'sourceRef', { value: src, enumerable: false, configurable: true });
   }
 
-  protected checkCanAdd(): void {
+  /**
+   * @internal Before a write: the index is alive and not busy (async work), no
+   * other index is built on it, and no index it writes into serves a third one.
+   */
+  protected beforeWrite(op: Op): void {
     this.native.checkWrite();
+    const owners = ownersOf(this);
+    if (owners.length > 0) throw readOnlyError(this, op, owners[0]);
+    for (const [parent, target] of writeTargets(this, op)) {
+      const other = ownersOf(target).find((o) => o.owner !== parent);
+      if (other) throw sharedError(this, op, parent, target, other);
+    }
+  }
+
+  protected checkCanAdd(): void {
+    this.beforeWrite('add');
     if (!this.isTrained) {
       throw new Error(`${this.className} is not trained: call train(x) with representative vectors before add`);
     }
@@ -336,6 +477,22 @@ export class Index implements VectorIndex {
   }
 }
 
+/**
+ * Why removeIds cannot run on x, or undefined. (HNSW cannot remove either; faiss
+ * says so itself, with an exception, before changing anything.)
+ */
+function cannotRemove(x: Index): string | undefined {
+  if (!(x instanceof IndexIDMap)) return undefined;
+  const inner = x.index;
+  if (!(inner instanceof IndexIVF)) return undefined;
+  return (
+    `this ${x.className} over an ${inner.className} cannot remove ids: the ${inner.className} keeps the numbers of ` +
+    `its other vectors when some are removed, while the ${x.className}'s table moves up, so ids would name the ` +
+    'wrong vectors (and faiss aborts on the next removal). An IVF index stores ids itself: use its ' +
+    'addWithIds(x, ids) and removeIds(ids) without an IDMap'
+  );
+}
+
 function allocateResult(n: number, k: number): SearchResult {
   return { distances: new Float32Array(n * k), labels: new BigInt64Array(n * k), n, k };
 }
@@ -343,7 +500,7 @@ function allocateResult(n: number, k: number): SearchResult {
 /** Exact search by brute force, faiss.IndexFlat(d, metric). */
 export class IndexFlat extends Index {
   constructor(d: number, metric: MetricType = MetricType.L2) {
-    super(native.newFlat(checkInteger(d, 'd', 1), checkMetric(metric)));
+    super(native.newFlat(checkInt32(d, 'd', 1), checkMetric(metric)));
   }
 }
 
@@ -370,7 +527,7 @@ export class HNSWParameters {
     return this.owner.getParam('efSearch');
   }
   set efSearch(v: number) {
-    this.owner.setParam('efSearch', checkInteger(v, 'hnsw.efSearch', 1, 1 << 20));
+    this.owner.setParam('efSearch', checkInt32(v, 'hnsw.efSearch', 1, 1 << 20));
   }
 
   /** Candidates kept while adding; affects vectors added afterwards (default 40). */
@@ -378,7 +535,7 @@ export class HNSWParameters {
     return this.owner.getParam('efConstruction');
   }
   set efConstruction(v: number) {
-    this.owner.setParam('efConstruction', checkInteger(v, 'hnsw.efConstruction', 1, 1 << 20));
+    this.owner.setParam('efConstruction', checkInt32(v, 'hnsw.efConstruction', 1, 1 << 20));
   }
 
   /** Neighbours per node above level 0 (2*M on level 0). Fixed at construction. */
@@ -418,16 +575,16 @@ export class IndexHNSW extends Index {
  */
 export class IndexHNSWFlat extends IndexHNSW {
   constructor(d: number, M = 32, metric: MetricType = MetricType.L2) {
-    super(native.newHNSWFlat(checkInteger(d, 'd', 1), checkInteger(M, 'M', 2, 512), checkMetric(metric)));
+    super(native.newHNSWFlat(checkInt32(d, 'd', 1), checkInt32(M, 'M', HNSW_M_MIN, HNSW_M_MAX), checkMetric(metric)));
   }
 }
 
-function ivfMetric(metric: unknown): MetricType {
+function ivfMetric(metric: unknown, what = 'IVF indexes'): MetricType {
   const m = checkMetric(metric);
   // faiss 1.7.3 aborts the process (an assertion, not an exception) on IVF with L1/Linf.
   if (m !== MetricType.L2 && m !== MetricType.INNER_PRODUCT) {
     throw new ArgumentError(
-      `IVF indexes support MetricType.L2 and INNER_PRODUCT only, not ${metricName(m)}: ` +
+      `${what} support MetricType.L2 and INNER_PRODUCT only, not ${metricName(m)}: ` +
         'use IndexFlat or IndexHNSWFlat for this metric',
     );
   }
@@ -455,14 +612,17 @@ export class IndexIVF extends Index {
     return this.native.getParam('nlist');
   }
 
-  /** The coarse quantizer (holds the nlist centroids after training). */
+  /**
+   * The coarse quantizer (holds the nlist centroids after training). Read-only
+   * while this index lives: train, add to and reset the IVF instead.
+   */
   get quantizer(): Index {
     if (!this.quantizerRef) {
       const q = this.native.sub('quantizer');
       if (!q) throw new Error(`${this.className} has no quantizer`);
-      this.quantizerRef = downcast(q);
+      this.setQuantizer(downcast(q, this, 'quantizer'));
     }
-    return this.quantizerRef;
+    return this.quantizerRef!;
   }
 
   protected override checkCanAddWithIds(): void {
@@ -477,26 +637,37 @@ export class IndexIVF extends Index {
 
 /**
  * Inverted file with full vectors, faiss.IndexIVFFlat(quantizer, d, nlist, metric).
- * Train it first; nprobe trades speed for recall.
+ * Train it first; nprobe trades speed for recall. The quantizer (an IndexFlat or
+ * an IndexHNSWFlat, by L2 or inner product, empty or holding nlist centroids)
+ * becomes read-only while this index lives.
  */
 export class IndexIVFFlat extends IndexIVF {
   constructor(quantizer: Index, d: number, nlist: number, metric: MetricType = MetricType.L2) {
     if (!(quantizer instanceof Index)) throw invalid('quantizer', 'an Index (e.g. new IndexFlatL2(d))', quantizer);
-    checkInteger(d, 'd', 1);
+    checkInt32(d, 'd', 1);
     if (quantizer.d !== d) throw new ArgumentError(`quantizer has d=${quantizer.d}, but the IVF index has d=${d}`);
-    checkInteger(nlist, 'nlist', 1, 1 << 24);
+    checkInteger(nlist, 'nlist', 1, NLIST_MAX);
     const m = ivfMetric(metric);
+    if (!(quantizer instanceof IndexFlat || quantizer instanceof IndexHNSWFlat)) {
+      throw new ArgumentError(
+        `the quantizer must be an IndexFlat (IndexFlatL2, IndexFlatIP) or an IndexHNSWFlat, whose labels are the ` +
+          `list numbers 0..nlist-1; an ${quantizer.className} is not one: use new IndexFlatL2(d)`,
+      );
+    }
+    ivfMetric(quantizer.metricType, 'quantizers');
     if (quantizer.ntotal !== 0 && quantizer.ntotal !== nlist) {
       throw new ArgumentError(`quantizer holds ${quantizer.ntotal} centroids; it must be empty or hold nlist=${nlist}`);
     }
     super(native.newIVFFlat(quantizer.native, d, nlist, m));
     this.setQuantizer(quantizer);
+    ownershipOf(quantizer).users.push({ ref: new WeakRef<Index>(this), role: 'quantizer' });
   }
 }
 
 /**
  * Maps your own int64 ids onto another index, faiss.IndexIDMap(index).
- * Add with addWithIds; search returns your ids.
+ * Add with addWithIds; search returns your ids. The wrapped index (empty, a
+ * flat, HNSW or IVF index) becomes read-only while the IDMap lives.
  */
 export class IndexIDMap extends Index {
   private declare innerRef?: Index;
@@ -504,23 +675,30 @@ export class IndexIDMap extends Index {
   constructor(index: Index) {
     super(IndexIDMap.wrapNative(index, new.target === IndexIDMap2));
     Object.defineProperty(this, 'innerRef', { value: index, enumerable: false });
+    ownershipOf(index).users.push({ ref: new WeakRef<Index>(this), role: 'index' });
   }
 
   /** @internal */
   protected static wrapNative(index: Index, two: boolean): NativeIndex {
     if (!(index instanceof Index)) throw invalid('index', 'an Index (e.g. new IndexFlatL2(d))', index);
+    if (index instanceof IndexIDMap) {
+      throw new ArgumentError(`an IndexIDMap cannot wrap an ${index.className}: use that one, or wrap the index inside it`);
+    }
+    if (!(index instanceof IndexFlat || index instanceof IndexHNSW || index instanceof IndexIVF)) {
+      throw new ArgumentError(`an IndexIDMap wraps a flat, HNSW or IVF index, not an ${index.className}`);
+    }
     if (index.ntotal !== 0) {
       throw new ArgumentError(`IndexIDMap needs an empty index, but it holds ${index.ntotal} vectors`);
     }
     return native.newIDMap(index.native, two);
   }
 
-  /** The wrapped index. */
+  /** The wrapped index. Read-only while this IDMap lives. */
   get index(): Index {
     if (!this.innerRef) {
       const sub = this.native.sub('index');
       if (!sub) throw new Error(`${this.className} has no inner index`);
-      Object.defineProperty(this, 'innerRef', { value: downcast(sub), enumerable: false });
+      Object.defineProperty(this, 'innerRef', { value: downcast(sub, this, 'index'), enumerable: false });
     }
     return this.innerRef!;
   }
@@ -529,7 +707,7 @@ export class IndexIDMap extends Index {
     throw new Error(`${this.className} needs ids: use addWithIds(x, ids)`);
   }
 
-  override addAsync(): never {
+  override async addAsync(): Promise<never> {
     throw new Error(`${this.className} needs ids: use addWithIdsAsync(x, ids)`);
   }
 
@@ -557,17 +735,24 @@ const CLASSES: Array<[RegExp, { prototype: Index }]> = [
   [/^IndexFlat$/, IndexFlat],
 ];
 
-/** Wraps a native index in the most specific class, like faiss.downcast_index. */
-function downcast(n: NativeIndex): Index {
+/**
+ * Wraps a native index in the most specific class, like faiss.downcast_index.
+ * A view (an index living inside `container`) is read-only.
+ */
+function downcast(n: NativeIndex, container?: Index, role?: Role): Index {
   const name = n.className();
   const cls = CLASSES.find(([re]) => re.test(name))?.[1] ?? Index;
   const obj = Object.create(cls.prototype) as Index;
   Object.defineProperty(obj, 'native', { value: n, enumerable: false });
+  if (container) Object.assign(ownershipOf(obj), { container, role });
   return obj;
 }
 
 /**
  * Builds an index from a faiss factory string, faiss.index_factory(d, description, metric).
+ * Only the strings the lab runs safely are accepted (src/search/factory.ts, the
+ * README's list): Flat, HNSW<M>, IVF<nlist>,Flat, IVF<nlist>_HNSW<M>,Flat, each
+ * optionally as IDMap,... or IDMap2,...; anything else is refused with the reason.
  *
  * @example
  * indexFactory(512, 'IVF143,Flat')        // IndexIVFFlat, train before add
@@ -575,14 +760,20 @@ function downcast(n: NativeIndex): Index {
  * indexFactory(512, 'IDMap,Flat')          // addWithIds
  */
 export function indexFactory(d: number, description: string, metric: MetricType = MetricType.L2): Index {
-  checkInteger(d, 'd', 1);
+  checkInt32(d, 'd', 1);
   checkString(description, 'description');
   const m = checkMetric(metric);
-  if (/(^|,)\s*IVF/i.test(description)) ivfMetric(m);
+  const what = `indexFactory(${d}, ${JSON.stringify(description)})`;
+  let spec: FactorySpec;
   try {
-    return downcast(native.indexFactory(d, description, m));
+    spec = parseFactory(description, m);
   } catch (e) {
-    throw withContext(e, `indexFactory(${d}, ${JSON.stringify(description)})`);
+    throw withContext(e, what);
+  }
+  try {
+    return downcast(native.indexFactory(d, spec.canonical, m));
+  } catch (e) {
+    throw withContext(e, what);
   }
 }
 
@@ -602,12 +793,13 @@ function checkIndex(index: unknown): Index {
  */
 export function writeIndex(index: Index, file: string): void {
   checkIndex(index);
-  checkString(file, 'file');
+  checkPath(file, 'file');
   const dir = path.dirname(path.resolve(file));
   if (!fs.existsSync(dir)) throw new Error(`cannot write index to ${file}: folder ${dir} does not exist`);
+  const bytes = index.native.serialize();
   const tmp = `${file}.${process.pid}.tmp`;
   try {
-    index.native.write(tmp);
+    fs.writeFileSync(tmp, bytes);
     fs.renameSync(tmp, file);
   } catch (e) {
     fs.rmSync(tmp, { force: true });
@@ -615,9 +807,30 @@ export function writeIndex(index: Index, file: string): void {
   }
 }
 
-/** Reads an index written by writeIndex or by Python's faiss.write_index. */
+/**
+ * An index from faiss's bytes, checked first (src/search/serialized.ts): a
+ * damaged or foreign buffer is refused before faiss reads it.
+ */
+function fromBytes(bytes: Uint8Array, what: string): Index {
+  try {
+    checkSerialized(bytes);
+  } catch (e) {
+    throw withContext(e, what);
+  }
+  try {
+    return downcast(native.deserializeIndex(bytes));
+  } catch (e) {
+    throw withContext(e, what);
+  }
+}
+
+/**
+ * Reads an index written by writeIndex or by Python's faiss.write_index: Flat,
+ * HNSWFlat, IVFFlat and IDMap/IDMap2 over them. The bytes are checked before
+ * faiss reads them; a truncated or damaged file is refused with what is wrong.
+ */
 export function readIndex(file: string): Index {
-  checkString(file, 'file');
+  checkPath(file, 'file');
   let stat: fs.Stats;
   try {
     stat = fs.statSync(file);
@@ -625,11 +838,8 @@ export function readIndex(file: string): Index {
     throw new Error(`cannot read index: ${file} does not exist`);
   }
   if (!stat.isFile()) throw new Error(`cannot read index: ${file} is not a file`);
-  try {
-    return downcast(native.readIndex(file));
-  } catch (e) {
-    throw withContext(e, `cannot read a faiss index from ${file} (truncated, or not a faiss index file?)`);
-  }
+  const bytes = fs.readFileSync(file);
+  return fromBytes(bytes, `cannot read a faiss index from ${file} (truncated, or not a faiss index file?)`);
 }
 
 /** The index in faiss's file format, in memory (faiss.serialize_index). */
@@ -637,13 +847,14 @@ export function serializeIndex(index: Index): Buffer {
   return checkIndex(index).native.serialize();
 }
 
-/** An index from bytes made by serializeIndex or faiss.serialize_index (faiss.deserialize_index). */
+/**
+ * An index from bytes made by serializeIndex or faiss.serialize_index
+ * (faiss.deserialize_index); checked like readIndex.
+ */
 export function deserializeIndex(data: Uint8Array): Index {
   if (!(data instanceof Uint8Array)) throw invalid('data', 'a Buffer or Uint8Array', data);
   if (data.length === 0) throw invalid('data', 'the bytes of a faiss index', data);
-  try {
-    return downcast(native.deserializeIndex(data));
-  } catch (e) {
-    throw withContext(e, `cannot deserialize a faiss index from ${describe(data)} (truncated, or not a faiss index?)`);
-  }
+  // Bytes another thread could change between the check and faiss's read are copied first.
+  const bytes = data.buffer instanceof ArrayBuffer ? data : new Uint8Array(data);
+  return fromBytes(bytes, `cannot deserialize a faiss index from ${describe(data)} (truncated, or not a faiss index?)`);
 }

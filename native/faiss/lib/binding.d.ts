@@ -13,6 +13,7 @@ export interface NativeIndex {
   addWithIdsAsync(x: Float32Array, ids: BigInt64Array): Promise<void>;
   trainAsync(x: Float32Array): Promise<void>;
   searchAsync(x: Float32Array, k: number, distances: Float32Array, labels: BigInt64Array): Promise<void>;
+  /** Also empties an IndexIDMap2's id -> vector table (faiss 1.7.3 keeps it). */
   reset(): void;
   removeIds(ids: BigInt64Array): number;
   reconstruct(key: number, out: Float32Array): void;
@@ -20,6 +21,7 @@ export interface NativeIndex {
   setParam(name: 'efSearch' | 'efConstruction' | 'nprobe', value: number): void;
   sub(name: 'index' | 'quantizer'): NativeIndex | null;
   serialize(): Buffer;
+  /** Refuses a path with a NUL byte. (writeIndex writes serialize()'s bytes from TS instead.) */
   write(path: string): void;
   /** Throw if async work on this index (or one sharing its data) is writing / running. */
   checkRead(): void;
@@ -39,8 +41,11 @@ export function readIndex(path: string): NativeIndex;
 export function deserializeIndex(data: Uint8Array): NativeIndex;
 export function ompGetMaxThreads(): number;
 export function ompSetNumThreads(n: number): void;
-/** Index of the first NaN or Infinity in x, or -1. */
-export function firstNonFinite(x: Float32Array): number;
+/**
+ * Index of the first NaN or Infinity in x, or -1. Given a limit (taken as a float32),
+ * the first value whose magnitude exceeds it (NaN and Infinity included).
+ */
+export function firstNonFinite(x: Float32Array, limit?: number): number;
 export const faissVersion: string;
 /**
  * Which faiss library the addon links: 'avx2' (setup's build of Debian's faiss source with

@@ -11,8 +11,10 @@
 #include <faiss/index_io.h>
 #include <faiss/impl/io.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 
 #include "errors.h"
 #include "workers.h"
@@ -44,14 +46,28 @@ Napi::BigInt64Array int64s(const Napi::CallbackInfo& info, size_t i, const char*
   return v.As<Napi::BigInt64Array>();
 }
 
-int64_t integer(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t min) {
+// An integer in [min, max], checked before any cast: the C type receiving it
+// (faiss's int d, M, efSearch; size_t nlist) never sees a truncated value.
+int64_t integer(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t min,
+                int64_t max = std::numeric_limits<int32_t>::max()) {
   Napi::Value v = info[i];
   if (!v.IsNumber()) throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a number");
   double x = v.As<Napi::Number>().DoubleValue();
-  if (!(x >= static_cast<double>(min)) || x != static_cast<double>(static_cast<int64_t>(x))) {
-    throw Napi::RangeError::New(info.Env(), std::string(name) + " must be an integer >= " + std::to_string(min));
+  if (!(x >= static_cast<double>(min) && x <= static_cast<double>(max)) || x != std::floor(x)) {
+    throw Napi::RangeError::New(info.Env(), std::string(name) + " must be an integer between " + std::to_string(min) +
+                                                " and " + std::to_string(max));
   }
   return static_cast<int64_t>(x);
+}
+
+// A path for C: a NUL byte would silently cut it short (and write elsewhere).
+std::string pathArg(const Napi::CallbackInfo& info, size_t i) {
+  if (!info[i].IsString()) throw Napi::TypeError::New(info.Env(), "path must be a string");
+  std::string path = info[i].As<Napi::String>();
+  if (path.empty() || path.find('\0') != std::string::npos) {
+    throw Napi::Error::New(info.Env(), "path must be non-empty and contain no NUL byte");
+  }
+  return path;
 }
 
 faiss::MetricType metric(const Napi::CallbackInfo& info, size_t i) {
@@ -312,7 +328,7 @@ IndexWrap::Job IndexWrap::TrainJob(const Napi::CallbackInfo& info) {
 IndexWrap::Job IndexWrap::SearchJob(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto x = floats(info, 0, "x");
-  int64_t k = integer(info, 1, "k", 1);
+  int64_t k = integer(info, 1, "k", 1, 1 << 20);
   auto D = floats(info, 2, "distances");
   auto I = int64s(info, 3, "labels");
   int64_t n = rows(env, live(env), x);
@@ -339,7 +355,12 @@ Napi::Value IndexWrap::SearchAsync(const Napi::CallbackInfo& info) { return Run(
 Napi::Value IndexWrap::Reset(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   checkCanWrite(env);
-  guarded(env, [&] { index_->reset(); });
+  guarded(env, [&] {
+    index_->reset();
+    // faiss 1.7.3's IndexIDMap2 keeps its id -> vector table on reset: reconstruct(id)
+    // would still answer for removed ids, reading a freed vector. Rebuild it (empty).
+    if (auto* m2 = dynamic_cast<faiss::IndexIDMap2*>(index_)) m2->construct_rev_map();
+  });
   return env.Undefined();
 }
 
@@ -356,7 +377,7 @@ Napi::Value IndexWrap::RemoveIds(const Napi::CallbackInfo& info) {
 
 Napi::Value IndexWrap::Reconstruct(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int64_t key = integer(info, 0, "key", 0);
+  int64_t key = integer(info, 0, "key", 0, (int64_t{1} << 53));
   auto out = floats(info, 1, "out");
   if (static_cast<int64_t>(out.ElementLength()) != live(env)->d) throw Napi::RangeError::New(env, "out must hold d floats");
   checkCanRead(env);
@@ -371,7 +392,10 @@ Napi::Value IndexWrap::GetParam(const Napi::CallbackInfo& info) {
   std::string name = info[0].ToString();
   if (name == "efSearch") return Napi::Number::New(env, asHNSW(env, live(env))->hnsw.efSearch);
   if (name == "efConstruction") return Napi::Number::New(env, asHNSW(env, live(env))->hnsw.efConstruction);
-  if (name == "M") return Napi::Number::New(env, asHNSW(env, live(env))->hnsw.nb_neighbors(1));
+  if (name == "M") {
+    const faiss::HNSW& h = asHNSW(env, live(env))->hnsw;
+    return Napi::Number::New(env, h.cum_nneighbor_per_level.size() > 2 ? h.nb_neighbors(1) : h.nb_neighbors(0) / 2);
+  }
   if (name == "maxLevel") return Napi::Number::New(env, asHNSW(env, live(env))->hnsw.max_level);
   if (name == "nprobe") return Napi::Number::New(env, static_cast<double>(asIVF(env, live(env))->nprobe));
   if (name == "nlist") return Napi::Number::New(env, static_cast<double>(asIVF(env, live(env))->nlist));
@@ -381,7 +405,7 @@ Napi::Value IndexWrap::GetParam(const Napi::CallbackInfo& info) {
 Napi::Value IndexWrap::SetParam(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string name = info[0].ToString();
-  int64_t value = integer(info, 1, "value", 1);
+  int64_t value = integer(info, 1, "value", 1, 1 << 30);
   checkCanWrite(env);
   if (name == "efSearch") asHNSW(env, live(env))->hnsw.efSearch = static_cast<int>(value);
   else if (name == "efConstruction") asHNSW(env, live(env))->hnsw.efConstruction = static_cast<int>(value);
@@ -432,7 +456,7 @@ Napi::Value IndexWrap::Serialize(const Napi::CallbackInfo& info) {
 
 Napi::Value IndexWrap::Write(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::string path = info[0].ToString();
+  std::string path = pathArg(info, 0);
   checkCanRead(env);
   guarded(env, [&] { faiss::write_index(index_, path.c_str()); });
   return env.Undefined();
@@ -455,7 +479,7 @@ Napi::Value NewFlat(const Napi::CallbackInfo& info) {
 Napi::Value NewHNSWFlat(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int64_t d = integer(info, 0, "d", 1);
-  int64_t M = integer(info, 1, "M", 2);
+  int64_t M = integer(info, 1, "M", 2, 512);
   faiss::MetricType m = metric(info, 2);
   faiss::Index* idx = guarded(env, [&] { return new faiss::IndexHNSWFlat(d, M, m); });
   return IndexWrap::Make(env, idx, true, nullptr, {});
@@ -465,7 +489,7 @@ Napi::Value NewIVFFlat(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   IndexWrap* q = IndexWrap::FromValue(info[0], "quantizer");
   int64_t d = integer(info, 1, "d", 1);
-  int64_t nlist = integer(info, 2, "nlist", 1);
+  int64_t nlist = integer(info, 2, "nlist", 1, 1 << 20);
   faiss::MetricType m = metric(info, 3);
   faiss::Index* qi = q->live(env);
   faiss::Index* idx = guarded(env, [&] { return new faiss::IndexIVFFlat(qi, d, nlist, m); });
@@ -495,7 +519,7 @@ Napi::Value IndexFactory(const Napi::CallbackInfo& info) {
 
 Napi::Value ReadIndex(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::string path = info[0].ToString();
+  std::string path = pathArg(info, 0);
   faiss::Index* idx = guarded(env, [&] { return faiss::read_index(path.c_str()); });
   return IndexWrap::Make(env, idx, true, nullptr, {});
 }

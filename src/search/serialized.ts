@@ -1,0 +1,339 @@
+/**
+ * Checks faiss's serialised index format before faiss reads it.
+ *
+ * faiss 1.7.3's reader trusts its input: a few flipped bytes in an HNSW graph
+ * make a later search read out of bounds, a negative ntotal makes a read that
+ * never ends, a list entry beyond the table makes an IDMap return heap values.
+ * So readIndex and deserializeIndex first walk the bytes here, the way faiss's
+ * read_index will (impl/index_read.cpp), and refuse them unless every size and
+ * count fits the buffer and every structure is one faiss can search and add to:
+ *   - headers: d >= 1, ntotal >= 0, is_trained 0 or 1, a metric faiss supports;
+ *   - IndexFlat: ntotal*d floats, all finite and within valueLimit(d);
+ *   - IndexHNSWFlat: levels, offsets and neighbour tables consistent, every
+ *     neighbour a vector that exists at that level, entry point and max level
+ *     matching, efSearch/efConstruction in range, storage a matching flat index;
+ *   - IndexIVFFlat: nlist lists whose sizes add up to ntotal, d floats per
+ *     entry, a flat or HNSW quantizer holding nlist centroids once trained,
+ *     direct-map entries that point at an entry with that id;
+ *   - IndexIDMap/IndexIDMap2: an id per vector of the inner index, whose labels
+ *     stay within the id table.
+ * Only these types are read (those indexFactory builds); any other is refused
+ * by name. Bytes that change a value but keep the structure (a flipped bit in a
+ * vector) cannot be told from real data: such an index loads and searches safely.
+ *
+ * @example
+ * checkSerialized(fs.readFileSync('dogs.hnsw'));   // throws IndexDataError if damaged
+ */
+import { firstNonFinite, valueLimit } from '../util/check';
+import { NLIST_MAX } from './factory';
+
+/** A serialised index that faiss must not read, with what is wrong. */
+export class IndexDataError extends Error {
+  readonly code = 'ERR_INDEX_DATA';
+}
+
+/** Types read here; faiss writes flat indexes as IxFI (inner product), IxF2 (L2) or IxFl (others). */
+const READABLE = 'IndexFlat, IndexHNSWFlat, IndexIVFFlat and IndexIDMap/IndexIDMap2 over them';
+const EF_MAX = 1 << 20;
+const NPROBE_MAX = 2 ** 30;
+
+interface Summary {
+  kind: 'Flat' | 'HNSWFlat' | 'IVFFlat' | 'IDMap';
+  d: number;
+  ntotal: number;
+  metric: number;
+  isTrained: boolean;
+  /** IVF: the ids stored in its lists. */
+  ids?: BigInt64Array[];
+}
+
+class Reader {
+  pos = 0;
+  private readonly view: DataView;
+
+  constructor(readonly bytes: Uint8Array) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  fail(what: string, at = this.pos): never {
+    throw new IndexDataError(`${what} (at byte ${at} of ${this.bytes.length})`);
+  }
+
+  need(n: number, what: string): number {
+    if (!(n <= this.bytes.length - this.pos)) {
+      this.fail(`read error: ${what} needs ${n} bytes, but the data ends ${this.bytes.length - this.pos} bytes on`);
+    }
+    const at = this.pos;
+    this.pos += n;
+    return at;
+  }
+
+  u8(what: string): number {
+    return this.view.getUint8(this.need(1, what));
+  }
+  i32(what: string): number {
+    return this.view.getInt32(this.need(4, what), true);
+  }
+  f32(what: string): number {
+    return this.view.getFloat32(this.need(4, what), true);
+  }
+  /** An int64 or size_t that must lie in [min, max] (max <= 2^53). */
+  int(what: string, min: number, max: number, signed = true): number {
+    const at = this.need(8, what);
+    const v = signed ? this.view.getBigInt64(at, true) : this.view.getBigUint64(at, true);
+    if (v < BigInt(min) || v > BigInt(max)) this.fail(`${what} is ${v}, outside [${min}, ${max}]`, at);
+    return Number(v);
+  }
+  fourcc(what: string): string {
+    const at = this.need(4, what);
+    return Array.from(this.bytes.subarray(at, at + 4), (c) =>
+      c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : `\\x${c.toString(16).padStart(2, '0')}`,
+    ).join('');
+  }
+  /** A copy of n bytes at `at`, aligned for typed arrays (Buffer.slice would share memory instead). */
+  copy(at: number, n: number): ArrayBuffer {
+    return Uint8Array.prototype.slice.call(this.bytes, at, at + n).buffer as ArrayBuffer;
+  }
+
+  /** A faiss vector: a size_t count, then count items of `size` bytes. Returns an aligned copy of the items. */
+  vector(what: string, size: number, exact?: number): { count: number; data: ArrayBuffer; at: number } {
+    const count = this.int(`the length of ${what}`, 0, Number.MAX_SAFE_INTEGER, false);
+    if (exact !== undefined && count !== exact) this.fail(`${what} holds ${count} items where ${exact} are expected`, this.pos - 8);
+    const at = this.need(count * size, `${what} (${count} items of ${size} bytes)`);
+    return { count, data: this.copy(at, count * size), at };
+  }
+}
+
+function checkFloats(r: Reader, data: ArrayBuffer, d: number, at: number, what: string): void {
+  const x = new Float32Array(data);
+  const limit = valueLimit(d);
+  const bad = firstNonFinite(x, limit);
+  if (bad >= 0) {
+    const v = x[bad];
+    r.fail(
+      `${what} holds ${v} at vector ${Math.floor(bad / d)}, component ${bad % d}: ` +
+        (Number.isFinite(v) ? `beyond ±${limit.toExponential(2)}, where squared distances overflow float32 for d=${d}` : 'not a finite number'),
+      at + bad * 4,
+    );
+  }
+}
+
+function header(r: Reader, what: string): Omit<Summary, 'kind'> {
+  const at = r.pos;
+  const d = r.i32(`${what}'s d`);
+  if (d < 1) r.fail(`${what}'s d is ${d}; it must be >= 1`, at);
+  const ntotal = r.int(`${what}'s ntotal`, 0, Number.MAX_SAFE_INTEGER);
+  r.need(16, `${what}'s header`);
+  const trainedAt = r.pos;
+  const trained = r.u8(`${what}'s is_trained`);
+  if (trained > 1) r.fail(`${what}'s is_trained is ${trained}; it must be 0 or 1`, trainedAt);
+  const metricAt = r.pos;
+  const metric = r.i32(`${what}'s metric`);
+  if (metric < 0 || metric > 3) r.fail(`${what}'s metric is ${metric}; this lab reads L2, INNER_PRODUCT, L1 and Linf (0-3)`, metricAt);
+  if (metric > 1) {
+    const arg = r.f32(`${what}'s metric argument`);
+    if (!Number.isFinite(arg)) r.fail(`${what}'s metric argument is ${arg}`, r.pos - 4);
+  }
+  return { d, ntotal, metric, isTrained: trained === 1 };
+}
+
+const FLAT_FOURCC: Record<string, (m: number) => boolean> = {
+  IxFI: (m) => m === 0,
+  IxF2: (m) => m === 1,
+  IxFl: (m) => m === 2 || m === 3,
+};
+
+function readFlat(r: Reader, h: string, what: string): Summary {
+  const s = header(r, what);
+  if (!FLAT_FOURCC[h](s.metric)) r.fail(`${what} is stored as ${h} but says metric ${s.metric}`);
+  if (s.ntotal * s.d > Number.MAX_SAFE_INTEGER) r.fail(`${what}'s ntotal*d is too large`);
+  const v = r.vector(`${what}'s vectors`, 4, s.ntotal * s.d);
+  checkFloats(r, v.data, s.d, v.at, `${what}'s vectors`);
+  return { kind: 'Flat', ...s };
+}
+
+function readHNSW(r: Reader, what: string): Summary {
+  const s = header(r, what);
+  const probas = r.vector(`${what}'s level probabilities`, 8);
+  const L = probas.count;
+  if (L < 2 || L > 64) r.fail(`${what} has ${L} levels; faiss's HNSW has between 2 and 64`, probas.at);
+  for (const p of new Float64Array(probas.data)) {
+    if (!(p >= 0 && p <= 1)) r.fail(`${what}'s level probability ${p} is not in [0, 1]`, probas.at);
+  }
+  const cumV = r.vector(`${what}'s neighbours per level`, 4, L + 1);
+  const cum = new Int32Array(cumV.data);
+  if (cum[0] !== 0) r.fail(`${what}'s neighbour table starts at ${cum[0]}, not 0`, cumV.at);
+  for (let l = 0; l < L; l++) {
+    if (!(cum[l + 1] > cum[l]) || cum[l + 1] > 1 << 16) {
+      r.fail(`${what}'s neighbours per level are not increasing within 65536 (${Array.from(cum).join(', ')})`, cumV.at);
+    }
+  }
+  const n = s.ntotal;
+  const levelsV = r.vector(`${what}'s levels`, 4, n);
+  const levels = new Int32Array(levelsV.data);
+  for (let i = 0; i < n; i++) {
+    if (levels[i] < 1 || levels[i] > L) r.fail(`${what}: vector ${i} is on ${levels[i]} levels, not 1..${L}`, levelsV.at + 4 * i);
+  }
+  const offsetsV = r.vector(`${what}'s offsets`, 8, n + 1);
+  const offsets = new BigUint64Array(offsetsV.data);
+  let o = 0;
+  for (let i = 0; i <= n; i++) {
+    if (offsets[i] !== BigInt(o)) {
+      r.fail(`${what}: vector ${i}'s neighbours start at ${offsets[i]}, where its levels put them at ${o}`, offsetsV.at + 8 * i);
+    }
+    if (i < n) o += cum[levels[i]];
+  }
+  const nbV = r.vector(`${what}'s neighbours`, 4, o);
+  const nb = new Int32Array(nbV.data);
+  for (let i = 0; i < n; i++) {
+    const start = Number(offsets[i]);
+    for (let l = 0; l < levels[i]; l++) {
+      for (let j = start + cum[l]; j < start + cum[l + 1]; j++) {
+        const v = nb[j];
+        if (v === -1) continue;
+        // A neighbour must exist at this level: its table for the level is where faiss reads next.
+        if (v < 0 || v >= n || levels[v] <= l) {
+          r.fail(
+            `${what}: neighbour ${v} of vector ${i} at level ${l} ` + (v < -1 || v >= n ? `is not a vector (ntotal=${n})` : 'has no table at that level'),
+            nbV.at + 4 * j,
+          );
+        }
+      }
+    }
+  }
+  const epAt = r.pos;
+  const entry = r.i32(`${what}'s entry point`);
+  const maxLevel = r.i32(`${what}'s max level`);
+  if (n === 0 ? entry !== -1 || maxLevel !== -1 : entry < 0 || entry >= n || maxLevel !== levels[entry] - 1) {
+    r.fail(`${what}'s entry point ${entry} and max level ${maxLevel} do not match its ${n} vectors`, epAt);
+  }
+  const efC = r.i32(`${what}'s efConstruction`);
+  const efS = r.i32(`${what}'s efSearch`);
+  const beam = r.i32(`${what}'s upper_beam`);
+  if (efC < 1 || efC > EF_MAX || efS < 1 || efS > EF_MAX) r.fail(`${what}'s efConstruction ${efC} or efSearch ${efS} is not in [1, ${EF_MAX}]`, epAt + 8);
+  if (beam !== 1) r.fail(`${what}'s upper_beam is ${beam}; this lab reads faiss's default, 1`, epAt + 16);
+  const storage = readIndexAt(r, `${what}'s storage`, ['Flat']);
+  if (storage.kind !== 'Flat' || storage.d !== s.d || storage.ntotal !== n || storage.metric !== s.metric) {
+    r.fail(`${what}'s storage is not a flat index of its d=${s.d}, ntotal=${n} and metric ${s.metric}`);
+  }
+  return { kind: 'HNSWFlat', ...s };
+}
+
+function readIVF(r: Reader, what: string): Summary {
+  const s = header(r, what);
+  if (s.metric > 1) r.fail(`${what}'s metric is ${s.metric}; IVF indexes support L2 and INNER_PRODUCT only`);
+  const nlistAt = r.pos;
+  const nlist = r.int(`${what}'s nlist`, 1, NLIST_MAX, false);
+  r.int(`${what}'s nprobe`, 1, NPROBE_MAX, false);
+  const q = readIndexAt(r, `${what}'s quantizer`, ['Flat', 'HNSWFlat']);
+  if ((q.kind !== 'Flat' && q.kind !== 'HNSWFlat') || q.metric > 1 || q.d !== s.d) {
+    r.fail(`${what}'s quantizer is not a flat or HNSW index by L2 or inner product with d=${s.d}`, nlistAt);
+  }
+  if (q.ntotal !== 0 && q.ntotal !== nlist) r.fail(`${what}'s quantizer holds ${q.ntotal} centroids for ${nlist} lists`, nlistAt);
+  if (s.isTrained && q.ntotal !== nlist) r.fail(`${what} says it is trained, but its quantizer holds ${q.ntotal} of ${nlist} centroids`, nlistAt);
+  if (!s.isTrained && s.ntotal > 0) r.fail(`${what} holds ${s.ntotal} vectors but is not trained`, nlistAt);
+
+  const dmAt = r.pos;
+  const dmType = r.u8(`${what}'s direct map type`);
+  if (dmType > 2) r.fail(`${what}'s direct map type is ${dmType}, not 0, 1 or 2`, dmAt);
+  const dmArray = new BigInt64Array(r.vector(`${what}'s direct map`, 8).data);
+  const dmPairs = dmType === 2 ? new BigInt64Array(r.vector(`${what}'s direct map table`, 16).data) : undefined;
+
+  const ilAt = r.pos;
+  const il = r.fourcc(`${what}'s inverted lists`);
+  if (il !== 'ilar') r.fail(`${what}'s inverted lists are "${il}"; this lab reads lists stored in the file ("ilar")`, ilAt);
+  r.int(`${what}'s list count`, nlist, nlist, false);
+  r.int(`${what}'s code size`, 4 * s.d, 4 * s.d, false);
+  const sizes = new Array<number>(nlist).fill(0);
+  const ltAt = r.pos;
+  const listType = r.fourcc(`${what}'s list sizes`);
+  if (listType === 'full') {
+    const v = new BigUint64Array(r.vector(`${what}'s list sizes`, 8, nlist).data);
+    v.forEach((x, i) => (sizes[i] = x > BigInt(s.ntotal) ? -1 : Number(x)));
+  } else if (listType === 'sprs') {
+    const v = new BigUint64Array(r.vector(`${what}'s list sizes`, 8).data);
+    if (v.length % 2) r.fail(`${what}'s sparse list sizes come in pairs, but there are ${v.length}`, ltAt);
+    for (let j = 0; j < v.length; j += 2) {
+      if (v[j] >= BigInt(nlist)) r.fail(`${what}'s sparse list sizes name list ${v[j]} of ${nlist}`, ltAt);
+      sizes[Number(v[j])] = v[j + 1] > BigInt(s.ntotal) ? -1 : Number(v[j + 1]);
+    }
+  } else {
+    r.fail(`${what}'s list sizes are stored as "${listType}", not "full" or "sprs"`, ltAt);
+  }
+  const total = sizes.reduce((a, b) => (a < 0 || b < 0 ? -1 : a + b), 0);
+  if (total !== s.ntotal) r.fail(`${what}'s lists hold ${total < 0 ? 'more' : total} entries, but its ntotal is ${s.ntotal}`, ltAt);
+  const ids: BigInt64Array[] = [];
+  for (let i = 0; i < nlist; i++) {
+    if (sizes[i] === 0) {
+      ids.push(new BigInt64Array(0));
+      continue;
+    }
+    const at = r.need(sizes[i] * 4 * s.d, `list ${i} of ${what}`);
+    checkFloats(r, r.copy(at, sizes[i] * 4 * s.d), s.d, at, `list ${i} of ${what}`);
+    const idAt = r.need(sizes[i] * 8, `the ids of list ${i} of ${what}`);
+    ids.push(new BigInt64Array(r.copy(idAt, sizes[i] * 8)));
+  }
+
+  // faiss reconstructs through the direct map: each entry must name a list entry holding that id.
+  const entry = (id: bigint, lo: bigint): boolean => {
+    const list = Number(lo >> 32n);
+    const offset = Number(lo & 0xffffffffn);
+    return lo >= 0n && list < nlist && offset < sizes[list] && ids[list][offset] === id;
+  };
+  if (dmType === 1) {
+    if (dmArray.length !== s.ntotal) r.fail(`${what}'s direct map has ${dmArray.length} entries for ${s.ntotal} vectors`, dmAt);
+    dmArray.forEach((lo, i) => {
+      if (lo !== -1n && !entry(BigInt(i), lo)) r.fail(`${what}'s direct map entry ${i} does not point at vector ${i}`, dmAt);
+    });
+  } else if (dmPairs) {
+    for (let j = 0; j < dmPairs.length; j += 2) {
+      if (!entry(dmPairs[j], dmPairs[j + 1])) r.fail(`${what}'s direct map entry for id ${dmPairs[j]} does not point at it`, dmAt);
+    }
+  }
+  return { kind: 'IVFFlat', ...s, ids };
+}
+
+function readIDMap(r: Reader, what: string): Summary {
+  const s = header(r, what);
+  const innerAt = r.pos;
+  const inner = readIndexAt(r, `${what}'s index`, ['Flat', 'HNSWFlat', 'IVFFlat']);
+  if (inner.kind === 'IDMap') r.fail(`${what} wraps another IDMap`, innerAt);
+  if (inner.d !== s.d || inner.ntotal !== s.ntotal || inner.metric !== s.metric || inner.isTrained !== s.isTrained) {
+    r.fail(`${what} and its index disagree on d, ntotal, metric or training`, innerAt);
+  }
+  r.vector(`${what}'s ids`, 8, s.ntotal);
+  // IDMap::search looks each label of the inner index up in its table: an IVF's stored ids must index it.
+  for (const list of inner.ids ?? []) {
+    for (const id of list) {
+      if (id < 0n || id >= BigInt(s.ntotal)) r.fail(`${what}'s IVF holds label ${id}, beyond its table of ${s.ntotal} ids`, innerAt);
+    }
+  }
+  return { kind: 'IDMap', ...s };
+}
+
+const KINDS: Record<string, Summary['kind']> = {
+  IxFI: 'Flat', IxF2: 'Flat', IxFl: 'Flat', IHNf: 'HNSWFlat', IwFl: 'IVFFlat', IxMp: 'IDMap', IxM2: 'IDMap',
+};
+
+/** Reads one index of the kinds allowed where it stands (a quantizer is flat or HNSW, ...). */
+function readIndexAt(r: Reader, what: string, allowed: Array<Summary['kind']>): Summary {
+  const at = r.pos;
+  const h = r.fourcc(`the type of ${what}`);
+  const kind = KINDS[h];
+  if (!kind) return r.fail(`index type "${h}" of ${what} not recognized: this lab reads ${READABLE}`, at);
+  if (!allowed.includes(kind)) return r.fail(`${what} is an Index${kind} ("${h}"); it must be one of: Index${allowed.join(', Index')}`, at);
+  if (kind === 'Flat') return readFlat(r, h, what);
+  if (kind === 'HNSWFlat') return readHNSW(r, what);
+  if (kind === 'IVFFlat') return readIVF(r, what);
+  return readIDMap(r, what);
+}
+
+/**
+ * Throws an IndexDataError unless `bytes` hold one index of a type this lab
+ * reads, in a form faiss can read, search and add to without reading out of bounds.
+ */
+export function checkSerialized(bytes: Uint8Array): void {
+  const r = new Reader(bytes);
+  readIndexAt(r, 'the index', ['Flat', 'HNSWFlat', 'IVFFlat', 'IDMap']);
+  if (r.pos !== bytes.length) r.fail(`${bytes.length - r.pos} bytes follow the index: damaged, or not one index`);
+}
