@@ -44,3 +44,9 @@ export {
 export { saveAnswers, readAnswers, answersFile } from './eval/answers';
 export { timeSearch, type Timing } from './eval/timing';
 export { precisionReport, type PrecisionReport } from './eval/report';
+export {
+  photoId, normalizePhotoPath, IdMap, PhotoIdCollision, ivfCells, PHOTO_ID_BITS,
+} from './search/photo-ids';
+export {
+  PhotoIndex, idMapFileOf, MIN_POINTS_PER_CENTROID, type PhotoIndexOptions, type PhotoIndexUpdate, type PhotoHit,
+} from './search/id-index';
