@@ -50,3 +50,4 @@ export {
 export {
   PhotoIndex, idMapFileOf, MIN_POINTS_PER_CENTROID, type PhotoIndexOptions, type PhotoIndexUpdate, type PhotoHit,
 } from './search/id-index';
+export * from './classify';
