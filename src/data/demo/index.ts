@@ -10,7 +10,7 @@
  *   <dir>/models/tiny-clip         a tiny CLIP-shaped model (512-d, random weights)
  *   <dir>/models/tiny-multilingual a tiny sentence-transformers text encoder (512-d)
  *
- * Deterministic (seeded), about 15 s on 2 cores, and idempotent: a complete set
+ * Deterministic (seeded), 5 to 12 s on 2 cores, and idempotent: a complete set
  * with the same options is left as it is. Results on it mean nothing; it only
  * lets every step run.
  *
