@@ -48,6 +48,7 @@ export {
   photoId, normalizePhotoPath, IdMap, PhotoIdCollision, ivfCells, PHOTO_ID_BITS,
 } from './search/photo-ids';
 export {
-  PhotoIndex, idMapFileOf, MIN_POINTS_PER_CENTROID, type PhotoIndexOptions, type PhotoIndexUpdate, type PhotoHit,
+  PhotoIndex, idMapFileOf, nprobeSteps, MIN_POINTS_PER_CENTROID, type PhotoIndexOptions, type PhotoIndexUpdate, type PhotoHit,
 } from './search/id-index';
 export * from './classify';
+export { makeDemoSet, demoEnv, type DemoSet, type DemoSetOptions } from './data/demo';

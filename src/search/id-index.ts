@@ -76,6 +76,22 @@ interface MapFile {
   photos: Array<[number, string]>;
 }
 
+/**
+ * The nprobe values worth measuring for an IVF of `nlist` cells: every value up
+ * to 16 cells, else the powers of two below nlist, and nlist itself (exact).
+ *
+ * @example
+ * nprobeSteps(7);     // [1, 2, 3, 4, 5, 6, 7]
+ * nprobeSteps(143);   // [1, 2, 4, 8, 16, 32, 64, 128, 143]
+ */
+export function nprobeSteps(nlist: number): number[] {
+  checkInteger(nlist, 'nlist', 1);
+  if (nlist <= 16) return Array.from({ length: nlist }, (_, i) => i + 1);
+  const out: number[] = [];
+  for (let p = 1; p < nlist; p *= 2) out.push(p);
+  return [...out, nlist];
+}
+
 /** `<dir>/<name>.ids.json` beside `<dir>/<name>.faiss` (or `<file>.ids.json` for any other name). */
 export function idMapFileOf(indexFile: string): string {
   return indexFile.endsWith('.faiss') ? `${indexFile.slice(0, -'.faiss'.length)}.ids.json` : `${indexFile}.ids.json`;
