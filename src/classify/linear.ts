@@ -37,9 +37,12 @@ export interface ClassifierOptions {
 export interface FitOptions {
   /** Gradient steps over the labelled set (default 100). */
   epochs?: number;
-  /** Step size (default 0.1). */
+  /**
+   * Step size (default 1). Full-batch fits halve it whenever a step would raise
+   * the loss (backtracking), so the loss never rises; mini-batch steps keep it.
+   */
   learningRate?: number;
-  /** Examples per step (default: all, full-batch: the loss then decreases smoothly). */
+  /** Examples per step (default: all, full batch: the loss then never rises). */
   batchSize?: number;
   /** Weigh positives and negatives equally whatever their counts (default true). */
   balance?: boolean;
@@ -172,7 +175,7 @@ export class LinearClassifier {
     const labels = this.checkLabels(y, n);
     if (n === 0) throw new ArgumentError('fit needs labelled examples (X and y are empty)');
     const epochs = checkInteger(options.epochs ?? 100, 'epochs', 0, 1e6);
-    const lr = options.learningRate ?? 0.1;
+    const lr = options.learningRate ?? 1;
     if (!(lr > 0) || !Number.isFinite(lr)) throw invalid('learningRate', 'a positive number', options.learningRate);
     const batch = checkInteger(options.batchSize ?? n, 'batchSize', 1);
     const balance = options.balance ?? true;
@@ -193,6 +196,8 @@ export class LinearClassifier {
     const order = Int32Array.from({ length: n }, (_, i) => i);
     const random = rng(this.seed);
     const grad = new Float64Array(d);
+    const keep = new Float32Array(d);
+    let rate = lr;
     let steps = 0;
     for (let e = 0; e < epochs; e++) {
       if (batch < n) shuffle(order, random);
@@ -211,9 +216,27 @@ export class LinearClassifier {
           const off = i * d;
           for (let t = 0; t < d; t++) grad[t] += g * scale * x[off + t];
         }
-        for (let t = 0; t < d; t++) this.weight[t] -= lr * grad[t];
-        this.bias -= lr * gb;
-        unit(this.weight, 'the weight after a step');
+        if (batch < n) {
+          this.step(grad, gb, rate);
+        } else {
+          // Full batch: a step that would raise the loss is taken back and tried at half the size
+          // (backtracking), so the loss never rises and one learning rate suits any embedding.
+          keep.set(this.weight);
+          const bias = this.bias;
+          const before = losses[losses.length - 1];
+          let tries = 0;
+          for (;;) {
+            this.step(grad, gb, rate);
+            if (total() <= before || ++tries > 30) break;
+            this.weight.set(keep);
+            this.bias = bias;
+            rate /= 2;
+          }
+          if (tries > 30) {
+            this.weight.set(keep);
+            this.bias = bias;
+          }
+        }
         steps++;
       }
       losses.push(total());
@@ -223,6 +246,13 @@ export class LinearClassifier {
 
   toString(): string {
     return `LinearClassifier(d=${this.d}, scale=${this.scale}, bias=${this.bias.toFixed(3)}, start=${this.start})`;
+  }
+
+  /** One gradient step, then the weight back to unit length. */
+  private step(grad: Float64Array, gb: number, rate: number): void {
+    for (let t = 0; t < this.d; t++) this.weight[t] -= rate * grad[t];
+    this.bias -= rate * gb;
+    unit(this.weight, 'the weight after a step');
   }
 
   private dot(x: Float32Array, i: number): number {
