@@ -10,10 +10,14 @@ import { spawn, spawnSync } from 'child_process';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { dogPhoto, DEMO_BREEDS } from '../src/data/demo';
+import * as http from 'http';
+import type { AddressInfo } from 'net';
+import * as tar from 'tar';
+import { dogPhoto, DEMO_BREEDS, makeDemoSet } from '../src/data/demo';
 import { writeZip } from '../scripts/zip';
 import { hasChromium, isTemplateRequest, openInBrowser } from './support/browser';
 import { tmpDir } from './support/data';
+import { startHub } from './support/hub';
 import { PYTHON } from './support/python';
 
 const ROOT = path.join(__dirname, '..');
@@ -221,6 +225,67 @@ describe('main job on the generated demo set (offline, no course files)', functi
         assert.deepEqual(c.outputs, []);
         assert.equal((c as { execution_count?: unknown }).execution_count, null);
       }
+    }
+  });
+});
+
+describe('main job with the model at hand but no course file', function () {
+  this.timeout(10 * 60 * 1000);
+
+  it('says how to build the course file (and runs on the demo set); --build-data downloads Stanford Dogs, embeds it and runs on it', async function () {
+    requireJupyter(this);
+    const tmp = tmpDir('main-build');
+    // "Stanford Dogs" archives (9 generated photos) on a loopback site, the tiny model on a loopback hub.
+    const src = await makeDemoSet(path.join(tmp, 'src'), { breeds: 3, perBreed: 3, queries: 0, log: false });
+    const site = path.join(tmp, 'site');
+    fs.mkdirSync(site);
+    await tar.c({ file: path.join(site, 'images.tar'), cwd: src.photosDir }, ['Images']);
+    await tar.c({ file: path.join(site, 'annotation.tar'), cwd: src.photosDir }, ['Annotation']);
+    const server = http.createServer((req, res) => {
+      const file = path.join(site, path.basename(req.url ?? ''));
+      if (!fs.existsSync(file)) return void res.writeHead(404).end();
+      const body = fs.readFileSync(file);
+      res.writeHead(200, { 'content-length': body.length }).end(body);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const hub = await startHub({ 'lab-test/tiny-clip': src.clipModel });
+    try {
+      const notebooks = path.join(tmp, 'notebooks');
+      fs.mkdirSync(notebooks);
+      notebookFile(path.join(notebooks, '01-course.ipynb'), [
+        `import { loadCourse } from ${JSON.stringify(path.join(ROOT, 'dist'))};\nconst course = await loadCourse();\nconsole.log(course.summary);`,
+      ]);
+      const data = path.join(tmp, 'data');
+      const env: NodeJS.ProcessEnv = {
+        LAB_OFFLINE: '', HF_HUB_OFFLINE: '',
+        LAB_CLIP_MODEL: 'lab-test/tiny-clip', LAB_HF_ENDPOINT: hub.url, LAB_MODELS_DIR: path.join(tmp, 'models'),
+        LAB_DOGS_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+        LAB_DATA_DIR: data, LAB_DEMO_DIR: path.join(tmp, 'demo'), LAB_CACHE_DIR: path.join(tmp, 'cache'),
+        LAB_EXPORT_DIR: path.join(tmp, 'export'), LAB_MY_PHOTOS_DIR: path.join(tmp, 'my-photos'),
+        JUPYTER_DATA_DIR: path.join(tmp, 'jupyter-data'),
+      };
+      const summary = () => readNb(path.join(tmp, 'export', '01-course.ipynb')).cells[0].outputs!.map(outputText).join('');
+
+      const hint = await runMain(['--notebooks', notebooks], env);
+      assert.equal(hint.code, 0, hint.stdout + hint.stderr);
+      assert.match(hint.stdout, /DEMO DATA: no .*vectors\.csv\.gz\. The CLIP model can be had \(lab-test\/tiny-clip downloads from http:\/\/127\.0\.0\.1/);
+      assert.match(hint.stdout, /npm run data:dogs, then npm run data:embed \(or: bash scripts\/lab\.sh main --build-data\)/);
+      assert.match(summary(), /^DEMO DATA/);
+
+      const built = await runMain(['--build-data', '--notebooks', notebooks], env);
+      assert.equal(built.code, 0, built.stdout + built.stderr);
+      assert.doesNotMatch(built.stdout, /DEMO DATA/);
+      assert.ok(fs.existsSync(path.join(data, 'stanford-dogs', 'Images')));
+      assert.ok(hub.requests.some((r) => r.endsWith('/lab-test/tiny-clip/resolve/main/onnx/vision_model.onnx')), hub.requests.join('\n'));
+      assert.match(summary(), new RegExp(`^9 photos x 512 from ${path.join(data, 'vectors.csv.gz')}, 3 breeds; photos in ${path.join(data, 'stanford-dogs')}`));
+      // The next run finds the course file and builds nothing.
+      const again = await runMain(['--notebooks', notebooks], env);
+      assert.equal(again.code, 0, again.stdout + again.stderr);
+      assert.match(again.stdout, /Course data: .*vectors\.csv\.gz; no query photos in .* \(10 photos are held out instead\)/);
+      assert.doesNotMatch(again.stdout, /tsx scripts\/download-dogs/);
+    } finally {
+      await hub.close();
+      server.close();
     }
   });
 });
