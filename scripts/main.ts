@@ -20,11 +20,13 @@
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { performance } from 'perf_hooks';
 import { config, isLocalModel, PROJECT_ROOT } from '../src/config';
 import { DEMO_MARKER, findCourseCsv } from '../src/data/course';
-import { type DemoSet, demoEnv, makeDemoSet } from '../src/data/demo';
+import { DEMO_BREEDS, type DemoSet, demoEnv, dogPhoto, makeDemoSet } from '../src/data/demo';
+import { embedImages, embedTexts } from '../src/embed/clip';
 import { readAnswers } from '../src/eval/answers';
 import { IMAGE_EXTENSIONS } from '../src/embed/images';
 import { describeFailure, JUPYTER_PATH, runNotebook } from './jupyter';
@@ -112,6 +114,43 @@ function runTsx(script: string, args: string[]): void {
   if (r.status !== 0) throw new Error(`${script} failed (exit ${r.status ?? r.signal}): see above`);
 }
 
+/** Whether a model is a local folder or already kept in models/ (nothing to download). */
+function modelAtHand(model: string, file: string): boolean {
+  return isLocalModel(model) ? fs.existsSync(path.resolve(model)) : fs.existsSync(path.join(config.modelsDir, model, file));
+}
+
+/**
+ * Downloads the models the notebooks use (CLIP's two towers, the multilingual text
+ * encoder) once, here with progress in the terminal, rather than inside a notebook
+ * (where the download lines would land in its stderr). A failure is only a warning:
+ * the notebook that needs the model says what is wrong.
+ */
+async function prefetchModels(): Promise<void> {
+  const steps: Array<[string, string, string, () => Promise<unknown>]> = [
+    [config.clipModel, 'onnx/vision_model.onnx', 'CLIP', async () => {
+      const photo = path.join(os.tmpdir(), `lab-main-${process.pid}.jpg`);
+      fs.writeFileSync(photo, (await dogPhoto(DEMO_BREEDS[0], 1)).jpeg);
+      try {
+        await embedImages([photo], { cache: false, progress: false });
+      } finally {
+        fs.rmSync(photo, { force: true });
+      }
+      await embedTexts(['a dog'], { cache: false, progress: false });
+    }],
+    [config.multilingualModel, 'onnx/model.onnx', 'the multilingual text encoder (notebook 6)', () =>
+      embedTexts(['ein Hund'], { model: config.multilingualModel, cache: false, progress: false })],
+  ];
+  for (const [model, file, what, load] of steps) {
+    if (config.offline || modelAtHand(model, file)) continue;
+    say(`Downloading ${what}, ${model}, once into ${rel(config.modelsDir)} ...`);
+    try {
+      await load();
+    } catch (e) {
+      say(`Warning: ${what} could not be downloaded: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+}
+
 interface Plan {
   demo: DemoSet | undefined;
   /** Why the demo set is used, or how the course data was found. */
@@ -158,6 +197,7 @@ async function plan(): Promise<Plan> {
     say(`Course data: ${rel(csv)}${fs.existsSync(path.join(path.dirname(csv), DEMO_MARKER)) ? ' (a DEMO set)' : ''}; ` +
       `${queries.length ? `${queries.length} query photos in ${rel(config.queriesDir)}` : `no query photos in ${rel(config.queriesDir)} (10 photos are held out instead)`}.`);
     if (!model.ok) say(`Warning: the CLIP model is not available (${model.why}): notebooks that embed photos or texts will fail.`);
+    else await prefetchModels();
     return { demo: undefined, reason: 'course', env };
   }
 
@@ -233,9 +273,19 @@ async function main(): Promise<number> {
   const times: Array<{ name: string; wall: number; cells: number }> = [];
   for (const [i, nb] of notebooks.entries()) {
     const name = path.basename(nb, '.ipynb');
-    process.stdout.write(`[${i + 1}/${notebooks.length}] ${name} ... `);
+    const head = `[${i + 1}/${notebooks.length}] ${name} ... `;
+    process.stdout.write(head);
     const t = performance.now();
-    const run = await runNotebook(nb, out, { html: true, trust: true, timeout, env });
+    // On a terminal, the time so far (notebook 4's first grid build takes minutes on the course data).
+    const ticker = process.stdout.isTTY
+      ? setInterval(() => process.stdout.write(`\r${head}${seconds((performance.now() - t) / 1000)}`), 1000)
+      : undefined;
+    const run = await runNotebook(nb, out, { html: true, trust: true, timeout, env }).finally(() => {
+      if (ticker) {
+        clearInterval(ticker);
+        process.stdout.write(`\r\x1b[K${head}`);
+      }
+    });
     const wall = (performance.now() - t) / 1000;
     if (!run.ok) {
       say('FAILED');

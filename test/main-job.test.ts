@@ -248,7 +248,7 @@ describe('main job with the model at hand but no course file', function () {
       res.writeHead(200, { 'content-length': body.length }).end(body);
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const hub = await startHub({ 'lab-test/tiny-clip': src.clipModel });
+    const hub = await startHub({ 'lab-test/tiny-clip': src.clipModel, 'lab-test/tiny-multilingual': src.multilingualModel });
     try {
       const notebooks = path.join(tmp, 'notebooks');
       fs.mkdirSync(notebooks);
@@ -258,7 +258,8 @@ describe('main job with the model at hand but no course file', function () {
       const data = path.join(tmp, 'data');
       const env: NodeJS.ProcessEnv = {
         LAB_OFFLINE: '', HF_HUB_OFFLINE: '',
-        LAB_CLIP_MODEL: 'lab-test/tiny-clip', LAB_HF_ENDPOINT: hub.url, LAB_MODELS_DIR: path.join(tmp, 'models'),
+        LAB_CLIP_MODEL: 'lab-test/tiny-clip', LAB_MULTILINGUAL_MODEL: 'lab-test/tiny-multilingual',
+        LAB_HF_ENDPOINT: hub.url, LAB_MODELS_DIR: path.join(tmp, 'models'),
         LAB_DOGS_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
         LAB_DATA_DIR: data, LAB_DEMO_DIR: path.join(tmp, 'demo'), LAB_CACHE_DIR: path.join(tmp, 'cache'),
         LAB_EXPORT_DIR: path.join(tmp, 'export'), LAB_MY_PHOTOS_DIR: path.join(tmp, 'my-photos'),
@@ -277,12 +278,23 @@ describe('main job with the model at hand but no course file', function () {
       assert.doesNotMatch(built.stdout, /DEMO DATA/);
       assert.ok(fs.existsSync(path.join(data, 'stanford-dogs', 'Images')));
       assert.ok(hub.requests.some((r) => r.endsWith('/lab-test/tiny-clip/resolve/main/onnx/vision_model.onnx')), hub.requests.join('\n'));
+      // The multilingual encoder is downloaded by the job (progress in the terminal), not inside notebook 6.
+      assert.match(built.stdout, /Downloading the multilingual text encoder \(notebook 6\), lab-test\/tiny-multilingual, once into/);
+      assert.ok(fs.existsSync(path.join(tmp, 'models', 'lab-test', 'tiny-multilingual', 'onnx', 'model.onnx')));
+      assert.doesNotMatch(built.stdout, /Downloading CLIP/, 'data:embed downloaded it already');
       assert.match(summary(), new RegExp(`^9 photos x 512 from ${path.join(data, 'vectors.csv.gz')}, 3 breeds; photos in ${path.join(data, 'stanford-dogs')}`));
       // The next run finds the course file and builds nothing.
       const again = await runMain(['--notebooks', notebooks], env);
       assert.equal(again.code, 0, again.stdout + again.stderr);
       assert.match(again.stdout, /Course data: .*vectors\.csv\.gz; no query photos in .* \(10 photos are held out instead\)/);
-      assert.doesNotMatch(again.stdout, /tsx scripts\/download-dogs/);
+      assert.doesNotMatch(again.stdout, /tsx scripts\/download-dogs|Downloading/);
+      // With the course file but no model yet: both are downloaded before the notebooks run.
+      const fresh = await runMain(['--notebooks', notebooks], { ...env, LAB_MODELS_DIR: path.join(tmp, 'models-2') });
+      assert.equal(fresh.code, 0, fresh.stdout + fresh.stderr);
+      assert.match(fresh.stdout, /Downloading CLIP, lab-test\/tiny-clip, once into .*models-2[^]*Downloading the multilingual text encoder/);
+      for (const f of ['tiny-clip/onnx/vision_model.onnx', 'tiny-clip/onnx/text_model.onnx', 'tiny-multilingual/onnx/model.onnx']) {
+        assert.ok(fs.existsSync(path.join(tmp, 'models-2', 'lab-test', f)), f);
+      }
     } finally {
       await hub.close();
       server.close();
