@@ -55,6 +55,13 @@ export interface LoadCourseOptions {
   photos?: string;
   /** Keep a binary copy in cache/ for fast re-loads (default true). */
   cache?: boolean;
+  /**
+   * Without the course's CSV: 'error' (default) throws, saying what to supply;
+   * 'demo' generates the demo set in data/demo (drawn photos, tiny models), points
+   * config at it (its models and queries, a cache of its own) and loads it, flagged
+   * as DEMO DATA, so a notebook runs anywhere.
+   */
+  fallback?: 'error' | 'demo';
 }
 
 /** Where the course CSV is, or undefined. */
@@ -91,6 +98,21 @@ function shownPath(p: string): string {
 
 /** Loads the course's vectors and rows; see the module's description. */
 export async function loadCourse(options: LoadCourseOptions = {}): Promise<CourseData> {
+  let fellBack = '';
+  if (!options.file && !findCourseCsv() && options.fallback === 'demo') {
+    const missing = config.dataDir;
+    // Loaded here, not at the top: the demo set's module imports this one.
+    const { makeDemoSet } = require('./demo') as typeof import('./demo');
+    const set = await makeDemoSet(path.join(config.dataDir, 'demo'), { log: false });
+    Object.assign(config, {
+      dataDir: set.dataDir, queriesDir: set.queriesDir, clipModel: set.clipModel, multilingualModel: set.multilingualModel,
+      cacheDir: path.join(config.cacheDir, 'demo'),
+    });
+    fellBack =
+      `\nThere is no vectors.csv.gz in ${missing}, so the generated demo set is used (drawn photos, tiny models with ` +
+      'random weights): every step runs, but no result means anything. Put the course\'s vectors.csv.gz into data/ ' +
+      '(and the photos into data/stanford-dogs/, the query photos into queries/) for the real run.';
+  }
   const file = path.resolve(options.file ?? findCourseCsv() ?? path.join(config.dataDir, 'vectors.csv.gz'));
   let stat: fs.Stats;
   try {
@@ -144,7 +166,8 @@ export async function loadCourse(options: LoadCourseOptions = {}): Promise<Cours
   const summary =
     `${demo ? 'DEMO DATA (generated: results mean nothing) — ' : ''}` +
     `${vectors.n.toLocaleString('en-US')} photos x ${vectors.d} from ${rel(file)}${fromCopy ? ' (binary copy in cache/)' : ''}, ` +
-    `${breeds.length} breeds; photos ${photosDir ? `in ${rel(photosDir)}` : 'not found (grids show placeholders; npm run data:dogs downloads them)'}`;
+    `${breeds.length} breeds; photos ${photosDir ? `in ${rel(photosDir)}` : 'not found (grids show placeholders; npm run data:dogs downloads them)'}` +
+    fellBack;
   return {
     rows: finalRows, vectors, file, photosDir, demo, breeds, imagePath, summary,
     classOf: (id: number) => finalRows[id]?.class,
