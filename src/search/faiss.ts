@@ -75,21 +75,27 @@ function checkMetric(metric: unknown, name = 'metric'): MetricType {
   return metric as MetricType;
 }
 
-/** Accepts a Float32Array or a Matrix, checks it against d and the value limit, returns the data. */
-function vectorsOf(x: Float32Array | Matrix, d: number, name = 'x'): Float32Array {
+/**
+ * Accepts a Float32Array or a Matrix, checks it against d and the value limit,
+ * returns the data. For async work (`copy`), a copy: the caller may change x
+ * while the thread pool reads it, and faiss must only see checked values.
+ */
+function vectorsOf(x: Float32Array | Matrix, d: number, name = 'x', copy = false): Float32Array {
   const limit = valueLimit(d);
+  let data: unknown = x;
   if (x && !(x instanceof Float32Array) && typeof x === 'object' && 'data' in x && 'd' in x) {
+    data = x.data; // read once: a getter could answer differently the second time
     if (x.d !== d) throw new ArgumentError(`${name} has vectors of d=${x.d}, but the index has d=${d}`);
-    if (x.n !== undefined && x.data instanceof Float32Array && x.n * x.d !== x.data.length) {
+    if (x.n !== undefined && data instanceof Float32Array && x.n * x.d !== data.length) {
       throw new ArgumentError(
-        `${name} says n=${x.n} vectors of d=${x.d} (${x.n * x.d} values), but its data holds ${x.data.length} values`,
+        `${name} says n=${x.n} vectors of d=${x.d} (${x.n * x.d} values), but its data holds ${data.length} values`,
       );
     }
-    checkVectors(x.data, d, `${name}.data`, limit);
-    return x.data;
+    name = `${name}.data`;
   }
-  checkVectors(x, d, name, limit);
-  return x as Float32Array;
+  if (copy && data instanceof Float32Array) data = data.slice();
+  checkVectors(data, d, name, limit);
+  return data as Float32Array;
 }
 
 function checkIds(ids: unknown, n: number, name = 'ids'): BigInt64Array {
@@ -259,12 +265,12 @@ export class Index implements VectorIndex {
 
   /**
    * add() on the thread pool: the event loop keeps running (a notebook stays
-   * responsive). Do not modify x until the promise settles. Bad arguments
-   * reject the promise, as every ...Async method does.
+   * responsive). faiss reads a checked copy of x, so x may change meanwhile.
+   * Bad arguments reject the promise, as with every ...Async method.
    */
   async addAsync(x: Float32Array | Matrix, options: AddOptions = {}): Promise<void> {
     const site = new Error();
-    const data = vectorsOf(x, this.d);
+    const data = vectorsOf(x, this.d, 'x', true);
     this.checkCanAdd();
     this.noteSource(x);
     const { onProgress } = options;
@@ -290,7 +296,7 @@ export class Index implements VectorIndex {
   /** train() on the thread pool. */
   async trainAsync(x: Float32Array | Matrix): Promise<void> {
     const site = new Error();
-    const data = vectorsOf(x, this.d);
+    const data = vectorsOf(x, this.d, 'x', true);
     this.beforeWrite('train');
     return keepStack(this.native.trainAsync(data), site);
   }
@@ -309,7 +315,7 @@ export class Index implements VectorIndex {
   /** search() on the thread pool; several may run at once on one index. */
   async searchAsync(xq: Float32Array | Matrix, k: number): Promise<SearchResults> {
     const site = new Error();
-    const { data, n } = this.prepareSearch(xq, k);
+    const { data, n } = this.prepareSearch(xq, k, true);
     const res = allocateResult(n, k);
     await keepStack(this.native.searchAsync(data, k, res.distances, res.labels), site);
     return new SearchResults(res, this.metricType);
@@ -362,11 +368,11 @@ export class Index implements VectorIndex {
     this.native.addWithIds(data, checked);
   }
 
-  /** addWithIds() on the thread pool. Do not modify x or ids until it settles. */
+  /** addWithIds() on the thread pool (on a copy of x and ids). */
   async addWithIdsAsync(x: Float32Array | Matrix, ids: BigInt64Array): Promise<void> {
     const site = new Error();
-    const data = vectorsOf(x, this.d);
-    const checked = checkIds(ids, data.length / this.d);
+    const data = vectorsOf(x, this.d, 'x', true);
+    const checked = checkIds(ids, data.length / this.d).slice();
     this.checkCanAddWithIds();
     this.noteSource(x);
     return keepStack(this.native.addWithIdsAsync(data, checked), site);
@@ -461,8 +467,8 @@ export class Index implements VectorIndex {
     );
   }
 
-  private prepareSearch(xq: Float32Array | Matrix, k: number): { data: Float32Array; n: number } {
-    const data = vectorsOf(xq, this.d, 'xq');
+  private prepareSearch(xq: Float32Array | Matrix, k: number, copy = false): { data: Float32Array; n: number } {
+    const data = vectorsOf(xq, this.d, 'xq', copy);
     checkInteger(k, 'k', 1, 1 << 20);
     const why = xq instanceof Float32Array ? undefined : sourceMismatch(this.source, xq.source);
     if (why) throw new ArgumentError(`cannot search this ${this.className}: ${why}`);

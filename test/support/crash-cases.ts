@@ -406,6 +406,27 @@ export const CASES: Record<string, Case> = {
     await rejects(() => flat.searchAsync(xq, 1), /this index was disposed/);
   },
 
+  async 'async calls work on a copy: vectors overwritten while they run cannot reach faiss'() {
+    const x = xb.slice();
+    const ivf = indexFactory(d, 'IVF4,Flat') as IndexIVFFlat;
+    const training = ivf.trainAsync(x);
+    x.fill(1e30); // k-means on these would overflow and write out of bounds
+    await training;
+    const y = xb.slice();
+    const adding = ivf.addAsync(y);
+    y.fill(NaN);
+    await adding;
+    ivf.nprobe = 4;
+    const q = xq.slice();
+    const searching = ivf.searchAsync(q, 5);
+    q.fill(-3e38);
+    const res = await searching;
+    for (const c of [0, 1, 2, 3]) assert.ok(ivf.quantizer.reconstruct(c).every((v) => Math.abs(v) <= 1), 'centroid from the overwritten data');
+    assert.equal(ivf.ntotal, 300);
+    assert.ok(res.distances.every((v) => Number.isFinite(v)));
+    sameAsBruteForce(ivf, xb, MetricType.L2);
+  },
+
   // ---- files and buffers ----------------------------------------------------------
   'writeIndex and readIndex refuse a path with a NUL byte and leave no file behind'() {
     const dir = fs.mkdtempSync(path.join(require('os').tmpdir(), 'lab-crash-'));

@@ -231,6 +231,14 @@ async function attempt(what: string, fn: () => unknown): Promise<unknown> {
 
 // ---- operations ---------------------------------------------------------------------
 
+/** Sometimes change the vectors right after an async call took them (faiss must not see it). */
+function scribble(x: unknown, async: boolean): void {
+  if (async && x instanceof Float32Array && x.length && chance(0.2)) {
+    log('  (the vectors are overwritten while the call runs)');
+    x.fill(pick([NaN, Infinity, 1e30, -3e38]));
+  }
+}
+
 function construct(): void {
   const d = goodOrBad(() => pick(DIMS));
   const kind = pick(['Flat', 'FlatL2', 'FlatIP', 'HNSW', 'IVF', 'IDMap', 'IDMap2', 'factory', 'factory', 'factory']);
@@ -304,8 +312,10 @@ async function addOp(e: Entry, async: boolean): Promise<void> {
   const x = argVectors(d);
   const before = index.disposed ? 0 : index.ntotal;
   const batched = async && chance(0.3);
-  const r = await attempt(`${e.name}.add${async ? 'Async' : ''}(${describeArg(x)}${batched ? ', batches' : ''})`, () =>
+  const p = attempt(`${e.name}.add${async ? 'Async' : ''}(${describeArg(x)}${batched ? ', batches' : ''})`, () =>
     async ? index.addAsync(x as Float32Array, batched ? { batchSize: int(1, 20), onProgress: () => {} } : {}) : index.add(x as Float32Array));
+  scribble(x, async);
+  const r = await p;
   if (r) noteAdded(e, before, index.ntotal - before);
   else if (batched) e.ids = undefined;
 }
@@ -316,8 +326,10 @@ async function addWithIdsOp(e: Entry, async: boolean): Promise<void> {
   const x = argVectors(d);
   const n = x instanceof Float32Array ? x.length / d : 4;
   const ids = argIds(Number.isInteger(n) ? n : 1);
-  const r = await attempt(`${e.name}.addWithIds${async ? 'Async' : ''}(${describeArg(x)}, ${describeArg(ids)})`, () =>
+  const p = attempt(`${e.name}.addWithIds${async ? 'Async' : ''}(${describeArg(x)}, ${describeArg(ids)})`, () =>
     async ? index.addWithIdsAsync(x as Float32Array, ids as BigInt64Array) : index.addWithIds(x as Float32Array, ids as BigInt64Array));
+  scribble(x, async);
+  const r = await p;
   if (r) noteAdded(e, 0, 0, ids as BigInt64Array);
 }
 
@@ -326,8 +338,10 @@ async function searchOp(e: Entry, async: boolean): Promise<void> {
   const d = dimOf(index);
   const xq = chance(0.9) ? vectors(d, int(1, 8)) : argVectors(d);
   const k = goodOrBad(() => int(1, (index.disposed ? 1 : index.ntotal) + 5));
-  const r = (await attempt(`${e.name}.search${async ? 'Async' : ''}(${describeArg(xq)}, ${String(k)})`, () =>
-    async ? index.searchAsync(xq as Float32Array, k) : index.search(xq as Float32Array, k))) as { ok: { distances: Float32Array; labels: BigInt64Array } } | undefined;
+  const p = attempt(`${e.name}.search${async ? 'Async' : ''}(${describeArg(xq)}, ${String(k)})`, () =>
+    async ? index.searchAsync(xq as Float32Array, k) : index.search(xq as Float32Array, k));
+  scribble(xq, async);
+  const r = (await p) as { ok: { distances: Float32Array; labels: BigInt64Array } } | undefined;
   if (r) checkResults(e, r.ok, `${e.name}.search`);
 }
 
@@ -388,8 +402,10 @@ async function one(i: number): Promise<void> {
     case 'train': {
       const x = argVectors(dimOf(e!.index));
       const async = chance(0.4);
-      await attempt(`${e!.name}.train${async ? 'Async' : ''}(${describeArg(x)})`, () =>
+      const p = attempt(`${e!.name}.train${async ? 'Async' : ''}(${describeArg(x)})`, () =>
         async ? e!.index.trainAsync(x as Float32Array) : e!.index.train(x as Float32Array));
+      scribble(x, async);
+      await p;
       return;
     }
     case 'search': return searchOp(e!, chance(0.4));
