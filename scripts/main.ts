@@ -251,6 +251,7 @@ async function main(): Promise<number> {
     throw new Error(`the tslab kernel is not registered in ${rel(JUPYTER_PATH)}: run bash scripts/lab.sh setup`);
   }
   const timeout = Number(option('timeout') ?? 1800);
+  if (!Number.isInteger(timeout) || timeout < 1) throw new Error(`--timeout ${option('timeout')}: expected whole seconds per cell, e.g. --timeout 1800`);
 
   const { demo, env } = await plan();
   const out = config.exportDir;
