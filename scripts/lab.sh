@@ -19,7 +19,7 @@ die() { printf '\033[1;31m[lab] error:\033[0m %s\n' "$*" >&2; exit 1; }
 
 # Debian packages: faiss for the addon, Python faiss/numpy as the reference, Jupyter for notebooks.
 APT_PACKAGES=(libfaiss-dev libopenblas-dev python3-faiss python3-numpy
-  jupyter-notebook jupyter-nbconvert python3-nbclient python3-ipykernel jupyter-client)
+  jupyter-notebook jupyter-nbconvert python3-nbclient python3-ipykernel jupyter-client chromium)
 
 check_node() {
   command -v node >/dev/null || die "Node.js is not installed: install Node >= 20.19 (Debian 12: apt-get install nodejs npm, or nodejs.org)"
@@ -68,7 +68,17 @@ npm_packages() {
   if [ -z "${npm_config_nodedir:-}" ] && [ -f /usr/include/node/node_api.h ] && [ "$(command -v node)" = /usr/bin/node ]; then
     export npm_config_nodedir=/usr
   fi
-  npm ci --no-audit --no-fund --loglevel=error
+  # chdb names optional native packages for macOS and arm64 that this registry does not serve, so the lock
+  # cannot list them and npm ci refuses it as "out of sync". npm install with the same lock installs exactly
+  # the locked versions (it skips optional packages it cannot get) and leaves the lock as it is.
+  if ! npm ci --no-audit --no-fund --loglevel=error 2>/tmp/lab-npm-ci.$$; then
+    if grep -q 'EUSAGE' /tmp/lab-npm-ci.$$; then
+      npm install --no-audit --no-fund --loglevel=error
+    else
+      cat /tmp/lab-npm-ci.$$ >&2; rm -f /tmp/lab-npm-ci.$$; exit 1
+    fi
+  fi
+  rm -f /tmp/lab-npm-ci.$$
   echo "$want" > "$stamp"
 }
 
