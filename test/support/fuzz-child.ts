@@ -51,7 +51,7 @@ function weighted<T>(xs: ReadonlyArray<[number, T]>): T {
   return xs[xs.length - 1][1];
 }
 
-const DIMS = [1, 2, 3, 4, 8];
+const DIMS = [1, 2, 3, 4, 8, 8, 4, 16, 33];
 const METRICS = [MetricType.L2, MetricType.INNER_PRODUCT, MetricType.L1, MetricType.Linf];
 const BAD_NUMBERS: unknown[] = [0, -1, 1.5, NaN, Infinity, -Infinity, 2 ** 31, 2 ** 32 + 4, 2 ** 53, 2 ** 63, '3', 3n, undefined, null, {}];
 
