@@ -66,7 +66,7 @@ function report(r: Run): string {
   const how = r.timedOut ? 'hung (killed after the timeout)' : r.signal ? `died of ${r.signal}` : `exited with code ${r.code}`;
   const stderr = r.stderr.split('\n').filter((l) => l && !l.startsWith('WARNING clustering')).slice(-10).join('\n');
   return (
-    `fuzz seed ${r.seed} (${r.ops} calls) ${how}. Last calls:\n${lastCalls(r.log)}\n` +
+    `fuzz seed ${r.seed} (${r.ops} calls) ${how}. Last calls (all in ${r.log}):\n${lastCalls(r.log)}\n` +
     `stderr:\n${stderr}\n` +
     `Again: LAB_FUZZ_SEED=${r.seed} LAB_FUZZ_OPS=${r.ops} LAB_FUZZ_SEQ=${r.ops} node_modules/.bin/mocha --no-config -r tsx/cjs test/index-fuzz.test.ts\n` +
     `   or: node --expose-gc --import tsx test/support/fuzz-child.ts ${r.seed} ${r.ops} /tmp/fuzz.log`

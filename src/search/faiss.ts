@@ -13,6 +13,7 @@
  * const { distances, labels } = index.search(xq, 5); // each nq*5, row-major
  */
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import type * as Addon from 'faiss-lab-native';
 import type { NativeIndex } from 'faiss-lab-native';
@@ -63,9 +64,16 @@ export function ompGetMaxThreads(): number {
   return native.ompGetMaxThreads();
 }
 
-/** Sets the threads faiss uses, like faiss.omp_set_num_threads(n). */
+/**
+ * The most threads ompSetNumThreads accepts: 4 per core, at least 64. More only
+ * slow faiss down, and thousands can exceed the process's thread limit, which
+ * OpenMP answers by ending the process.
+ */
+export const OMP_MAX_THREADS = Math.min(1024, Math.max(64, 4 * os.availableParallelism()));
+
+/** Sets the threads faiss uses, like faiss.omp_set_num_threads(n) (1 .. OMP_MAX_THREADS). */
 export function ompSetNumThreads(n: number): void {
-  native.ompSetNumThreads(checkInteger(n, 'n', 1, 1024));
+  native.ompSetNumThreads(checkInteger(n, 'n (threads, at most 4 per core)', 1, OMP_MAX_THREADS));
 }
 
 function checkMetric(metric: unknown, name = 'metric'): MetricType {

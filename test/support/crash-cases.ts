@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import {
   Index, IndexFlat, IndexFlatL2, IndexHNSWFlat, IndexIDMap, IndexIDMap2, IndexIVF, IndexIVFFlat, MetricType,
-  deserializeIndex, indexFactory, knnBruteForce, ompGetMaxThreads, ompSetNumThreads, readIndex, serializeIndex, writeIndex,
+  deserializeIndex, indexFactory, knnBruteForce, OMP_MAX_THREADS, ompGetMaxThreads, ompSetNumThreads, readIndex, serializeIndex, writeIndex,
 } from '../../src';
 import { rng } from '../../src/data/synthetic';
 import { valueLimit } from '../../src/util/check';
@@ -383,6 +383,9 @@ export const CASES: Record<string, Case> = {
     const ivf = trainedIVF();
     refuses(() => { ivf.nprobe = 2 ** 32 + 1; }, /for nprobe/);
     assert.equal(new IndexFlatL2(2 ** 31 - 1).d, 2 ** 31 - 1);
+    // Thousands of OpenMP threads can exceed the thread limit, and libgomp then ends the process.
+    refuses(() => ompSetNumThreads(100_000), /Expected an integer between 1 and \d+ for n \(threads, at most 4 per core\)/);
+    refuses(() => ompSetNumThreads(OMP_MAX_THREADS + 1), /for n \(threads/);
     // Straight into the addon, the same numbers are refused too.
     const native = hnsw.native as unknown as Record<string, (...a: unknown[]) => unknown>;
     refuses(() => native.search(xq, 2 ** 32 + 1, new Float32Array(10), new BigInt64Array(10)), /k must be an integer between 1 and 1048576/);
