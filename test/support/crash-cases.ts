@@ -441,6 +441,7 @@ export const CASES: Record<string, Case> = {
     writeIndex(flat, path.join(dir, 'ok.index'));
     assert.deepEqual(fs.readdirSync(dir), ['ok.index']);
     assert.deepEqual(readIndex(path.join(dir, 'ok.index')).search(xq, 3), flat.search(xq, 3));
+    fs.rmSync(dir, { recursive: true, force: true });
   },
 
   'damaged buffers: every truncation of a Flat, HNSW, IVF and IDMap2 buffer is refused'() {
@@ -533,5 +534,6 @@ print(json.dumps(res))
       if (name === 'ivf_dm') assert.deepEqual((index as IndexIVF).reconstruct(12), xb.slice(12 * d, 13 * d));
       if (name === 'idmap2') assert.deepEqual(index.reconstruct(27), xb.slice(2 * d, 3 * d));
     }
+    fs.rmSync(dir, { recursive: true, force: true });
   },
 };
