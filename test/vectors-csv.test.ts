@@ -27,7 +27,8 @@ describe('vectors.csv: the course format', () => {
       const file = path.join(dir, name);
       await writeVectorsCsv(file, rows, xb, { index });
       const got = await readVectorsCsv(file);
-      assert.deepEqual(got.vectors, { data: xb.data, n: xb.n, d: 512 });
+      // Raw (not unit-length) vectors, and the file names no model: the source says only that.
+      assert.deepEqual(got.vectors, { data: xb.data, n: xb.n, d: 512, source: { normalized: false } });
       assert.deepEqual(got.rows, rows);
     });
   }
