@@ -87,7 +87,26 @@ interface BinaryCopy {
   mtimeMs: number;
   n: number;
   d: number;
-  rows: PhotoRow[];
+  /** The rows by column: parsing 8 arrays is several times faster than 20,580 objects. */
+  columns: { [K in keyof PhotoRow]: Array<PhotoRow[K]> };
+}
+
+const ROW_FIELDS = ['filename', 'dir', 'class', 'pose', 'xmin', 'ymin', 'xmax', 'ymax'] as const;
+
+function toColumns(rows: PhotoRow[]): BinaryCopy['columns'] {
+  return Object.fromEntries(ROW_FIELDS.map((f) => [f, rows.map((r) => r[f])])) as BinaryCopy['columns'];
+}
+
+function fromColumns(c: BinaryCopy['columns'], n: number): PhotoRow[] | undefined {
+  if (!ROW_FIELDS.every((f) => Array.isArray(c?.[f]) && c[f].length === n)) return undefined;
+  const rows = new Array<PhotoRow>(n);
+  for (let i = 0; i < n; i++) {
+    rows[i] = {
+      filename: c.filename[i], dir: c.dir[i], class: c.class[i], pose: c.pose[i],
+      xmin: c.xmin[i], ymin: c.ymin[i], xmax: c.xmax[i], ymax: c.ymax[i],
+    };
+  }
+  return rows;
 }
 
 /** A path as notes show it: relative inside the project, else in full (a demo set in /tmp: not ../../tmp/...). */
@@ -132,8 +151,9 @@ export async function loadCourse(options: LoadCourseOptions = {}): Promise<Cours
       const m = JSON.parse(fs.readFileSync(meta, 'utf8')) as BinaryCopy;
       if (m.source === file && m.size === stat.size && m.mtimeMs === stat.mtimeMs) {
         const arr = readNpy(npy);
-        if (arr.data instanceof Float32Array && arr.shape[0] === m.n && arr.shape[1] === m.d && m.rows.length === m.n) {
-          rows = m.rows;
+        const copied = fromColumns(m.columns, m.n);
+        if (copied && arr.data instanceof Float32Array && arr.shape[0] === m.n && arr.shape[1] === m.d) {
+          rows = copied;
           vectors = { data: arr.data, n: m.n, d: m.d, source: { normalized: rowsAreNormalized(arr.data, m.d) } };
           fromCopy = true;
         }
@@ -149,7 +169,7 @@ export async function loadCourse(options: LoadCourseOptions = {}): Promise<Cours
     if (options.cache !== false) {
       fs.mkdirSync(copyDir, { recursive: true });
       writeNpy(npy, vectors.data, [vectors.n, vectors.d]);
-      writeFileAtomic(meta, JSON.stringify({ source: file, size: stat.size, mtimeMs: stat.mtimeMs, n: vectors.n, d: vectors.d, rows } satisfies BinaryCopy));
+      writeFileAtomic(meta, JSON.stringify({ source: file, size: stat.size, mtimeMs: stat.mtimeMs, n: vectors.n, d: vectors.d, columns: toColumns(rows) } satisfies BinaryCopy));
     }
   }
   const dataDir = path.dirname(file);

@@ -54,25 +54,34 @@ export function encodeNpy(data: NpyArray, shape: number[] = [data.length]): Buff
   return Buffer.concat([head, Buffer.from(header, 'latin1'), body]);
 }
 
-/** Parses .npy bytes; `source` names the file in error messages. */
-export function decodeNpy(buf: Buffer, source = 'npy data'): Npy {
+interface Layout {
+  kind: (typeof DTYPES)[string];
+  shape: number[];
+  dtype: string;
+  /** Where the data starts, and how many elements it holds. */
+  offset: number;
+  count: number;
+}
+
+/** Reads a .npy header from its first bytes; `total` is the whole file's (or buffer's) length. */
+function parseHeader(head: Buffer, total: number, source: string): Layout {
   const fail = (why: string) => new Error(`${source} is not a valid .npy file: ${why}`);
-  if (buf.length < 10 || !buf.subarray(0, 6).equals(MAGIC)) throw fail('missing the \\x93NUMPY magic');
-  const major = buf[6];
+  if (head.length < 10 || !head.subarray(0, 6).equals(MAGIC)) throw fail('missing the \\x93NUMPY magic');
+  const major = head[6];
   let headerLen: number;
   let start: number;
   if (major === 1) {
-    headerLen = buf.readUInt16LE(8);
+    headerLen = head.readUInt16LE(8);
     start = 10;
   } else if (major === 2 || major === 3) {
-    if (buf.length < 12) throw fail('truncated header');
-    headerLen = buf.readUInt32LE(8);
+    if (head.length < 12) throw fail('truncated header');
+    headerLen = head.readUInt32LE(8);
     start = 12;
   } else {
     throw fail(`unsupported version ${major}`);
   }
-  if (start + headerLen > buf.length) throw fail('truncated header');
-  const header = buf.toString(major === 3 ? 'utf8' : 'latin1', start, start + headerLen);
+  if (start + headerLen > head.length) throw fail('truncated header');
+  const header = head.toString(major === 3 ? 'utf8' : 'latin1', start, start + headerLen);
   const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
   const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
@@ -80,29 +89,50 @@ export function decodeNpy(buf: Buffer, source = 'npy data'): Npy {
   if (fortran === 'True') throw fail('Fortran-order arrays are not supported (save with np.ascontiguousarray)');
   const kind = DTYPES[descr === '<u1' ? '|u1' : descr];
   if (!kind) throw fail(`dtype ${descr} not supported (expected one of ${Object.keys(DTYPES).join(', ')})`);
-  const shape = shapeText.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
-  if (!shape.every((s) => Number.isSafeInteger(s) && s >= 0)) throw fail(`bad shape (${shapeText})`);
+  const shape = shapeText.split(',').map((x) => x.trim()).filter(Boolean).map(Number);
+  if (!shape.every((x) => Number.isSafeInteger(x) && x >= 0)) throw fail(`bad shape (${shapeText})`);
   const count = shape.reduce((a, b) => a * b, 1);
   const offset = start + headerLen;
   const expected = offset + count * kind.bytes;
-  if (buf.length !== expected) {
-    throw fail(`expected ${expected} bytes for shape (${shape}) of ${descr}, found ${buf.length} (truncated or damaged)`);
+  if (total !== expected) {
+    throw fail(`expected ${expected} bytes for shape (${shape}) of ${descr}, found ${total} (truncated or damaged)`);
   }
-  // Copy: the data may not be aligned for a typed-array view.
-  const data = new kind.ctor(count);
-  Buffer.from(data.buffer).set(buf.subarray(offset, expected));
-  return { data, shape, dtype: descr };
+  return { kind, shape, dtype: descr, offset, count };
 }
 
-/** Reads a .npy file (as written by np.save or writeNpy). */
+/** Parses .npy bytes; `source` names the file in error messages. */
+export function decodeNpy(buf: Buffer, source = 'npy data'): Npy {
+  const { kind, shape, dtype, offset, count } = parseHeader(buf, buf.length, source);
+  // Copy: the data may not be aligned for a typed-array view.
+  const data = new kind.ctor(count);
+  Buffer.from(data.buffer).set(buf.subarray(offset, offset + count * kind.bytes));
+  return { data, shape, dtype };
+}
+
+/** Reads a .npy file (as written by np.save or writeNpy), straight into its typed array (no second copy). */
 export function readNpy(file: string): Npy {
-  let buf: Buffer;
+  let fd: number;
   try {
-    buf = fs.readFileSync(file);
+    fd = fs.openSync(file, 'r');
   } catch (e) {
     throw readError(file, e);
   }
-  return decodeNpy(buf, file);
+  try {
+    const size = fs.fstatSync(fd).size;
+    const head = Buffer.alloc(Math.min(size, 1 << 16));
+    fs.readSync(fd, head, 0, head.length, 0);
+    const { kind, shape, dtype, offset, count } = parseHeader(head, size, file);
+    const data = new kind.ctor(count);
+    const bytes = Buffer.from(data.buffer, 0, count * kind.bytes);
+    for (let done = 0; done < bytes.length;) {
+      const n = fs.readSync(fd, bytes, done, bytes.length - done, offset + done);
+      if (n === 0) throw new Error(`${file} is not a valid .npy file: it ended early (being written?)`);
+      done += n;
+    }
+    return { data, shape, dtype };
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** Writes a .npy file atomically; np.load reads it. shape defaults to 1-D. */
