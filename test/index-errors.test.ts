@@ -52,8 +52,10 @@ describe('errors: vectors and arguments', () => {
     assert.equal(flat.ntotal, 50, 'nothing was added');
   });
 
-  it('empty input', () => {
-    fails(() => flat.add(new Float32Array(0)), /Expected at least one vector of d=8 values for x/);
+  it('empty input: a batch of 0 vectors is faiss\'s no-op (issue 12); a partial vector is refused', () => {
+    flat.add(new Float32Array(0));
+    assert.equal(flat.ntotal, 50, 'nothing was added');
+    fails(() => flat.add(new Float32Array(d - 1)), /Expected a length that is a multiple of d=8/);
   });
 
   it('k <= 0 or not an integer', () => {

@@ -15,6 +15,7 @@
  * | `HNSW<M>`, `HNSW<M>,Flat`    | IndexHNSWFlat, 2 <= M <= 512       | L2, IP, L1, Linf     |
  * | `IVF<nlist>,Flat`            | IndexIVFFlat (flat quantizer)      | L2, IP               |
  * | `IVF<nlist>_HNSW<M>,Flat`    | IndexIVFFlat (HNSW quantizer)      | L2, IP               |
+ * | `IVF<nlist>,FlatDedup`       | IndexIVFFlatDedup (no IDMap)       | L2, IP               |
  * | `IDMap,<any above>`          | IndexIDMap over it                 | those of the inner   |
  * | `IDMap2,<any above>`         | IndexIDMap2 over it                | those of the inner   |
  *
@@ -35,7 +36,7 @@ export const NLIST_MAX = 1 << 20;
 export interface FactorySpec {
   /** The string handed to faiss: numbers normalised, IDMap as a prefix. */
   canonical: string;
-  kind: 'Flat' | 'HNSWFlat' | 'IVFFlat';
+  kind: 'Flat' | 'HNSWFlat' | 'IVFFlat' | 'IVFFlatDedup';
   idmap?: 'IDMap' | 'IDMap2';
   /** HNSW's M (kind HNSWFlat). */
   M?: number;
@@ -47,7 +48,8 @@ export interface FactorySpec {
 
 /** The accepted forms, for error messages and the README. */
 export const FACTORY_FORMS =
-  'Flat, HNSW<M> (or HNSW<M>,Flat), IVF<nlist>,Flat and IVF<nlist>_HNSW<M>,Flat, each optionally as IDMap,<...> or IDMap2,<...>';
+  'Flat, HNSW<M> (or HNSW<M>,Flat), IVF<nlist>,Flat and IVF<nlist>_HNSW<M>,Flat, each optionally as IDMap,<...> or IDMap2,<...>, ' +
+  'and IVF<nlist>,FlatDedup';
 
 const ALL_METRICS: MetricType[] = [MetricType.L2, MetricType.INNER_PRODUCT, MetricType.L1, MetricType.Linf];
 const L2_IP: MetricType[] = [MetricType.L2, MetricType.INNER_PRODUCT];
@@ -57,6 +59,7 @@ export const FACTORY_METRICS: Record<FactorySpec['kind'], MetricType[]> = {
   Flat: ALL_METRICS,
   HNSWFlat: ALL_METRICS,
   IVFFlat: L2_IP,
+  IVFFlatDedup: L2_IP,
 };
 
 /** Why faiss types outside the list are refused (matched on the start of the description). */
@@ -97,6 +100,11 @@ function parseCore(core: string): Omit<FactorySpec, 'idmap'> {
     const quantizerM = m[2] === '' ? 32 : number(m[2], 'the quantizer\'s HNSW M', HNSW_M_MIN, HNSW_M_MAX, M_WHY);
     return { canonical: `IVF${nlist}_HNSW${quantizerM},Flat`, kind: 'IVFFlat', nlist, quantizerM };
   }
+  m = /^IVF(\d+),FlatDedup$/.exec(core);
+  if (m) {
+    const nlist = number(m[1], 'nlist', 1, NLIST_MAX, NLIST_WHY);
+    return { canonical: `IVF${nlist},FlatDedup`, kind: 'IVFFlatDedup', nlist };
+  }
   if (/^IVF\d*$/.test(core)) {
     throw new ArgumentError(`an IVF index needs its storage after a comma, e.g. "${core},Flat"; ${forms()}`);
   }
@@ -124,13 +132,19 @@ export function parseFactory(description: string, metric: MetricType): FactorySp
     core = prefix ? m[2] : m[1];
   }
   const spec: FactorySpec = { ...parseCore(core), ...(idmap ? { idmap } : {}) };
+  if (idmap && spec.kind === 'IVFFlatDedup') {
+    throw new ArgumentError(
+      `${idmap} around IVF<nlist>,FlatDedup is not one the lab builds: an IndexIVFFlatDedup keeps ids of your own itself (addWithIds)`,
+    );
+  }
   if (idmap) spec.canonical = `${idmap},${spec.canonical}`;
   const metrics = FACTORY_METRICS[spec.kind];
   if (!metrics.includes(metric)) {
-    const how = spec.kind === 'IVFFlat' ? 'IVF indexes support' : `${spec.kind} supports`;
+    const ivf = spec.kind === 'IVFFlat' || spec.kind === 'IVFFlatDedup';
+    const how = ivf ? 'IVF indexes support' : `${spec.kind} supports`;
     throw new ArgumentError(
       `${how} MetricType.${metrics.map(metricName).join(' and ')} only, not ${metricName(metric)}` +
-        (spec.kind === 'IVFFlat' ? ' (faiss 1.7.3 aborts the process on IVF with L1/Linf): use Flat or HNSW<M> for this metric' : ''),
+        (ivf ? ' (faiss 1.7.3 aborts the process on IVF with L1/Linf): use Flat or HNSW<M> for this metric' : ''),
     );
   }
   return spec;

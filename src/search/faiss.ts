@@ -16,14 +16,16 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type * as Addon from 'faiss-lab-native';
-import type { NativeIndex } from 'faiss-lab-native';
+import type { NativeIndex, NativeSearchParams } from 'faiss-lab-native';
 import { type EmbeddingSource, type Matrix, sourceMismatch } from '../types';
 import type { QueryArguments, VectorIndex } from './interface';
 import { MetricType, type SearchResult, SearchResults, isMetric, metricName } from './results';
 import {
-  ArgumentError, checkInt32, checkInteger, checkPath, checkString, checkVectors, describe, invalid, valueLimit,
+  ArgumentError, checkInt32, checkInt64, checkInteger, checkPath, checkString, checkVectors, describe, invalid, valueLimit,
 } from '../util/check';
 import { type FactorySpec, HNSW_M_MAX, HNSW_M_MIN, NLIST_MAX, parseFactory } from './factory';
+import { RangeSearchResults } from './range';
+import { IDSelectorArray, SearchParameters, SearchParametersHNSW, SearchParametersIVF } from './selectors';
 import { checkSerialized } from './serialized';
 
 // Loaded on first use, so the rest of the library (file formats, embeddings,
@@ -39,6 +41,29 @@ export const METRIC_L2 = MetricType.L2;
 export const METRIC_L1 = MetricType.L1;
 export const METRIC_Linf = MetricType.Linf;
 export { MetricType, metricName, type SearchResult, SearchResults };
+export { RangeSearchResults, type RangeSearchResult } from './range';
+export {
+  IDSelector, IDSelectorArray, IDSelectorBatch, IDSelectorNot, IDSelectorRange, SearchParameters, SearchParametersHNSW,
+  SearchParametersIVF, type IdList,
+} from './selectors';
+
+/**
+ * The most hits one rangeSearch call returns by default (options.maxResults, up to
+ * 2^31 - 1): 2^26 (67,108,864 hits, 800 MB). Beyond it the call is refused (code
+ * ERR_FAISS_LIMIT) instead of filling the machine's memory inside faiss.
+ */
+export const RANGE_SEARCH_MAX_RESULTS = 2 ** 26;
+
+/** Options of rangeSearch. */
+export interface RangeSearchOptions {
+  /** Refuse the call once more hits than this are found (default RANGE_SEARCH_MAX_RESULTS). */
+  maxResults?: number;
+}
+
+/** How an IVF index finds a vector by id (faiss.DirectMap): none, an array (ids 0..ntotal-1) or a hash table. */
+export const DirectMap = { NoMap: 0, Array: 1, Hashtable: 2 } as const;
+export type DirectMapType = (typeof DirectMap)[keyof typeof DirectMap];
+const DIRECT_MAP_NAMES = ['NoMap', 'Array', 'Hashtable'];
 
 /** Options of the async add: progress reports split the add into batches. */
 export interface AddOptions {
@@ -102,7 +127,8 @@ function vectorsOf(x: Float32Array | Matrix, d: number, name = 'x', copy = false
     name = `${name}.data`;
   }
   if (copy && data instanceof Float32Array) data = data.slice();
-  checkVectors(data, d, name, limit);
+  // faiss takes a batch of 0 vectors: add adds nothing, search answers (0, k).
+  checkVectors(data, d, name, limit, true);
   return data as Float32Array;
 }
 
@@ -268,6 +294,7 @@ export class Index implements VectorIndex {
     const data = vectorsOf(x, this.d);
     this.checkCanAdd();
     this.noteSource(x);
+    if (data.length === 0) return; // faiss adds nothing
     this.native.add(data);
   }
 
@@ -281,6 +308,7 @@ export class Index implements VectorIndex {
     const data = vectorsOf(x, this.d, 'x', true);
     this.checkCanAdd();
     this.noteSource(x);
+    if (data.length === 0) return; // faiss adds nothing
     const { onProgress } = options;
     if (!onProgress) return keepStack(this.native.addAsync(data), site);
     const d = this.d;
@@ -294,7 +322,11 @@ export class Index implements VectorIndex {
     }
   }
 
-  /** Trains the index on representative vectors (needed by IVF; a no-op for flat and HNSW). */
+  /**
+   * Trains the index on representative vectors (needed by IVF; a no-op for flat and
+   * HNSW). As in faiss, an IVF needs at least nlist vectors unless its quantizer
+   * already holds nlist centroids.
+   */
   train(x: Float32Array | Matrix): void {
     const data = vectorsOf(x, this.d);
     this.beforeWrite('train');
@@ -310,23 +342,58 @@ export class Index implements VectorIndex {
   }
 
   /**
-   * The k nearest neighbours of each query (xq holds nq*d floats).
+   * The k nearest neighbours of each query (xq holds nq*d floats; nq may be 0).
    * Returns distances and labels, each nq*k, row-major, padded with -1 labels.
+   * `params` (faiss 1.7.3's SearchParameters) set this call's efSearch / nprobe
+   * and restrict it to the ids an IDSelector selects: SearchParameters for flat
+   * indexes, SearchParametersHNSW for HNSW, SearchParametersIVF for IVF; an
+   * IndexIDMap takes none in faiss 1.7.3.
+   *
+   * @example
+   * index.search(xq, 10, new SearchParametersHNSW({ efSearch: 64, sel: new IDSelectorNot(new IDSelectorBatch(seen)) }));
    */
-  search(xq: Float32Array | Matrix, k: number): SearchResults {
-    const { data, n } = this.prepareSearch(xq, k);
+  search(xq: Float32Array | Matrix, k: number, params?: SearchParameters): SearchResults {
+    const { data, n, p } = this.prepareSearch(xq, k, params);
     const res = allocateResult(n, k);
-    this.native.search(data, k, res.distances, res.labels);
+    if (n > 0) this.native.search(data, k, res.distances, res.labels, p);
     return new SearchResults(res, this.metricType);
   }
 
   /** search() on the thread pool; several may run at once on one index. */
-  async searchAsync(xq: Float32Array | Matrix, k: number): Promise<SearchResults> {
+  async searchAsync(xq: Float32Array | Matrix, k: number, params?: SearchParameters): Promise<SearchResults> {
     const site = new Error();
-    const { data, n } = this.prepareSearch(xq, k, true);
+    const { data, n, p } = this.prepareSearch(xq, k, params, true);
     const res = allocateResult(n, k);
-    await keepStack(this.native.searchAsync(data, k, res.distances, res.labels), site);
+    if (n > 0) await keepStack(this.native.searchAsync(data, k, res.distances, res.labels, p), site);
     return new SearchResults(res, this.metricType);
+  }
+
+  /**
+   * Every stored vector within `radius` of each query, faiss's range_search: for L2
+   * a squared distance (hits have distance < radius), for inner product a
+   * similarity (hits have similarity > radius). Flat indexes by L2 or inner
+   * product, IVF indexes, and IDMaps over them; faiss 1.7.3 has no range search
+   * for HNSW (refused with the reason). `params` as for search (not on an IDMap).
+   * Returns faiss's lims / distances / labels and per-query hits.
+   *
+   * @example
+   * const res = index.rangeSearch(xq, 0.8);   // squared L2 < 0.8
+   * res.hits(0);                              // [{ rank: 1, id: 17, distance: 0.21 }, ...] nearest first
+   */
+  rangeSearch(xq: Float32Array | Matrix, radius: number, params?: SearchParameters, options: RangeSearchOptions = {}): RangeSearchResults {
+    const { data, n, p, maxResults } = this.prepareRangeSearch(xq, radius, params, options);
+    const res = n > 0 ? this.native.rangeSearch(data, radius, maxResults, p) : emptyRange();
+    return new RangeSearchResults(res, this.metricType, radius);
+  }
+
+  /** rangeSearch() on the thread pool. */
+  async rangeSearchAsync(
+    xq: Float32Array | Matrix, radius: number, params?: SearchParameters, options: RangeSearchOptions = {},
+  ): Promise<RangeSearchResults> {
+    const site = new Error();
+    const { data, n, p, maxResults } = this.prepareRangeSearch(xq, radius, params, options, true);
+    const res = n > 0 ? await keepStack(this.native.rangeSearchAsync(data, radius, maxResults, p), site) : emptyRange();
+    return new RangeSearchResults(res, this.metricType, radius);
   }
 
   /** Where the indexed vectors came from (model, normalised or raw), when they were added as an embedding Matrix. */
@@ -373,6 +440,7 @@ export class Index implements VectorIndex {
     const checked = checkIds(ids, data.length / this.d);
     this.checkCanAddWithIds();
     this.noteSource(x);
+    if (data.length === 0) return; // faiss adds nothing
     this.native.addWithIds(data, checked);
   }
 
@@ -383,6 +451,7 @@ export class Index implements VectorIndex {
     const checked = checkIds(ids, data.length / this.d).slice();
     this.checkCanAddWithIds();
     this.noteSource(x);
+    if (data.length === 0) return; // faiss adds nothing
     return keepStack(this.native.addWithIdsAsync(data, checked), site);
   }
 
@@ -396,22 +465,82 @@ export class Index implements VectorIndex {
     this.beforeWrite('removeIds');
     const why = cannotRemove(this);
     if (why) throw new Error(why);
+    if (ids.length === 0) return 0;
     return this.native.removeIds(ids);
   }
 
-  /** The stored vector with this label (flat and HNSW; IndexIDMap2 by id). */
-  reconstruct(key: number): Float32Array {
-    checkInteger(key, 'key', 0);
-    const byId = this instanceof IndexIDMap2;
-    if (this instanceof IndexIDMap && !byId) {
-      throw new Error(`${this.className} keeps no table from ids to vectors: build an IndexIDMap2 to reconstruct by id`);
-    }
-    if (!byId && key >= this.ntotal) {
-      throw invalid('key', `a label below ntotal=${this.ntotal}`, key);
-    }
+  /**
+   * The stored vector with this key, faiss's reconstruct: a label below ntotal for
+   * flat and HNSW indexes, an id for an IndexIDMap2 and for an IVF index (which
+   * needs its direct map: makeDirectMap()).
+   */
+  reconstruct(key: number | bigint): Float32Array {
+    const k = this.checkReconstruct(key, 'key');
     const out = new Float32Array(this.d);
-    this.native.reconstruct(key, out);
+    this.native.reconstruct(k, out);
     return out;
+  }
+
+  /**
+   * Vectors i0 .. i0+n-1, row-major (n*d), faiss's reconstruct_n: labels for flat
+   * and HNSW indexes; ids for an IVF index (no direct map needed: its lists are
+   * scanned; a row whose id the index does not hold stays 0) and an IndexIDMap2.
+   */
+  reconstructN(i0: number | bigint, n: number): Float32Array {
+    const byId = this instanceof IndexIDMap2;
+    const start = byId ? checkInt64(i0, 'i0') : BigInt(checkInteger(i0, 'i0', 0));
+    checkInteger(n, 'n', 0);
+    this.checkCanReconstruct(false);
+    if (!byId && Number(start) + n > this.ntotal) {
+      throw new ArgumentError(`reconstructN(${i0}, ${n}) reaches label ${Number(start) + n - 1}, but the ${this.className} holds ntotal=${this.ntotal}`);
+    }
+    if (n * this.d > 2 ** 31 - 1) throw new ArgumentError(`n*d = ${n * this.d} values do not fit one array: reconstruct in batches`);
+    const out = new Float32Array(n * this.d);
+    if (n > 0) this.native.reconstructN(byId ? start : Number(start), n, out);
+    return out;
+  }
+
+  /** The vectors with these keys, row-major (keys.length*d), faiss's reconstruct_batch; keys as for reconstruct. */
+  reconstructBatch(keys: BigInt64Array | ArrayLike<number>): Float32Array {
+    let list: BigInt64Array;
+    if (keys instanceof BigInt64Array) list = keys.slice();
+    else if (keys != null && typeof keys === 'object' && typeof (keys as ArrayLike<number>).length === 'number') {
+      list = BigInt64Array.from(Array.from(keys as ArrayLike<number>, (k, i) => checkInt64(k, `keys[${i}]`)));
+    } else throw invalid('keys', 'a BigInt64Array or an array of integers', keys);
+    this.checkCanReconstruct(true);
+    for (let i = 0; i < list.length; i++) this.checkReconstruct(list[i], `keys[${i}]`, true);
+    if (list.length * this.d > 2 ** 31 - 1) throw new ArgumentError(`${list.length} keys * d values do not fit one array: reconstruct in batches`);
+    const out = new Float32Array(list.length * this.d);
+    if (list.length > 0) this.native.reconstructBatch(list, out);
+    return out;
+  }
+
+  /**
+   * Moves every vector of `other` into this index, faiss's merge_from: other is
+   * left empty. Flat indexes (labels continue after ntotal), IVF indexes (same
+   * class, d, metric, nlist and centroids; no direct map; other's ids + addId, so
+   * pass addId = ntotal to keep labels distinct), and IDMaps over flat indexes (ids
+   * + addId). faiss 1.7.3 cannot merge HNSW graphs (refused with the way round).
+   *
+   * @example
+   * const a = ivf, b = cloneIndex(trainedEmptyIvf);   // same centroids
+   * b.add(more);
+   * a.mergeFrom(b, a.ntotal);                          // b is now empty
+   */
+  mergeFrom(other: Index, addId: number | bigint = 0): void {
+    if (!(other instanceof Index)) throw invalid('other', 'an Index', other);
+    const add = checkInt64(addId, 'addId');
+    const why = cannotMerge(this, other, add);
+    if (why) throw new ArgumentError(why);
+    const src = other.source;
+    if (src && this.source) {
+      const mismatch = sourceMismatch(this.source, src);
+      if (mismatch) throw new ArgumentError(`cannot merge into this ${this.className}: ${mismatch.replace('the queries are', 'the other index\'s vectors are')}`);
+    }
+    this.beforeWrite('add');
+    other.beforeWrite('reset');
+    this.native.mergeFrom(other.native, add);
+    if (src && !this.source) Object.defineProperty(this, 'sourceRef', { value: src, enumerable: false, configurable: true });
   }
 
   /**
@@ -475,20 +604,218 @@ export class Index implements VectorIndex {
     );
   }
 
-  private prepareSearch(xq: Float32Array | Matrix, k: number, copy = false): { data: Float32Array; n: number } {
+  private prepareSearch(
+    xq: Float32Array | Matrix, k: number, params: unknown, copy = false,
+  ): { data: Float32Array; n: number; p?: NativeSearchParams } {
     const data = vectorsOf(xq, this.d, 'xq', copy);
     checkInteger(k, 'k', 1, 1 << 20);
-    const why = xq instanceof Float32Array ? undefined : sourceMismatch(this.source, xq.source);
-    if (why) throw new ArgumentError(`cannot search this ${this.className}: ${why}`);
     const n = data.length / this.d;
-    this.native.checkRead();
     if (n * k > 2 ** 31 - 1) throw new ArgumentError(`nq*k = ${n * k} results do not fit one array: search in batches`);
-    if (!this.isTrained) {
-      throw new Error(`${this.className} is not trained: call train(x) and add(x) before search`);
-    }
-    if (this.ntotal === 0) throw new Error(`search on an empty ${this.className} (ntotal = 0): add vectors first`);
-    return { data, n };
+    this.checkSearchable(xq, 'search');
+    return { data, n, p: searchParamsFor(this, params, 'search') };
   }
+
+  private prepareRangeSearch(
+    xq: Float32Array | Matrix, radius: number, params: unknown, options: RangeSearchOptions, copy = false,
+  ): { data: Float32Array; n: number; p?: NativeSearchParams; maxResults: number } {
+    const data = vectorsOf(xq, this.d, 'xq', copy);
+    if (typeof radius !== 'number' || Number.isNaN(radius)) throw invalid('radius', 'a number (L2: a squared distance; inner product: a similarity)', radius);
+    if (options === null || typeof options !== 'object') throw invalid('options', 'an object such as { maxResults }', options);
+    const maxResults = checkInteger(options.maxResults ?? RANGE_SEARCH_MAX_RESULTS, 'maxResults', 1, 2 ** 31 - 1);
+    const why = cannotRangeSearch(this);
+    if (why) throw new ArgumentError(why);
+    this.checkSearchable(xq, 'range-search');
+    return { data, n: data.length / this.d, p: searchParamsFor(this, params, 'rangeSearch'), maxResults };
+  }
+
+  private checkSearchable(xq: Float32Array | Matrix, what: string): void {
+    const why = xq instanceof Float32Array ? undefined : sourceMismatch(this.source, xq.source);
+    if (why) throw new ArgumentError(`cannot ${what} this ${this.className}: ${why}`);
+    this.native.checkRead();
+    if (!this.isTrained) {
+      throw new Error(`${this.className} is not trained: call train(x) and add(x) before ${what === 'search' ? 'search' : 'rangeSearch'}`);
+    }
+    if (this.ntotal === 0) throw new Error(`${what === 'search' ? 'search' : 'rangeSearch'} on an empty ${this.className} (ntotal = 0): add vectors first`);
+  }
+
+  /** Refuses a reconstruct this index cannot answer; returns the key as the addon takes it. */
+  private checkReconstruct(key: unknown, name: string, checked = false): number | bigint {
+    const byId = this instanceof IndexIDMap2 || this instanceof IndexIVF;
+    if (!checked) this.checkCanReconstruct(true);
+    if (byId) {
+      const k = checkInt64(key, name);
+      return k >= BigInt(Number.MIN_SAFE_INTEGER) && k <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(k) : k;
+    }
+    const k = typeof key === 'bigint' && key >= 0n && key <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(key) : key;
+    checkInteger(k, name, 0);
+    if ((k as number) >= this.ntotal) throw invalid(name, `a label below ntotal=${this.ntotal}`, key);
+    return k as number;
+  }
+
+  /** Whether this index can give back stored vectors (byId: by key, as reconstruct). */
+  private checkCanReconstruct(byKey: boolean): void {
+    this.native.checkRead();
+    if (this instanceof IndexIDMap && !(this instanceof IndexIDMap2)) {
+      throw new Error(`${this.className} keeps no table from ids to vectors: build an IndexIDMap2 to reconstruct by id`);
+    }
+    const self: Index = this;
+    const ivf: Index = self instanceof IndexIDMap2 ? self.index : self;
+    if (ivf instanceof IndexIVFFlatDedup) {
+      throw new Error(`faiss 1.7.3's ${ivf.className} cannot give back its vectors (reconstruct_from_offset is not implemented)`);
+    }
+    if (ivf instanceof IndexIVF && (byKey || ivf !== self) && ivf.directMapType === DirectMap.NoMap) {
+      const where = ivf === self ? 'index' : 'index.index';
+      throw new Error(
+        `${ivf === self ? 'this' : 'the'} ${ivf.className} finds a vector by id only through its direct map, which it does not have: ` +
+          `call ${where}.makeDirectMap() first (ids 0..ntotal-1; ${where}.setDirectMapType(DirectMap.Hashtable) for ids of your own)` +
+          (ivf === self ? ', or read vectors by id range with reconstructN(i0, n), which needs none' : ''),
+      );
+    }
+  }
+}
+
+function emptyRange(): { lims: Float64Array; distances: Float32Array; labels: BigInt64Array } {
+  return { lims: new Float64Array(1), distances: new Float32Array(0), labels: new BigInt64Array(0) };
+}
+
+/**
+ * The native form of `params` for a search on x, or undefined; refuses what faiss
+ * 1.7.3 would reject, ignore, or turn into a read out of bounds.
+ */
+function searchParamsFor(x: Index, params: unknown, op: 'search' | 'rangeSearch'): NativeSearchParams | undefined {
+  if (params === undefined) return undefined;
+  if (!(params instanceof SearchParameters)) {
+    throw invalid('params', 'a SearchParameters, SearchParametersHNSW or SearchParametersIVF (or undefined)', params);
+  }
+  const p = params.toNative();
+  const cls = x.className;
+  const kind = params.constructor.name;
+  if (x instanceof IndexIDMap) {
+    throw new ArgumentError(
+      `faiss 1.7.3's ${cls} takes no search parameters (it throws "search params not supported for this index"): ` +
+        'an IndexIVFFlat keeps ids of your own itself (addWithIds) and filters on them with SearchParametersIVF({ sel }); ' +
+        'a flat or HNSW index filters on its labels',
+    );
+  }
+  if (x instanceof IndexIVF) {
+    if (!(params instanceof SearchParametersIVF)) throw new ArgumentError(`an ${cls} takes SearchParametersIVF({ nprobe, maxCodes, sel }), not ${kind}`);
+    if (p.sel && x instanceof IndexIVFFlatDedup) {
+      throw new ArgumentError(
+        `faiss 1.7.3's ${cls} applies a selector before it adds the duplicates of each hit, so duplicates it should exclude ` +
+          'still come back: search without sel and filter the hits',
+      );
+    }
+  } else if (x instanceof IndexHNSW) {
+    if (!(params instanceof SearchParametersHNSW)) throw new ArgumentError(`an ${cls} takes SearchParametersHNSW({ efSearch, sel }), not ${kind}`);
+  } else if (x instanceof IndexFlat) {
+    if (params instanceof SearchParametersHNSW || params instanceof SearchParametersIVF) {
+      throw new ArgumentError(`an ${cls} has neither efSearch nor nprobe: pass new SearchParameters({ sel }), not ${kind}`);
+    }
+    if (p.sel && x.metricType !== MetricType.L2 && x.metricType !== MetricType.INNER_PRODUCT) {
+      throw new ArgumentError(
+        `faiss 1.7.3 filters a flat search with a selector by L2 and inner product only, not ${metricName(x.metricType)} ` +
+          '(IndexFlat.cpp: \'!sel\' failed): search without sel and drop the ids you do not want, or use IndexHNSWFlat, which filters by any metric',
+      );
+    }
+    if (op === 'search' && params.sel instanceof IDSelectorArray) {
+      // faiss reads a top-level IDSelectorArray's ids as positions in the table, without a bounds check.
+      const n = BigInt(x.ntotal);
+      const bad = params.sel.ids.find((id) => id < 0n || id >= n);
+      if (bad !== undefined) {
+        throw new ArgumentError(
+          `IDSelectorArray holds id ${bad}, not a label of this ${cls} (0..${x.ntotal - 1}): faiss 1.7.3 reads a flat ` +
+            'index\'s vectors at the array\'s ids without a bounds check. Leave such ids out, or use IDSelectorBatch, which tests membership',
+        );
+      }
+    }
+  } else {
+    throw new ArgumentError(`an ${cls} takes no search parameters here`);
+  }
+  return p;
+}
+
+/** Why faiss 1.7.3 cannot range-search x, or undefined. */
+function cannotRangeSearch(x: Index): string | undefined {
+  const inner = x instanceof IndexIDMap ? x.index : x;
+  const via = inner === x ? '' : ` (inside this ${x.className})`;
+  if (inner instanceof IndexHNSW) {
+    return (
+      `faiss 1.7.3 has no range search for an ${inner.className}${via} (Index::range_search: "range search not implemented"): ` +
+      'use an IndexFlat (exact) or an IndexIVFFlat, or search(xq, k) with a large k and keep the hits within the radius'
+    );
+  }
+  if (inner instanceof IndexIVFFlatDedup) return `faiss 1.7.3's ${inner.className}${via} has no range search ("not implemented")`;
+  if (inner instanceof IndexFlat && inner.metricType !== MetricType.L2 && inner.metricType !== MetricType.INNER_PRODUCT) {
+    return (
+      `faiss 1.7.3 range-searches a flat index by L2 and inner product only, not ${metricName(inner.metricType)}${via} ` +
+      '("metric type not supported"): search(xq, k) and keep the hits within the radius'
+    );
+  }
+  if (!(inner instanceof IndexFlat || inner instanceof IndexIVF)) return `an ${inner.className}${via} has no range search here`;
+  return undefined;
+}
+
+/** Why x.mergeFrom(other, addId) cannot run, or undefined. */
+function cannotMerge(x: Index, other: Index, addId: bigint): string | undefined {
+  if (other === x) return 'an index cannot merge from itself';
+  x.native.checkRead();
+  other.native.checkRead();
+  const inner = x instanceof IndexIDMap ? x.index : x;
+  if (inner instanceof IndexHNSW) {
+    return (
+      `faiss 1.7.3 cannot merge HNSW graphs ("merge_from() not implemented"): add the other's vectors instead, ` +
+      'index.add(other.reconstructN(0, other.ntotal))' + (inner === x ? '' : ' (with their ids, for an IDMap2)')
+    );
+  }
+  if (inner instanceof IndexIVFFlatDedup) {
+    return `faiss 1.7.3 merges an ${inner.className}'s lists but not its table of duplicates, which would be lost: add the other's vectors instead`;
+  }
+  if (x instanceof IndexIDMap && inner instanceof IndexIVF) {
+    return (
+      `faiss 1.7.3 merges an ${x.className}'s inner ${inner.className} without renumbering the other's vectors, so they would ` +
+      'answer with the wrong ids: merge IVF indexes that keep your ids themselves (ivf.addWithIds, then ivf.mergeFrom(other))'
+    );
+  }
+  if (!(inner instanceof IndexFlat || inner instanceof IndexIVF)) return `an ${x.className} cannot merge here (flat, IVF and IDMap-over-flat indexes can)`;
+  if (other.className !== x.className) {
+    return `faiss merges indexes of one class only: this is an ${x.className}, the other an ${other.className}` +
+      (x instanceof IndexFlat && other instanceof IndexFlat ? ' (indexFactory(d, "Flat") makes an IndexFlat, new IndexFlatL2(d) an IndexFlatL2)' : '');
+  }
+  if (other.d !== x.d) return `the other index has d=${other.d}, this one d=${x.d}`;
+  if (other.metricType !== x.metricType) return `the other index searches by ${metricName(other.metricType)}, this one by ${metricName(x.metricType)}`;
+  if (x instanceof IndexIDMap) {
+    const oi = (other as IndexIDMap).index;
+    if (oi.className !== inner.className || oi.metricType !== inner.metricType) {
+      return `the two ${x.className}s wrap different indexes (${inner.className} and ${oi.className})`;
+    }
+    return undefined;
+  }
+  if (x instanceof IndexFlat) {
+    if (addId !== 0n) return 'a flat index\'s labels are positions: merged vectors are numbered from ntotal on their own, so addId must be 0';
+    return undefined;
+  }
+  const a = x as IndexIVF;
+  const b = other as IndexIVF;
+  if (a.nlist !== b.nlist) return `the other IVF has nlist=${b.nlist}, this one nlist=${a.nlist}`;
+  if (a.directMapType !== DirectMap.NoMap || b.directMapType !== DirectMap.NoMap) {
+    return 'faiss 1.7.3 merges IVF indexes without a direct map only ("merge direct_map not implemented"): setDirectMapType(DirectMap.NoMap) on both first';
+  }
+  const qa = a.quantizer;
+  const qb = b.quantizer;
+  if (qa.ntotal !== qb.ntotal) {
+    return `the other IVF's quantizer holds ${qb.ntotal} centroids, this one's ${qa.ntotal}: train both (or one, then cloneIndex it before adding)`;
+  }
+  if (qa.ntotal > 0 && qa !== qb) {
+    const ca = qa.reconstructN(0, qa.ntotal);
+    const cb = qb.reconstructN(0, qb.ntotal);
+    if (ca.some((v, i) => v !== cb[i])) {
+      return (
+        'the two IVFs have different centroids (trained separately): the other\'s vectors would sit in lists of the wrong ' +
+        'centroids. Train one, cloneIndex it while empty, add to each, then merge (or share one trained quantizer)'
+      );
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -496,6 +823,12 @@ export class Index implements VectorIndex {
  * says so itself, with an exception, before changing anything.)
  */
 function cannotRemove(x: Index): string | undefined {
+  if (x instanceof IndexIVF && x.directMapType === DirectMap.Array) {
+    return (
+      `faiss 1.7.3 cannot remove from an ${x.className} with an array direct map ("remove not supported with this ` +
+      'direct_map format"): setDirectMapType(DirectMap.Hashtable) keeps reconstruct by id and can remove'
+    );
+  }
   if (!(x instanceof IndexIDMap)) return undefined;
   const inner = x.index;
   if (!(inner instanceof IndexIVF)) return undefined;
@@ -641,6 +974,60 @@ export class IndexIVF extends Index {
 
   protected override checkCanAddWithIds(): void {
     this.checkCanAdd();
+    if (this.directMapType === DirectMap.Array) {
+      throw new Error(
+        `this ${this.className} has an array direct map, which holds the ids 0..ntotal-1 only (faiss: "cannot have array ` +
+          'direct map and add with ids"): add(x), or setDirectMapType(DirectMap.Hashtable) for ids of your own',
+      );
+    }
+  }
+
+  /** How this index finds a vector by id (faiss's direct_map.type): DirectMap.NoMap, Array or Hashtable. */
+  get directMapType(): DirectMapType {
+    return this.native.getParam('directMap') as DirectMapType;
+  }
+
+  /**
+   * Keeps a table from ids to vectors so reconstruct(id) and reconstructBatch work,
+   * faiss's make_direct_map(): an array over the ids 0..ntotal-1 (as add() numbers
+   * them); `false` drops it. Ids of your own (addWithIds) need
+   * setDirectMapType(DirectMap.Hashtable). Allowed on the IVF inside an IDMap (it
+   * changes no vector or id).
+   *
+   * @example
+   * ivf.makeDirectMap();
+   * ivf.reconstruct(17);   // the vector added as number 17
+   */
+  makeDirectMap(maintain = true): void {
+    if (typeof maintain !== 'boolean') throw invalid('maintain', 'a boolean', maintain);
+    this.setDirectMapType(maintain ? DirectMap.Array : DirectMap.NoMap);
+  }
+
+  /** faiss's set_direct_map_type: DirectMap.NoMap, DirectMap.Array (ids 0..ntotal-1) or DirectMap.Hashtable (any ids). */
+  setDirectMapType(type: DirectMapType): void {
+    if (!(type === 0 || type === 1 || type === 2)) throw invalid('type', 'DirectMap.NoMap, DirectMap.Array or DirectMap.Hashtable', type);
+    this.native.checkWrite();
+    if (type !== DirectMap.NoMap && this instanceof IndexIVFFlatDedup) {
+      throw new Error(
+        `faiss 1.7.3's ${this.className} cannot reconstruct (reconstruct_from_offset is not implemented) and refuses to add ` +
+          'with a direct map ("IVFFlatDedup not implemented with direct_map")',
+      );
+    }
+    const idmap = ownersOf(this).find((o) => o.role === 'index');
+    if (type === DirectMap.Hashtable && idmap) {
+      throw new Error(
+        `this ${this.className} is the index inside an ${idmap.owner.className}, which adds to it without ids; faiss 1.7.3 ` +
+          'would then file them in a hash table under wrong ids: use DirectMap.Array (makeDirectMap()), which numbers them as it does',
+      );
+    }
+    try {
+      this.native.setDirectMap(type);
+    } catch (e) {
+      if (type === DirectMap.Array && e instanceof Error && /array direct map needs/.test(e.message)) {
+        e.message = `cannot make an array direct map: ${e.message} (ids of your own: setDirectMapType(DirectMap.Hashtable))`;
+      }
+      throw e;
+    }
   }
 
   /** @internal */
@@ -672,9 +1059,21 @@ export class IndexIVFFlat extends IndexIVF {
     if (quantizer.ntotal !== 0 && quantizer.ntotal !== nlist) {
       throw new ArgumentError(`quantizer holds ${quantizer.ntotal} centroids; it must be empty or hold nlist=${nlist}`);
     }
-    super(native.newIVFFlat(quantizer.native, d, nlist, m));
+    super(native.newIVFFlat(quantizer.native, d, nlist, m, new.target === IndexIVFFlatDedup));
     this.setQuantizer(quantizer);
     ownershipOf(quantizer).users.push({ ref: new WeakRef<Index>(this), role: 'quantizer' });
+  }
+}
+
+/**
+ * IndexIVFFlat that stores identical vectors once, faiss.IndexIVFFlatDedup(quantizer,
+ * d, nlist, metric): a search returns every id of a vector it finds. faiss 1.7.3
+ * cannot give its vectors back, range-search it, filter it with a selector, merge or
+ * give it a direct map: those calls are refused with the reason.
+ */
+export class IndexIVFFlatDedup extends IndexIVFFlat {
+  constructor(quantizer: Index, d: number, nlist: number, metric: MetricType = MetricType.L2) {
+    super(quantizer, d, nlist, metric);
   }
 }
 
@@ -703,6 +1102,15 @@ export class IndexIDMap extends Index {
     }
     if (index.ntotal !== 0) {
       throw new ArgumentError(`IndexIDMap needs an empty index, but it holds ${index.ntotal} vectors`);
+    }
+    if (index instanceof IndexIVFFlatDedup) {
+      throw new ArgumentError(`an IndexIDMap does not wrap an ${index.className} here: it keeps ids of your own itself (addWithIds)`);
+    }
+    if (index instanceof IndexIVF && index.directMapType === DirectMap.Hashtable) {
+      throw new ArgumentError(
+        `an IndexIDMap adds to its ${index.className} without ids, which faiss 1.7.3 files under wrong ids in a hash-table ` +
+          'direct map: setDirectMapType(DirectMap.Array) (or NoMap) on it first',
+      );
     }
     return native.newIDMap(index.native, two);
   }
@@ -742,6 +1150,7 @@ const CLASSES: Array<[RegExp, { prototype: Index }]> = [
   [/^IndexIDMap$/, IndexIDMap],
   [/^IndexHNSWFlat$/, IndexHNSWFlat],
   [/^IndexHNSW/, IndexHNSW],
+  [/^IndexIVFFlatDedup$/, IndexIVFFlatDedup],
   [/^IndexIVFFlat$/, IndexIVFFlat],
   [/^IndexIVF/, IndexIVF],
   [/^IndexFlatL2$/, IndexFlatL2],
@@ -789,6 +1198,24 @@ export function indexFactory(d: number, description: string, metric: MetricType 
   } catch (e) {
     throw withContext(e, what);
   }
+}
+
+/**
+ * A deep copy of an index, faiss.clone_index: its vectors, ids, graph, lists and
+ * quantizer (the copy owns its own). Unlike faiss 1.7.3's clone_index, an
+ * IndexHNSWFlat stays an IndexHNSWFlat (faiss makes it a plain IndexHNSW, which
+ * write_index refuses) and an IndexIVFFlatDedup keeps its duplicates.
+ *
+ * @example
+ * const empty = indexFactory(d, 'IVF64,Flat'); empty.train(xt);
+ * const a = cloneIndex(empty), b = cloneIndex(empty);   // same centroids: add to each, then a.mergeFrom(b, a.ntotal)
+ */
+export function cloneIndex(index: Index): Index {
+  checkIndex(index);
+  const copy = downcast(native.cloneIndex(index.native));
+  const src = index.source;
+  if (src) Object.defineProperty(copy, 'sourceRef', { value: src, enumerable: false, configurable: true });
+  return copy;
 }
 
 function withContext(e: unknown, what: string): unknown {

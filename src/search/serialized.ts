@@ -15,8 +15,11 @@
  *   - IndexIVFFlat: nlist lists whose sizes add up to ntotal, d floats per
  *     entry, a flat or HNSW quantizer holding nlist centroids once trained,
  *     direct-map entries that point at an entry with that id;
+ *   - IndexIVFFlatDedup: the same (its lists hold at most ntotal entries: the
+ *     duplicates are pairs of ids in a table, which must come in pairs);
  *   - IndexIDMap/IndexIDMap2: an id per vector of the inner index, whose labels
- *     stay within the id table.
+ *     stay within the id table; not over an IVF with a hash-table direct map
+ *     (faiss 1.7.3 would file the IDMap's additions under wrong ids).
  * Only these types are read (those indexFactory builds); any other is refused
  * by name. Bytes that change a value but keep the structure (a flipped bit in a
  * vector) cannot be told from real data: such an index loads and searches safely.
@@ -33,18 +36,20 @@ export class IndexDataError extends Error {
 }
 
 /** Types read here; faiss writes flat indexes as IxFI (inner product), IxF2 (L2) or IxFl (others). */
-const READABLE = 'IndexFlat, IndexHNSWFlat, IndexIVFFlat and IndexIDMap/IndexIDMap2 over them';
+const READABLE = 'IndexFlat, IndexHNSWFlat, IndexIVFFlat and IndexIDMap/IndexIDMap2 over them, and IndexIVFFlatDedup';
 const EF_MAX = 1 << 20;
 const NPROBE_MAX = 2 ** 30;
 
 interface Summary {
-  kind: 'Flat' | 'HNSWFlat' | 'IVFFlat' | 'IDMap';
+  kind: 'Flat' | 'HNSWFlat' | 'IVFFlat' | 'IVFFlatDedup' | 'IDMap';
   d: number;
   ntotal: number;
   metric: number;
   isTrained: boolean;
   /** IVF: the ids stored in its lists. */
   ids?: BigInt64Array[];
+  /** IVF: its direct map's type (0 none, 1 array, 2 hash table). */
+  directMap?: number;
 }
 
 class Reader {
@@ -219,7 +224,7 @@ function readHNSW(r: Reader, what: string): Summary {
   return { kind: 'HNSWFlat', ...s };
 }
 
-function readIVF(r: Reader, what: string): Summary {
+function readIVF(r: Reader, what: string, dedup = false): Summary {
   const s = header(r, what);
   if (s.metric > 1) r.fail(`${what}'s metric is ${s.metric}; IVF indexes support L2 and INNER_PRODUCT only`);
   const nlistAt = r.pos;
@@ -238,6 +243,11 @@ function readIVF(r: Reader, what: string): Summary {
   if (dmType > 2) r.fail(`${what}'s direct map type is ${dmType}, not 0, 1 or 2`, dmAt);
   const dmArray = new BigInt64Array(r.vector(`${what}'s direct map`, 8).data);
   const dmPairs = dmType === 2 ? new BigInt64Array(r.vector(`${what}'s direct map table`, 16).data) : undefined;
+  if (dedup) {
+    // faiss reads the duplicates' table two ids at a time.
+    const tab = r.vector(`${what}'s table of duplicates`, 8);
+    if (tab.count % 2) r.fail(`${what}'s table of duplicates holds ${tab.count} ids, not pairs`, tab.at - 8);
+  }
 
   const ilAt = r.pos;
   const il = r.fourcc(`${what}'s inverted lists`);
@@ -261,7 +271,10 @@ function readIVF(r: Reader, what: string): Summary {
     r.fail(`${what}'s list sizes are stored as "${listType}", not "full" or "sprs"`, ltAt);
   }
   const total = sizes.reduce((a, b) => (a < 0 || b < 0 ? -1 : a + b), 0);
-  if (total !== s.ntotal) r.fail(`${what}'s lists hold ${total < 0 ? 'more' : total} entries, but its ntotal is ${s.ntotal}`, ltAt);
+  // A dedup index counts its duplicates in ntotal but stores each vector once.
+  if (dedup ? total < 0 || total > s.ntotal : total !== s.ntotal) {
+    r.fail(`${what}'s lists hold ${total < 0 ? 'more' : total} entries, but its ntotal is ${s.ntotal}`, ltAt);
+  }
   const ids: BigInt64Array[] = [];
   for (let i = 0; i < nlist; i++) {
     if (sizes[i] === 0) {
@@ -290,7 +303,7 @@ function readIVF(r: Reader, what: string): Summary {
       if (!entry(dmPairs[j], dmPairs[j + 1])) r.fail(`${what}'s direct map entry for id ${dmPairs[j]} does not point at it`, dmAt);
     }
   }
-  return { kind: 'IVFFlat', ...s, ids };
+  return { kind: dedup ? 'IVFFlatDedup' : 'IVFFlat', ...s, ids, directMap: dmType };
 }
 
 function readIDMap(r: Reader, what: string): Summary {
@@ -300,6 +313,9 @@ function readIDMap(r: Reader, what: string): Summary {
   if (inner.kind === 'IDMap') r.fail(`${what} wraps another IDMap`, innerAt);
   if (inner.d !== s.d || inner.ntotal !== s.ntotal || inner.metric !== s.metric || inner.isTrained !== s.isTrained) {
     r.fail(`${what} and its index disagree on d, ntotal, metric or training`, innerAt);
+  }
+  if (inner.directMap === 2) {
+    r.fail(`${what} wraps an IVF with a hash-table direct map, under which faiss 1.7.3 files the IDMap's additions by wrong ids`, innerAt);
   }
   r.vector(`${what}'s ids`, 8, s.ntotal);
   // IDMap::search looks each label of the inner index up in its table: an IVF's stored ids must index it.
@@ -312,7 +328,7 @@ function readIDMap(r: Reader, what: string): Summary {
 }
 
 const KINDS: Record<string, Summary['kind']> = {
-  IxFI: 'Flat', IxF2: 'Flat', IxFl: 'Flat', IHNf: 'HNSWFlat', IwFl: 'IVFFlat', IxMp: 'IDMap', IxM2: 'IDMap',
+  IxFI: 'Flat', IxF2: 'Flat', IxFl: 'Flat', IHNf: 'HNSWFlat', IwFl: 'IVFFlat', IwFd: 'IVFFlatDedup', IxMp: 'IDMap', IxM2: 'IDMap',
 };
 
 /** Reads one index of the kinds allowed where it stands (a quantizer is flat or HNSW, ...). */
@@ -324,7 +340,7 @@ function readIndexAt(r: Reader, what: string, allowed: Array<Summary['kind']>): 
   if (!allowed.includes(kind)) return r.fail(`${what} is an Index${kind} ("${h}"); it must be one of: Index${allowed.join(', Index')}`, at);
   if (kind === 'Flat') return readFlat(r, h, what);
   if (kind === 'HNSWFlat') return readHNSW(r, what);
-  if (kind === 'IVFFlat') return readIVF(r, what);
+  if (kind === 'IVFFlat' || kind === 'IVFFlatDedup') return readIVF(r, what, kind === 'IVFFlatDedup');
   return readIDMap(r, what);
 }
 
@@ -334,6 +350,6 @@ function readIndexAt(r: Reader, what: string, allowed: Array<Summary['kind']>): 
  */
 export function checkSerialized(bytes: Uint8Array): void {
   const r = new Reader(bytes);
-  readIndexAt(r, 'the index', ['Flat', 'HNSWFlat', 'IVFFlat', 'IDMap']);
+  readIndexAt(r, 'the index', ['Flat', 'HNSWFlat', 'IVFFlat', 'IVFFlatDedup', 'IDMap']);
   if (r.pos !== bytes.length) r.fail(`${bytes.length - r.pos} bytes follow the index: damaged, or not one index`);
 }

@@ -121,16 +121,16 @@ function fmtValue(v: number): string {
 }
 
 /**
- * Checks a row-major (n, d) float32 matrix: Float32Array, non-empty, length a
- * multiple of d, every value finite and, given a limit (see valueLimit), no
- * |value| above it. Returns n.
+ * Checks a row-major (n, d) float32 matrix: Float32Array, length a multiple of d
+ * (non-empty unless allowEmpty: faiss takes a batch of 0 vectors), every value
+ * finite and, given a limit (see valueLimit), no |value| above it. Returns n.
  */
-export function checkVectors(x: unknown, d: number, name = 'x', limit?: number): number {
+export function checkVectors(x: unknown, d: number, name = 'x', limit?: number, allowEmpty = false): number {
   if (!(x instanceof Float32Array)) {
     const hint = Array.isArray(x) || ArrayBuffer.isView(x) ? ' (convert with Float32Array.from(...); faiss works in float32)' : '';
     throw invalid(name, 'a Float32Array of n*d values' + hint, x);
   }
-  if (x.length === 0) throw invalid(name, `at least one vector of d=${d} values`, x);
+  if (x.length === 0 && !allowEmpty) throw invalid(name, `at least one vector of d=${d} values`, x);
   if (x.length % d !== 0) {
     throw invalid(name, `a length that is a multiple of d=${d} (n vectors of ${d} values)`, x);
   }

@@ -1,4 +1,25 @@
 // Raw addon surface. Do not call it directly: src/search/faiss.ts validates first.
+
+/** An id selector as the addon builds it (faiss's IDSelectorRange / Array / Batch / Not). */
+export type NativeSelector =
+  | { type: 'range'; imin: bigint; imax: bigint; assumeSorted: boolean }
+  | { type: 'array'; ids: BigInt64Array }
+  | { type: 'batch'; ids: BigInt64Array }
+  | { type: 'not'; sel: NativeSelector };
+
+/** faiss's SearchParameters (kind 'base', flat indexes), SearchParametersHNSW or SearchParametersIVF. */
+export type NativeSearchParams =
+  | { kind: 'base'; sel?: NativeSelector }
+  | { kind: 'hnsw'; sel?: NativeSelector; efSearch: number; checkRelativeDistance: boolean }
+  | { kind: 'ivf'; sel?: NativeSelector; nprobe: number; maxCodes: number };
+
+/** faiss's RangeSearchResult: query q's hits are labels/distances[lims[q] .. lims[q+1]). */
+export interface NativeRangeResult {
+  lims: Float64Array;
+  distances: Float32Array;
+  labels: BigInt64Array;
+}
+
 export interface NativeIndex {
   d(): number;
   ntotal(): number;
@@ -8,16 +29,26 @@ export interface NativeIndex {
   add(x: Float32Array): void;
   addWithIds(x: Float32Array, ids: BigInt64Array): void;
   train(x: Float32Array): void;
-  search(x: Float32Array, k: number, distances: Float32Array, labels: BigInt64Array): void;
+  search(x: Float32Array, k: number, distances: Float32Array, labels: BigInt64Array, params?: NativeSearchParams): void;
   addAsync(x: Float32Array): Promise<void>;
   addWithIdsAsync(x: Float32Array, ids: BigInt64Array): Promise<void>;
   trainAsync(x: Float32Array): Promise<void>;
-  searchAsync(x: Float32Array, k: number, distances: Float32Array, labels: BigInt64Array): Promise<void>;
+  searchAsync(x: Float32Array, k: number, distances: Float32Array, labels: BigInt64Array, params?: NativeSearchParams): Promise<void>;
+  /** In chunks of queries; throws (code ERR_FAISS_LIMIT) beyond maxResults hits. */
+  rangeSearch(x: Float32Array, radius: number, maxResults: number, params?: NativeSearchParams): NativeRangeResult;
+  rangeSearchAsync(x: Float32Array, radius: number, maxResults: number, params?: NativeSearchParams): Promise<NativeRangeResult>;
   /** Also empties an IndexIDMap2's id -> vector table (faiss 1.7.3 keeps it). */
   reset(): void;
   removeIds(ids: BigInt64Array): number;
-  reconstruct(key: number, out: Float32Array): void;
-  getParam(name: 'efSearch' | 'efConstruction' | 'M' | 'maxLevel' | 'nprobe' | 'nlist'): number;
+  reconstruct(key: number | bigint, out: Float32Array): void;
+  /** Flat, HNSW, IVF: positions i0..i0+n-1 (IVF: ids); IndexIDMap2: ids i0..i0+n-1. */
+  reconstructN(i0: number | bigint, n: number, out: Float32Array): void;
+  reconstructBatch(keys: BigInt64Array, out: Float32Array): void;
+  /** IVF: 0 NoMap, 1 Array (ids 0..ntotal-1 only), 2 Hashtable. */
+  setDirectMap(type: number): void;
+  /** faiss's merge_from: same class, d and metric; other is emptied. */
+  mergeFrom(other: NativeIndex, addId: number | bigint): void;
+  getParam(name: 'efSearch' | 'efConstruction' | 'M' | 'maxLevel' | 'nprobe' | 'nlist' | 'directMap'): number;
   setParam(name: 'efSearch' | 'efConstruction' | 'nprobe', value: number): void;
   sub(name: 'index' | 'quantizer'): NativeIndex | null;
   serialize(): Buffer;
@@ -34,11 +65,13 @@ export interface NativeIndex {
 export const NativeIndex: { prototype: NativeIndex };
 export function newFlat(d: number, metric: number): NativeIndex;
 export function newHNSWFlat(d: number, M: number, metric: number): NativeIndex;
-export function newIVFFlat(quantizer: NativeIndex, d: number, nlist: number, metric: number): NativeIndex;
+export function newIVFFlat(quantizer: NativeIndex, d: number, nlist: number, metric: number, dedup?: boolean): NativeIndex;
 export function newIDMap(index: NativeIndex, two: boolean): NativeIndex;
 export function indexFactory(d: number, description: string, metric: number): NativeIndex;
 export function readIndex(path: string): NativeIndex;
 export function deserializeIndex(data: Uint8Array): NativeIndex;
+/** faiss.clone_index, keeping IndexHNSWFlat and IndexIVFFlatDedup (faiss 1.7.3 would not). */
+export function cloneIndex(index: NativeIndex): NativeIndex;
 export function ompGetMaxThreads(): number;
 export function ompSetNumThreads(n: number): void;
 /**

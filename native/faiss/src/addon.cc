@@ -72,6 +72,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("indexFactory", Napi::Function::New<IndexFactory>(env, "indexFactory"));
   exports.Set("readIndex", Napi::Function::New<ReadIndex>(env, "readIndex"));
   exports.Set("deserializeIndex", Napi::Function::New<DeserializeIndex>(env, "deserializeIndex"));
+  exports.Set("cloneIndex", Napi::Function::New<CloneIndex>(env, "cloneIndex"));
   exports.Set("ompGetMaxThreads", Napi::Function::New<OmpGetMaxThreads>(env, "ompGetMaxThreads"));
   exports.Set("ompSetNumThreads", Napi::Function::New<OmpSetNumThreads>(env, "ompSetNumThreads"));
   exports.Set("firstNonFinite", Napi::Function::New<FirstNonFinite>(env, "firstNonFinite"));

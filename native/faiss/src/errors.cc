@@ -11,6 +11,8 @@ Failure describe(std::exception_ptr e) {
     std::rethrow_exception(e);
   } catch (const faiss::FaissException& fe) {
     return {fe.msg, "ERR_FAISS"};
+  } catch (const LimitError& le) {
+    return {le.what(), "ERR_FAISS_LIMIT"};
   } catch (const std::bad_alloc&) {
     return {"faiss ran out of memory (std::bad_alloc): the index or the result is too large for this machine",
             "ERR_FAISS_OOM"};

@@ -3,15 +3,22 @@
 #include <napi.h>
 
 #include <exception>
+#include <stdexcept>
 #include <string>
 
 namespace faisslab {
 
 // What went wrong, as text, and a stable code for JS: ERR_FAISS (faiss refused),
-// ERR_FAISS_OOM (allocation failed), ERR_FAISS_NATIVE (any other C++ exception).
+// ERR_FAISS_OOM (allocation failed), ERR_FAISS_LIMIT (a result beyond a limit the
+// caller set, e.g. range search's maxResults), ERR_FAISS_NATIVE (any other C++ exception).
 struct Failure {
   std::string message;
   std::string code;
+};
+
+// Thrown by the addon's own work when a result would exceed a limit the caller set.
+struct LimitError : std::runtime_error {
+  using std::runtime_error::runtime_error;
 };
 
 Failure describe(std::exception_ptr e);

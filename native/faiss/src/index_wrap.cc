@@ -6,6 +6,8 @@
 #include <faiss/IndexIDMap.h>
 #include <faiss/IndexIVF.h>
 #include <faiss/IndexIVFFlat.h>
+#include <faiss/clone_index.h>
+#include <faiss/impl/AuxIndexStructures.h>
 #include <faiss/index_factory.h>
 #include <faiss/impl/IDSelector.h>
 #include <faiss/index_io.h>
@@ -17,6 +19,7 @@
 #include <limits>
 
 #include "errors.h"
+#include "params.h"
 #include "workers.h"
 
 namespace faisslab {
@@ -129,9 +132,15 @@ Napi::Function IndexWrap::Define(Napi::Env env) {
           InstanceMethod<&IndexWrap::AddWithIdsAsync>("addWithIdsAsync"),
           InstanceMethod<&IndexWrap::TrainAsync>("trainAsync"),
           InstanceMethod<&IndexWrap::SearchAsync>("searchAsync"),
+          InstanceMethod<&IndexWrap::RangeSearch>("rangeSearch"),
+          InstanceMethod<&IndexWrap::RangeSearchAsync>("rangeSearchAsync"),
           InstanceMethod<&IndexWrap::Reset>("reset"),
           InstanceMethod<&IndexWrap::RemoveIds>("removeIds"),
           InstanceMethod<&IndexWrap::Reconstruct>("reconstruct"),
+          InstanceMethod<&IndexWrap::ReconstructN>("reconstructN"),
+          InstanceMethod<&IndexWrap::ReconstructBatch>("reconstructBatch"),
+          InstanceMethod<&IndexWrap::SetDirectMap>("setDirectMap"),
+          InstanceMethod<&IndexWrap::MergeFrom>("mergeFrom"),
           InstanceMethod<&IndexWrap::GetParam>("getParam"),
           InstanceMethod<&IndexWrap::SetParam>("setParam"),
           InstanceMethod<&IndexWrap::Sub>("sub"),
@@ -263,18 +272,14 @@ Napi::Value IndexWrap::IsTrained(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), live(info.Env())->is_trained);
 }
 
-// faiss's class name, most derived first, so TS can pick the matching wrapper.
+// faiss's name of the exact class (an IndexIVFFlatDedup is not called an
+// IndexIVFFlat), as Python's type(faiss.downcast_index(index)).__name__.
 Napi::Value IndexWrap::ClassName(const Napi::CallbackInfo& info) {
   const faiss::Index* i = live(info.Env());
-  const char* name = nullptr;
-  if (dynamic_cast<const faiss::IndexIDMap2*>(i)) name = "IndexIDMap2";
-  else if (dynamic_cast<const faiss::IndexIDMap*>(i)) name = "IndexIDMap";
-  else if (dynamic_cast<const faiss::IndexHNSWFlat*>(i)) name = "IndexHNSWFlat";
-  else if (dynamic_cast<const faiss::IndexIVFFlat*>(i)) name = "IndexIVFFlat";
-  else if (dynamic_cast<const faiss::IndexFlatL2*>(i)) name = "IndexFlatL2";
-  else if (dynamic_cast<const faiss::IndexFlatIP*>(i)) name = "IndexFlatIP";
-  else if (typeid(*i) == typeid(faiss::IndexFlat)) name = "IndexFlat";
-  return Napi::String::New(info.Env(), name ? std::string(name) : demangledName(i));
+  // The IDMaps are templates (IndexIDMapTemplate<Index>): their C++ names are not faiss's.
+  if (typeid(*i) == typeid(faiss::IndexIDMap2)) return Napi::String::New(info.Env(), "IndexIDMap2");
+  if (typeid(*i) == typeid(faiss::IndexIDMap)) return Napi::String::New(info.Env(), "IndexIDMap");
+  return Napi::String::New(info.Env(), demangledName(i));
 }
 
 // ---- add / train / search -----------------------------------------------------
@@ -285,6 +290,7 @@ struct IndexWrap::Job {
   Access access;
   std::vector<Napi::Value> keepAlive;  // typed arrays the work reads or fills
   std::function<void()> work;
+  ResultMaker result = nullptr;  // the call's value, made on the JS thread afterwards
 };
 
 Napi::Value IndexWrap::Run(const Napi::CallbackInfo& info, Job job, bool async) {
@@ -292,10 +298,10 @@ Napi::Value IndexWrap::Run(const Napi::CallbackInfo& info, Job job, bool async) 
   if (job.access == Access::Write) checkCanWrite(env); else checkCanRead(env);
   if (!async) {
     guarded(env, job.work);
-    return env.Undefined();
+    return job.result ? job.result(env) : env.Undefined();
   }
   job.keepAlive.push_back(info.This());
-  return runAsync(env, this, job.access, std::move(job.keepAlive), std::move(job.work));
+  return runAsync(env, this, job.access, std::move(job.keepAlive), std::move(job.work), std::move(job.result));
 }
 
 IndexWrap::Job IndexWrap::AddJob(const Napi::CallbackInfo& info) {
@@ -303,6 +309,16 @@ IndexWrap::Job IndexWrap::AddJob(const Napi::CallbackInfo& info) {
   int64_t n = rows(info.Env(), live(info.Env()), x);
   faiss::Index* idx = index_;
   const float* px = x.Data();
+  auto* ivf = dynamic_cast<faiss::IndexIVF*>(idx);
+  if (ivf && ivf->direct_map.type == faiss::DirectMap::Hashtable) {
+    // faiss 1.7.3 files vectors added without ids under an uninitialised number in a
+    // hash-table direct map: give them their ids, ntotal.., explicitly (the same ids).
+    return {Access::Write, {x}, [=] {
+              std::vector<int64_t> ids(n);
+              for (int64_t i = 0; i < n; i++) ids[i] = ivf->ntotal + i;
+              ivf->add_with_ids(n, px, ids.data());
+            }};
+  }
   return {Access::Write, {x}, [=] { idx->add(n, px); }};
 }
 
@@ -337,10 +353,91 @@ IndexWrap::Job IndexWrap::SearchJob(const Napi::CallbackInfo& info) {
     throw Napi::RangeError::New(env, "distances and labels must each hold n*k = " + std::to_string(want) + " values");
   }
   faiss::Index* idx = index_;
+  auto params = searchParams(env, info[4], idx, true);
   const float* px = x.Data();
   float* pD = D.Data();
   int64_t* pI = I.Data();
-  return {Access::Read, {x, D, I}, [=] { idx->search(n, px, k, pD, pI); }};
+  if (params && params->selectsNothing) {
+    // Nothing selected: faiss's padding (label -1, the worst distance), without faiss.
+    bool ip = idx->metric_type == faiss::METRIC_INNER_PRODUCT;
+    return {Access::Read, {x, D, I}, [=] {
+              for (size_t i = 0; i < want; i++) {
+                pD[i] = ip ? -std::numeric_limits<float>::max() : std::numeric_limits<float>::max();
+                pI[i] = -1;
+              }
+            }};
+  }
+  return {Access::Read, {x, D, I}, [=] { idx->search(n, px, k, pD, pI, params ? params->params.get() : nullptr); }};
+}
+
+namespace {
+
+// A range search's answer, gathered chunk by chunk: faiss's lims (as doubles for
+// JS: exact below 2^53), distances and labels.
+struct RangeOut {
+  std::vector<double> lims{0};
+  std::vector<float> distances;
+  std::vector<int64_t> labels;
+};
+
+Napi::Value rangeResult(Napi::Env env, const RangeOut& r) {
+  Napi::Object o = Napi::Object::New(env);
+  auto lims = Napi::Float64Array::New(env, r.lims.size());
+  std::copy(r.lims.begin(), r.lims.end(), lims.Data());
+  auto D = Napi::Float32Array::New(env, r.distances.size());
+  std::copy(r.distances.begin(), r.distances.end(), D.Data());
+  auto I = Napi::BigInt64Array::New(env, r.labels.size());
+  std::copy(r.labels.begin(), r.labels.end(), I.Data());
+  o.Set("lims", lims);
+  o.Set("distances", D);
+  o.Set("labels", I);
+  return o;
+}
+
+}  // namespace
+
+// rangeSearch(x, radius, maxResults, params?): faiss's range_search, in chunks of
+// queries small enough that even a radius holding every vector cannot take more
+// than maxResults (one query's worth more at most) before the count is checked:
+// faiss allocates the results inside its parallel loops, where running out of
+// memory would end the process.
+IndexWrap::Job IndexWrap::RangeSearchJob(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto x = floats(info, 0, "x");
+  if (!info[1].IsNumber()) throw Napi::TypeError::New(env, "radius must be a number");
+  double r = info[1].As<Napi::Number>().DoubleValue();
+  if (std::isnan(r)) throw Napi::RangeError::New(env, "radius must not be NaN");
+  float radius = static_cast<float>(r);
+  int64_t maxResults = integer(info, 2, "maxResults", 1, std::numeric_limits<int32_t>::max());
+  faiss::Index* idx = live(env);
+  int64_t n = rows(env, idx, x);
+  auto params = searchParams(env, info[3], idx, false);
+  const float* px = x.Data();
+  auto out = std::make_shared<RangeOut>();
+  return {Access::Read, {x}, [=] {
+            const int64_t d = idx->d;
+            const int64_t perQuery = std::max<int64_t>(1, idx->ntotal);
+            int64_t done = 0;
+            while (done < n) {
+              int64_t room = maxResults - static_cast<int64_t>(out->labels.size());
+              int64_t chunk = std::min<int64_t>(n - done, std::max<int64_t>(1, room / perQuery));
+              faiss::RangeSearchResult res(chunk);
+              idx->range_search(chunk, px + done * d, radius, &res, params ? params->params.get() : nullptr);
+              size_t base = out->labels.size();
+              size_t found = res.lims[chunk];
+              if (static_cast<int64_t>(base + found) > maxResults) {
+                throw LimitError("range search found more than maxResults = " + std::to_string(maxResults) +
+                                 " results (" + std::to_string(base + found) + " by query " +
+                                 std::to_string(done + chunk) + " of " + std::to_string(n) +
+                                 "): use a smaller radius, fewer queries per call, or a larger maxResults");
+              }
+              out->distances.insert(out->distances.end(), res.distances, res.distances + found);
+              out->labels.insert(out->labels.end(), res.labels, res.labels + found);
+              for (int64_t i = 1; i <= chunk; i++) out->lims.push_back(static_cast<double>(base + res.lims[i]));
+              done += chunk;
+            }
+          },
+          [out](Napi::Env e) { return rangeResult(e, *out); }};
 }
 
 Napi::Value IndexWrap::Add(const Napi::CallbackInfo& info) { return Run(info, AddJob(info), false); }
@@ -351,6 +448,8 @@ Napi::Value IndexWrap::Train(const Napi::CallbackInfo& info) { return Run(info, 
 Napi::Value IndexWrap::TrainAsync(const Napi::CallbackInfo& info) { return Run(info, TrainJob(info), true); }
 Napi::Value IndexWrap::Search(const Napi::CallbackInfo& info) { return Run(info, SearchJob(info), false); }
 Napi::Value IndexWrap::SearchAsync(const Napi::CallbackInfo& info) { return Run(info, SearchJob(info), true); }
+Napi::Value IndexWrap::RangeSearch(const Napi::CallbackInfo& info) { return Run(info, RangeSearchJob(info), false); }
+Napi::Value IndexWrap::RangeSearchAsync(const Napi::CallbackInfo& info) { return Run(info, RangeSearchJob(info), true); }
 
 Napi::Value IndexWrap::Reset(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -368,20 +467,150 @@ Napi::Value IndexWrap::RemoveIds(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto ids = int64s(info, 0, "ids");
   checkCanWrite(env);
-  size_t removed = guarded(env, [&] {
+  size_t removed = guarded(env, [&]() -> size_t {
+    // An IVF with a hashtable direct map removes only through an IDSelectorArray
+    // (the same ids; faiss refuses a batch there).
+    auto* ivf = dynamic_cast<faiss::IndexIVF*>(index_);
+    if (ivf && ivf->direct_map.type == faiss::DirectMap::Hashtable) {
+      std::vector<int64_t> copy(ids.Data(), ids.Data() + ids.ElementLength());
+      faiss::IDSelectorArray sel(copy.size(), copy.data());
+      return index_->remove_ids(sel);
+    }
     faiss::IDSelectorBatch sel(ids.ElementLength(), ids.Data());
     return index_->remove_ids(sel);
   });
   return Napi::Number::New(env, static_cast<double>(removed));
 }
 
+namespace {
+
+// Whether reconstruct(key) on idx reads its table without a bounds check (a flat
+// index, or an HNSW one through its flat storage): then key must be below ntotal.
+bool positional(const faiss::Index* idx) {
+  return dynamic_cast<const faiss::IndexFlat*>(idx) || dynamic_cast<const faiss::IndexHNSW*>(idx);
+}
+
+void checkPosition(Napi::Env env, const faiss::Index* idx, int64_t key) {
+  if (positional(idx) && (key < 0 || key >= idx->ntotal)) {
+    throw Napi::RangeError::New(env, "key " + std::to_string(key) + " is not below ntotal=" + std::to_string(idx->ntotal));
+  }
+}
+
+}  // namespace
+
+// reconstruct(key, out): key a number or a BigInt (an IVF's or IDMap2's id).
 Napi::Value IndexWrap::Reconstruct(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int64_t key = integer(info, 0, "key", 0, (int64_t{1} << 53));
+  int64_t key = detail::int64Of(env, info[0], "key");
   auto out = floats(info, 1, "out");
-  if (static_cast<int64_t>(out.ElementLength()) != live(env)->d) throw Napi::RangeError::New(env, "out must hold d floats");
+  faiss::Index* idx = live(env);
+  if (static_cast<int64_t>(out.ElementLength()) != idx->d) throw Napi::RangeError::New(env, "out must hold d floats");
   checkCanRead(env);
-  guarded(env, [&] { index_->reconstruct(key, out.Data()); });
+  checkPosition(env, idx, key);
+  guarded(env, [&] { idx->reconstruct(key, out.Data()); });
+  return env.Undefined();
+}
+
+// reconstructN(i0, n, out): faiss's reconstruct_n (an IDMap2 reads ids i0..i0+n-1
+// through reconstruct_batch, which reports a missing id instead of throwing inside
+// a parallel loop).
+Napi::Value IndexWrap::ReconstructN(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int64_t i0 = detail::int64Of(env, info[0], "i0");
+  int64_t n = integer(info, 1, "n", 0, std::numeric_limits<int32_t>::max());
+  auto out = floats(info, 2, "out");
+  faiss::Index* idx = live(env);
+  if (static_cast<int64_t>(out.ElementLength()) != n * idx->d) throw Napi::RangeError::New(env, "out must hold n*d floats");
+  checkCanRead(env);
+  if (n == 0) return env.Undefined();
+  bool idmap2 = dynamic_cast<faiss::IndexIDMap2*>(idx) != nullptr;
+  if (!idmap2 && (i0 < 0 || i0 > idx->ntotal - n)) {
+    throw Napi::RangeError::New(env, "i0..i0+n-1 must lie within 0..ntotal-1");
+  }
+  if (idmap2 && i0 > std::numeric_limits<int64_t>::max() - n) throw Napi::RangeError::New(env, "i0+n overflows int64");
+  float* po = out.Data();
+  guarded(env, [&] {
+    if (!idmap2) return idx->reconstruct_n(i0, n, po);
+    std::vector<int64_t> keys(n);
+    for (int64_t i = 0; i < n; i++) keys[i] = i0 + i;
+    idx->reconstruct_batch(n, keys.data(), po);
+  });
+  return env.Undefined();
+}
+
+// reconstructBatch(keys, out): faiss's reconstruct_batch (it gathers exceptions
+// from its parallel loop); flat and HNSW keys must be below ntotal.
+Napi::Value IndexWrap::ReconstructBatch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto keys = int64s(info, 0, "keys");
+  auto out = floats(info, 1, "out");
+  faiss::Index* idx = live(env);
+  int64_t n = static_cast<int64_t>(keys.ElementLength());
+  if (static_cast<int64_t>(out.ElementLength()) != n * idx->d) throw Napi::RangeError::New(env, "out must hold n*d floats");
+  checkCanRead(env);
+  std::vector<int64_t> copy(keys.Data(), keys.Data() + n);
+  for (int64_t k : copy) checkPosition(env, idx, k);
+  if (n == 0) return env.Undefined();
+  guarded(env, [&] { idx->reconstruct_batch(n, copy.data(), out.Data()); });
+  return env.Undefined();
+}
+
+// setDirectMap(type): IndexIVF::set_direct_map_type (0 NoMap, 1 Array, 2 Hashtable).
+// faiss 1.7.3 switches the type first and then fills the array, so non-sequential ids
+// would leave a half-built array map behind its exception: they are refused first.
+Napi::Value IndexWrap::SetDirectMap(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int64_t type = integer(info, 0, "type", 0, 2);
+  faiss::IndexIVF* ivf = asIVF(env, live(env));
+  checkCanWrite(env);
+  if (type == faiss::DirectMap::Array && ivf->direct_map.type != faiss::DirectMap::Array) {
+    std::vector<char> seen(static_cast<size_t>(ivf->ntotal), 0);
+    for (size_t l = 0; l < ivf->nlist; l++) {
+      size_t size = ivf->invlists->list_size(l);
+      faiss::InvertedLists::ScopedIds ids(ivf->invlists, l);
+      for (size_t j = 0; j < size; j++) {
+        int64_t id = ids[j];
+        if (id < 0 || id >= ivf->ntotal || seen[id]) {
+          throw Napi::Error::New(env, "an array direct map needs the ids 0..ntotal-1, each once, but the index holds id " +
+                                          std::to_string(id));
+        }
+        seen[id] = 1;
+      }
+    }
+  }
+  guarded(env, [&] { ivf->set_direct_map_type(static_cast<faiss::DirectMap::Type>(type)); });
+  return env.Undefined();
+}
+
+// mergeFrom(other, addId): faiss's merge_from (other is emptied). The TS layer has
+// checked that the two are of one type, d, metric and lists.
+Napi::Value IndexWrap::MergeFrom(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  IndexWrap* other = IndexWrap::FromValue(info[0], "other");
+  int64_t addId = detail::int64Of(env, info[1], "addId");
+  faiss::Index* idx = live(env);
+  faiss::Index* oi = other->live(env);
+  if (idx == oi) throw Napi::Error::New(env, "an index cannot merge from itself");
+  checkCanWrite(env);
+  other->checkCanWrite(env);
+  if (typeid(*idx) != typeid(*oi) || idx->d != oi->d || idx->metric_type != oi->metric_type) {
+    throw Napi::Error::New(env, "merge_from needs two indexes of one class, d and metric");
+  }
+  if (auto* ivf = dynamic_cast<faiss::IndexIVF*>(oi)) {
+    // The other's ids shifted by addId must stay int64s.
+    for (size_t l = 0; l < ivf->nlist; l++) {
+      size_t size = ivf->invlists->list_size(l);
+      faiss::InvertedLists::ScopedIds ids(ivf->invlists, l);
+      for (size_t j = 0; j < size; j++) {
+        int64_t id = ids[j];
+        if ((addId > 0 && id > std::numeric_limits<int64_t>::max() - addId) ||
+            (addId < 0 && id < std::numeric_limits<int64_t>::min() - addId)) {
+          throw Napi::RangeError::New(env, "id " + std::to_string(id) + " + addId overflows int64");
+        }
+      }
+    }
+  }
+  guarded(env, [&] { idx->merge_from(*oi, addId); });
   return env.Undefined();
 }
 
@@ -399,6 +628,7 @@ Napi::Value IndexWrap::GetParam(const Napi::CallbackInfo& info) {
   if (name == "maxLevel") return Napi::Number::New(env, asHNSW(env, live(env))->hnsw.max_level);
   if (name == "nprobe") return Napi::Number::New(env, static_cast<double>(asIVF(env, live(env))->nprobe));
   if (name == "nlist") return Napi::Number::New(env, static_cast<double>(asIVF(env, live(env))->nlist));
+  if (name == "directMap") return Napi::Number::New(env, static_cast<int>(asIVF(env, live(env))->direct_map.type));
   throw Napi::Error::New(env, "unknown parameter " + name);
 }
 
@@ -491,8 +721,12 @@ Napi::Value NewIVFFlat(const Napi::CallbackInfo& info) {
   int64_t d = integer(info, 1, "d", 1);
   int64_t nlist = integer(info, 2, "nlist", 1, 1 << 20);
   faiss::MetricType m = metric(info, 3);
+  bool dedup = info[4].ToBoolean();
   faiss::Index* qi = q->live(env);
-  faiss::Index* idx = guarded(env, [&] { return new faiss::IndexIVFFlat(qi, d, nlist, m); });
+  faiss::Index* idx = guarded(env, [&]() -> faiss::Index* {
+    if (dedup) return new faiss::IndexIVFFlatDedup(qi, d, nlist, m);
+    return new faiss::IndexIVFFlat(qi, d, nlist, m);
+  });
   return IndexWrap::Make(env, idx, true, q->busy, {info[0].As<Napi::Object>()}, nullptr, q);
 }
 
@@ -532,6 +766,42 @@ Napi::Value DeserializeIndex(const Napi::CallbackInfo& info) {
     faiss::VectorIOReader r;
     r.data.assign(bytes.Data(), bytes.Data() + bytes.ByteLength());
     return faiss::read_index(&r);
+  });
+  return IndexWrap::Make(env, idx, true, nullptr, {});
+}
+
+namespace {
+
+// faiss::clone_index, where faiss 1.7.3 loses the class: it copies an IndexHNSWFlat
+// (also an IVF's HNSW quantizer) as a plain IndexHNSW, which write_index refuses,
+// and an IndexIVFFlatDedup as an IndexIVFFlat without its duplicates.
+struct ExactCloner : faiss::Cloner {
+  faiss::Index* clone_Index(const faiss::Index* index) override {
+    if (auto* h = dynamic_cast<const faiss::IndexHNSWFlat*>(index)) {
+      std::unique_ptr<faiss::IndexHNSWFlat> res(new faiss::IndexHNSWFlat(*h));
+      res->own_fields = false;  // until its own storage is in place
+      res->storage = clone_Index(h->storage);
+      res->own_fields = true;
+      return res.release();
+    }
+    return faiss::Cloner::clone_Index(index);
+  }
+  faiss::IndexIVF* clone_IndexIVF(const faiss::IndexIVF* ivf) override {
+    if (auto* dd = dynamic_cast<const faiss::IndexIVFFlatDedup*>(ivf)) return new faiss::IndexIVFFlatDedup(*dd);
+    return faiss::Cloner::clone_IndexIVF(ivf);
+  }
+};
+
+}  // namespace
+
+Napi::Value CloneIndex(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  IndexWrap* src = IndexWrap::FromValue(info[0], "index");
+  faiss::Index* si = src->live(env);
+  if (src->busy->writer) throw Napi::Error::New(env, "index is busy: an async add or train on it has not finished; await it first");
+  faiss::Index* idx = guarded(env, [&] {
+    ExactCloner c;
+    return c.clone_Index(si);
   });
   return IndexWrap::Make(env, idx, true, nullptr, {});
 }

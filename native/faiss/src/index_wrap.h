@@ -53,6 +53,7 @@ class IndexWrap : public Napi::ObjectWrap<IndexWrap> {
   Job AddWithIdsJob(const Napi::CallbackInfo& info);
   Job TrainJob(const Napi::CallbackInfo& info);
   Job SearchJob(const Napi::CallbackInfo& info);
+  Job RangeSearchJob(const Napi::CallbackInfo& info);
   Napi::Value Run(const Napi::CallbackInfo& info, Job job, bool async);
 
   Napi::Value D(const Napi::CallbackInfo& info);
@@ -68,9 +69,15 @@ class IndexWrap : public Napi::ObjectWrap<IndexWrap> {
   Napi::Value AddWithIdsAsync(const Napi::CallbackInfo& info);
   Napi::Value TrainAsync(const Napi::CallbackInfo& info);
   Napi::Value SearchAsync(const Napi::CallbackInfo& info);
+  Napi::Value RangeSearch(const Napi::CallbackInfo& info);
+  Napi::Value RangeSearchAsync(const Napi::CallbackInfo& info);
   Napi::Value Reset(const Napi::CallbackInfo& info);
   Napi::Value RemoveIds(const Napi::CallbackInfo& info);
   Napi::Value Reconstruct(const Napi::CallbackInfo& info);
+  Napi::Value ReconstructN(const Napi::CallbackInfo& info);
+  Napi::Value ReconstructBatch(const Napi::CallbackInfo& info);
+  Napi::Value SetDirectMap(const Napi::CallbackInfo& info);
+  Napi::Value MergeFrom(const Napi::CallbackInfo& info);
   Napi::Value GetParam(const Napi::CallbackInfo& info);
   Napi::Value SetParam(const Napi::CallbackInfo& info);
   Napi::Value Sub(const Napi::CallbackInfo& info);
@@ -90,5 +97,6 @@ Napi::Value NewIDMap(const Napi::CallbackInfo& info);
 Napi::Value IndexFactory(const Napi::CallbackInfo& info);
 Napi::Value ReadIndex(const Napi::CallbackInfo& info);
 Napi::Value DeserializeIndex(const Napi::CallbackInfo& info);
+Napi::Value CloneIndex(const Napi::CallbackInfo& info);
 
 }  // namespace faisslab
