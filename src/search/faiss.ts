@@ -501,11 +501,11 @@ export class Index implements VectorIndex {
   }
 
   /** The vectors with these keys, row-major (keys.length*d), faiss's reconstruct_batch; keys as for reconstruct. */
-  reconstructBatch(keys: BigInt64Array | ArrayLike<number>): Float32Array {
+  reconstructBatch(keys: BigInt64Array | ArrayLike<number | bigint>): Float32Array {
     let list: BigInt64Array;
     if (keys instanceof BigInt64Array) list = keys.slice();
     else if (keys != null && typeof keys === 'object' && typeof (keys as ArrayLike<number>).length === 'number') {
-      list = BigInt64Array.from(Array.from(keys as ArrayLike<number>, (k, i) => checkInt64(k, `keys[${i}]`)));
+      list = BigInt64Array.from(Array.from(keys as ArrayLike<number | bigint>, (k, i) => checkInt64(k, `keys[${i}]`)));
     } else throw invalid('keys', 'a BigInt64Array or an array of integers', keys);
     this.checkCanReconstruct(true);
     for (let i = 0; i < list.length; i++) this.checkReconstruct(list[i], `keys[${i}]`, true);

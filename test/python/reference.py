@@ -5,6 +5,21 @@
   reference.py describe INDEX                           -> JSON: class, d, ntotal, metric, params
   reference.py npyinfo FILE.npy                         -> JSON: dtype, shape, sum, first values
   reference.py npysave KIND OUT.npy                     (a fixed array written by np.save)
+  reference.py run JOB.json                             a sequence of calls on one index (index-extras tests):
+      {"index": PATH, "ops": [OP, ...]}, each OP one of
+      {"op": "search", "xq": NPY, "k": K, "params": PARAMS?, "out": PREFIX}      -> PREFIX.D.npy, PREFIX.I.npy
+      {"op": "range", "xq": NPY, "radius": R, "params": PARAMS?, "out": PREFIX}  -> PREFIX.lims/D/I.npy
+      {"op": "reconstruct_n", "i0": I0, "n": N, "out": NPY}
+      {"op": "reconstruct_batch", "keys": [..], "out": NPY}
+      {"op": "reconstruct", "key": KEY, "out": NPY}
+      {"op": "add", "x": NPY} / {"op": "add_with_ids", "x": NPY, "ids": NPY} / {"op": "train", "x": NPY}
+      {"op": "remove_ids", "ids": [..], "array": BOOL?}
+      {"op": "merge", "other": PATH, "add_id": N}           merge_from (the other read from PATH)
+      {"op": "clone"}                                       the index becomes faiss.clone_index(index)
+      {"op": "make_direct_map"} / {"op": "set_direct_map_type", "type": 0|1|2}
+      {"op": "write", "path": PATH} / {"op": "describe", "out": JSON}
+      PARAMS: {"kind": "base"|"hnsw"|"ivf", "efSearch", "checkRelativeDistance", "nprobe", "maxCodes", "sel": SEL}
+      SEL: {"type": "range", "imin", "imax", "assumeSorted"} | {"type": "array"|"batch", "ids": [..]} | {"type": "not", "sel": SEL}
   reference.py vectorscsv STYLE XB.npy OUT.csv[.gz]      the course's CSV as pandas writes it;
       STYLE list: embeddings as Python lists (repr of each float), with the index column
       STYLE array: embeddings as str(numpy array) (line breaks inside quotes), no index column
@@ -20,6 +35,99 @@ import numpy as np
 
 METRICS = {"L2": faiss.METRIC_L2, "INNER_PRODUCT": faiss.METRIC_INNER_PRODUCT,
            "L1": faiss.METRIC_L1, "Linf": faiss.METRIC_Linf}
+
+
+def selector(spec, keep):
+    """faiss's IDSelector for SEL (keep holds what the selector points at)."""
+    t = spec["type"]
+    if t == "range":
+        sel = faiss.IDSelectorRange(int(spec["imin"]), int(spec["imax"]), bool(spec.get("assumeSorted", False)))
+    elif t in ("array", "batch"):
+        ids = np.array(spec["ids"], dtype="int64")
+        keep.append(ids)
+        sel = faiss.IDSelectorArray(ids) if t == "array" else faiss.IDSelectorBatch(ids)
+    elif t == "not":
+        sel = faiss.IDSelectorNot(selector(spec["sel"], keep))
+    else:
+        raise SystemExit("unknown selector " + t)
+    keep.append(sel)
+    return sel
+
+
+def search_params(spec, keep):
+    if spec is None:
+        return None
+    sel = selector(spec["sel"], keep) if spec.get("sel") else None
+    kind = spec["kind"]
+    if kind == "base":
+        p = faiss.SearchParameters()
+    elif kind == "hnsw":
+        p = faiss.SearchParametersHNSW()
+        p.efSearch = int(spec["efSearch"])
+        p.check_relative_distance = bool(spec.get("checkRelativeDistance", True))
+    elif kind == "ivf":
+        p = faiss.SearchParametersIVF()
+        p.nprobe = int(spec["nprobe"])
+        p.max_codes = int(spec.get("maxCodes", 0))
+    else:
+        raise SystemExit("unknown params kind " + kind)
+    if sel is not None:
+        p.sel = sel
+    keep.append(p)
+    return p
+
+
+def run(job):
+    # read_index already returns the exact class; faiss.downcast_index would wrap it
+    # again without owning it, and the first wrapper's garbage collection would free it.
+    index = faiss.read_index(job["index"])
+    keep = []
+    for op in job["ops"]:
+        o = op["op"]
+        if o == "search":
+            D, I = index.search(np.load(op["xq"]), int(op["k"]), params=search_params(op.get("params"), keep))
+            np.save(op["out"] + ".D.npy", D)
+            np.save(op["out"] + ".I.npy", I)
+        elif o == "range":
+            lims, D, I = index.range_search(np.load(op["xq"]), float(op["radius"]), params=search_params(op.get("params"), keep))
+            np.save(op["out"] + ".lims.npy", lims.astype("int64"))
+            np.save(op["out"] + ".D.npy", D)
+            np.save(op["out"] + ".I.npy", I)
+        elif o == "reconstruct_n":
+            np.save(op["out"], index.reconstruct_n(int(op["i0"]), int(op["n"])))
+        elif o == "reconstruct_batch":
+            np.save(op["out"], index.reconstruct_batch(np.array(op["keys"], dtype="int64")))
+        elif o == "reconstruct":
+            np.save(op["out"], index.reconstruct(int(op["key"])))
+        elif o == "add":
+            index.add(np.load(op["x"]))
+        elif o == "add_with_ids":
+            index.add_with_ids(np.load(op["x"]), np.load(op["ids"]))
+        elif o == "train":
+            index.train(np.load(op["x"]))
+        elif o == "remove_ids":
+            ids = np.array(op["ids"], dtype="int64")
+            # "array": through an IDSelectorArray (what a hash-table direct map needs)
+            index.remove_ids(faiss.IDSelectorArray(ids) if op.get("array") else ids)
+        elif o == "merge":
+            other = faiss.read_index(op["other"])
+            index.merge_from(other, int(op.get("add_id", 0)))
+            keep.append(other)
+        elif o == "clone":
+            keep.append(index)
+            index = faiss.clone_index(index)
+        elif o == "make_direct_map":
+            index.make_direct_map()
+        elif o == "set_direct_map_type":
+            index.set_direct_map_type(int(op["type"]))
+        elif o == "write":
+            faiss.write_index(index, op["path"])
+        elif o == "describe":
+            with open(op["out"], "w") as f:
+                json.dump({"class": type(index).__name__, "ntotal": index.ntotal, "d": index.d,
+                           "metric": int(index.metric_type)}, f)
+        else:
+            raise SystemExit("unknown op " + o)
 
 
 def main(cmd, *args):
@@ -51,6 +159,9 @@ def main(cmd, *args):
         if hasattr(index, "nprobe"):
             info.update(nprobe=index.nprobe, nlist=index.nlist)
         print(json.dumps(info))
+    elif cmd == "run":
+        with open(args[0]) as f:
+            run(json.load(f))
     elif cmd == "npyinfo":
         a = np.load(args[0])
         print(json.dumps({"dtype": a.dtype.str, "shape": list(a.shape),
