@@ -2,11 +2,14 @@
 // the weight stays unit length, fits are deterministic and lower the loss, and a
 // few rounds of mining raise precision@N above the zero-shot start without ever
 // showing a labelled photo again, on both backends (FAISS and the chdb SQL store),
-// which give the same rounds.
+// which give the same rounds. FAISS leaves labelled photos out itself (an
+// IDSelectorNot in the search) where faiss 1.7.3 takes a selector, and falls back
+// to over-fetching where it does not (an IndexIDMap): the same rounds either way.
 import { strict as assert } from 'assert';
 import {
-  HardNegativeMiner, IndexFlatIP, IndexIVFFlat, LinearClassifier, MetricType, SqlVectorStore, chdbBackend, classLabeller,
-  faissCandidates, listLabeller, normalizeRows, sqlCandidates, type CandidateSource, type MiningRound, type SqlBackend,
+  HardNegativeMiner, IDSelectorBatch, IDSelectorNot, IndexFlatIP, IndexHNSWFlat, IndexIVFFlat, LinearClassifier, MetricType,
+  SearchParametersHNSW, SqlVectorStore, chdbBackend, classLabeller, faissCandidates, indexFactory, listLabeller, normalizeRows,
+  sqlCandidates, type CandidateSource, type MiningRound, type SqlBackend,
 } from '../src';
 import { clusteredVectors, gaussian, rng } from '../src/data/synthetic';
 import { sqlTestDir } from './support/sql';
@@ -144,8 +147,10 @@ describe('hard-negative mining', () => {
     backend?.close();
   });
 
-  it('FAISS (IndexFlatIP, over-fetch): a few rounds raise precision@10 above the zero-shot start, labelled ids never return', async () => {
-    faissRun = await mine(faissCandidates(ip));
+  it('FAISS (IndexFlatIP, IDSelectorNot in the search): a few rounds raise precision@10 above the zero-shot start, labelled ids never return', async () => {
+    const source = faissCandidates(ip);
+    assert.match(source.name, /IndexFlatIP \(excluded ids left out by an IDSelectorNot in the search\)/);
+    faissRun = await mine(source);
     const p = faissRun.rounds.map((r) => r.precision);
     // Today: precision@10 of each round's new candidates 0.4, 0.8, 0.9, 0.6, 0.9 (round 0 = zero-shot);
     // the classifier's own precision@10 over all photos 0.4 at the start, 1.0 after 5 rounds.
@@ -164,18 +169,55 @@ describe('hard-negative mining', () => {
     assert.equal(sqlRun.finalAll, faissRun.finalAll);
   });
 
-  it('over-fetching still excludes and fills k on an approximate index (IVF)', async () => {
+  it('where faiss 1.7.3 takes no selector (an IndexIDMap), over-fetching gives the same rounds', async () => {
+    const idmap = indexFactory(d, 'IDMap,Flat', MetricType.INNER_PRODUCT);
+    idmap.addWithIds(xb, BigInt64Array.from({ length: n }, (_, i) => BigInt(i)));
+    try {
+      const source = faissCandidates(idmap);
+      assert.match(source.name, /over-fetched/);
+      const run = await mine(source);
+      assert.deepEqual(run.rounds.map((r) => r.candidates.map((h) => h.id)), faissRun.rounds.map((r) => r.candidates.map((h) => h.id)));
+    } finally {
+      idmap.dispose();
+    }
+  });
+
+  it('HNSW: the selector leaves excluded ids out and fills k (asking for more when the graph search runs short)', async () => {
+    const hnsw = new IndexHNSWFlat(d, 16, MetricType.INNER_PRODUCT);
+    hnsw.add(xb);
+    try {
+      const source = faissCandidates(hnsw);
+      const first = await source.search(prompt, 40, new Set());
+      const exclude = new Set(first.map((h) => h.id));
+      const next = await source.search(prompt, 40, exclude);
+      assert.equal(next.length, 40);
+      assert.ok(next.every((h) => !exclude.has(h.id)));
+      assert.deepEqual(next.map((h) => h.rank), Array.from({ length: 40 }, (_, i) => i + 1));
+      // All but 3 excluded: at the index's efSearch the graph search around them finds fewer than the
+      // 3 left (today 1); asking for more, up to the whole graph, all 3.
+      const exceptThree = new Set(Array.from({ length: n - 3 }, (_, i) => i));
+      const sel = new IDSelectorNot(new IDSelectorBatch(exceptThree));
+      const once = hnsw.search(prompt, 5, new SearchParametersHNSW({ efSearch: hnsw.efSearch, sel })).hits(0);
+      assert.ok(once.length < 3, `${once.length}`);
+      const left = await source.search(prompt, 5, exceptThree);
+      assert.deepEqual(left.map((h) => h.id).sort(), [n - 3, n - 2, n - 1]);
+    } finally {
+      hnsw.dispose();
+    }
+  });
+
+  it('IVF: the selector (SearchParametersIVF at the index\'s nprobe) excludes and fills k', async () => {
     const ivf = new IndexIVFFlat(new IndexFlatIP(d), d, 40, MetricType.INNER_PRODUCT);
     ivf.train(xb);
     ivf.add(xb);
     // IVF searches only its nprobe lists: with nprobe 1 the ~50 photos of one cell are all it
-    // can return, excluded or not (an IDSelector would not change that either).
+    // can return, excluded or not (with a selector or by over-fetching alike).
     ivf.nprobe = 4;
     try {
       const source = faissCandidates(ivf);
       const first = await source.search(prompt, 50, new Set());
       const exclude = new Set(first.map((h) => h.id));
-      const next = await source.search(prompt, 50, exclude); // the first cell is used up: the request grows
+      const next = await source.search(prompt, 50, exclude); // the first cell is used up: the other lists fill in
       assert.equal(next.length, 50);
       assert.ok(next.every((h) => !exclude.has(h.id)));
       assert.deepEqual(next.map((h) => h.rank), Array.from({ length: 50 }, (_, i) => i + 1));

@@ -2,12 +2,16 @@
  * "The k best photos for this query, except these ids": the one search the
  * mining loop needs, over either backend.
  *
- * - FAISS: our binding has no filtered search yet (faiss's SearchParameters
- *   with an IDSelector), so faissCandidates over-fetches: it asks for
- *   k + |excluded| neighbours, drops the excluded ids, and doubles the request
- *   while an approximate index (IVF, HNSW) returns too few. Exact for a flat
- *   index. When the binding gains IDSelector support, only this adapter
- *   changes: search with an IDSelectorNot(IDSelectorBatch(excluded)) and k.
+ * - FAISS: the index itself leaves the excluded ids out: a search with faiss's
+ *   SearchParameters and an IDSelectorNot(IDSelectorBatch(excluded)), for k
+ *   (flat indexes by L2 or inner product, HNSW at the index's efSearch, IVF at
+ *   its nprobe). An HNSW graph search around many excluded ids can end with
+ *   fewer than k: it is repeated for twice as many (and efSearch as large)
+ *   until k are found or the graph is searched through. (An IVF answers from its nprobe lists: fewer than
+ *   k when they run out.) Where faiss 1.7.3 takes no selector (an IndexIDMap,
+ *   an IndexIVFFlatDedup, a flat index by L1/Linf) it over-fetches instead:
+ *   asks for k + |excluded| neighbours, drops the excluded ids, and doubles the
+ *   request while the index returns too few.
  * - SQL: the store filters in the database, `WHERE id NOT IN (...)`, exact
  *   (prefilter, so an HNSW index cannot drop rows).
  *
@@ -18,8 +22,11 @@
  * const source = faissCandidates(ipIndex);                 // or sqlCandidates(store)
  * await source.search(clf.query.data, 12, labelledIds);    // [{ rank, id, distance }, ...]
  */
-import type { Index } from '../search/faiss';
-import type { Hit } from '../search/results';
+import {
+  IDSelectorBatch, IDSelectorNot, type Index, IndexFlat, IndexHNSW, IndexIDMap, IndexIVF, IndexIVFFlatDedup, SearchParameters,
+  SearchParametersHNSW, SearchParametersIVF,
+} from '../search/faiss';
+import { MetricType, type Hit } from '../search/results';
 import type { SqlVectorStore } from '../sql/store';
 import { checkInteger, invalid } from '../util/check';
 
@@ -32,20 +39,57 @@ export interface CandidateSource {
   search(query: Float32Array, k: number, exclude: ReadonlySet<number>): Promise<Hit[]>;
 }
 
+/** The parameters that make `index` leave `exclude` out itself, or undefined where faiss 1.7.3 takes no selector. */
+function excluding(index: Index, exclude: ReadonlySet<number>): SearchParameters | undefined {
+  const sel = new IDSelectorNot(new IDSelectorBatch(exclude));
+  if (index instanceof IndexIDMap || index instanceof IndexIVFFlatDedup) return undefined;
+  if (index instanceof IndexIVF) return new SearchParametersIVF({ sel, nprobe: Math.min(index.nprobe, 1 << 30) });
+  if (index instanceof IndexHNSW) return new SearchParametersHNSW({ sel, efSearch: index.efSearch });
+  if (index instanceof IndexFlat && (index.metricType === MetricType.L2 || index.metricType === MetricType.INNER_PRODUCT)) {
+    return new SearchParameters({ sel });
+  }
+  return undefined;
+}
+
+/** Whether faiss 1.7.3 filters searches of this index with an id selector. */
+function takesSelector(index: Index): boolean {
+  return excluding(index, new Set()) !== undefined;
+}
+
 /**
- * FAISS, excluding by over-fetching (see the module's description). Ranks are
- * renumbered 1..k after the excluded ids are dropped.
+ * FAISS, excluding with an id selector in the search where the index takes one,
+ * else by over-fetching (see the module's description). Ranks are 1..k.
  */
 export function faissCandidates(index: Index): CandidateSource {
   if (!index || typeof index.search !== 'function') throw invalid('index', 'a FAISS index (e.g. new IndexFlatIP(d) holding normalised vectors)', index);
   return {
-    name: `FAISS ${index.className} (excluded ids dropped from an over-fetched search)`,
+    get name() {
+      return takesSelector(index)
+        ? `FAISS ${index.className} (excluded ids left out by an IDSelectorNot in the search)`
+        : `FAISS ${index.className} (excluded ids dropped from an over-fetched search)`;
+    },
     get ntotal() {
       return index.ntotal;
     },
     async search(query: Float32Array, k: number, exclude: ReadonlySet<number>): Promise<Hit[]> {
       checkInteger(k, 'k', 1);
       const ntotal = index.ntotal;
+      const params = exclude.size ? excluding(index, exclude) : undefined;
+      const kk = Math.min(k, Math.max(1, ntotal));
+      if (params instanceof SearchParametersHNSW) {
+        // Around many excluded ids the graph search can end short of what is left (labels are 0..ntotal-1).
+        // faiss 1.7.3 sizes its candidate queue by max(index efSearch, k) and stops by the parameters'
+        // efSearch: ask for more (both doubled) until k are found or the whole graph is searched.
+        let left = ntotal;
+        for (const id of exclude) if (id >= 0 && id < ntotal) left--;
+        const ef = params.efSearch;
+        for (let fetch = kk; ; fetch = Math.min(ntotal, 1 << 20, fetch * 2)) {
+          params.efSearch = Math.max(ef, fetch);
+          const hits = index.search(query, fetch, params).hits(0);
+          if (hits.length >= Math.min(k, left) || fetch >= Math.min(ntotal, 1 << 20)) return hits.slice(0, k);
+        }
+      }
+      if (params || !exclude.size) return index.search(query, kk, params).hits(0);
       let fetch = Math.min(ntotal, k + exclude.size);
       for (;;) {
         const res = index.search(query, Math.max(1, fetch));
