@@ -10,6 +10,7 @@
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import {
   Index, IndexFlat, IndexFlatL2, IndexHNSWFlat, IndexIVFFlat, MetricType, clusteredVectors, faissBuild, readIndex, writeIndex, readNpy,
@@ -111,9 +112,9 @@ export async function faissComparison(o: FaissBenchOptions): Promise<Comparison>
   writeNpy(path.join(o.out, 'xq.npy'), xq.data, [1000, d]);
 
   const ours = new Ours(xb, xq);
-  const load = { op: 'load', xb: path.join(o.out, 'xb.npy'), xq: path.join(o.out, 'xq.npy') };
+  const loadData = { op: 'load', xb: path.join(o.out, 'xb.npy'), xq: path.join(o.out, 'xq.npy') };
   const py = new Worker('Python faiss', PYTHON, [path.join(__dirname, 'python', 'faiss_worker.py')]);
-  await py.request(load);
+  await py.request(loadData);
   const pyInfo = await py.request<{ version: string; compileOptions: string }>({ op: 'info' });
   const addon = genericAddon(o.out);
   const generic = addon
@@ -121,7 +122,7 @@ export async function faissComparison(o: FaissBenchOptions): Promise<Comparison>
       { ...process.env, LAB_FAISS_ADDON: addon })
     : undefined;
   if (generic) {
-    await generic.request(load);
+    await generic.request(loadData);
     const { faissBuild: build } = await generic.request<{ faissBuild: string }>({ op: 'info' });
     if (build !== 'generic') throw new Error(`the same-library side links faiss build ${build}, not Debian's generic one`);
   }
@@ -144,11 +145,13 @@ export async function faissComparison(o: FaissBenchOptions): Promise<Comparison>
    * a pause at each switch, so that drifts in machine load over a long block hit all sides alike.
    */
   let turn = 0;
+  const load: number[] = []; // the 1-minute load average at each case: other jobs on the machine make every side slower
   const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
   const both = async (name: string, req: Request, reps = o.reps): Promise<{ ours: number; theirs: number; generic: number }> => {
     const key = req.key as string | undefined;
     const save = key ? path.join(o.out, `py.${key}.I.npy`) : undefined;
     const times: number[][] = sides.map(() => []);
+    load.push(os.loadavg()[0]);
     // Python saves its labels on its last repetition.
     const once = async (i: number) => { times[i].push(await sides[i](req, i === 1 && times[i].length === reps - 1 ? save : undefined)); };
     const order = rotate(sides.map((_, i) => i), turn++ % sides.length);
@@ -259,6 +262,8 @@ export async function faissComparison(o: FaissBenchOptions): Promise<Comparison>
       'the next side), longer ones take turns repetition by repetition; who goes first rotates. Each side builds its own HNSW graph ' +
       '(on 2 threads, so any two builds differ), then all search ours (written with writeIndex, read with faiss.read_index), ' +
       'so search times and labels compare on the same graph. recall@5 is against the exact search. ' +
-      'Exact distances agree with Python\'s within float rounding (the AVX2 kernels sum in another order; test/index-io.test.ts).',
+      'Exact distances agree with Python\'s within float rounding (the AVX2 kernels sum in another order; test/index-io.test.ts). ' +
+      `Machine load during the run (1-minute load average on ${os.cpus().length} cores, this benchmark included): ` +
+      `median ${median(load).toFixed(1)}, max ${Math.max(...load).toFixed(1)}.`,
   };
 }
