@@ -517,8 +517,8 @@ export class Index implements VectorIndex {
 
   /**
    * Moves every vector of `other` into this index, faiss's merge_from: other is
-   * left empty. Flat indexes (labels continue after ntotal), IVF indexes (same
-   * class, d, metric, nlist and centroids; no direct map; other's ids + addId, so
+   * left empty. Flat indexes (labels continue after ntotal), IVF indexes (trained,
+   * same class, d, metric, nlist and centroids; no direct map; other's ids + addId, so
    * pass addId = ntotal to keep labels distinct), and IDMaps over flat indexes (ids
    * + addId). faiss 1.7.3 cannot merge HNSW graphs (refused with the way round).
    *
@@ -802,10 +802,15 @@ function cannotMerge(x: Index, other: Index, addId: bigint): string | undefined 
   }
   const qa = a.quantizer;
   const qb = b.quantizer;
-  if (qa.ntotal !== qb.ntotal) {
-    return `the other IVF's quantizer holds ${qb.ntotal} centroids, this one's ${qa.ntotal}: train both (or one, then cloneIndex it before adding)`;
+  // faiss 1.7.3 compares the nlist centroids of both (check_compatible_for_merge_expensive_check)
+  // and reads past the end of a quantizer that holds fewer.
+  if (qa.ntotal !== a.nlist || qb.ntotal !== b.nlist) {
+    return (
+      `merging needs two trained IVFs, whose quantizers hold nlist=${a.nlist} centroids (this one's holds ${qa.ntotal}, ` +
+      `the other's ${qb.ntotal}): train one, cloneIndex it while empty, add to each, then merge`
+    );
   }
-  if (qa.ntotal > 0 && qa !== qb) {
+  if (qa !== qb) {
     const ca = qa.reconstructN(0, qa.ntotal);
     const cb = qb.reconstructN(0, qb.ntotal);
     if (ca.some((v, i) => v !== cb[i])) {

@@ -2,7 +2,9 @@
 // notebook: constructions (good and bad arguments, factory strings and mutations
 // of them), add/train/search sync and async (several at once), ids, removals,
 // resets, query knobs, views, disposals, files, and damaged serialised buffers
-// read back and used. Run by test/index-fuzz.test.ts, one child per sequence:
+// read back and used; and issue 12's calls: empty batches, rangeSearch, search
+// parameters with id selectors (good, bad and out-of-bounds ones), reconstructN /
+// reconstructBatch, direct maps, mergeFrom between any two indexes, cloneIndex. Run by test/index-fuzz.test.ts, one child per sequence:
 //
 //   node --expose-gc --import tsx test/support/fuzz-child.ts SEED OPS LOGFILE
 //
@@ -15,8 +17,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import {
-  Index, IndexFlat, IndexFlatIP, IndexFlatL2, IndexHNSW, IndexHNSWFlat, IndexIDMap, IndexIDMap2, IndexIVF, IndexIVFFlat,
-  MetricType, deserializeIndex, indexFactory, ompSetNumThreads, readIndex, serializeIndex, writeIndex,
+  DirectMap, IDSelector, IDSelectorArray, IDSelectorBatch, IDSelectorNot, IDSelectorRange, Index, IndexFlat, IndexFlatIP,
+  IndexFlatL2, IndexHNSW, IndexHNSWFlat, IndexIDMap, IndexIDMap2, IndexIVF, IndexIVFFlat, IndexIVFFlatDedup, MetricType,
+  SearchParameters, SearchParametersHNSW, SearchParametersIVF, cloneIndex, deserializeIndex, indexFactory, ompSetNumThreads,
+  readIndex, serializeIndex, writeIndex,
 } from '../../src';
 import { rng } from '../../src/data/synthetic';
 import { valueLimit } from '../../src/util/check';
@@ -65,13 +69,14 @@ function goodOrBad(good: () => number): number {
 const GOOD_FACTORY = [
   () => 'Flat', () => `HNSW${int(2, 16)}`, () => 'HNSW', () => `HNSW${int(2, 8)},Flat`, () => `IVF${int(1, 12)},Flat`,
   () => `IVF${int(1, 8)}_HNSW${int(2, 8)},Flat`, () => `IDMap,Flat`, () => `IDMap2,HNSW${int(2, 8)}`,
-  () => `IDMap,IVF${int(1, 8)},Flat`, () => `IDMap2,IVF${int(1, 6)},Flat`, () => 'Flat,IDMap2',
+  () => `IDMap,IVF${int(1, 8)},Flat`, () => `IDMap2,IVF${int(1, 6)},Flat`, () => 'Flat,IDMap2', () => `IVF${int(1, 8)},FlatDedup`,
 ];
 const BAD_FACTORY = [
   'HNSW0', 'HNSW1', 'IVF0,Flat', 'PQ2x0', 'PQ8x99', 'PQ4', 'NSG0,Flat', 'NSG8', 'NSG32,Flat', 'HNSW8_SQ8', 'HNSW8_PQ2',
   'IVF4,PQ2', 'IVF4,SQ8', 'SQ8', 'LSH', 'PCA2,Flat', 'IVF4,Flat,RFlat', 'IDMap,IDMap,Flat', 'IMI2x2,Flat', 'IVF4',
   'IVF-1,Flat', 'HNSW99999999999', 'IVF4_NSG8,Flat', 'RQ2x4', 'OPQ2,IVF4,PQ2', 'Flat ', '', 'IVF4(IVF2,Flat),Flat',
-  'IVF4_HNSW0,Flat', 'IDMap2', 'HNSW8_Flat', 'IVF2,FlatDedup', 'ZnLattice2x4', 'IVF1048577,Flat',
+  'IVF4_HNSW0,Flat', 'IDMap2', 'HNSW8_Flat', 'IDMap,IVF2,FlatDedup', 'IVF2_HNSW4,FlatDedup', 'ZnLattice2x4', 'IVF1048577,Flat',
+  'IVF0,FlatDedup',
 ];
 function factoryString(): string {
   if (chance(0.3)) return pick(BAD_FACTORY);
@@ -206,15 +211,18 @@ function refusedWith(e: unknown, what: string): void {
   refused++;
 }
 
-function checkResults(e: Entry, res: { distances: Float32Array; labels: BigInt64Array }, what: string): void {
+function checkResults(e: Entry, res: { distances: Float32Array; labels: BigInt64Array }, what: string, sel?: IDSelector): void {
   const { index } = e;
   const n = index.ntotal;
   const exactIds = !(index instanceof IndexIDMap) && !(index instanceof IndexIVF);
+  // A dedup index answers with the ids of duplicates too, which a plain add numbered ntotal.. at the time.
+  const dedup = index instanceof IndexIVFFlatDedup;
   for (let i = 0; i < res.labels.length; i++) {
     const l = res.labels[i];
     if (l === -1n) continue;
     if (exactIds && (l < 0n || l >= BigInt(n))) fail(`${what}: label ${l} beyond ntotal=${n}`);
-    if (!exactIds && e.ids && !e.ids.has(l)) fail(`${what}: label ${l} was never added (or was removed)`);
+    if (!exactIds && !dedup && e.ids && !e.ids.has(l)) fail(`${what}: label ${l} was never added (or was removed)`);
+    if (sel && !sel.isMember(l)) fail(`${what}: label ${l} is not selected by ${sel}`);
     if (Number.isNaN(res.distances[i])) fail(`${what}: NaN distance for label ${l}`);
   }
 }
@@ -241,7 +249,7 @@ function scribble(x: unknown, async: boolean): void {
 
 function construct(): void {
   const d = goodOrBad(() => pick(DIMS));
-  const kind = pick(['Flat', 'FlatL2', 'FlatIP', 'HNSW', 'IVF', 'IDMap', 'IDMap2', 'factory', 'factory', 'factory']);
+  const kind = pick(['Flat', 'FlatL2', 'FlatIP', 'HNSW', 'IVF', 'Dedup', 'IDMap', 'IDMap2', 'factory', 'factory', 'factory']);
   const dd = typeof d === 'number' && Number.isSafeInteger(d) && d > 0 && d <= 8 ? d : 4;
   const make: Record<string, () => [Index, string]> = {
     Flat: () => [new IndexFlat(d, metric()), 'Flat'],
@@ -252,6 +260,10 @@ function construct(): void {
       const q = indexArg(dd);
       const ivf = new IndexIVFFlat(q as Index, d, goodOrBad(() => int(1, 12)), pick([MetricType.L2, MetricType.INNER_PRODUCT, metric()]));
       return [ivf, 'IVF'];
+    },
+    Dedup: () => {
+      const q = indexArg(dd);
+      return [new IndexIVFFlatDedup(q as Index, d, goodOrBad(() => int(1, 8)), pick([MetricType.L2, MetricType.INNER_PRODUCT, metric()])), 'Dedup'];
     },
     IDMap: () => {
       const inner = chance(0.3) ? new IndexIVFFlat(new IndexFlatL2(dd), dd, int(1, 6)) : indexArg(dd);
@@ -336,13 +348,139 @@ async function addWithIdsOp(e: Entry, async: boolean): Promise<void> {
 async function searchOp(e: Entry, async: boolean): Promise<void> {
   const { index } = e;
   const d = dimOf(index);
-  const xq = chance(0.9) ? vectors(d, int(1, 8)) : argVectors(d);
+  const xq = chance(0.9) ? vectors(d, int(chance(0.05) ? 0 : 1, 8)) : argVectors(d);
   const k = goodOrBad(() => int(1, (index.disposed ? 1 : index.ntotal) + 5));
-  const p = attempt(`${e.name}.search${async ? 'Async' : ''}(${describeArg(xq)}, ${String(k)})`, () =>
-    async ? index.searchAsync(xq as Float32Array, k) : index.search(xq as Float32Array, k));
+  const params = chance(0.3) ? paramsArg(index) : undefined;
+  const p = attempt(`${e.name}.search${async ? 'Async' : ''}(${describeArg(xq)}, ${String(k)}${params ? `, ${String(params)}` : ''})`, () =>
+    async ? index.searchAsync(xq as Float32Array, k, params as SearchParameters) : index.search(xq as Float32Array, k, params as SearchParameters));
   scribble(xq, async);
   const r = (await p) as { ok: { distances: Float32Array; labels: BigInt64Array } } | undefined;
-  if (r) checkResults(e, r.ok, `${e.name}.search`);
+  if (r) checkResults(e, r.ok, `${e.name}.search`, selOf(params));
+}
+
+// ---- issue 12: selectors, parameters, range search, reconstruct, direct maps, merge, clone ----
+
+function idArg(e?: Entry): unknown {
+  const known = e?.ids ? Array.from(e.ids) : [];
+  return weighted<() => unknown>([
+    [60, () => int(-3, 60)],
+    [15, () => (known.length ? pick(known) : int(0, 500))],
+    [10, () => int(0, 5000)],
+    [5, () => pick([2n ** 62n, -(2n ** 63n), 2n ** 63n - 1n, 2 ** 53, -(2 ** 53)])],
+    [3, () => pick([1.5, NaN, '3', 2n ** 64n, undefined])],
+  ])();
+}
+
+function idListArg(e?: Entry): unknown {
+  return weighted<() => unknown>([
+    [60, () => Array.from({ length: int(0, 12) }, () => idArg(e))],
+    [15, () => BigInt64Array.from({ length: int(0, 40) }, () => BigInt(int(-2, 80)))],
+    [10, () => new Set(Array.from({ length: int(0, 20) }, () => int(0, 60)))],
+    [5, () => Array.from({ length: int(200, 600) }, () => int(0, 3000))],
+    [3, () => pick([undefined, 'ids', 5, {}])],
+  ])();
+}
+
+/** A selector, or garbage; may throw (a bad id), which the caller's attempt reports. */
+function selectorArg(e?: Entry, depth = 0): unknown {
+  return weighted<() => unknown>([
+    [6, () => new IDSelectorRange(idArg(e) as number, idArg(e) as number, chance(0.3))],
+    [4, () => new IDSelectorArray(idListArg(e) as number[])],
+    [5, () => new IDSelectorBatch(idListArg(e) as number[])],
+    [4, () => (depth < 4 ? new IDSelectorNot(selectorArg(e, depth + 1) as IDSelector) : new IDSelectorRange(0, int(0, 30)))],
+    [1, () => pick([undefined, null, {}, 'sel', 3])],
+  ])();
+}
+
+/** Search parameters: mostly the index's own kind, sometimes another, garbage, or a field changed after construction. */
+function paramsArg(index: Index): unknown {
+  try {
+    const sel = chance(0.8) ? selectorArg() : undefined;
+    const own = index instanceof IndexIVF ? 'ivf' : index instanceof IndexHNSW ? 'hnsw' : 'base';
+    const kind = chance(0.75) ? own : pick(['ivf', 'hnsw', 'base', 'garbage']);
+    let p: unknown;
+    if (kind === 'ivf') p = new SearchParametersIVF({ sel: sel as IDSelector, nprobe: goodOrBad(() => int(1, 20)), ...(chance(0.2) ? { maxCodes: int(0, 50) } : {}) });
+    else if (kind === 'hnsw') p = new SearchParametersHNSW({ sel: sel as IDSelector, efSearch: goodOrBad(() => int(1, 100)), checkRelativeDistance: chance(0.8) });
+    else if (kind === 'base') p = new SearchParameters({ sel: sel as IDSelector });
+    else p = pick([{}, null, 'params', { sel }, { nprobe: 3 }]);
+    if (p instanceof SearchParametersIVF && chance(0.05)) p.nprobe = pick(BAD_NUMBERS) as number;
+    if (p instanceof SearchParametersHNSW && chance(0.05)) p.efSearch = pick(BAD_NUMBERS) as number;
+    if (p instanceof SearchParameters && chance(0.03)) p.sel = pick([{}, 'x']) as unknown as IDSelector;
+    return p;
+  } catch (e) {
+    refusedWith(e, 'new SearchParameters');
+    return pick([undefined, {}]);
+  }
+}
+
+function selOf(params: unknown): IDSelector | undefined {
+  return params instanceof SearchParameters && params.sel instanceof IDSelector ? params.sel : undefined;
+}
+
+async function rangeOp(e: Entry, async: boolean): Promise<void> {
+  const { index } = e;
+  const d = dimOf(index);
+  const xq = chance(0.9) ? vectors(d, int(chance(0.05) ? 0 : 1, 6)) : argVectors(d);
+  const radius = chance(0.9) ? g() * pick([0.01, 0.5, 2, 10, 1e6]) * (chance(0.1) ? -1 : 1) : pick([NaN, Infinity, -Infinity, 0, '1', undefined]);
+  const params = chance(0.3) ? paramsArg(index) : undefined;
+  const options = chance(0.1) ? { maxResults: goodOrBad(() => int(1, 50)) } : undefined;
+  const p = attempt(`${e.name}.rangeSearch${async ? 'Async' : ''}(${describeArg(xq)}, ${String(radius)}${params ? `, ${String(params)}` : ''}${options ? `, maxResults ${options.maxResults}` : ''})`, () =>
+    async ? index.rangeSearchAsync(xq as Float32Array, radius as number, params as SearchParameters, options)
+      : index.rangeSearch(xq as Float32Array, radius as number, params as SearchParameters, options));
+  scribble(xq, async);
+  const r = (await p) as { ok: { distances: Float32Array; labels: BigInt64Array; lims: Float64Array } } | undefined;
+  if (!r) return;
+  const { lims, labels, distances } = r.ok;
+  if (lims[lims.length - 1] !== labels.length || labels.length !== distances.length) fail(`${e.name}.rangeSearch: lims end at ${lims[lims.length - 1]} for ${labels.length} labels`);
+  // -1 is never padding here (an IVF or IDMap may hold -1 as an id of its own).
+  if (labels.includes(-1n) && !(index instanceof IndexIDMap) && !(index instanceof IndexIVF)) fail(`${e.name}.rangeSearch returned label -1`);
+  checkResults(e, r.ok, `${e.name}.rangeSearch`, selOf(params));
+}
+
+async function reconstructMany(e: Entry): Promise<void> {
+  const { index } = e;
+  const r = (await (chance(0.5)
+    ? (() => {
+      const i0 = chance(0.9) ? idArg(e) : pick([2n ** 62n, -1n, undefined]);
+      const n = goodOrBad(() => int(0, Math.max(1, index.disposed ? 1 : index.ntotal) + 2));
+      return attempt(`${e.name}.reconstructN(${String(i0)}, ${String(n)})`, () => index.reconstructN(i0 as number, n));
+    })()
+    : (() => {
+      const keys = chance(0.8) ? Array.from({ length: int(0, 8) }, () => idArg(e)) : idListArg(e);
+      return attempt(`${e.name}.reconstructBatch(${describeArg(keys)})`, () => index.reconstructBatch(keys as number[]));
+    })())) as { ok: Float32Array } | undefined;
+  if (r && r.ok.some((v) => Number.isNaN(v))) fail(`${e.name}: reconstructed NaN`);
+}
+
+async function directMapOp(e: Entry): Promise<void> {
+  const { index } = e;
+  const type = chance(0.9) ? pick([DirectMap.NoMap, DirectMap.Array, DirectMap.Hashtable, DirectMap.Array]) : pick([3, -1, '1', undefined]);
+  await attempt(`${e.name}.setDirectMapType(${String(type)})`, () => {
+    if (!(index instanceof IndexIVF)) return (index as unknown as IndexIVF).setDirectMapType?.(type as 0);
+    if (chance(0.3)) return index.makeDirectMap(type !== DirectMap.NoMap);
+    return index.setDirectMapType(type as 0);
+  });
+}
+
+async function mergeOp(e: Entry): Promise<void> {
+  const other = chance(0.1) ? e : chance(0.8) ? entry() : undefined;
+  const addId = chance(0.7) ? 0 : idArg(e);
+  const target = other?.index ?? pick([undefined, {}, 'index']);
+  const r = await attempt(`${e.name}.mergeFrom(${other?.name ?? String(target)}, ${String(addId)})`, () => e.index.mergeFrom(target as Index, addId as number));
+  if (!r || !other) return;
+  // Where both id models are known, the target now holds both sets (the other's shifted by addId).
+  if (e.ids && other.ids) for (const id of other.ids) e.ids.add(id + BigInt(addId as number));
+  else if (!(e.index instanceof IndexFlat)) e.ids = undefined;
+  other.ids?.clear();
+}
+
+async function cloneOp(e: Entry): Promise<void> {
+  const arg = chance(0.95) ? e.index : pick([undefined, {}, 'index']);
+  const r = (await attempt(`cloneIndex(${e.name})`, () => cloneIndex(arg as Index))) as { ok: Index } | undefined;
+  if (!r) return;
+  const c = add(r.ok, `clone(${e.name})`);
+  c.ids = e.ids ? new Set(e.ids) : undefined;
+  if (c.index.className !== e.index.className) fail(`cloneIndex(${e.name}) is an ${c.index.className}, not an ${e.index.className}`);
 }
 
 function describeArg(x: unknown): string {
@@ -386,7 +524,7 @@ async function one(i: number): Promise<void> {
   const op = weighted<string>([
     [12, 'new'], [12, 'add'], [7, 'addWithIds'], [6, 'train'], [14, 'search'], [3, 'reset'], [4, 'removeIds'],
     [3, 'reconstruct'], [5, 'param'], [4, 'view'], [3, 'dispose'], [6, 'bytes'], [2, 'file'], [5, 'burst'],
-    [1, 'threads'], [2, 'gc'],
+    [1, 'threads'], [2, 'gc'], [6, 'range'], [3, 'reconstructMany'], [3, 'directMap'], [3, 'merge'], [2, 'clone'],
   ]);
   log(`#${i} ${op}`);
   const e = entry();
@@ -409,6 +547,11 @@ async function one(i: number): Promise<void> {
       return;
     }
     case 'search': return searchOp(e!, chance(0.4));
+    case 'range': return rangeOp(e!, chance(0.4));
+    case 'reconstructMany': return reconstructMany(e!);
+    case 'directMap': return directMapOp(e!);
+    case 'merge': return mergeOp(e!);
+    case 'clone': return cloneOp(e!);
     case 'reset': {
       if (await attempt(`${e!.name}.reset()`, () => e!.index.reset())) e!.ids?.clear();
       return;
@@ -492,15 +635,23 @@ async function one(i: number): Promise<void> {
       const calls: Array<Promise<void>> = [];
       for (let j = int(2, 4); j > 0; j--) {
         const t = chance(0.5) ? e! : entry() ?? e!;
-        const kind = pick(['add', 'search', 'search', 'train', 'addWithIds']);
+        const kind = pick(['add', 'search', 'search', 'train', 'addWithIds', 'range']);
         if (kind === 'add') calls.push(addOp(t, true));
         else if (kind === 'search') calls.push(searchOp(t, true));
+        else if (kind === 'range') calls.push(rangeOp(t, true));
         else if (kind === 'addWithIds') calls.push(addWithIdsOp(t, true));
         else calls.push(attempt(`${t.name}.trainAsync`, () => t.index.trainAsync(vectors(dimOf(t.index)))).then(() => undefined));
         const s = entry();
         if (s && chance(0.3)) {
-          await attempt(`${s.name} sync during burst: ${pick(['reset', 'dispose', 'search'])}`, () =>
-            chance(0.4) ? s.index.search(vectors(dimOf(s.index), 1), 1) : chance(0.5) ? s.index.reset() : s.index.dispose());
+          const what = pick(['reset', 'dispose', 'search', 'merge', 'directMap', 'clone']);
+          await attempt(`${s.name} sync during burst: ${what}`, () => {
+            if (what === 'search') return s.index.search(vectors(dimOf(s.index), 1), 1);
+            if (what === 'reset') return s.index.reset();
+            if (what === 'merge') return s.index.mergeFrom(t.index);
+            if (what === 'directMap') return (s.index as IndexIVF).makeDirectMap?.();
+            if (what === 'clone') return cloneIndex(s.index);
+            return s.index.dispose();
+          });
           s.ids = undefined;
         }
       }

@@ -597,6 +597,12 @@ Napi::Value IndexWrap::MergeFrom(const Napi::CallbackInfo& info) {
     throw Napi::Error::New(env, "merge_from needs two indexes of one class, d and metric");
   }
   if (auto* ivf = dynamic_cast<faiss::IndexIVF*>(oi)) {
+    // faiss compares the nlist centroids of both quantizers, reading past one that holds fewer.
+    auto* mine = dynamic_cast<faiss::IndexIVF*>(idx);
+    if (mine->quantizer->ntotal < static_cast<int64_t>(mine->nlist) || ivf->quantizer->ntotal < static_cast<int64_t>(ivf->nlist) ||
+        mine->nlist != ivf->nlist) {
+      throw Napi::Error::New(env, "merge_from needs two trained IVF indexes of one nlist");
+    }
     // The other's ids shifted by addId must stay int64s.
     for (size_t l = 0; l < ivf->nlist; l++) {
       size_t size = ivf->invlists->list_size(l);
