@@ -74,15 +74,15 @@ nproc=$(nproc 2>/dev/null || echo 2)
 say "building faiss $version with AVX2 from Debian's source $src_pkg $src_ver (about 2 minutes on 2 cores; once: kept in ${dir#"$ROOT"/})"
 say "  log: ${log#"$ROOT"/}; LAB_FAISS_BUILD=0 skips this and keeps Debian's generic libfaiss"
 
-# A failure leaves the log's end on screen and a marker so that later runs do not try again
-# on every setup; fetch failures (network) leave no marker: the next setup retries.
+# A failure leaves the log's end on screen and a marker, so that later setups stay quick (offline,
+# apt would wait for the network every time) and say how to retry instead of trying again.
 fail() {
-  local mark=$1; shift
   warn "the AVX2 faiss build failed: $*"
   warn "last lines of $log:"
   tail -n 25 "$log" | sed 's/^/    /' >&2
-  [ "$mark" = mark ] && echo "$key" > "$failed"
-  warn "the addon uses Debian's generic libfaiss (same results, about 3x slower HNSW builds)"
+  echo "$key" > "$failed"
+  warn "the addon uses Debian's generic libfaiss (same results, about 3x slower HNSW builds);"
+  warn "retry with: bash scripts/build-faiss.sh --force"
   rm -rf "$work"
   exit 1
 }
@@ -129,14 +129,14 @@ apt_opts=(-o "Dir::Etc::SourceList=$aptdir/sources.list" -o "Dir::Etc::SourcePar
 apt-get "${apt_opts[@]}" update >> "$log" 2>&1 || warn "apt-get update reported errors (see $log); trying the download anyway"
 echo "== apt-get source $src_pkg=$src_ver" >> "$log"
 (cd "$work" && apt-get "${apt_opts[@]}" source --download-only "$src_pkg=$src_ver") >> "$log" 2>&1 ||
-  fail nomark "could not download the source package $src_pkg $src_ver with apt"
+  fail "could not download the source package $src_pkg $src_ver with apt"
 echo "== dpkg-source -x (unpacks and applies Debian's patches)" >> "$log"
-(cd "$work" && dpkg-source -x ./*.dsc source) >> "$log" 2>&1 || fail mark "dpkg-source -x failed"
+(cd "$work" && dpkg-source -x ./*.dsc source) >> "$log" 2>&1 || fail "dpkg-source -x failed"
 say "  source $src_pkg $src_ver unpacked with Debian's patches ($(( $(date +%s) - started )) s); compiling on $nproc cores..."
 
 # --- 2. CMake: the faiss_avx2 target only --------------------------------------------------
 echo "== cmake ${flags[*]}" >> "$log"
-cmake -S "$work/source" -B "$work/build" "${flags[@]}" >> "$log" 2>&1 || fail mark "cmake could not configure the build"
+cmake -S "$work/source" -B "$work/build" "${flags[@]}" >> "$log" 2>&1 || fail "cmake could not configure the build"
 echo "== cmake --build --target faiss_avx2 -j$nproc" >> "$log"
 cmake --build "$work/build" --target faiss_avx2 -j"$nproc" >> "$log" 2>&1 &
 pid=$!
@@ -147,13 +147,13 @@ while kill -0 "$pid" 2>/dev/null; do
   pct=$(grep -o '^\[ *[0-9]*%\]' "$log" | tail -n 1 | tr -d '[] ' || true)
   say "  faiss build ${pct:-0%} ($(( $(date +%s) - started )) s)"
 done
-wait "$pid" || fail mark "the compilation failed"
+wait "$pid" || fail "the compilation failed"
 
 # --- 3. a prefix faiss-config.js can use: include/faiss, lib/libfaiss.a, build.json ------
 prefix="$work/prefix"
 mkdir -p "$prefix/include" "$prefix/lib"
 lib=$(find "$work/build" -name 'libfaiss_avx2.a' | head -n 1)
-[ -n "$lib" ] || fail mark "the build made no libfaiss_avx2.a"
+[ -n "$lib" ] || fail "the build made no libfaiss_avx2.a"
 cp "$lib" "$prefix/lib/libfaiss.a"
 (cd "$work/source" && find faiss -name '*.h' -not -path 'faiss/gpu/*' -not -path 'faiss/python/*' -print0 |
   xargs -0 cp --parents -t "$prefix/include")

@@ -11,6 +11,9 @@ const NATIVE = path.join(__dirname, '..', 'native', 'faiss');
 const config = require(path.join(NATIVE, 'lib', 'faiss-config.js'));
 const addon = require('faiss-lab-native');
 
+/** The flags faiss's AVX2 build compiles for. */
+const AVX2 = 'avx avx2 fma f16c popcnt';
+
 function cpuinfo(flags: string): string {
   const file = path.join(tmpDir('cpuinfo'), 'cpuinfo');
   fs.writeFileSync(file, `processor\t: 0\nflags\t\t: fpu sse2 ${flags}\n`);
@@ -77,7 +80,7 @@ describe('faiss build: the choice (faiss-config.js)', () => {
 
   it('a complete AVX2 build of the installed version, on a CPU with AVX2: linked with faiss\'s AVX2 flags', () => {
     const vendor = fakeOwnBuild(system.version);
-    const found = config.findFaiss({}, { vendor, cpuinfo: cpuinfo('avx avx2 fma') });
+    const found = config.findFaiss({}, { vendor, cpuinfo: cpuinfo(AVX2) });
     assert.equal(found.build, 'avx2');
     assert.equal(found.include, path.join(vendor, `faiss-${system.version}-avx2`, 'include'));
     assert.deepEqual(found.libraries, [path.join(vendor, `faiss-${system.version}-avx2`, 'lib', 'libfaiss.a'), '-lopenblas', '-lgomp']);
@@ -86,8 +89,9 @@ describe('faiss build: the choice (faiss-config.js)', () => {
 
   it('falls back to the generic library: CPU without AVX2, LAB_FAISS_BUILD=0, an unfinished or other-version build', () => {
     const vendor = fakeOwnBuild(system.version);
-    const avx2 = cpuinfo('avx avx2');
-    assert.equal(config.findFaiss({}, { vendor, cpuinfo: cpuinfo('avx sse4_2') }).build, 'generic');
+    const avx2 = cpuinfo(AVX2);
+    assert.equal(config.findFaiss({}, { vendor, cpuinfo: cpuinfo('avx sse4_2 popcnt') }).build, 'generic');
+    assert.equal(config.findFaiss({}, { vendor, cpuinfo: cpuinfo('avx avx2 popcnt') }).build, 'generic'); // FMA/F16C hidden (a VM)
     for (const v of ['0', 'generic', 'off']) assert.equal(config.findFaiss({ LAB_FAISS_BUILD: v }, { vendor, cpuinfo: avx2 }).build, 'generic');
     assert.equal(config.findFaiss({ LAB_FAISS_BUILD: 'avx2' }, { vendor, cpuinfo: avx2 }).build, 'avx2');
     assert.equal(config.findFaiss({}, { vendor: fakeOwnBuild(system.version, false), cpuinfo: avx2 }).build, 'generic');
@@ -96,7 +100,7 @@ describe('faiss build: the choice (faiss-config.js)', () => {
 
   it('FAISS_PREFIX and a conda env come first, named with their folder', () => {
     const vendor = fakeOwnBuild(system.version);
-    const avx2 = cpuinfo('avx2');
+    const avx2 = cpuinfo(AVX2);
     const prefix = fakePrefix();
     assert.equal(config.findFaiss({ FAISS_PREFIX: prefix }, { vendor, cpuinfo: avx2 }).build, `prefix:${prefix}`);
     assert.equal(config.findFaiss({ CONDA_PREFIX: prefix }, { vendor, cpuinfo: avx2 }).build, `conda:${prefix}`);
@@ -106,7 +110,7 @@ describe('faiss build: the choice (faiss-config.js)', () => {
 
   it('setup builds only where it will be used, and says why not', () => {
     const vendor = tmpDir('vendor');
-    const avx2 = cpuinfo('avx2');
+    const avx2 = cpuinfo(AVX2);
     const plan = config.ownBuildPlan({}, { vendor, cpuinfo: avx2 });
     assert.deepEqual(plan, { build: true, version: system.version, dir: path.join(vendor, `faiss-${system.version}-avx2`) });
     assert.match(config.ownBuildPlan({}, { vendor, cpuinfo: cpuinfo('sse4_2') }).reason, /no AVX2/);

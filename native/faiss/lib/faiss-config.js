@@ -50,10 +50,14 @@ function probe(prefix, source) {
   return { prefix, source, error: `headers found but no libfaiss.so or libfaiss.a under ${prefix}/{${MULTIARCH.join(',')}}` };
 }
 
-/** Whether the CPU running this has AVX2 (Linux: /proc/cpuinfo). */
+/**
+ * Whether the CPU running this has what faiss's AVX2 build uses (Linux: /proc/cpuinfo):
+ * AVX2 with FMA, F16C and POPCNT (every AVX2 CPU has them, a VM may hide one).
+ */
 function cpuHasAvx2(cpuinfo = '/proc/cpuinfo') {
   try {
-    return /^flags\s*:.*\bavx2\b/m.test(fs.readFileSync(cpuinfo, 'utf8'));
+    const flags = new Set(((fs.readFileSync(cpuinfo, 'utf8').match(/^flags\s*:(.*)$/m) || [])[1] || '').trim().split(/\s+/));
+    return ['avx2', 'fma', 'f16c', 'popcnt'].every((f) => flags.has(f));
   } catch {
     return false;
   }
