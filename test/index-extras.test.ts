@@ -642,7 +642,7 @@ describe('issue 12: mergeFrom and cloneIndex against Python', () => {
     refuses(() => v1.mergeFrom(v1), /cannot merge from itself/);
     // Untrained: faiss 1.7.3 would compare centroids its quantizers do not hold (a read out of bounds).
     refuses(() => indexFactory(d, 'IVF7,Flat').mergeFrom(indexFactory(d, 'IVF7,Flat')), /needs two trained IVFs/);
-    refuses(() => v1.mergeFrom(cloneIndex(indexFactory(d, 'IVF16,Flat'))), /this one's holds 16 centroids, the other's 0/);
+    refuses(() => v1.mergeFrom(cloneIndex(indexFactory(d, 'IVF16,Flat'))), /this one's holds 16, the other's 0/);
     refuses(() => v1.mergeFrom(ivf(8)), /nlist=8, this one nlist=16/);
     refuses(() => v1.mergeFrom(ivf(16, MetricType.INNER_PRODUCT)), /by INNER_PRODUCT, this one by L2/);
     refuses(() => v1.mergeFrom(flatL2()), /one class only: this is an IndexIVFFlat, the other an IndexFlatL2/);
