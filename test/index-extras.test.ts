@@ -266,6 +266,15 @@ describe('issue 12: className names the exact class', () => {
     const copy = cloneIndex(index);
     assert.equal(copy.className, 'IndexIVFFlatDedup');
     assert.deepEqual(copy.search(xq, k), index.search(xq, k));
+    // Written by Python's faiss (its duplicates' table included), read here: the same class and answers.
+    const XB = file('xb.npy');
+    writeNpy(XB, Float32Array.from([...xb.data, ...rows(0, 100)]), [nb + 100, d]);
+    const pyFile = file('py-dedup.index');
+    reference('build', 'IVF16,FlatDedup', 'L2', XB, pyFile);
+    const fromPy = readIndex(pyFile);
+    assert.equal(fromPy.className, 'IndexIVFFlatDedup');
+    assert.equal(fromPy.ntotal, nb + 100);
+    sameResults(pySearch(pyFile, k), fromPy.search(xq, k));
   });
 });
 
