@@ -26,6 +26,8 @@ const XQ0 = path.join(dir, 'xq0.npy');
 writeNpy(XQ, xq.data, [xq.n, d]);
 writeNpy(XQ0, new Float32Array(0), [0, d]);
 
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
 let counter = 0;
 const file = (name: string) => path.join(dir, `${++counter}.${name}`);
 
