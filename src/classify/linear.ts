@@ -85,17 +85,7 @@ function sigmoid(z: number): number {
   return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
 }
 
-/** L2-normalised copies of a matrix's rows (source marked normalised): what the classifier and an IP index take. */
-export function normalizeRows(x: Matrix): Matrix {
-  const data = Float32Array.from(x.data);
-  for (let i = 0; i < x.n; i++) {
-    let s = 0;
-    for (let t = 0; t < x.d; t++) s += data[i * x.d + t] ** 2;
-    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-    for (let t = 0; t < x.d; t++) data[i * x.d + t] *= inv;
-  }
-  return { data, n: x.n, d: x.d, source: { ...(x.source ?? {}), normalized: true } };
-}
+export { normalizeRows } from '../util/vectors';
 
 /** See the module's description. */
 export class LinearClassifier {
