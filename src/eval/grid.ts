@@ -31,7 +31,7 @@ import { MetricType, SearchResults, metricName } from '../search/results';
 import { Progress } from '../show/progress';
 import type { Matrix } from '../types';
 import { ArgumentError, checkInteger, invalid } from '../util/check';
-import { precisionPerQuery, recallPerQuery } from './metrics';
+import { mean, precisionAtK, recallPerQuery } from './metrics';
 import { timeSearch } from './timing';
 
 /** One setting of a grid: its knobs and what was measured. */
@@ -201,9 +201,9 @@ export async function runGrid<I extends VectorIndex>(options: GridOptions<I>): P
           index.setQueryArguments(q as QueryArguments);
           const { result: res, medianMs: latencyMs } = await timeSearch(index, queries, k, { repeats });
           const label = `${builder.name}(${describeKnobs(build)}) ${metricName(metric)}${Object.keys(q).length ? ' ' + describeKnobs(q) : ''}`;
-          const precision = options.classes
-            ? meanDefined(precisionPerQuery(res, options.classes.queries, options.classes.of, k))
-            : undefined;
+          // Mean over queries of known class; NaN (none known) is reported as no precision.
+          const p = options.classes ? precisionAtK(res, options.classes.queries, options.classes.of, k) : NaN;
+          const precision = Number.isNaN(p) ? undefined : p;
           rows.push({
             label, index: builder.name, metric: metricName(metric), ...build, ...q,
             buildSeconds, cached, latencyMs, qps: (queries.n * 1000) / latencyMs,
@@ -223,17 +223,6 @@ export async function runGrid<I extends VectorIndex>(options: GridOptions<I>): P
   const reused = rows.filter((r) => r.cached).length > 0 ? ' (indexes reused from the cache)' : '';
   bar.done(reused);
   return { rows, k, results, exact, seconds };
-}
-
-function mean(v: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < v.length; i++) s += v[i];
-  return v.length ? s / v.length : NaN;
-}
-
-function meanDefined(v: Array<number | undefined>): number | undefined {
-  const known = v.filter((x): x is number => x !== undefined);
-  return known.length ? mean(known) : undefined;
 }
 
 type Quality = 'precision' | 'recall';

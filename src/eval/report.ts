@@ -8,7 +8,7 @@
  * showTable(rows);   // query, breed, neighbours, precision@3
  */
 import type { SearchResults } from '../search/results';
-import { precisionPerQuery } from './metrics';
+import { mean, precisionPerQuery } from './metrics';
 
 export interface QueryBatch {
   names: string[];
@@ -36,7 +36,7 @@ export function precisionReport(queries: QueryBatch, results: SearchResults, k: 
   const known = per.filter((v): v is number => v !== undefined);
   return {
     rows,
-    mean: known.length ? known.reduce((a, b) => a + b, 0) / known.length : NaN,
+    mean: mean(known),
     unknown: queries.names.filter((_, i) => per[i] === undefined),
     k,
   };

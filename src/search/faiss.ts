@@ -17,6 +17,7 @@ import * as os from 'os';
 import * as path from 'path';
 import type * as Addon from 'faiss-lab-native';
 import type { NativeIndex, NativeSearchParams } from 'faiss-lab-native';
+import { writeFileAtomic } from '../io/files';
 import { type EmbeddingSource, type Matrix, sourceMismatch } from '../types';
 import type { QueryArguments, VectorIndex } from './interface';
 import { MetricType, type SearchResult, SearchResults, isMetric, metricName } from './results';
@@ -1243,12 +1244,9 @@ export function writeIndex(index: Index, file: string): void {
   const dir = path.dirname(path.resolve(file));
   if (!fs.existsSync(dir)) throw new Error(`cannot write index to ${file}: folder ${dir} does not exist`);
   const bytes = index.native.serialize();
-  const tmp = `${file}.${process.pid}.tmp`;
   try {
-    fs.writeFileSync(tmp, bytes);
-    fs.renameSync(tmp, file);
+    writeFileAtomic(file, bytes);
   } catch (e) {
-    fs.rmSync(tmp, { force: true });
     throw withContext(e, `cannot write index to ${file}`);
   }
 }

@@ -17,7 +17,7 @@
  * res.labels.subarray(res.lims[0], res.lims[1]);   // faiss's own slice
  */
 import { ArgumentError, checkInteger, invalid } from '../util/check';
-import { type Hit, MetricType, type RowHit, isMetric, largerIsCloser, metricName } from './results';
+import { type Hit, MetricType, QueryHits, isMetric, largerIsCloser, metricName } from './results';
 
 /** faiss's RangeSearchResult for nq queries. */
 export interface RangeSearchResult {
@@ -27,7 +27,7 @@ export interface RangeSearchResult {
   labels: BigInt64Array;
 }
 
-export class RangeSearchResults implements RangeSearchResult {
+export class RangeSearchResults extends QueryHits implements RangeSearchResult {
   readonly lims: Float64Array;
   readonly distances: Float32Array;
   readonly labels: BigInt64Array;
@@ -39,6 +39,7 @@ export class RangeSearchResults implements RangeSearchResult {
   readonly radius: number;
 
   constructor(res: RangeSearchResult, metric: MetricType, radius: number) {
+    super();
     const { lims, distances, labels } = res;
     if (!(lims instanceof Float64Array) || lims.length < 1) throw invalid('lims', 'a Float64Array of nq+1 offsets', lims);
     const total = lims[lims.length - 1];
@@ -85,37 +86,11 @@ export class RangeSearchResults implements RangeSearchResult {
     return out.map((h, r) => ({ rank: r + 1, id: h.id, distance: h.distance }));
   }
 
-  /** The ids of query q's hits, nearest first. */
-  ids(q: number): number[] {
-    return this.hits(q).map((h) => h.id);
+  protected get queryCount(): number {
+    return this.nq;
   }
 
-  /** hits(q) for every query. */
-  all(): Hit[][] {
-    return Array.from({ length: this.nq }, (_, q) => this.hits(q));
-  }
-
-  /** Query q's hits with the dataset's row of each (rows[id]); without q, every query's. */
-  join<R>(rows: ArrayLike<R>, q: number): RowHit<R>[];
-  join<R>(rows: ArrayLike<R>): RowHit<R>[][];
-  join<R>(rows: ArrayLike<R>, q?: number): RowHit<R>[] | RowHit<R>[][] {
-    if (rows == null || typeof rows.length !== 'number') throw invalid('rows', 'an array of rows, one per indexed vector', rows);
-    const one = (qq: number) =>
-      this.hits(qq).map((h) => {
-        if (h.id >= rows.length) {
-          throw new ArgumentError(`query ${qq} has hit id ${h.id}, but rows holds ${rows.length} rows: join with the rows the index was built from`);
-        }
-        return { ...h, row: rows[h.id] };
-      });
-    return q === undefined ? Array.from({ length: this.nq }, (_, i) => one(i)) : one(q);
-  }
-
-  /** One plain row per hit ({ query, rank, id, distance }), for tables. */
-  toRows(): Array<{ query: number } & Hit> {
-    return this.all().flatMap((hits, query) => hits.map((h) => ({ query, ...h })));
-  }
-
-  toString(): string {
+  override toString(): string {
     return `RangeSearchResults(nq=${this.nq}, radius=${this.radius}, metric=${metricName(this.metric)}, ${this.total} hits)`;
   }
 

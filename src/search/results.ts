@@ -65,8 +65,54 @@ export interface RowHit<R> extends Hit {
   row: R;
 }
 
+/**
+ * The views every result offers over its per-query hits (k-NN and range
+ * search alike): ids, all hits, a join with the dataset's rows, table rows.
+ */
+export abstract class QueryHits {
+  /** Query q's hits, nearest first. */
+  abstract hits(q: number): Hit[];
+  /** How many queries the result answers. */
+  protected abstract get queryCount(): number;
+
+  /** The ids of query q's hits, nearest first (no padding). */
+  ids(q: number): number[] {
+    return this.hits(q).map((h) => h.id);
+  }
+
+  /** hits(q) for every query. */
+  all(): Hit[][] {
+    return Array.from({ length: this.queryCount }, (_, q) => this.hits(q));
+  }
+
+  /**
+   * The hits of query q with the dataset's row of each (rows[id]); without q,
+   * every query's. Ids must index rows (an IndexIDMap's own ids need a map).
+   */
+  join<R>(rows: ArrayLike<R>, q: number): RowHit<R>[];
+  join<R>(rows: ArrayLike<R>): RowHit<R>[][];
+  join<R>(rows: ArrayLike<R>, q?: number): RowHit<R>[] | RowHit<R>[][] {
+    if (rows == null || typeof rows.length !== 'number') throw invalid('rows', 'an array of rows, one per indexed vector', rows);
+    const one = (qq: number) =>
+      this.hits(qq).map((h) => {
+        if (h.id >= rows.length) {
+          throw new ArgumentError(
+            `query ${qq} has neighbour id ${h.id}, but rows holds ${rows.length} rows: join with the rows the index was built from`,
+          );
+        }
+        return { ...h, row: rows[h.id] };
+      });
+    return q === undefined ? Array.from({ length: this.queryCount }, (_, i) => one(i)) : one(q);
+  }
+
+  /** One plain row per hit ({ query, rank, id, distance }), for tables. */
+  toRows(): Array<{ query: number } & Hit> {
+    return this.all().flatMap((hits, query) => hits.map((h) => ({ query, ...h })));
+  }
+}
+
 /** A SearchResult with its metric, and plain-number views of its rows. */
-export class SearchResults implements SearchResult {
+export class SearchResults extends QueryHits implements SearchResult {
   readonly distances: Float32Array;
   readonly labels: BigInt64Array;
   readonly n: number;
@@ -75,6 +121,7 @@ export class SearchResults implements SearchResult {
   readonly metric: MetricType;
 
   constructor(res: SearchResult, metric: MetricType) {
+    super();
     const { distances, labels, n, k } = res;
     checkInteger(n, 'n', 0);
     checkInteger(k, 'k', 1);
@@ -109,36 +156,6 @@ export class SearchResults implements SearchResult {
     return out;
   }
 
-  /** The ids of query q's neighbours, nearest first (no padding). */
-  ids(q: number): number[] {
-    return this.hits(q).map((h) => h.id);
-  }
-
-  /** hits(q) for every query. */
-  all(): Hit[][] {
-    return Array.from({ length: this.n }, (_, q) => this.hits(q));
-  }
-
-  /**
-   * The neighbours of query q with the dataset's row of each (rows[id]); without
-   * q, every query's. Ids must index rows (an IndexIDMap's own ids need a map).
-   */
-  join<R>(rows: ArrayLike<R>, q: number): RowHit<R>[];
-  join<R>(rows: ArrayLike<R>): RowHit<R>[][];
-  join<R>(rows: ArrayLike<R>, q?: number): RowHit<R>[] | RowHit<R>[][] {
-    if (rows == null || typeof rows.length !== 'number') throw invalid('rows', 'an array of rows, one per indexed vector', rows);
-    const one = (qq: number) =>
-      this.hits(qq).map((h) => {
-        if (h.id >= rows.length) {
-          throw new ArgumentError(
-            `query ${qq} has neighbour id ${h.id}, but rows holds ${rows.length} rows: join with the rows the index was built from`,
-          );
-        }
-        return { ...h, row: rows[h.id] };
-      });
-    return q === undefined ? Array.from({ length: this.n }, (_, i) => one(i)) : one(q);
-  }
-
   /** The first k columns (e.g. the 3-NN inside a 5-NN result). */
   top(k: number): SearchResults {
     checkInteger(k, 'k', 1, this.k);
@@ -152,12 +169,11 @@ export class SearchResults implements SearchResult {
     return new SearchResults({ distances, labels, n: this.n, k }, this.metric);
   }
 
-  /** One plain row per hit ({ query, rank, id, distance }), for tables. */
-  toRows(): Array<{ query: number } & Hit> {
-    return this.all().flatMap((hits, query) => hits.map((h) => ({ query, ...h })));
+  protected get queryCount(): number {
+    return this.n;
   }
 
-  toString(): string {
+  override toString(): string {
     return `SearchResults(n=${this.n}, k=${this.k}, metric=${metricName(this.metric)})`;
   }
 

@@ -9,19 +9,13 @@
  * bar.done(); // "embedding images: 120/120 images in 9.8 s (12.2 images/s)"
  */
 import { performance } from 'perf_hooks';
-import { escapeHtml } from './display';
+import { escapeHtml, inNotebook } from './display';
 
 interface Display { html(s: string): void; text(s: string): void }
 
 /** The tslab display of the running notebook cell, or undefined outside a kernel. */
 export function notebookDisplay(): Display | undefined {
-  try {
-    const jupyter = require('tslab/dist/jupyter');
-    if (jupyter.lastWriteDisplayData == null) return undefined;
-    return require('tslab').newDisplay() as Display;
-  } catch {
-    return undefined;
-  }
+  return inNotebook() ? (require('tslab').newDisplay() as Display) : undefined;
 }
 
 function duration(s: number): string {
