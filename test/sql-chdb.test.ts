@@ -49,6 +49,26 @@ describe('SqlVectorStore on chdb', function () {
     await assert.rejects(SqlVectorStore.open({ table: 'sql_dogs', d: 64, backend }), /holds vectors of d=512, but d=64/);
   });
 
+  it('merges a table loaded in batches into one part (optimize): vectors and results unchanged', async () => {
+    const m = 3000;
+    const part = { data: xb.data.subarray(0, m * d), n: m, d };
+    const small = await SqlVectorStore.open({ table: 'sql_parts', d, backend, mode: 'replace' });
+    try {
+      await small.query('SYSTEM STOP MERGES sql_parts');
+      await small.addAsync(part, { batchRows: 1000, progress: false });
+      assert.equal(await small.parts(), 3); // one part per INSERT while merges are stopped
+      await small.query('SYSTEM START MERGES sql_parts');
+      const merged = await small.optimize();
+      assert.equal(merged.parts, 1);
+      assert.equal(await small.count(), m);
+      const back = await small.reconstructN();
+      assert.ok(Buffer.from(back.buffer).equals(Buffer.from(part.data.buffer, part.data.byteOffset, part.data.byteLength)), 'vectors differ');
+      sameResults(await small.search(xq, k), knnBruteForce(part.data, xq.data, d, k, MetricType.L2), 1e-4);
+    } finally {
+      await small.drop();
+    }
+  });
+
   it('brute-force L2 k-NN is identical to IndexFlatL2 (squared distances, as faiss)', async () => {
     const flat = new IndexFlatL2(d);
     flat.add(xb);

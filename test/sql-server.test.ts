@@ -71,9 +71,11 @@ describe('SqlVectorStore on a ClickHouse server (@clickhouse/client over HTTP)',
     assert.equal(await store.count(), n);
   });
 
-  it('builds and uses the HNSW index (EXPLAIN), recall@10 >= 0.9', async () => {
+  it('merges parts, builds and uses the HNSW index (EXPLAIN), recall@10 >= 0.9', async () => {
     const exact = await store.search(xq, k);
+    assert.equal((await store.optimize()).parts, 1);
     await store.createIndex({ quantization: 'f32', M: 16, efConstruction: 64 });
+    assert.equal((await store.indexInfo())!.parts, 1);
     assert.equal(await store.usesIndex(xq, k), true);
     const recall = recallAtK(exact, await store.search(xq, k), k);
     // Today: 1.000 (f32, 3000 x 512, 10 queries).
