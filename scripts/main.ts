@@ -83,6 +83,13 @@ export function listNotebooks(dir: string): string[] {
   return fs.readdirSync(dir).filter((f) => /^\d\d-.*\.ipynb$/.test(f)).sort().map((f) => path.join(dir, f));
 }
 
+/** Exports in `out` (NN-name.ipynb / .html) of notebooks other than `names`: left by an earlier run. */
+export function otherExports(out: string, names: string[]): string[] {
+  if (!fs.existsSync(out)) return [];
+  const run = new Set(names);
+  return fs.readdirSync(out).filter((f) => /^\d\d-.*\.(ipynb|html)$/.test(f) && !run.has(f.replace(/\.(ipynb|html)$/, ''))).sort();
+}
+
 /** The photos of my-photos/ (by extension; README.md and hidden files left out). */
 export function myPhotos(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
@@ -292,6 +299,8 @@ async function main(): Promise<number> {
       say('FAILED');
       console.error(`\n${describeFailure(run)}`);
       console.error(`\nThe run stopped at ${name}; the notebooks before it are in ${rel(out)}/.`);
+      const earlier = otherExports(out, notebooks.slice(0, i + 1).map((f) => path.basename(f, '.ipynb')));
+      if (earlier.length > 0) console.error(`Not from this run (left by an earlier one): ${earlier.join(', ')}.`);
       return 1;
     }
     times.push({ name, wall, cells: run.seconds });
@@ -311,6 +320,8 @@ async function main(): Promise<number> {
     const files = ['ipynb', 'html'].map((ext) => path.join(out, `${t.name}.${ext}`)).filter((f) => fs.existsSync(f));
     say(`  ${t.name}: ${files.map((f) => `${path.extname(f).slice(1)} ${size(fs.statSync(f).size)}`).join(', ')}`);
   }
+  const stale = otherExports(out, times.map((t) => t.name));
+  if (stale.length > 0) say(`  Not from this run (no such notebook in ${rel(notebooksDir)}/; delete before you submit): ${stale.join(', ')}`);
   say(fs.existsSync(zip) ? `  my-photos.zip: ${photos.length} photo(s), ${size(fs.statSync(zip).size)}` : '  my-photos.zip: not written (no photos in my-photos/)');
   say('The .ipynb files are signed as trusted for this user: Jupyter shows their charts when opened.');
   if (demo) say(`\n${REAL_RUN_FILES}`);

@@ -101,6 +101,9 @@ describe('main job on the generated demo set (offline, no course files)', functi
     fs.writeFileSync(path.join(tmp, 'my-photos', 'me.jpg'), (await dogPhoto(DEMO_BREEDS[2], 11)).jpeg);
     fs.writeFileSync(path.join(tmp, 'my-photos', 'holiday', 'me-too.jpg'), (await dogPhoto(DEMO_BREEDS[5], 12)).jpeg);
     fs.writeFileSync(path.join(tmp, 'my-photos', 'README.md'), 'your photos here');
+    // An export of a notebook that no longer exists, from an earlier run.
+    fs.mkdirSync(exportDir, { recursive: true });
+    fs.writeFileSync(path.join(exportDir, '99-removed.html'), 'earlier run');
     run = await runMain([], env);
     console.log(`      main job: ${run.seconds.toFixed(1)} s for ${notebooks.length} notebook(s) and the demo set`);
   });
@@ -182,6 +185,7 @@ describe('main job on the generated demo set (offline, no course files)', functi
     for (const n of notebooks) assert.match(out, new RegExp(`^  ${n} +[\\d.]+ s|^  ${n} +\\d+ min`, 'm'), `${n}'s time`);
     assert.match(out, /whole job +(\d+ min )?[\d.]+ s/);
     assert.match(out, /my-photos\.zip: 2 photo\(s\)/);
+    assert.match(out, /Not from this run \(no such notebook in notebooks\/; delete before you submit\): 99-removed\.html/);
   });
 
   it('a failing notebook stops the run: exit 1, the cell\'s source and error, the partly executed notebook', async () => {
@@ -195,6 +199,9 @@ describe('main job on the generated demo set (offline, no course files)', functi
     ]);
     notebookFile(path.join(dir, '01-never.ipynb'), ['console.log(1);']);
     const out = path.join(tmp, 'export-failing');
+    // An earlier run's export of the notebook after the failing one stays, named as not from this run.
+    fs.mkdirSync(out);
+    fs.writeFileSync(path.join(out, '01-never.html'), 'earlier run');
     const r = await runMain(['--notebooks', dir], { ...env, LAB_EXPORT_DIR: out });
     assert.equal(r.code, 1, r.stdout + r.stderr);
     assert.match(r.stdout, /\] 00-first \.\.\. FAILED/);
@@ -207,6 +214,8 @@ describe('main job on the generated demo set (offline, no course files)', functi
     assert.match(cells[0].outputs!.map(outputText).join(''), /before the failure: faiss 1\./);
     assert.doesNotMatch(JSON.stringify(cells[2].outputs), /never printed/);
     assert.ok(!fs.existsSync(path.join(out, '01-never.ipynb')), 'the run went on after the failure');
+    assert.equal(fs.readFileSync(path.join(out, '01-never.html'), 'utf8'), 'earlier run');
+    assert.match(r.stderr, /Not from this run \(left by an earlier one\): 01-never\.html\./);
   });
 
   it('strip: committed notebooks have no outputs; an executed copy is stripped back to its sources', () => {
