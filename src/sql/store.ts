@@ -463,7 +463,7 @@ export class SqlVectorStore implements VectorIndex {
   async optimize(): Promise<{ seconds: number; parts: number }> {
     this.alive();
     const t0 = performance.now();
-    await this.exec('merging the table\'s parts', 'one part', `OPTIMIZE TABLE ${this.table} FINAL SETTINGS mutations_sync = 2, alter_sync = 2`);
+    await this.exec('merging the table\'s parts', 'one part', `OPTIMIZE TABLE ${this.table} FINAL SETTINGS alter_sync = 2`);
     return { seconds: (performance.now() - t0) / 1000, parts: await this.parts() };
   }
 
