@@ -12,8 +12,10 @@
  *   an IndexIVFFlatDedup, a flat index by L1/Linf) it over-fetches instead:
  *   asks for k + |excluded| neighbours, drops the excluded ids, and doubles the
  *   request while the index returns too few.
- * - SQL: the store filters in the database, `WHERE id NOT IN (...)`, exact
- *   (prefilter, so an HNSW index cannot drop rows).
+ * - SQL: the store filters in the database, `WHERE id NOT IN (...)`, and
+ *   computes every distance: the query sets use_skip_indexes = 0 (the store's
+ *   `exact` option), so an HNSW index on the table is not read, with or without
+ *   excluded ids (prefilter alone would leave the index in use when none are).
  *
  * Both rank by the index's own metric: on L2-normalised vectors inner product,
  * cosine and L2 give the same order, the classifier's order.
@@ -102,17 +104,17 @@ export function faissCandidates(index: Index): CandidateSource {
   };
 }
 
-/** The SQL store, excluding with `id NOT IN (...)` in the database. */
+/** The SQL store, excluding with `id NOT IN (...)` in the database; exact (the vector index is never read). */
 export function sqlCandidates(store: SqlVectorStore): CandidateSource {
   if (!store || typeof store.search !== 'function') throw invalid('store', 'a SqlVectorStore', store);
   return {
-    name: `SQL ${store.table} on ${store.backendName} (WHERE id NOT IN ...)`,
+    name: `SQL ${store.table} on ${store.backendName} (WHERE id NOT IN ..., exact: use_skip_indexes = 0)`,
     get ntotal() {
       return store.ntotal;
     },
     async search(query: Float32Array, k: number, exclude: ReadonlySet<number>): Promise<Hit[]> {
       checkInteger(k, 'k', 1);
-      const res = await store.search(query, k, { where: { idNotIn: [...exclude] }, prefilter: true });
+      const res = await store.search(query, k, { where: { idNotIn: [...exclude] }, exact: true });
       return res.hits(0);
     },
   };

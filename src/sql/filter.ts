@@ -55,7 +55,22 @@ function paramType(type: string): string {
   return lc ? lc[1] : type;
 }
 
-function checkValue(v: unknown, type: string, column: string): Scalar {
+/** A value as an error message shows it: NaN, Infinity and -Infinity by name (JSON would say null), strings quoted. */
+export function describeValue(v: unknown): string {
+  if (typeof v === 'number') return Object.is(v, -0) ? '-0' : String(v);
+  if (typeof v === 'bigint') return `${v}n`;
+  if (v === undefined) return 'undefined';
+  if (typeof v === 'function' || typeof v === 'symbol') return `a ${typeof v}`;
+  if (Array.isArray(v)) return `[${v.slice(0, 8).map(describeValue).join(', ')}${v.length > 8 ? ', ...' : ''}]`;
+  try {
+    const s = JSON.stringify(v) ?? String(v);
+    return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+  } catch {
+    return String(v);
+  }
+}
+
+function checkValue(v: unknown, type: string, column: string, at = ''): Scalar {
   const t = paramType(type);
   const ok =
     t === 'String' ? typeof v === 'string'
@@ -64,9 +79,10 @@ function checkValue(v: unknown, type: string, column: string): Scalar {
           : /^Float\d+$/.test(t) ? typeof v === 'number' && Number.isFinite(v)
             : false;
   if (!ok) {
-    throw new TypeError(`filter on ${column} (${type}): expected ${t === 'String' ? 'a string' : t === 'Bool' ? 'a boolean' : 'a finite number'} but received ${JSON.stringify(typeof v === 'bigint' ? String(v) : v)}`);
+    const want = t === 'String' ? 'a string' : t === 'Bool' ? 'a boolean' : /Int/.test(t) ? 'an integer' : 'a finite number';
+    throw new TypeError(`filter on ${column}${at} (${type}): expected ${want} but received ${describeValue(v)}`);
   }
-  if (/^UInt/.test(t) && Number(v) < 0) throw new TypeError(`filter on ${column} (${type}): expected a value >= 0 but received ${v}`);
+  if (/^UInt/.test(t) && Number(v) < 0) throw new TypeError(`filter on ${column}${at} (${type}): expected a value >= 0 but received ${v}`);
   return v as Scalar;
 }
 
@@ -93,7 +109,7 @@ export function compileFilter(filter: Filter | undefined, columns: ReadonlyMap<s
   for (const [key, cond] of Object.entries(filter)) {
     if (cond === undefined) continue;
     if (key === 'idIn' || key === 'idNotIn') {
-      const ids = Array.from(cond as ArrayLike<number | bigint>, (v) => checkValue(v, 'UInt64', key));
+      const ids = Array.from(cond as ArrayLike<number | bigint>, (v, i) => checkValue(v, 'UInt64', key, `[${i}]`));
       if (key === 'idNotIn' && ids.length === 0) continue;
       parts.push(ids.length === 0 ? 'false' : `id ${key === 'idIn' ? 'IN' : 'NOT IN'} ${bind('Array(UInt64)', ids)}`);
       continue;
@@ -104,7 +120,7 @@ export function compileFilter(filter: Filter | undefined, columns: ReadonlyMap<s
       throw new TypeError(`filter names column "${key}", which the table does not have (it has: ${known.join(', ')}; and idIn, idNotIn)`);
     }
     const t = paramType(type);
-    const list = (vs: readonly Scalar[]) => vs.map((v) => checkValue(v, type, key));
+    const list = (vs: readonly Scalar[], op = '') => vs.map((v, i) => checkValue(v, type, key, `${op}[${i}]`));
     if (Array.isArray(cond)) {
       parts.push(cond.length === 0 ? 'false' : `${key} IN ${bind(`Array(${t})`, list(cond))}`);
     } else if (typeof cond === 'object' && cond !== null && !ArrayBuffer.isView(cond)) {
@@ -113,9 +129,9 @@ export function compileFilter(filter: Filter | undefined, columns: ReadonlyMap<s
         if (op === 'in' || op === 'notIn') {
           if (!Array.isArray(v)) throw new TypeError(`filter on ${key}: ${op} takes a list of values`);
           if (v.length === 0) { if (op === 'in') parts.push('false'); continue; }
-          parts.push(`${key} ${op === 'in' ? 'IN' : 'NOT IN'} ${bind(`Array(${t})`, list(v))}`);
+          parts.push(`${key} ${op === 'in' ? 'IN' : 'NOT IN'} ${bind(`Array(${t})`, list(v, `.${op}`))}`);
         } else if (op in OPS) {
-          parts.push(`${key} ${OPS[op]} ${bind(t, checkValue(v, type, key))}`);
+          parts.push(`${key} ${OPS[op]} ${bind(t, checkValue(v, type, key, `.${op}`))}`);
         } else {
           throw new TypeError(`filter on ${key}: unknown comparison "${op}" (use eq, ne, in, notIn, gt, gte, lt, lte)`);
         }

@@ -12,5 +12,6 @@ export {
   type ColumnType, type IndexOptions, type IndexInfo,
 } from './store';
 export { chdbBackend, serverBackend, defaultBackend, openChdbFolder, SESSION_SETTINGS, type SqlBackend, type SqlParams, type ServerOptions } from './backend';
-export { compileFilter, checkIdentifier, type Filter, type Conditions, type Condition, type SqlFilter, type Scalar } from './filter';
+export { formatStatement, showSql, STATEMENTS_KEPT, type SqlStatement, type FormatOptions } from './statements';
+export { compileFilter, checkIdentifier, describeValue, type Filter, type Conditions, type Condition, type SqlFilter, type Scalar } from './filter';
 export { encodeNativeBlock, writeNativeFile, decodeVectorsRowBinary, type NativeColumn, type NativeType } from './native';

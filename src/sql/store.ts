@@ -28,10 +28,11 @@ import type { QueryArguments, VectorIndex } from '../search/interface';
 import { MetricType, SearchResults, metricName } from '../search/results';
 import { FLT_MAX } from '../search/bruteforce';
 import type { Matrix } from '../types';
-import { ArgumentError, checkInteger, checkVectors, invalid } from '../util/check';
+import { ArgumentError, checkInteger, checkVectors, describe, firstNonFinite, invalid, valueLimit } from '../util/check';
 import { defaultBackend, type SqlBackend, type SqlParams } from './backend';
-import { type Filter, OWN_PREFIX, checkIdentifier, compileFilter } from './filter';
+import { type Filter, OWN_PREFIX, checkIdentifier, compileFilter, describeValue } from './filter';
 import { type NativeColumn, decodeVectorsRowBinary, writeNativeFile } from './native';
+import { type SqlStatement, StatementLog } from './statements';
 
 /** Distances the store searches with: L2 (squared in results), cosine (results: similarity), L1 and inner product (brute force only). */
 export type SqlMetric = 'L2' | 'cosine' | 'L1' | 'IP';
@@ -79,6 +80,8 @@ export interface SqlStoreOptions {
   backend?: SqlBackend;
   /** 'open' (default) uses an existing table as it is; 'replace' drops it first. */
   mode?: 'open' | 'replace';
+  /** Called with every statement the store sends (after it ran), e.g. (s) => console.log(formatStatement(s)). */
+  onStatement?: (statement: SqlStatement) => void;
 }
 
 export interface SqlAddOptions {
@@ -101,6 +104,11 @@ export interface SqlSearchOptions {
    * or no rows. Default: ClickHouse's choice (post-filtering with the index).
    */
   prefilter?: boolean;
+  /**
+   * Exact: this query ignores the vector index (use_skip_indexes = 0), whatever
+   * the query arguments say, and computes every distance (brute force on the table).
+   */
+  exact?: boolean;
 }
 
 export interface IndexOptions {
@@ -192,6 +200,7 @@ export class SqlVectorStore implements VectorIndex {
     readonly metric: SqlMetric,
     /** Columns of the table: name -> ClickHouse type. */
     readonly columns: ReadonlyMap<string, string>,
+    private readonly log: StatementLog = new StatementLog(),
   ) {}
 
   /**
@@ -212,10 +221,14 @@ export class SqlVectorStore implements VectorIndex {
       if (!COLUMN_TYPES.includes(type)) throw invalid(`columns.${name}`, `one of ${COLUMN_TYPES.join(', ')}`, type);
     }
     if (options.d !== undefined) checkInteger(options.d, 'd', 1, 65536);
+    if (options.onStatement !== undefined && typeof options.onStatement !== 'function') {
+      throw invalid('onStatement', 'a function called with each statement', options.onStatement);
+    }
     const backend = options.backend ?? defaultBackend();
     const owns = options.backend === undefined;
+    const log = new StatementLog(options.onStatement);
     try {
-      const probe = new SqlVectorStore(backend, false, table, options.d ?? 0, metric, new Map());
+      const probe = new SqlVectorStore(backend, false, table, options.d ?? 0, metric, new Map(), log);
       if (options.mode === 'replace') await probe.exec('dropping the table', 'nothing', `DROP TABLE IF EXISTS ${table}`);
       else if (options.mode !== undefined && options.mode !== 'open') throw invalid('mode', "'open' or 'replace'", options.mode);
       let existing = await probe.describe();
@@ -242,7 +255,7 @@ export class SqlVectorStore implements VectorIndex {
           throw new ArgumentError(`table ${table} has ${have ? `column ${name} of type ${have}` : `no column ${name}`}, but ${name}: '${type}' was asked for: use mode 'replace' to recreate it`);
         }
       }
-      const store = new SqlVectorStore(backend, owns, table, existing.d, metric, existing.columns);
+      const store = new SqlVectorStore(backend, owns, table, existing.d, metric, existing.columns, log);
       await store.refreshCount();
       return store;
     } catch (e) {
@@ -254,7 +267,7 @@ export class SqlVectorStore implements VectorIndex {
   /** The same table searched with another metric (shares the connection; dispose the original last). */
   withMetric(metric: SqlMetric | MetricType): SqlVectorStore {
     this.alive();
-    const s = new SqlVectorStore(this.backend, false, this.table, this.d, toSqlMetric(metric), this.columns);
+    const s = new SqlVectorStore(this.backend, false, this.table, this.d, toSqlMetric(metric), this.columns, this.log);
     s.rowCount = this.rowCount;
     s.nextId = this.nextId;
     s.args = { ...this.args };
@@ -277,6 +290,26 @@ export class SqlVectorStore implements VectorIndex {
   }
 
   /**
+   * The statements sent so far (the last 200, oldest first), each verbatim with
+   * its parameters: the CREATE TABLE, each INSERT, ALTER TABLE ... ADD INDEX,
+   * MATERIALIZE INDEX, OPTIMIZE, every search's SELECT, and the catalog reads.
+   * Shared with withMetric copies. Show them with showSql or formatStatement.
+   */
+  get statements(): readonly SqlStatement[] {
+    return [...this.log.kept];
+  }
+
+  /** The last statement sent, or the last one whose `what` ('searching') or text matches. */
+  lastStatement(match?: string | RegExp): SqlStatement | undefined {
+    const kept = this.log.kept;
+    for (let i = kept.length - 1; i >= 0; i--) {
+      const s = kept[i];
+      if (match === undefined || (typeof match === 'string' ? s.what === match : match.test(s.sql))) return s;
+    }
+    return undefined;
+  }
+
+  /**
    * Adds vectors (and their metadata rows) through ClickHouse Native-format
    * files, one INSERT per batch, with progress. Every vector is checked
    * (length d, finite) before anything is written; the table's CONSTRAINTs
@@ -284,11 +317,9 @@ export class SqlVectorStore implements VectorIndex {
    */
   async addAsync(x: Float32Array | Matrix, options: SqlAddOptions = {}): Promise<void> {
     this.alive();
-    const data = x instanceof Float32Array ? x : x?.data;
-    if (!(x instanceof Float32Array) && x && typeof x === 'object' && x.d !== this.d) {
-      throw new ArgumentError(`x has vectors of d=${x.d}, but table ${this.table} holds d=${this.d}`);
-    }
-    const n = checkVectors(data, this.d);
+    const data = this.vectors(x, 'x');
+    const n = data.length / this.d;
+    if (n === 0) throw invalid('x', `at least one vector of d=${this.d} values`, data);
     const { rows, progress = true } = options;
     if (rows !== undefined && (rows == null || rows.length !== n)) {
       throw invalid('rows', `one metadata row per vector (${n})`, rows);
@@ -317,11 +348,16 @@ export class SqlVectorStore implements VectorIndex {
           { name: 'vec', type: 'Array(Float32)', values: data.subarray(i * this.d, end * this.d), d: this.d },
         ];
         writeNativeFile(file, cols, end - i);
+        const what = `inserting rows ${i}..${end - 1}`;
+        const sent = this.backend.insertStatement(this.table, names, file);
+        const t0 = performance.now();
         try {
           await this.backend.insertNativeFile(this.table, names, file);
+          this.log.add({ what, ...sent, format: 'Native', ms: performance.now() - t0 });
         } catch (e) {
-          throw this.error(e, `inserting rows ${i}..${end - 1}`, `${end - i} rows of (${names.join(', ')}) with vectors of d=${this.d}, finite`,
-            `INSERT INTO ${this.table} (${names.join(', ')}) <Native file ${file}>`);
+          this.log.add({ what, ...sent, format: 'Native', ms: performance.now() - t0, error: String((e as Error)?.message ?? e) });
+          throw this.error(e, what, `${end - i} rows of (${names.join(', ')}) with vectors of d=${this.d}, finite`,
+            `${sent.sql}${sent.data ? ` <${sent.data}>` : ''}`);
         } finally {
           fs.rmSync(file, { force: true });
         }
@@ -374,7 +410,7 @@ export class SqlVectorStore implements VectorIndex {
     const settings: string[] = [
       `hnsw_candidate_list_size_for_search = ${this.args.hnsw_candidate_list_size_for_search}`,
       `vector_search_with_rescoring = ${this.args.vector_search_with_rescoring}`,
-      `use_skip_indexes = ${this.args.use_skip_indexes}`,
+      `use_skip_indexes = ${options.exact ? 0 : this.args.use_skip_indexes}`,
       `vector_search_index_fetch_multiplier = ${this.args.vector_search_index_fetch_multiplier}`,
     ];
     if (options.prefilter) settings.push(`vector_search_filter_strategy = 'prefilter'`);
@@ -557,13 +593,44 @@ export class SqlVectorStore implements VectorIndex {
   }
 
   private queries(xq: Float32Array | Matrix): Float32Array {
-    if (xq && !(xq instanceof Float32Array) && typeof xq === 'object' && 'data' in xq) {
-      if (xq.d !== this.d) throw new ArgumentError(`xq has vectors of d=${xq.d}, but table ${this.table} holds d=${this.d}`);
-      checkVectors(xq.data, this.d, 'xq');
-      return xq.data;
+    const data = this.vectors(xq, 'xq');
+    if (data.length === 0) throw invalid('xq', `at least one vector of d=${this.d} values`, data);
+    return data;
+  }
+
+  /**
+   * The data of a Float32Array or a Matrix, checked as FAISS checks what it is
+   * given: d and n agree with the data's length, every value finite and within
+   * valueLimit(d). Beyond that limit squared distances overflow float32 (in
+   * ClickHouse's L2Distance/cosineDistance as in faiss) and the order of the
+   * results becomes arbitrary.
+   */
+  private vectors(x: Float32Array | Matrix, name: string): Float32Array {
+    let data: unknown = x;
+    if (x && !(x instanceof Float32Array) && typeof x === 'object' && 'data' in x) {
+      data = x.data; // read once
+      if (x.d !== this.d) throw new ArgumentError(`${name} has vectors of d=${x.d}, but table ${this.table} holds d=${this.d}`);
+      if (x.n !== undefined && data instanceof Float32Array && x.n * x.d !== data.length) {
+        throw new ArgumentError(
+          `${name} says n=${describe(x.n)} vectors of d=${x.d} (${x.n * x.d} values), but its data holds ${data.length} values`,
+        );
+      }
+      name = `${name}.data`;
     }
-    checkVectors(xq, this.d, 'xq');
-    return xq as Float32Array;
+    checkVectors(data, this.d, name, undefined, true);
+    const v = data as Float32Array;
+    const limit = valueLimit(this.d);
+    let bad = firstNonFinite(v, limit);
+    if (bad >= 0) {
+      for (let i = bad + 1; i < v.length; i++) if (Math.abs(v[i]) > Math.abs(v[bad])) bad = i;
+      throw new ArgumentError(
+        `${name} holds ${v[bad].toExponential(3)} at row ${Math.floor(bad / this.d)}, column ${bad % this.d}, its largest |value|: ` +
+          `with d=${this.d}, squared distances overflow float32 (ClickHouse's, as faiss's) for values beyond ` +
+          `±${limit.toExponential(3)}, and the results come back in arbitrary order: scale the vectors down ` +
+          '(dividing all of them by one constant keeps every neighbour)',
+      );
+    }
+    return v;
   }
 
   private columnValues(name: string, type: string, rows: ArrayLike<Record<string, unknown>> | undefined, n: number): unknown[] {
@@ -573,7 +640,8 @@ export class SqlVectorStore implements VectorIndex {
       const v = rows?.[i]?.[name];
       if (v === undefined || v === null) { out[i] = t === 'string' ? '' : t === 'boolean' ? false : 0; continue; }
       if (typeof v !== t || (t === 'number' && !Number.isFinite(v as number)) || (type === 'Int64' && !Number.isInteger(v))) {
-        throw new ArgumentError(`rows[${i}].${name} is ${JSON.stringify(v)}: column ${name} of ${this.table} is ${type}`);
+        const want = t === 'number' ? (type === 'Int64' ? ' (integers)' : ' (finite numbers)') : '';
+        throw new ArgumentError(`rows[${i}].${name} is ${describeValue(v)}: column ${name} of ${this.table} is ${type}${want}`);
       }
       out[i] = v;
     }
@@ -620,9 +688,13 @@ export class SqlVectorStore implements VectorIndex {
   }
 
   private async exec(what: string, expected: string, sql: string, params: SqlParams = {}, format = 'TabSeparated'): Promise<Buffer> {
+    const t0 = performance.now();
     try {
-      return await this.backend.run(sql, params, format);
+      const out = await this.backend.run(sql, params, format);
+      this.log.add({ what, sql, params, format, ms: performance.now() - t0 });
+      return out;
     } catch (e) {
+      this.log.add({ what, sql, params, format, ms: performance.now() - t0, error: String((e as Error)?.message ?? e) });
       throw this.error(e, what, expected, sql);
     }
   }
