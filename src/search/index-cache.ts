@@ -1,0 +1,121 @@
+/**
+ * Built indexes kept on disk, so that re-running a notebook does not build its
+ * graphs again: `cachedBuild(name, data, build)` runs `build()` (create the
+ * index, set its knobs, add the vectors: the calls a student writes), times it,
+ * and writes the index in faiss's format; the next call with the same name,
+ * the same data and the same build code reads it back instead.
+ *
+ * The key is the data's hash (values and shape), the name and a hash of the
+ * build function's source: change a knob in the name or in the code and the
+ * index is built again. Values the function reads from outside (a loop
+ * variable) are not in its source: put them in the name.
+ *
+ * @example
+ * const built = await cachedBuild(`HNSW M=${M} efC=${efC} L2`, xb, async () => {
+ *   const index = new IndexHNSWFlat(xb.d, M);   // faiss.IndexHNSWFlat(d, M)
+ *   index.hnsw.efConstruction = efC;            // index.hnsw.efConstruction = efC
+ *   await index.addAsync(xb);                   // index.add(xb)
+ *   return index;
+ * });
+ * built.index; built.buildSeconds; built.cached;
+ */
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { performance } from 'perf_hooks';
+import { config } from '../config';
+import { writeFileAtomic } from '../io/files';
+import type { Matrix } from '../types';
+import { ArgumentError, invalid } from '../util/check';
+
+/** A short hash of a matrix's values and shape: the cache key of the data. */
+export function matrixHash(m: Matrix): string {
+  const h = crypto.createHash('sha256');
+  h.update(`${m.n}x${m.d}:`);
+  h.update(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
+  return h.digest('hex').slice(0, 16);
+}
+
+/** What cachedBuild needs of an index: what was filled, and how to write and read it. */
+export interface Storable {
+  readonly ntotal: number;
+  readonly d: number;
+  dispose(): void;
+}
+
+export interface CachedBuild<I> {
+  index: I;
+  /** Seconds build() took; when read from the cache, the seconds of the run that built it. */
+  buildSeconds: number;
+  /** Whether the index was read from the cache. */
+  cached: boolean;
+  /** The index file, when cached on disk. */
+  file?: string;
+}
+
+export interface CachedBuildOptions<I> {
+  /** Folder of the cache (default cache/indexes), or false to always build. */
+  cache?: string | false;
+  /** Writes the index (default: faiss's writeIndex). */
+  save?: (index: I, file: string) => void;
+  /** Reads it back (default: faiss's readIndex). */
+  load?: (file: string) => I;
+}
+
+interface CacheRecord {
+  name: string;
+  buildSeconds: number;
+  ntotal: number;
+  d: number;
+}
+
+/** The file name of a cached index: readable, and unique to the name and build code. */
+function fileNameOf(name: string, code: string): string {
+  const readable = name.replace(/[^A-Za-z0-9.=_-]+/g, '_').slice(0, 80);
+  const hash = crypto.createHash('sha256').update(name).update('\0').update(code).digest('hex').slice(0, 10);
+  return `${readable}.${hash}.faissindex`;
+}
+
+/** Builds an index with `build`, or reads the one built before; see the module's description. */
+export async function cachedBuild<I extends Storable>(
+  name: string,
+  data: Matrix,
+  build: () => I | Promise<I>,
+  options: CachedBuildOptions<I> = {},
+): Promise<CachedBuild<I>> {
+  if (typeof name !== 'string' || !name.trim()) throw invalid('name', 'a non-empty name saying every knob', name);
+  if (typeof build !== 'function') throw invalid('build', 'a function that creates and fills the index', build);
+  if (!data || !(data.data instanceof Float32Array)) throw invalid('data', 'the matrix the index is built from', data);
+  // Loaded lazily: the FAISS addon is optional for the rest of the library.
+  const faiss = require('./faiss') as typeof import('./faiss');
+  const save = options.save ?? ((index: I, file: string) => faiss.writeIndex(index as unknown as import('./faiss').Index, file));
+  const load = options.load ?? ((file: string) => faiss.readIndex(file) as unknown as I);
+  const dir = options.cache === false ? undefined : path.join(options.cache ?? path.join(config.cacheDir, 'indexes'), matrixHash(data));
+  const file = dir ? path.join(dir, fileNameOf(name, build.toString())) : undefined;
+  if (file && fs.existsSync(file) && fs.existsSync(`${file}.json`)) {
+    try {
+      const rec = JSON.parse(fs.readFileSync(`${file}.json`, 'utf8')) as CacheRecord;
+      const index = load(file);
+      if (index.ntotal === data.n && index.d === data.d) return { index, buildSeconds: rec.buildSeconds, cached: true, file };
+      index.dispose();
+    } catch {
+      // A damaged or foreign file: build again and overwrite it.
+    }
+  }
+  const t0 = performance.now();
+  const index = await build();
+  const buildSeconds = (performance.now() - t0) / 1000;
+  if (!index || typeof index.ntotal !== 'number') throw new ArgumentError(`build() of "${name}" returned no index: return it`);
+  if (index.ntotal !== data.n) {
+    throw new ArgumentError(
+      `build() of "${name}" returned an index holding ${index.ntotal} vectors, but the data has ${data.n}: add all of them`,
+    );
+  }
+  if (file) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    save(index, file);
+    const rec: CacheRecord = { name, buildSeconds, ntotal: index.ntotal, d: index.d };
+    writeFileAtomic(`${file}.json`, JSON.stringify(rec));
+  }
+  return { index, buildSeconds, cached: false, file };
+}

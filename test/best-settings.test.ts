@@ -1,0 +1,158 @@
+// Task 4's answers, honest about ties and noise: planted ties are all named, "fastest" is declared only
+// beyond the spread of the runs, and cachedBuild keeps what a notebook's loop builds.
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import {
+  IndexHNSWFlat, METRIC_L1, type TimedSetting, bestTradeoffSettings, cachedBuild, clusteredVectors,
+  fastestSettings, knnBruteForce, latencySpread, mostPreciseSettings, ompSetNumThreads, quantile, recallAtK,
+} from '../src';
+import { tmpDir } from './support/data';
+
+const setting = (label: string, runsMs: number[], precision?: number, recall = 1): TimedSetting => {
+  const sorted = [...runsMs].sort((a, b) => a - b);
+  const m = sorted.length >> 1;
+  const latencyMs = sorted.length % 2 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2;
+  return { label, runsMs, latencyMs, recall, ...(precision !== undefined ? { precision } : {}) };
+};
+
+describe('best settings: ties and noise', () => {
+  it('quantile() interpolates as numpy does', () => {
+    // numpy: np.quantile([1, 2, 3, 4, 10], [0.25, 0.5, 0.75]) == [2, 3, 4]
+    assert.deepEqual([0.25, 0.5, 0.75].map((q) => quantile([10, 1, 3, 2, 4], q)), [2, 3, 4]);
+    // np.quantile([1, 2, 3, 4], 0.25) == 1.75
+    assert.equal(quantile([4, 3, 2, 1], 0.25), 1.75);
+    assert.ok(Number.isNaN(quantile([], 0.5)));
+  });
+
+  it('names every setting tied for the best precision and picks by recall, then latency', () => {
+    // Planted: three settings at 0.84 (the best), two of them with recall 0.96, the faster of those wins.
+    const rows = [
+      setting('a', [5, 5, 5, 5], 0.82, 1),
+      setting('b', [3, 3, 3, 3], 0.84, 0.9),
+      setting('c', [4, 4, 4, 4], 0.84, 0.96),
+      setting('d', [2, 2, 2, 2], 0.84, 0.96),
+      setting('e', [1, 1, 1, 1], 0.8, 0.5),
+    ];
+    const v = mostPreciseSettings(rows, 'precision');
+    assert.equal(v.best, 0.84);
+    assert.deepEqual(v.tied.map((r) => r.label), ['b', 'c', 'd']);
+    assert.equal(v.pick.label, 'd');
+    assert.match(v.sentence, /3 of 5 settings tie for the best precision@k, 0\.840: b; c; d\. Picked by the rule/);
+    // A single best is said to be alone.
+    assert.match(mostPreciseSettings(rows.slice(0, 2), 'precision').sentence, /b alone has the best/);
+  });
+
+  it('ties are found with floating-point sums (0.1 + 0.2 and 0.3 tie)', () => {
+    const v = mostPreciseSettings([setting('x', [1, 1, 1, 1], 0.1 + 0.2), setting('y', [1, 1, 1, 1], 0.3)]);
+    assert.equal(v.tied.length, 2);
+  });
+
+  it('without precision it says what to supply, and recall still answers', () => {
+    const rows = [setting('a', [1, 2, 3, 4], undefined, 0.5), setting('b', [1, 2, 3, 4], undefined, 0.7)];
+    assert.throws(() => mostPreciseSettings(rows, 'precision'), /no precision: give the queries' breeds/);
+    assert.equal(mostPreciseSettings(rows, 'recall').pick.label, 'b');
+  });
+
+  it('declares a fastest setting only beyond the noise (interquartile ranges apart)', () => {
+    const clear = [setting('slow', [10, 11, 12, 13, 14]), setting('fast', [1, 1.1, 1.2, 1.3, 1.4])];
+    const v = fastestSettings(clear);
+    assert.equal(v.fastest.label, 'fast');
+    assert.ok(v.decided);
+    assert.match(v.sentence, /faster beyond the noise than every other setting \(runner-up: slow/);
+
+    // Medians 1.0 and 1.05 with runs that overlap: equally fast, both named.
+    const noisy = [setting('p', [0.8, 0.9, 1.0, 1.4, 1.6]), setting('q', [0.85, 0.95, 1.05, 1.3, 1.5]), setting('r', [5, 5, 5, 5, 5])];
+    const w = fastestSettings(noisy);
+    assert.equal(w.fastest.label, 'p');
+    assert.ok(!w.decided);
+    assert.deepEqual(w.equallyFast.map((r) => r.label), ['p', 'q']);
+    assert.match(w.sentence, /1 other setting\(s\) cannot be told apart from it/);
+    const s = latencySpread(noisy[0]);
+    assert.deepEqual([s.q1, s.q3], [0.9, 1.4]);
+  });
+
+  it('with too few runs it compares medians only and says so', () => {
+    const v = fastestSettings([setting('a', [1, 2]), setting('b', [3, 4])]);
+    assert.equal(v.fastest.label, 'a');
+    assert.match(v.sentence, /noise is unknown/);
+  });
+
+  it('the trade-off is the fastest among settings within the tolerance of the best', () => {
+    const rows = [
+      setting('best', [9, 9, 9, 9], 0.9), setting('close', [2, 2, 2, 2], 0.895), setting('far', [1, 1, 1, 1], 0.5),
+    ];
+    assert.equal(bestTradeoffSettings(rows, 'precision', 0.01).fastest.label, 'close');
+    assert.equal(bestTradeoffSettings(rows, 'precision', 0).fastest.label, 'best');
+  });
+
+  it('refuses an empty list with a clear message', () => {
+    assert.throws(() => fastestSettings([]), /no settings/);
+    assert.throws(() => mostPreciseSettings([]), /no settings/);
+  });
+});
+
+describe('cachedBuild', () => {
+  before(() => ompSetNumThreads(1));
+  after(() => ompSetNumThreads(2));
+  const d = 16;
+  const xb = clusteredVectors({ n: 600, d, clusters: 6, seed: 5 });
+  const xq = { data: xb.data.slice(0, 20 * d), n: 20, d };
+
+  it('builds once, reads the same index back, and builds again when the name or the code changes', async () => {
+    const cache = tmpDir('cached-build');
+    let builds = 0;
+    const M = 8;
+    const build = async () => {
+      builds++;
+      const index = new IndexHNSWFlat(d, M, METRIC_L1);
+      index.hnsw.efConstruction = 40;
+      await index.addAsync(xb);
+      return index;
+    };
+    const first = await cachedBuild(`M=${M} L1`, xb, build, { cache: cache });
+    const second = await cachedBuild(`M=${M} L1`, xb, build, { cache: cache });
+    assert.equal(builds, 1);
+    assert.equal(first.cached, false);
+    assert.equal(second.cached, true);
+    assert.equal(second.buildSeconds, first.buildSeconds);
+    assert.ok(second.index instanceof IndexHNSWFlat);
+    assert.equal(second.index.metricType, METRIC_L1);
+    for (const ix of [first.index, second.index]) ix.hnsw.efSearch = 64;
+    const a = first.index.search(xq, 5);
+    const b = second.index.search(xq, 5);
+    assert.deepEqual(b.labels, a.labels);
+    // Against a plain-TS exact search: the graph is a good one.
+    assert.ok(recallAtK(knnBruteForce(xb.data, xq.data, d, 5, METRIC_L1), b, 5) > 0.9);
+
+    await cachedBuild(`M=${M} L1 other`, xb, build, { cache: cache });
+    assert.equal(builds, 2, 'another name builds again');
+    const changed = async () => {
+      builds++;
+      const index = new IndexHNSWFlat(d, M, METRIC_L1);
+      await index.addAsync(xb);
+      return index;
+    };
+    const c = await cachedBuild(`M=${M} L1`, xb, changed, { cache: cache });
+    assert.equal(builds, 3, 'other build code builds again');
+    for (const r of [first, second, c]) r.index.dispose();
+  });
+
+  it('a damaged cache file is built again; an index missing vectors is refused', async () => {
+    const cache = tmpDir('cached-build-bad');
+    const build = async () => {
+      const index = new IndexHNSWFlat(d, 8);
+      await index.addAsync(xb);
+      return index;
+    };
+    const first = await cachedBuild('x', xb, build, { cache: cache });
+    first.index.dispose();
+    fs.writeFileSync(first.file!, Buffer.from('not an index'));
+    const again = await cachedBuild('x', xb, build, { cache: cache });
+    assert.equal(again.cached, false);
+    again.index.dispose();
+    await assert.rejects(
+      cachedBuild('half', xb, () => new IndexHNSWFlat(d, 8), { cache: cache }),
+      /holding 0 vectors, but the data has 600: add all of them/,
+    );
+  });
+});
