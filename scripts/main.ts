@@ -229,10 +229,19 @@ function printAnswers(demo: boolean): void {
     return;
   }
   const num = (v: unknown, digits: number) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : '-');
+  const queries = typeof a.queries === 'number' ? a.queries : undefined;
+  const quality = a.quality === 'recall' ? 'recall@5 (no query breeds known)' : 'precision@5';
+  type Saved = { label?: string; latencyMs?: number; precision?: number | null; recall?: number };
   for (const [key, what] of [['fastest', 'fastest setting'], ['mostPrecise', 'most precise setting'], ['bestTradeoff', 'best trade-off']] as const) {
-    const r = a[key] as { label?: string; latencyMs?: number; precision?: number | null; recall?: number } | undefined;
+    const r = a[key] as Saved | undefined;
     if (!r) { say(`  ${what.padEnd(21)} (not saved)`); continue; }
-    say(`  ${`${what}:`.padEnd(22)}${r.label ?? '?'}  (${num(r.latencyMs, 3)} ms per query, precision@5 ${num(r.precision, 3)}, recall@5 ${num(r.recall, 3)})`);
+    say(`  ${`${what}:`.padEnd(22)}${r.label ?? '?'}  (${num(r.latencyMs, 3)} ms per batch${queries ? ` of ${queries} queries` : ''}, ` +
+      `precision@5 ${num(r.precision, 3)}, recall@5 ${num(r.recall, 3)})`);
+    const others = (key === 'fastest' ? a.equallyFast : key === 'mostPrecise' ? a.tiedForMostPrecise : undefined) as Saved[] | undefined;
+    if (others && others.length > 1) {
+      say(`  ${''.padEnd(22)}${key === 'fastest' ? `${others.length - 1} more equally fast within the timing noise`
+        : `${others.length} settings tie for the best ${quality}; picked by: ${String(a.tieRule)}`}`);
+    }
   }
 }
 

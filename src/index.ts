@@ -13,7 +13,7 @@ export {
   recallAtK, recallPerQuery, precisionAtK, precisionPerQuery, mean, median, type RecallOptions,
 } from './eval/metrics';
 export {
-  runGrid, cartesian, exactSearch, fastest, mostPrecise, bestTradeoff, paretoFront, matrixHash,
+  runGrid, cartesian, exactSearch, fastest, mostPrecise, bestTradeoff, paretoFront,
   type GridRow, type GridOptions, type GridResult,
 } from './eval/grid';
 export { flat, hnswFlat, ivfFlat, bruteForce } from './search/builders';
@@ -43,6 +43,11 @@ export {
 } from './data/course';
 export { saveAnswers, readAnswers, answersFile } from './eval/answers';
 export { timeSearch, type Timing } from './eval/timing';
+export {
+  fastestSettings, mostPreciseSettings, bestTradeoffSettings, latencySpread, quantile, groupMeans, type KnobMeans,
+  type SpeedVerdict, type QualityVerdict, type TimedSetting,
+} from './eval/best-settings';
+export { cachedBuild, matrixHash, type CachedBuild, type CachedBuildOptions } from './search/index-cache';
 export { precisionReport, type PrecisionReport } from './eval/report';
 export {
   photoId, normalizePhotoPath, IdMap, PhotoIdCollision, ivfCells, PHOTO_ID_BITS,

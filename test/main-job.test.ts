@@ -155,6 +155,35 @@ describe('main job on the generated demo set (offline, no course files)', functi
     }
   });
 
+  it('task 4 names every setting tied for the best precision@5, and every setting equally fast as the fastest', () => {
+    const a = JSON.parse(fs.readFileSync(path.join(exportDir, 'answers', 'task4.json'), 'utf8')) as {
+      rows: Array<{ label: string; precision: number | null; latencyMs: number }>;
+      tiedForMostPrecise: Array<{ label: string }>; mostPrecise: { label: string };
+      fastest: { label: string }; equallyFast: Array<{ label: string }>;
+    };
+    assert.equal(a.rows.length, 54);
+    // Recomputed from the table: the settings at the best precision (step 0.02 with 10 queries).
+    const best = Math.max(...a.rows.map((r) => r.precision ?? -1));
+    const tied = a.rows.filter((r) => Math.abs((r.precision ?? -1) - best) < 1e-9).map((r) => r.label);
+    assert.deepEqual(a.tiedForMostPrecise.map((r) => r.label), tied);
+    assert.ok(tied.includes(a.mostPrecise.label));
+    const fastestMedian = Math.min(...a.rows.map((r) => r.latencyMs));
+    assert.equal(a.rows.find((r) => r.label === a.fastest.label)!.latencyMs, fastestMedian);
+    assert.equal(a.equallyFast[0].label, a.fastest.label);
+    // The answer cell names each tied setting.
+    const nb = readNb(path.join(exportDir, '04-hnsw-grid.ipynb'));
+    const answer = nb.cells.flatMap((c) => c.outputs ?? []).map(outputText).find((t) => t.includes('Answer 1'))!;
+    for (const label of tied) assert.ok(answer.includes(label), `the answer does not name the tied ${label}`);
+  });
+
+  it('no task notebook prints NaN', () => {
+    for (const n of notebooks) {
+      const nb = readNb(path.join(exportDir, `${n}.ipynb`));
+      const text = nb.cells.flatMap((c) => c.outputs ?? []).map(outputText).join('\n').replace(/<script[\s\S]*?<\/script>/g, '');
+      assert.doesNotMatch(text, /\bNaN\b/, `${n} prints NaN`);
+    }
+  });
+
   it('every executed notebook carries a valid trust signature (for the Jupyter data folder it was signed with)', () => {
     const files = notebooks.map((n) => path.join(exportDir, `${n}.ipynb`));
     assert.deepEqual(trusted(files, jupyterData), files.map(() => true));
@@ -179,7 +208,7 @@ describe('main job on the generated demo set (offline, no course files)', functi
     for (const f of ['data/vectors.csv.gz', 'queries/*.jpg', 'npm run data:dogs', 'my-photos/']) assert.ok(out.includes(f), f);
     if (notebooks.some((n) => n.startsWith('04-'))) {
       for (const what of ['fastest setting', 'most precise setting', 'best trade-off']) {
-        assert.match(out, new RegExp(`${what}: +HNSW\\S*\\(M=\\d+.*\\(\\d+\\.\\d+ ms per query, precision@5 \\d\\.\\d+, recall@5 \\d\\.\\d+\\)`), what);
+        assert.match(out, new RegExp(`${what}: +HNSW\\S*\\(M=\\d+.*\\(\\d+\\.\\d+ ms per batch of \\d+ queries, precision@5 \\d\\.\\d+, recall@5 \\d\\.\\d+\\)`), what);
       }
     }
     for (const n of notebooks) assert.match(out, new RegExp(`^  ${n} +[\\d.]+ s|^  ${n} +\\d+ min`, 'm'), `${n}'s time`);

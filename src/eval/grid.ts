@@ -20,12 +20,12 @@
  * });
  * fastest(grid.rows); mostPrecise(grid.rows); paretoFront(grid.rows);
  */
-import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { performance } from 'perf_hooks';
 import { config } from '../config';
 import { IndexFlat } from '../search/faiss';
+import { matrixHash } from '../search/index-cache';
 import type { BuildArguments, IndexBuilder, QueryArguments, VectorIndex } from '../search/interface';
 import { MetricType, SearchResults, metricName } from '../search/results';
 import { Progress } from '../show/progress';
@@ -41,13 +41,15 @@ export interface GridRow {
   index: string;
   metric: string;
   /** Build and query knobs by name, as columns (M, efConstruction, efSearch, ...). */
-  [knob: string]: number | string | boolean | undefined;
+  [knob: string]: number | string | boolean | number[] | undefined;
   /** Seconds to build (fill) the index; from the cache's record when it was reused. */
   buildSeconds: number;
   /** Whether the built index came from the cache. */
   cached: boolean;
   /** Median over repeats of searching all queries at once, in milliseconds. */
   latencyMs: number;
+  /** Every timed search of the batch, in milliseconds (their spread is the timing noise). */
+  runsMs?: number[];
   /** Queries per second at that median. */
   qps: number;
   /** Mean recall@k against the exact search with the same metric (ties tolerated). */
@@ -105,14 +107,6 @@ export function cartesian<T>(knobs: Record<string, T[]> = {}): Array<Record<stri
 
 function describeKnobs(knobs: Record<string, unknown>): string {
   return Object.entries(knobs).map(([k, v]) => `${k}=${v}`).join(', ');
-}
-
-/** A short hash of a matrix's values and shape: the cache key of the data. */
-export function matrixHash(m: Matrix): string {
-  const h = crypto.createHash('sha256');
-  h.update(`${m.n}x${m.d}:`);
-  h.update(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
-  return h.digest('hex').slice(0, 16);
 }
 
 interface CacheRecord {
@@ -199,14 +193,14 @@ export async function runGrid<I extends VectorIndex>(options: GridOptions<I>): P
         const memoryMB = builder.memoryBytes ? builder.memoryBytes(index) / 2 ** 20 : undefined;
         for (const q of querySettings) {
           index.setQueryArguments(q as QueryArguments);
-          const { result: res, medianMs: latencyMs } = await timeSearch(index, queries, k, { repeats });
+          const { result: res, medianMs: latencyMs, runsMs } = await timeSearch(index, queries, k, { repeats });
           const label = `${builder.name}(${describeKnobs(build)}) ${metricName(metric)}${Object.keys(q).length ? ' ' + describeKnobs(q) : ''}`;
           // Mean over queries of known class; NaN (none known) is reported as no precision.
           const p = options.classes ? precisionAtK(res, options.classes.queries, options.classes.of, k) : NaN;
           const precision = Number.isNaN(p) ? undefined : p;
           rows.push({
             label, index: builder.name, metric: metricName(metric), ...build, ...q,
-            buildSeconds, cached, latencyMs, qps: (queries.n * 1000) / latencyMs,
+            buildSeconds, cached, latencyMs, runsMs, qps: (queries.n * 1000) / latencyMs,
             recall: mean(recallPerQuery(truth, res, k)),
             ...(precision !== undefined ? { precision } : {}),
             ...(memoryMB !== undefined ? { memoryMB } : {}),
