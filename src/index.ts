@@ -57,3 +57,9 @@ export {
 } from './search/id-index';
 export * from './classify';
 export { makeDemoSet, demoEnv, type DemoSet, type DemoSetOptions } from './data/demo';
+export {
+  checkModel, judgeModelCheck, findSamePhotos, MODEL_CHECK, type ModelCheck, type CheckModelOptions, type SamePhotos,
+} from './data/model-check';
+export {
+  extractQueriesZip, findQueriesZip, safeEntryPath, QUERIES_ZIP, ZIP_LIMITS, type ZipExtraction, type ExtractOptions,
+} from './data/queries-zip';

@@ -1,14 +1,15 @@
 /**
  * The course's material, as the task notebooks use it: the photos' vectors
  * (data/vectors.csv.gz), the photos themselves (data/stanford-dogs, for the
- * grids) and the query photos (queries/), with each query's breed.
+ * grids) and the query photos (queries/ or the course's queries.zip), with each
+ * query's breed, checked against the vectors (model-check.ts).
  *
  * The CSV is parsed once (about 2 s for 20,580 x 512); later loads read a binary
  * copy in cache/ (checked against the file's size and modification time).
  *
  * @example
  * const course = await loadCourse();           // rows, vectors, imagePath(row)
- * const q = await loadQueries(course);         // queries/ embedded, or 10 photos held out
+ * const q = await loadQueries(course);         // queries/ (or queries.zip) embedded, or 10 photos held out
  * const index = new IndexFlatL2(course.vectors.d);
  * index.add(q.database.vectors);
  */
@@ -22,6 +23,8 @@ import { writeFileAtomic } from '../io/files';
 import { readNpy, writeNpy } from '../io/npy';
 import { type PhotoRow, readVectorsCsv } from '../io/vectors-csv';
 import { type Matrix, rowsAreNormalized } from '../types';
+import { type ModelCheck, MODEL_CHECK, checkModel, cosine, findSamePhotos } from './model-check';
+import { type ZipExtraction, extractQueriesZip, findQueriesZip } from './queries-zip';
 import { rng } from './synthetic';
 
 /** The file that marks a generated demo set (meaningless results). */
@@ -250,6 +253,20 @@ export interface Queries {
   database: { rows: PhotoRow[]; vectors: Matrix; classOf: (id: number) => string };
   /** Held-out course rows (when queries/ was empty), else empty. */
   heldOut: number[];
+  /**
+   * Per query: the database id of the dataset photo it is, else undefined. Such a query finds
+   * itself at distance 0 (a free hit), so precision leaves it out; see findSamePhotos.
+   */
+  sameAs: Array<number | undefined>;
+  /**
+   * `classes` with the queries that are dataset photos (sameAs) set to undefined: what precision is
+   * computed on. Give it to grids: runGrid({ ..., classes: { queries: q.scoredClasses, of: q.database.classOf } }).
+   */
+  scoredClasses: Array<string | undefined>;
+  /** The model check, run when query photos were embedded (see checkModel); undefined for held-out queries. */
+  modelCheck?: ModelCheck;
+  /** The queries.zip the photos were unpacked from, when they came from one. */
+  zip?: ZipExtraction;
   /** Where the queries came from and how their breeds were told, for the notebook to say. */
   note: string;
 }
@@ -257,41 +274,143 @@ export interface Queries {
 export interface LoadQueriesOptions {
   /** The folder of query photos (default: queries/ in the project). */
   dir?: string;
-  /** How many photos to hold out when the folder is empty (default 10, of different breeds). */
+  /**
+   * The course's queries.zip, read when the folder has no photos: default the first of queries.zip beside
+   * the folder (the project root), inside it, or in the data folder (findQueriesZip); false: never.
+   */
+  zip?: string | false;
+  /** How many photos to hold out when there are no query photos (default 10, of different breeds). */
   holdOut?: number;
   /** Seed of the hold-out draw (default 7). */
   seed?: number;
+  /** Check that the configured model made the course's vectors, when query photos are embedded (default true). */
+  checkModel?: boolean;
+  /**
+   * A query is a dataset photo when a database vector lies within squared L2 distance
+   * sameTolerance * ||q||^2. Default 1e-6 (the same vector up to rounding), widened to what the model
+   * check measured when the dataset's vectors were made by another program (at most 0.02: cosine 0.99).
+   */
+  sameTolerance?: number;
+}
+
+/** The relative squared distance at which a query counts as a dataset photo; see LoadQueriesOptions.sameTolerance. */
+function sameTolerance(check: ModelCheck | undefined, given: number | undefined): number {
+  if (given !== undefined) return given;
+  // The same photo embedded here and by the program that made the file differs by what the check measured.
+  const agreement = check?.sameModel && check.cosines.length ? Math.min(...check.cosines) : 1;
+  return Math.max(1e-6, Math.min(0.02, 4 * (1 - agreement)));
+}
+
+/** What the note says of queries that are dataset photos, or ''. */
+function sameNote(names: string[], sameAs: Array<number | undefined>, rows: PhotoRow[]): string {
+  const found = names.map((n, i) => ({ n, id: sameAs[i] })).filter((x) => x.id !== undefined);
+  if (found.length === 0) return '';
+  const list = found.map(({ n, id }) => {
+    const r = rows[id!];
+    return `${n} is the dataset's photo #${id} (${path.posix.join(r.dir, r.filename)})`;
+  });
+  const one = found.length === 1;
+  return ` ${list.join('; ')}: ${one ? 'it finds itself' : 'they find themselves'} (distance about 0), so ` +
+    `${one ? 'it is' : 'they are'} left out of precision (q.scoredClasses; precisionReport says so).`;
 }
 
 /**
  * The course's query photos, embedded (cached: a re-run embeds nothing), with
- * each one's breed from queries/labels.csv or from its file name. Without
- * photos in queries/, ten photos of ten different breeds are held out of the
- * course data (and removed from what is indexed) so every task still runs.
+ * each one's breed from labels.csv or from its file name. The photos come from
+ * queries/, else from the course's queries.zip (unpacked safely into the cache),
+ * else ten photos of ten different breeds are held out of the course data (and
+ * removed from what is indexed) so every task still runs.
+ *
+ * Two checks guard the results: the configured CLIP model re-embeds three of
+ * the dataset's photos and must give their rows' vectors back (q.modelCheck; a
+ * warning in the note when not), and a query that is one of the dataset's
+ * photos is named (q.sameAs) and left out of precision (q.scoredClasses).
  */
 export async function loadQueries(course: CourseData, options: LoadQueriesOptions = {}): Promise<Queries> {
   const dir = path.resolve(options.dir ?? config.queriesDir);
   const images = fs.existsSync(dir) ? listImages(dir).files : [];
-  const all = { rows: course.rows, vectors: course.vectors, classOf: course.classOf };
-  if (images.length > 0) {
-    const emb = await embedImages(dir, { normalize: course.vectors.source?.normalized ?? false });
-    const files = emb.files.map((f) => path.join(dir, f));
-    const labelsFile = path.join(dir, 'labels.csv');
-    const labels = fs.existsSync(labelsFile) ? readQueryLabels(labelsFile, course) : undefined;
-    const classes = emb.files.map((f) => (labels?.has(f) ? labels.get(f) : breedFromFileName(f, course)));
-    const unknown = emb.files.filter((_, i) => classes[i] === undefined);
-    const how = labels ? 'queries/labels.csv' : 'the file names';
-    const failed = emb.failed.length ? ` ${emb.failed.length} unreadable file(s) skipped: ${emb.failed.map((f) => f.file).join(', ')}.` : '';
-    const note =
-      `${files.length} query photos from ${shownPath(dir)}/, breeds from ${how}.` +
-      (unknown.length ? ` Breed unknown for ${unknown.join(', ')}: searched and shown, left out of precision.` : '') + failed;
-    return { images: files, names: emb.files, classes, vectors: emb.vectors, database: all, heldOut: [], note };
+  let from = dir;
+  let zip: ZipExtraction | undefined;
+  let zipNote = '';
+  if (images.length === 0 && options.zip !== false) {
+    const zipFile = options.zip ?? findQueriesZip(dir, config.dataDir);
+    if (zipFile) {
+      zip = extractQueriesZip(zipFile);
+      if (zip.skipped.length > 0) {
+        const list = zip.skipped.map((s) => `${s.entry} (${s.reason})`).join('; ');
+        zipNote = ` Not unpacked from ${path.basename(zip.zip)}: ${list}.`;
+      }
+      if (listImages(zip.dir).files.length > 0) from = zip.dir;
+      else zipNote = ` ${shownPath(zip.zip)} holds no photos.${zipNote}`;
+    }
   }
-  return holdOut(course, options);
+  if (from === dir && images.length === 0) {
+    const q = holdOut(course, options, zip !== undefined);
+    return zipNote ? { ...q, note: `${q.note}${zipNote}` } : q;
+  }
+
+  const emb = await embedImages(from, { normalize: course.vectors.source?.normalized ?? false });
+  const files = emb.files.map((f) => path.join(from, f));
+  const labelsFile = path.join(from, 'labels.csv');
+  const labels = fs.existsSync(labelsFile) ? readQueryLabels(labelsFile, course) : undefined;
+  const classes = emb.files.map((f) => (labels?.has(f) ? labels.get(f) : breedFromFileName(f, course)));
+  const unknown = emb.files.filter((_, i) => classes[i] === undefined);
+  const how = labels ? (zip ? `labels.csv in ${path.basename(zip.zip)}` : 'queries/labels.csv') : 'the file names';
+  const failed = emb.failed.length
+    ? ` ${emb.failed.length} unreadable file(s) skipped: ${emb.failed.map((f) => f.file).join(', ')}.`
+    : '';
+  const origin = zip
+    ? `${shownPath(zip.zip)} (unpacked into ${shownPath(zip.dir)}/` +
+      `${zip.junk ? `; ${zip.junk} folder and macOS entries ignored` : ''})`
+    : `${shownPath(dir)}/`;
+
+  let modelCheck: ModelCheck | undefined;
+  if (options.checkModel !== false) {
+    try {
+      modelCheck = await checkModel(course);
+    } catch (e) {
+      modelCheck = {
+        checked: 0, cosines: [], rows: [], sameModel: undefined, model: config.clipModel,
+        message: `Model check failed (${(e as Error).message}): make sure LAB_CLIP_MODEL is the model that made ` +
+          'the course\'s vectors.',
+      };
+    }
+  }
+  const sameAs = samePhotos(emb.vectors, emb.files, course, sameTolerance(modelCheck, options.sameTolerance));
+  const note =
+    `${files.length} query photos from ${origin}, breeds from ${how}.` +
+    (unknown.length ? ` Breed unknown for ${unknown.join(', ')}: searched and shown, left out of precision.` : '') +
+    failed +
+    zipNote + sameNote(emb.files, sameAs, course.rows) + (modelCheck ? ` ${modelCheck.message}` : '');
+  return {
+    images: files, names: emb.files, classes, vectors: emb.vectors,
+    database: { rows: course.rows, vectors: course.vectors, classOf: course.classOf },
+    heldOut: [], sameAs, scoredClasses: classes.map((c, i) => (sameAs[i] === undefined ? c : undefined)),
+    modelCheck, zip, note,
+  };
+}
+
+/**
+ * Queries that are dataset photos: the same vector (findSamePhotos), or a query
+ * file named like a dataset photo (n02088364_1234.jpg) whose vector is close to
+ * that photo's (the course's vectors may have been made by another program).
+ */
+function samePhotos(vectors: Matrix, names: string[], course: CourseData, rtol: number): Array<number | undefined> {
+  const same = findSamePhotos(vectors, course.vectors, rtol).ids;
+  const byName = new Map<string, number>();
+  course.rows.forEach((r, i) => byName.set(r.filename.toLowerCase(), i));
+  const { d } = vectors;
+  return same.map((id, q) => {
+    if (id !== undefined) return id;
+    const row = byName.get(path.basename(names[q]).toLowerCase());
+    if (row === undefined) return undefined;
+    const c = cosine(vectors.data.subarray(q * d, (q + 1) * d), course.vectors.data.subarray(row * d, (row + 1) * d));
+    return c >= MODEL_CHECK.close ? row : undefined;
+  });
 }
 
 /** Ten photos of ten different breeds, taken out of the database so they are not their own neighbours. */
-function holdOut(course: CourseData, options: LoadQueriesOptions): Queries {
+function holdOut(course: CourseData, options: LoadQueriesOptions, zipSeen = false): Queries {
   const count = Math.min(options.holdOut ?? 10, course.breeds.length);
   const random = rng(options.seed ?? 7);
   const breeds = [...course.breeds];
@@ -314,17 +433,24 @@ function holdOut(course: CourseData, options: LoadQueriesOptions): Queries {
   keep.forEach((id, i) => bdata.set(course.vectors.data.subarray(id * d, (id + 1) * d), i * d));
   const rows = keep.map((i) => course.rows[i]);
   const source = course.vectors.source;
+  const vectors = { data: qdata, n: picked.length, d, source };
+  const database = {
+    rows, vectors: { data: bdata, n: keep.length, d, source }, classOf: (id: number) => rows[id]?.class,
+  };
+  const names = picked.map((id) => course.rows[id].filename);
+  const classes = picked.map((id) => course.rows[id].class);
+  // A photo the dataset holds twice would still find its copy.
+  const sameAs = findSamePhotos(vectors, database.vectors, options.sameTolerance ?? 1e-6).ids;
   return {
     images: picked.map((id) => course.imagePath(course.rows[id]) ?? course.rows[id].filename),
-    names: picked.map((id) => course.rows[id].filename),
-    classes: picked.map((id) => course.rows[id].class),
-    vectors: { data: qdata, n: picked.length, d, source },
-    database: { rows, vectors: { data: bdata, n: keep.length, d, source }, classOf: (id: number) => rows[id]?.class },
-    heldOut: picked,
+    names, classes, vectors, database, heldOut: picked, sameAs,
+    scoredClasses: classes.map((c, i) => (sameAs[i] === undefined ? c : undefined)),
     note:
-      `queries/ has no photos, so ${picked.length} photos of ${picked.length} different breeds were held out of the ` +
-      `course data as queries (and removed from what is indexed, so they cannot find themselves). Put the course's ` +
-      `query photos in queries/ to use them instead.`,
+      `queries/ has no photos${zipSeen ? '' : ' (and there is no queries.zip)'}, so ${picked.length} photos of ` +
+      `${picked.length} different breeds were held out of the course data as queries (and removed from what is ` +
+      'indexed, so they cannot find themselves). Put the course\'s query photos in queries/ (or its queries.zip in ' +
+      'the project folder) to use them instead.' +
+      sameNote(names, sameAs, rows),
   };
 }
 
