@@ -102,7 +102,7 @@ describe('course guards', () => {
       assert.equal(check.sameModel, true);
       assert.equal(check.cause, undefined);
       assert.doesNotMatch(check.message, /WARNING/);
-      assert.match(check.message, /Model check: .* gives 3 of the dataset's photos the vectors vectors\.csv\.gz has/);
+      assert.match(check.message, /Model check: 3 of the dataset's photos, embedded with .*, get their vectors in vectors\.csv\.gz back/);
       // Spread: one from each third of the dataset, the same ones every time.
       const n = course.rows.length;
       check.rows.forEach((id, i) => assert.ok(id >= (i * n) / 3 && id < ((i + 1) * n) / 3, `row ${id} in third ${i}`));

@@ -142,8 +142,8 @@ export function judgeModelCheck(
   if (min >= MODEL_CHECK.same) {
     return {
       sameModel: true,
-      message: `Model check: ${model} gives ${n} of the dataset's photos the vectors ${file} has for them ` +
-        `(${shown}): the queries are embedded like the dataset.`,
+      message: `Model check: ${n} of the dataset's photos, embedded with ${model}, get their vectors in ${file} ` +
+        `back (${shown}): the queries are embedded like the dataset.`,
     };
   }
   if (min >= MODEL_CHECK.close) {
