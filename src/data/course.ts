@@ -267,6 +267,11 @@ export interface Queries {
   modelCheck?: ModelCheck;
   /** The queries.zip the photos were unpacked from, when they came from one. */
   zip?: ZipExtraction;
+  /**
+   * The folder the query photos were embedded from (queries/, or where queries.zip was unpacked);
+   * undefined for held-out queries, whose vectors come from the course file.
+   */
+  dir?: string;
   /** Where the queries came from and how their breeds were told, for the notebook to say. */
   note: string;
 }
@@ -386,7 +391,7 @@ export async function loadQueries(course: CourseData, options: LoadQueriesOption
     images: files, names: emb.files, classes, vectors: emb.vectors,
     database: { rows: course.rows, vectors: course.vectors, classOf: course.classOf },
     heldOut: [], sameAs, scoredClasses: classes.map((c, i) => (sameAs[i] === undefined ? c : undefined)),
-    modelCheck, zip, note,
+    modelCheck, zip, dir: from, note,
   };
 }
 
