@@ -45,7 +45,9 @@ export interface SqlBackend {
    */
   insertNativeFile(table: string, columns: readonly string[], file: string): Promise<void>;
   /** The statement insertNativeFile sends for this file: its text, parameters and the data sent with it. */
-  insertStatement(table: string, columns: readonly string[], file: string): { sql: string; params: SqlParams; data?: string };
+  insertStatement(
+    table: string, columns: readonly string[], file: string,
+  ): { sql: string; params: SqlParams; data?: string };
   /** Ends the connection (a shared chdb session stays open while others use it). */
   close(): void;
 }
@@ -119,7 +121,10 @@ class ChdbBackend implements SqlBackend {
   insertStatement(table: string, columns: readonly string[], file: string): { sql: string; params: SqlParams } {
     const cols = columns.join(', ');
     // chdb reads the file in place: the statement names it, as a parameter.
-    return { sql: `INSERT INTO ${table} (${cols}) SELECT ${cols} FROM file({lab_file:String}, 'Native')`, params: { lab_file: path.resolve(file) } };
+    return {
+      sql: `INSERT INTO ${table} (${cols}) SELECT ${cols} FROM file({lab_file:String}, 'Native')`,
+      params: { lab_file: path.resolve(file) },
+    };
   }
 
   close(): void {
@@ -194,12 +199,19 @@ class ServerBackend implements SqlBackend {
 
   async insertNativeFile(table: string, columns: readonly string[], file: string): Promise<void> {
     const c = this.alive();
-    const r = await c.exec({ query: this.insertStatement(table, columns, file).sql, values: fs.createReadStream(file) });
+    const { sql } = this.insertStatement(table, columns, file);
+    const r = await c.exec({ query: sql, values: fs.createReadStream(file) });
     await drain(r.stream as Readable);
   }
 
-  insertStatement(table: string, columns: readonly string[], file: string): { sql: string; params: SqlParams; data: string } {
-    return { sql: `INSERT INTO ${table} (${columns.join(', ')}) FORMAT Native`, params: {}, data: `${path.basename(file)} (Native format) as the request body` };
+  insertStatement(
+    table: string, columns: readonly string[], file: string,
+  ): { sql: string; params: SqlParams; data: string } {
+    return {
+      sql: `INSERT INTO ${table} (${columns.join(', ')}) FORMAT Native`,
+      params: {},
+      data: `${path.basename(file)} (Native format) as the request body`,
+    };
   }
 
   close(): void {

@@ -79,10 +79,13 @@ function checkValue(v: unknown, type: string, column: string, at = ''): Scalar {
           : /^Float\d+$/.test(t) ? typeof v === 'number' && Number.isFinite(v)
             : false;
   if (!ok) {
-    const want = t === 'String' ? 'a string' : t === 'Bool' ? 'a boolean' : /Int/.test(t) ? 'an integer' : 'a finite number';
+    const want = t === 'String' ? 'a string'
+      : t === 'Bool' ? 'a boolean' : /Int/.test(t) ? 'an integer' : 'a finite number';
     throw new TypeError(`filter on ${column}${at} (${type}): expected ${want} but received ${describeValue(v)}`);
   }
-  if (/^UInt/.test(t) && Number(v) < 0) throw new TypeError(`filter on ${column}${at} (${type}): expected a value >= 0 but received ${v}`);
+  if (/^UInt/.test(t) && Number(v) < 0) {
+    throw new TypeError(`filter on ${column}${at} (${type}): expected a value >= 0 but received ${v}`);
+  }
   return v as Scalar;
 }
 

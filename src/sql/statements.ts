@@ -92,8 +92,10 @@ export function formatStatement(s: SqlStatement, options: FormatOptions = {}): s
   const maxValues = options.maxValues ?? 4;
   const lines: string[] = [];
   if (options.header ?? true) {
-    const time = s.ms < 10 ? `${s.ms.toFixed(1)} ms` : s.ms < 10_000 ? `${Math.round(s.ms)} ms` : `${(s.ms / 1000).toFixed(1)} s`;
-    lines.push(`-- ${s.what} (${time}${s.error ? `, failed: ${s.error.split('\n')[0].slice(0, 120)}` : ''})`);
+    const time = s.ms < 10 ? `${s.ms.toFixed(1)} ms`
+      : s.ms < 10_000 ? `${Math.round(s.ms)} ms` : `${(s.ms / 1000).toFixed(1)} s`;
+    const failed = s.error ? `, failed: ${s.error.split('\n')[0].slice(0, 120)}` : '';
+    lines.push(`-- ${s.what} (${time}${failed})`);
   }
   const types = placeholderTypes(s.sql);
   for (const [name, value] of Object.entries(s.params)) {
@@ -109,12 +111,16 @@ export function formatStatement(s: SqlStatement, options: FormatOptions = {}): s
  * Shows statements as one SQL code block in a notebook (outside a kernel:
  * returns its HTML). Accepts one statement or a list.
  */
-export function showSql(statements: SqlStatement | readonly SqlStatement[], options: FormatOptions & { title?: string } = {}): string | undefined {
+export function showSql(
+  statements: SqlStatement | readonly SqlStatement[],
+  options: FormatOptions & { title?: string } = {},
+): string | undefined {
   const list = Array.isArray(statements) ? (statements as readonly SqlStatement[]) : [statements as SqlStatement];
   const text = list.map((s) => formatStatement(s, options)).join(';\n\n') + (list.length ? ';' : '');
   const title = options.title ? `<div style="font-weight:600;margin:4px 0">${escapeHtml(options.title)}</div>` : '';
   return displayHtml(
     `<div class="lab-sql">${title}<pre style="background:#f6f8fa;border:1px solid #e1e4e8;padding:8px 10px;` +
-      `overflow-x:auto;font-size:12px;line-height:1.35"><code class="language-sql">${escapeHtml(text)}</code></pre></div>`,
+      'overflow-x:auto;font-size:12px;line-height:1.35">' +
+      `<code class="language-sql">${escapeHtml(text)}</code></pre></div>`,
   );
 }

@@ -28,7 +28,9 @@ import type { QueryArguments, VectorIndex } from '../search/interface';
 import { MetricType, SearchResults, metricName } from '../search/results';
 import { FLT_MAX } from '../search/bruteforce';
 import type { Matrix } from '../types';
-import { ArgumentError, checkInteger, checkVectors, describe, firstNonFinite, invalid, valueLimit } from '../util/check';
+import {
+  ArgumentError, checkInteger, checkVectors, describe, firstNonFinite, invalid, valueLimit,
+} from '../util/check';
 import { defaultBackend, type SqlBackend, type SqlParams } from './backend';
 import { type Filter, OWN_PREFIX, checkIdentifier, compileFilter, describeValue } from './filter';
 import { type NativeColumn, decodeVectorsRowBinary, writeNativeFile } from './native';
@@ -355,7 +357,8 @@ export class SqlVectorStore implements VectorIndex {
           await this.backend.insertNativeFile(this.table, names, file);
           this.log.add({ what, ...sent, format: 'Native', ms: performance.now() - t0 });
         } catch (e) {
-          this.log.add({ what, ...sent, format: 'Native', ms: performance.now() - t0, error: String((e as Error)?.message ?? e) });
+          const error = String((e as Error)?.message ?? e);
+          this.log.add({ what, ...sent, format: 'Native', ms: performance.now() - t0, error });
           throw this.error(e, what, `${end - i} rows of (${names.join(', ')}) with vectors of d=${this.d}, finite`,
             `${sent.sql}${sent.data ? ` <${sent.data}>` : ''}`);
         } finally {
@@ -609,10 +612,13 @@ export class SqlVectorStore implements VectorIndex {
     let data: unknown = x;
     if (x && !(x instanceof Float32Array) && typeof x === 'object' && 'data' in x) {
       data = x.data; // read once
-      if (x.d !== this.d) throw new ArgumentError(`${name} has vectors of d=${x.d}, but table ${this.table} holds d=${this.d}`);
+      if (x.d !== this.d) {
+        throw new ArgumentError(`${name} has vectors of d=${x.d}, but table ${this.table} holds d=${this.d}`);
+      }
       if (x.n !== undefined && data instanceof Float32Array && x.n * x.d !== data.length) {
         throw new ArgumentError(
-          `${name} says n=${describe(x.n)} vectors of d=${x.d} (${x.n * x.d} values), but its data holds ${data.length} values`,
+          `${name} says n=${describe(x.n)} vectors of d=${x.d} (${x.n * x.d} values), ` +
+            `but its data holds ${data.length} values`,
         );
       }
       name = `${name}.data`;
@@ -624,7 +630,8 @@ export class SqlVectorStore implements VectorIndex {
     if (bad >= 0) {
       for (let i = bad + 1; i < v.length; i++) if (Math.abs(v[i]) > Math.abs(v[bad])) bad = i;
       throw new ArgumentError(
-        `${name} holds ${v[bad].toExponential(3)} at row ${Math.floor(bad / this.d)}, column ${bad % this.d}, its largest |value|: ` +
+        `${name} holds ${v[bad].toExponential(3)} at row ${Math.floor(bad / this.d)}, column ${bad % this.d}, ` +
+          'its largest |value|: ' +
           `with d=${this.d}, squared distances overflow float32 (ClickHouse's, as faiss's) for values beyond ` +
           `±${limit.toExponential(3)}, and the results come back in arbitrary order: scale the vectors down ` +
           '(dividing all of them by one constant keeps every neighbour)',
@@ -641,7 +648,9 @@ export class SqlVectorStore implements VectorIndex {
       if (v === undefined || v === null) { out[i] = t === 'string' ? '' : t === 'boolean' ? false : 0; continue; }
       if (typeof v !== t || (t === 'number' && !Number.isFinite(v as number)) || (type === 'Int64' && !Number.isInteger(v))) {
         const want = t === 'number' ? (type === 'Int64' ? ' (integers)' : ' (finite numbers)') : '';
-        throw new ArgumentError(`rows[${i}].${name} is ${describeValue(v)}: column ${name} of ${this.table} is ${type}${want}`);
+        throw new ArgumentError(
+          `rows[${i}].${name} is ${describeValue(v)}: column ${name} of ${this.table} is ${type}${want}`,
+        );
       }
       out[i] = v;
     }
@@ -694,7 +703,8 @@ export class SqlVectorStore implements VectorIndex {
       this.log.add({ what, sql, params, format, ms: performance.now() - t0 });
       return out;
     } catch (e) {
-      this.log.add({ what, sql, params, format, ms: performance.now() - t0, error: String((e as Error)?.message ?? e) });
+      const error = String((e as Error)?.message ?? e);
+      this.log.add({ what, sql, params, format, ms: performance.now() - t0, error });
       throw this.error(e, what, expected, sql);
     }
   }
