@@ -6,7 +6,7 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import {
-  IdMap, MetricType, PhotoIdCollision, PhotoIndex, idMapFileOf, ivfCells, knnBruteForce, normalizePhotoPath, photoId,
+  IdMap, IndexFlatL2, IndexIVFFlat, MetricType, PhotoIdCollision, PhotoIndex, idMapFileOf, indexFactory, ivfCells, knnBruteForce, normalizePhotoPath, photoId,
   recallAtK, type Matrix, type SearchResults,
 } from '../src';
 import { clusteredVectors, takeRows } from '../src/data/synthetic';
@@ -113,6 +113,20 @@ describe('PhotoIndex (IVF with ids)', () => {
     assert.equal(index.nlist, ivfCells(N)); // 55
     assert.equal(index.ntotal, N);
     assert.equal(index.ids.size, N);
+  });
+
+  it('built by hand (indexFactory, train, addWithIds with ids.labelsOf) and taken over: the same files', () => {
+    const ids = IdMap.fromFiles(held.map((i) => files[i]));
+    assert.throws(() => ids.labelsOf(['not/in/the/map.jpg']), /has no id in the map/);
+    const ivf = indexFactory(d, `IVF${ivfCells(N)},Flat`) as IndexIVFFlat;
+    ivf.train(rowsOf(held));
+    ivf.addWithIds(rowsOf(held), ids.labelsOf(held.map((i) => files[i])));
+    assert.throws(() => PhotoIndex.fromIndex(new IndexFlatL2(d), ids), /an IVF index/);
+    const byHand = PhotoIndex.fromIndex(ivf, ids);
+    byHand.nprobe = byHand.nlist;
+    sameFiles(foundFiles(byHand, byHand.search(queries, k)), exactFiles(held, queries));
+    assert.throws(() => PhotoIndex.fromIndex(ivf, IdMap.fromFiles(['a.jpg'])), /holds \d+ vectors but the id map 1 photos/);
+    byHand.dispose();
   });
 
   it('with nprobe = nlist it finds exactly what brute force finds, by file', () => {

@@ -31,7 +31,7 @@ import * as path from 'path';
 import { writeFileAtomic } from '../io/files';
 import type { Matrix } from '../types';
 import { ArgumentError, checkInteger, invalid } from '../util/check';
-import { IndexIVF, deserializeIndex, indexFactory, serializeIndex } from './faiss';
+import { type Index, IndexIVF, deserializeIndex, indexFactory, serializeIndex } from './faiss';
 import { IdMap, ivfCells, normalizePhotoPath, PHOTO_ID_BITS } from './photo-ids';
 import { type Hit, MetricType, SearchResults, isMetric, metricName } from './results';
 
@@ -154,6 +154,21 @@ export class PhotoIndex {
     const out = new PhotoIndex(index, ids);
     if (options.nprobe !== undefined) out.nprobe = options.nprobe;
     return out;
+  }
+
+  /**
+   * An IVF index built by hand (indexFactory, train, addWithIds with
+   * `ids.labelsOf(files)`) taken over with its id map (the counts must
+   * agree). The PhotoIndex
+   * owns the index from now on (dispose frees it).
+   */
+  static fromIndex(index: Index, ids: IdMap): PhotoIndex {
+    if (!(index instanceof IndexIVF)) throw invalid('index', 'an IVF index (e.g. indexFactory(d, "IVF100,Flat"))', index);
+    if (!(ids instanceof IdMap)) throw invalid('ids', 'the IdMap whose ids were given to addWithIds', ids);
+    if (index.ntotal !== ids.size) {
+      throw new ArgumentError(`the index holds ${index.ntotal} vectors but the id map ${ids.size} photos: add each photo once`);
+    }
+    return new PhotoIndex(index, ids);
   }
 
   /** Dimension of the vectors. */

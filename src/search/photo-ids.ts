@@ -127,6 +127,15 @@ export class IdMap {
     return this.idOf(file) !== undefined;
   }
 
+  /** The ids of files as faiss labels, for addWithIds; a file not in the map is refused. */
+  labelsOf(files: readonly string[]): BigInt64Array {
+    return BigInt64Array.from(files, (f) => {
+      const id = this.idOf(f);
+      if (id === undefined) throw new ArgumentError(`${JSON.stringify(f)} has no id in the map: add it first`);
+      return BigInt(id);
+    });
+  }
+
   /** Every file, sorted. */
   files(): string[] {
     return [...this.byFile.keys()].sort();
