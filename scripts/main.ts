@@ -28,6 +28,7 @@ import { DEMO_MARKER, findCourseCsv } from '../src/data/course';
 import { DEMO_BREEDS, type DemoSet, demoEnv, dogPhoto, makeDemoSet } from '../src/data/demo';
 import { embedImages, embedTexts } from '../src/embed/clip';
 import { readAnswers } from '../src/eval/answers';
+import { findQueriesZip } from '../src/data/queries-zip';
 import { IMAGE_EXTENSIONS } from '../src/embed/images';
 import { describeFailure, JUPYTER_PATH, runNotebook } from './jupyter';
 import { writeZip } from './zip';
@@ -109,7 +110,8 @@ export function myPhotos(dir: string): string[] {
 const REAL_RUN_FILES = `For the real run, supply:
   data/vectors.csv.gz   the course's embeddings (or build them: npm run data:dogs, then npm run data:embed,
                         or bash scripts/lab.sh main --build-data)
-  queries/*.jpg         the course's ten query photos (breed in the file name, e.g. beagle.jpg, or queries/labels.csv)
+  queries/*.jpg         the course's ten query photos (or its queries.zip, as downloaded, in the project folder);
+                        breed in the file name, e.g. beagle.jpg, or queries/labels.csv
   data/stanford-dogs/   the photos, for the grids: npm run data:dogs (a subset: -- --breeds 10 --per-breed 20)
   my-photos/            your own photos for task 5 (five photos of people from the internet are fine)
 and the CLIP model: internet once (kept in models/), or LAB_CLIP_MODEL=<a model folder>.`;
@@ -201,8 +203,13 @@ async function plan(): Promise<Plan> {
   if (csv) {
     const model = await clipModelAvailable();
     const queries = fs.existsSync(config.queriesDir) ? fs.readdirSync(config.queriesDir).filter((f) => IMAGE_EXTENSIONS.includes(path.extname(f).toLowerCase())) : [];
-    say(`Course data: ${rel(csv)}${fs.existsSync(path.join(path.dirname(csv), DEMO_MARKER)) ? ' (a DEMO set)' : ''}; ` +
-      `${queries.length ? `${queries.length} query photos in ${rel(config.queriesDir)}` : `no query photos in ${rel(config.queriesDir)} (10 photos are held out instead)`}.`);
+    const zip = queries.length ? undefined : findQueriesZip(config.queriesDir, config.dataDir);
+    const where = queries.length
+      ? `${queries.length} query photos in ${rel(config.queriesDir)}`
+      : zip
+        ? `query photos from ${rel(zip)}`
+        : `no query photos in ${rel(config.queriesDir)} and no queries.zip (10 photos are held out instead)`;
+    say(`Course data: ${rel(csv)}${fs.existsSync(path.join(path.dirname(csv), DEMO_MARKER)) ? ' (a DEMO set)' : ''}; ${where}.`);
     if (!model.ok) say(`Warning: the CLIP model is not available (${model.why}): notebooks that embed photos or texts will fail.`);
     else await prefetchModels();
     return { demo: undefined, reason: 'course', env };
