@@ -16,7 +16,7 @@ export {
   runGrid, cartesian, exactSearch, fastest, mostPrecise, bestTradeoff, paretoFront,
   type GridRow, type GridOptions, type GridResult,
 } from './eval/grid';
-export { flat, hnswFlat, ivfFlat, bruteForce } from './search/builders';
+export { flat, hnswFlat, ivfFlat, ivfPQ, bruteForce } from './search/builders';
 export { formatTable, formatNumber, tableHtml, showTable, type Row, type Cell, type TableOptions, type Highlight } from './show/table';
 export {
   photoGridHtml, showPhotoGrid, neighboursGrid, showNeighbours, thumbnail,

@@ -6,6 +6,7 @@
         "src/addon.cc",
         "src/errors.cc",
         "src/index_wrap.cc",
+        "src/quantizers.cc",
         "src/workers.cc"
       ],
       "include_dirs": [

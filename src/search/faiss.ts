@@ -24,7 +24,7 @@ import { MetricType, type SearchResult, SearchResults, isMetric, metricName } fr
 import {
   ArgumentError, checkInt32, checkInt64, checkInteger, checkPath, checkString, checkVectors, describe, invalid, valueLimit,
 } from '../util/check';
-import { type FactorySpec, HNSW_M_MAX, HNSW_M_MIN, NLIST_MAX, parseFactory } from './factory';
+import { type FactorySpec, HNSW_M_MAX, HNSW_M_MIN, NLIST_MAX, checkKindMetric, checkPQ, parseFactory } from './factory';
 import { RangeSearchResults } from './range';
 import { IDSelectorArray, SearchParameters, SearchParametersHNSW, SearchParametersIVF } from './selectors';
 import { checkSerialized } from './serialized';
@@ -293,6 +293,7 @@ export class Index implements VectorIndex {
    */
   add(x: Float32Array | Matrix): void {
     const data = vectorsOf(x, this.d);
+    checkEncodable(this, data, 'x');
     this.checkCanAdd();
     this.noteSource(x);
     if (data.length === 0) return; // faiss adds nothing
@@ -307,6 +308,7 @@ export class Index implements VectorIndex {
   async addAsync(x: Float32Array | Matrix, options: AddOptions = {}): Promise<void> {
     const site = new Error();
     const data = vectorsOf(x, this.d, 'x', true);
+    checkEncodable(this, data, 'x');
     this.checkCanAdd();
     this.noteSource(x);
     if (data.length === 0) return; // faiss adds nothing
@@ -324,12 +326,13 @@ export class Index implements VectorIndex {
   }
 
   /**
-   * Trains the index on representative vectors (needed by IVF; a no-op for flat and
-   * HNSW). As in faiss, an IVF needs at least nlist vectors unless its quantizer
-   * already holds nlist centroids.
+   * Trains the index on representative vectors (needed by IVF, PQ and SQ; a no-op for
+   * flat and HNSWFlat). As in faiss, an IVF needs at least nlist vectors unless its
+   * quantizer already holds nlist centroids, and a product quantizer 2^nbits.
    */
   train(x: Float32Array | Matrix): void {
     const data = vectorsOf(x, this.d);
+    checkTrainingSet(this, data);
     this.beforeWrite('train');
     this.native.train(data);
   }
@@ -338,6 +341,7 @@ export class Index implements VectorIndex {
   async trainAsync(x: Float32Array | Matrix): Promise<void> {
     const site = new Error();
     const data = vectorsOf(x, this.d, 'x', true);
+    checkTrainingSet(this, data);
     this.beforeWrite('train');
     return keepStack(this.native.trainAsync(data), site);
   }
@@ -439,6 +443,7 @@ export class Index implements VectorIndex {
   addWithIds(x: Float32Array | Matrix, ids: BigInt64Array): void {
     const data = vectorsOf(x, this.d);
     const checked = checkIds(ids, data.length / this.d);
+    checkEncodable(this, data, 'x');
     this.checkCanAddWithIds();
     this.noteSource(x);
     if (data.length === 0) return; // faiss adds nothing
@@ -450,6 +455,7 @@ export class Index implements VectorIndex {
     const site = new Error();
     const data = vectorsOf(x, this.d, 'x', true);
     const checked = checkIds(ids, data.length / this.d).slice();
+    checkEncodable(this, data, 'x');
     this.checkCanAddWithIds();
     this.noteSource(x);
     if (data.length === 0) return; // faiss adds nothing
@@ -729,6 +735,15 @@ function searchParamsFor(x: Index, params: unknown, op: 'search' | 'rangeSearch'
         );
       }
     }
+  } else if (x instanceof IndexScalarQuantizer) {
+    if (params instanceof SearchParametersHNSW || params instanceof SearchParametersIVF) {
+      throw new ArgumentError(`an ${cls} has neither efSearch nor nprobe: pass new SearchParameters({ sel }), not ${kind}`);
+    }
+  } else if (x instanceof IndexPQ) {
+    throw new ArgumentError(
+      `faiss 1.7.3's ${cls} takes only its own SearchParametersPQ, without a selector ("selector not supported"): ` +
+        'search without params and drop the ids you do not want, or use an IndexIVFPQ, which filters with SearchParametersIVF({ sel })',
+    );
   } else {
     throw new ArgumentError(`an ${cls} takes no search parameters here`);
   }
@@ -750,6 +765,12 @@ function cannotRangeSearch(x: Index): string | undefined {
     return (
       `faiss 1.7.3 range-searches a flat index by L2 and inner product only, not ${metricName(inner.metricType)}${via} ` +
       '("metric type not supported"): search(xq, k) and keep the hits within the radius'
+    );
+  }
+  if (inner instanceof IndexPQ || inner instanceof IndexScalarQuantizer) {
+    return (
+      `faiss 1.7.3 has no range search for an ${inner.className}${via} ("range search not implemented"): use an ` +
+      `${inner instanceof IndexPQ ? 'IndexIVFPQ' : 'IndexIVFScalarQuantizer'}, or search(xq, k) and keep the hits within the radius`
     );
   }
   if (!(inner instanceof IndexFlat || inner instanceof IndexIVF)) return `an ${inner.className}${via} has no range search here`;
@@ -777,7 +798,10 @@ function cannotMerge(x: Index, other: Index, addId: bigint): string | undefined 
       'answer with the wrong ids: merge IVF indexes that keep your ids themselves (ivf.addWithIds, then ivf.mergeFrom(other))'
     );
   }
-  if (!(inner instanceof IndexFlat || inner instanceof IndexIVF)) return `an ${x.className} cannot merge here (flat, IVF and IDMap-over-flat indexes can)`;
+  const codes = inner instanceof IndexPQ || inner instanceof IndexScalarQuantizer;
+  if (!(inner instanceof IndexFlat || inner instanceof IndexIVF || codes)) {
+    return `an ${x.className} cannot merge here (flat, PQ, SQ, IVF and IDMap-over-flat indexes can)`;
+  }
   if (other.className !== x.className) {
     return `faiss merges indexes of one class only: this is an ${x.className}, the other an ${other.className}` +
       (x instanceof IndexFlat && other instanceof IndexFlat ? ' (indexFactory(d, "Flat") makes an IndexFlat, new IndexFlatL2(d) an IndexFlatL2)' : '');
@@ -789,11 +813,11 @@ function cannotMerge(x: Index, other: Index, addId: bigint): string | undefined 
     if (oi.className !== inner.className || oi.metricType !== inner.metricType) {
       return `the two ${x.className}s wrap different indexes (${inner.className} and ${oi.className})`;
     }
-    return undefined;
+    return codebookMismatch(inner, oi);
   }
-  if (x instanceof IndexFlat) {
+  if (x instanceof IndexFlat || codes) {
     if (addId !== 0n) return 'a flat index\'s labels are positions: merged vectors are numbered from ntotal on their own, so addId must be 0';
-    return undefined;
+    return codebookMismatch(x, other);
   }
   const a = x as IndexIVF;
   const b = other as IndexIVF;
@@ -821,7 +845,7 @@ function cannotMerge(x: Index, other: Index, addId: bigint): string | undefined 
       );
     }
   }
-  return undefined;
+  return codebookMismatch(a, b);
 }
 
 /**
@@ -944,6 +968,29 @@ function ivfMetric(metric: unknown, what = 'IVF indexes'): MetricType {
   return m;
 }
 
+/**
+ * Checks an IVF constructor's quantizer, d and nlist (the metric already checked);
+ * returns the metric. The quantizer is an IndexFlat or IndexHNSWFlat by L2 or inner
+ * product, empty or holding nlist centroids.
+ */
+function checkIVFArgs(quantizer: Index, d: number, nlist: number, m: MetricType): MetricType {
+  if (!(quantizer instanceof Index)) throw invalid('quantizer', 'an Index (e.g. new IndexFlatL2(d))', quantizer);
+  checkInt32(d, 'd', 1);
+  if (quantizer.d !== d) throw new ArgumentError(`quantizer has d=${quantizer.d}, but the IVF index has d=${d}`);
+  checkInteger(nlist, 'nlist', 1, NLIST_MAX);
+  if (!(quantizer instanceof IndexFlat || quantizer instanceof IndexHNSWFlat)) {
+    throw new ArgumentError(
+      `the quantizer must be an IndexFlat (IndexFlatL2, IndexFlatIP) or an IndexHNSWFlat, whose labels are the ` +
+        `list numbers 0..nlist-1; an ${quantizer.className} is not one: use new IndexFlatL2(d)`,
+    );
+  }
+  ivfMetric(quantizer.metricType, 'quantizers');
+  if (quantizer.ntotal !== 0 && quantizer.ntotal !== nlist) {
+    throw new ArgumentError(`quantizer holds ${quantizer.ntotal} centroids; it must be empty or hold nlist=${nlist}`);
+  }
+  return m;
+}
+
 /** Any inverted-file index: a coarse quantizer assigns vectors to nlist lists. */
 export class IndexIVF extends Index {
   private declare quantizerRef?: Index;
@@ -1040,6 +1087,12 @@ export class IndexIVF extends Index {
   protected setQuantizer(q: Index): void {
     Object.defineProperty(this, 'quantizerRef', { value: q, enumerable: false });
   }
+
+  /** @internal A quantizer passed to the constructor: read-only while this index lives. */
+  protected useQuantizer(q: Index): void {
+    this.setQuantizer(q);
+    ownershipOf(q).users.push({ ref: new WeakRef<Index>(this), role: 'quantizer' });
+  }
 }
 
 /**
@@ -1050,24 +1103,9 @@ export class IndexIVF extends Index {
  */
 export class IndexIVFFlat extends IndexIVF {
   constructor(quantizer: Index, d: number, nlist: number, metric: MetricType = MetricType.L2) {
-    if (!(quantizer instanceof Index)) throw invalid('quantizer', 'an Index (e.g. new IndexFlatL2(d))', quantizer);
-    checkInt32(d, 'd', 1);
-    if (quantizer.d !== d) throw new ArgumentError(`quantizer has d=${quantizer.d}, but the IVF index has d=${d}`);
-    checkInteger(nlist, 'nlist', 1, NLIST_MAX);
-    const m = ivfMetric(metric);
-    if (!(quantizer instanceof IndexFlat || quantizer instanceof IndexHNSWFlat)) {
-      throw new ArgumentError(
-        `the quantizer must be an IndexFlat (IndexFlatL2, IndexFlatIP) or an IndexHNSWFlat, whose labels are the ` +
-          `list numbers 0..nlist-1; an ${quantizer.className} is not one: use new IndexFlatL2(d)`,
-      );
-    }
-    ivfMetric(quantizer.metricType, 'quantizers');
-    if (quantizer.ntotal !== 0 && quantizer.ntotal !== nlist) {
-      throw new ArgumentError(`quantizer holds ${quantizer.ntotal} centroids; it must be empty or hold nlist=${nlist}`);
-    }
+    const m = checkIVFArgs(quantizer, d, nlist, ivfMetric(metric));
     super(native.newIVFFlat(quantizer.native, d, nlist, m, new.target === IndexIVFFlatDedup));
-    this.setQuantizer(quantizer);
-    ownershipOf(quantizer).users.push({ ref: new WeakRef<Index>(this), role: 'quantizer' });
+    this.useQuantizer(quantizer);
   }
 }
 
@@ -1103,8 +1141,9 @@ export class IndexIDMap extends Index {
     if (index instanceof IndexIDMap) {
       throw new ArgumentError(`an IndexIDMap cannot wrap an ${index.className}: use that one, or wrap the index inside it`);
     }
-    if (!(index instanceof IndexFlat || index instanceof IndexHNSW || index instanceof IndexIVF)) {
-      throw new ArgumentError(`an IndexIDMap wraps a flat, HNSW or IVF index, not an ${index.className}`);
+    const codes = index instanceof IndexPQ || index instanceof IndexScalarQuantizer;
+    if (!(index instanceof IndexFlat || index instanceof IndexHNSW || index instanceof IndexIVF || codes)) {
+      throw new ArgumentError(`an IndexIDMap wraps a flat, PQ, SQ, HNSW or IVF index, not an ${index.className}`);
     }
     if (index.ntotal !== 0) {
       throw new ArgumentError(`IndexIDMap needs an empty index, but it holds ${index.ntotal} vectors`);
@@ -1151,14 +1190,456 @@ export class IndexIDMap2 extends IndexIDMap {
   }
 }
 
+// ---- quantizing indexes: product (PQ) and scalar (SQ) quantizers, alone, in IVF lists, in HNSW ----
+
+/**
+ * faiss.ScalarQuantizer's QuantizerType values, as `faiss.ScalarQuantizer.QT_8bit`:
+ * bits per component, one range per component (non-uniform) or one for all
+ * (uniform), or 16-bit floats. QT_8bit_direct is not supported here (faiss 1.7.3
+ * casts values to bytes without clamping them).
+ */
+export const ScalarQuantizer = {
+  QT_8bit: 0, QT_4bit: 1, QT_8bit_uniform: 2, QT_4bit_uniform: 3, QT_fp16: 4, QT_6bit: 6,
+} as const;
+export type QuantizerType = (typeof ScalarQuantizer)[keyof typeof ScalarQuantizer];
+const QT_NAMES = Object.fromEntries(Object.entries(ScalarQuantizer).map(([k, v]) => [v, k])) as Record<number, string>;
+
+function checkQtype(qtype: unknown): QuantizerType {
+  if (typeof qtype !== 'number' || !(qtype in QT_NAMES)) {
+    throw invalid('qtype', `a ScalarQuantizer type (${Object.keys(ScalarQuantizer).map((k) => `ScalarQuantizer.${k}`).join(', ')})`, qtype);
+  }
+  return qtype as QuantizerType;
+}
+
+/** The largest finite half float: SQfp16 codes hold no more. */
+export const FP16_MAX = 65504;
+
+/** The product quantizer of an index, as index.pq in faiss (read-only here). */
+export class ProductQuantizerParameters {
+  constructor(private readonly owner: NativeIndex) {}
+
+  /** Dimension of the vectors. */
+  get d(): number {
+    return this.owner.d();
+  }
+  /** Sub-quantizers: each encodes d/M components (dsub) of a vector. */
+  get M(): number {
+    return this.owner.getParam('pqM');
+  }
+  /** Bits per sub-quantizer code: each has ksub = 2^nbits centroids. */
+  get nbits(): number {
+    return this.owner.getParam('pqNbits');
+  }
+  /** Centroids per sub-quantizer, 2^nbits. */
+  get ksub(): number {
+    return this.owner.getParam('pqKsub');
+  }
+  /** Components per sub-quantizer, d/M. */
+  get dsub(): number {
+    return this.owner.getParam('pqDsub');
+  }
+  /** Bytes per code, ceil(M * nbits / 8). */
+  get codeSize(): number {
+    return this.owner.getParam('pqCodeSize');
+  }
+  /** A copy of the centroids, M * ksub * dsub floats (sub-quantizer m's centroid j at (m * ksub + j) * dsub). */
+  get centroids(): Float32Array {
+    return this.owner.codebook()!;
+  }
+}
+
+/** The scalar quantizer of an index, as index.sq in faiss (read-only here). */
+export class ScalarQuantizerParameters {
+  constructor(private readonly owner: NativeIndex) {}
+
+  /** ScalarQuantizer.QT_8bit, QT_4bit, ... */
+  get qtype(): QuantizerType {
+    return this.owner.getParam('sqType') as QuantizerType;
+  }
+  /** Bytes per code: d (8 bit), ceil(d/2) (4 bit), ceil(6d/8) (6 bit), 2d (fp16). */
+  get codeSize(): number {
+    return this.owner.getParam('sqCodeSize');
+  }
+  /**
+   * A copy of the trained ranges: [vmin, vdiff] (uniform), d vmins then d vdiffs
+   * (non-uniform: component j decodes into [vmin_j, vmin_j + vdiff_j]); empty for fp16.
+   */
+  get trained(): Float32Array {
+    return this.owner.codebook()!;
+  }
+}
+
+/** The index whose codes are stored (inside an IDMap: the wrapped one). */
+function storedIn(x: Index): Index {
+  return x instanceof IndexIDMap ? x.index : x;
+}
+
+/**
+ * Refuses values an SQfp16 index cannot store: a half float holds at most 65504 (a
+ * larger value becomes Infinity, and distances NaN); an IVF encodes the residual
+ * x - centroid, so there each value must stay within 32752.
+ */
+function checkEncodable(x: Index, data: Float32Array, name: string, training = false): void {
+  const inner = storedIn(x);
+  const sq = inner instanceof IndexScalarQuantizer || inner instanceof IndexIVFScalarQuantizer || inner instanceof IndexHNSWSQ;
+  if (!sq || inner.sq.qtype !== ScalarQuantizer.QT_fp16) return;
+  const residual = inner instanceof IndexIVFScalarQuantizer && inner.byResidual;
+  if (training && !residual) return;
+  const limit = residual ? FP16_MAX / 2 : FP16_MAX;
+  const at = native.firstNonFinite(data, limit);
+  if (at >= 0) {
+    throw new ArgumentError(
+      `${name} holds ${data[at]} at vector ${Math.floor(at / x.d)}, component ${at % x.d}, but this ${inner.className} stores ` +
+        `16-bit floats (QT_fp16), which hold |v| <= ${FP16_MAX}` +
+        (residual ? ` (it encodes v - centroid, so |v| <= ${limit} here)` : '') +
+        ': divide the vectors by a constant (neighbours stay the same), or use QT_8bit',
+    );
+  }
+}
+
+/** The product quantizer's parameters of x (through an IDMap), if it has one. */
+function pqOf(x: Index): ProductQuantizerParameters | undefined {
+  const inner = storedIn(x);
+  return inner instanceof IndexPQ || inner instanceof IndexIVFPQ || inner instanceof IndexHNSWPQ ? inner.pq : undefined;
+}
+
+/**
+ * Refuses a training set a quantizing index cannot be trained on: faiss's k-means
+ * throws below one vector per centroid (a PQ's 2^nbits per sub-quantizer; an IVF's
+ * nlist), after an IVF's quantizer was already trained; an SQ reads its first
+ * vector without looking; and codes already stored would decode to other vectors.
+ */
+function checkTrainingSet(x: Index, data: Float32Array): void {
+  const inner = storedIn(x);
+  const quantizing = inner instanceof IndexPQ || inner instanceof IndexScalarQuantizer || inner instanceof IndexIVFPQ ||
+    inner instanceof IndexIVFScalarQuantizer || inner instanceof IndexHNSWSQ || inner instanceof IndexHNSWPQ;
+  if (!quantizing) return;
+  const n = data.length / x.d;
+  if (inner.ntotal > 0) {
+    throw new Error(
+      `this ${inner.className} holds ${inner.ntotal} vectors encoded with its current ${inner instanceof IndexScalarQuantizer ||
+        inner instanceof IndexIVFScalarQuantizer || inner instanceof IndexHNSWSQ ? 'ranges' : 'codebook'}: training again would ` +
+        'make them decode to other vectors. reset() it first (or train a new index)',
+    );
+  }
+  const need: string[] = [];
+  let min = 1;
+  if (inner instanceof IndexIVF) {
+    const q = inner.quantizer;
+    if (!(q.isTrained && q.ntotal === inner.nlist)) {
+      min = inner.nlist;
+      need.push(`nlist=${inner.nlist} centroids for its lists`);
+    }
+  }
+  const pq = pqOf(inner);
+  if (pq) {
+    min = Math.max(min, pq.ksub);
+    need.push(`2^nbits=${pq.ksub} centroids per sub-quantizer`);
+  }
+  if (n < min) {
+    const what = need.length ? `trains ${need.join(' and ')}` : 'learns each component\'s range from its training vectors';
+    throw new ArgumentError(
+      `this ${inner.className} ${what}: it needs at least ${min} training vectors, not ${n}` +
+        (need.length ? ` (faiss's k-means throws below one per centroid, and warns below 39 per centroid: ` +
+          `${39 * min} here)` : ''),
+    );
+  }
+  checkEncodable(x, data, 'x', true);
+}
+
+/** Why two quantizing indexes' codes cannot be merged (different codebooks), or undefined. */
+function codebookMismatch(a: Index, b: Index): string | undefined {
+  const ca = a.native.codebook();
+  const cb = b.native.codebook();
+  if (ca === null && cb === null) return undefined;
+  const pq = (x: Index) => (x instanceof IndexPQ || x instanceof IndexIVFPQ ? `M=${x.pq.M}, nbits=${x.pq.nbits}` : '');
+  const sq = (x: Index) => (x instanceof IndexScalarQuantizer || x instanceof IndexIVFScalarQuantizer ? QT_NAMES[x.sq.qtype] : '');
+  if (pq(a) !== pq(b) || sq(a) !== sq(b)) {
+    return `the two ${a.className}s quantize differently (${pq(a) || sq(a)} and ${pq(b) || sq(b)})`;
+  }
+  const residual = (x: Index) => (x instanceof IndexIVFPQ || x instanceof IndexIVFScalarQuantizer ? x.byResidual : false);
+  if (residual(a) !== residual(b)) return 'one of the two IVFs encodes residuals (byResidual) and the other does not';
+  if (!ca || !cb || ca.length !== cb.length || ca.some((v, i) => v !== cb[i])) {
+    return (
+      `the two ${a.className}s have different codebooks (trained separately): the other's codes would decode with this one's ` +
+      `${a instanceof IndexScalarQuantizer || a instanceof IndexIVFScalarQuantizer ? 'ranges' : 'centroids'}. ` +
+      'Train one, cloneIndex it while empty, add to each, then merge'
+    );
+  }
+  return undefined;
+}
+
+/** The standalone codec (faiss's sa_encode / sa_decode) of an index that has one. */
+function saEncodeOf(x: Index, v: Float32Array | Matrix): Uint8Array {
+  const data = vectorsOf(v, x.d);
+  x.native.checkRead();
+  if (!x.isTrained) throw new Error(`${x.className} is not trained: call train(x) before saEncode`);
+  checkEncodable(x, data, 'x');
+  const out = x.native.saEncode(data);
+  return new Uint8Array(out.buffer, out.byteOffset, out.length);
+}
+
+function saDecodeOf(x: Index & { saCodeSize: number }, codes: Uint8Array): Float32Array {
+  if (!(codes instanceof Uint8Array)) throw invalid('codes', 'a Uint8Array of n * saCodeSize bytes (from saEncode)', codes);
+  x.native.checkRead();
+  if (!x.isTrained) throw new Error(`${x.className} is not trained: call train(x) before saDecode`);
+  const size = x.saCodeSize;
+  if (codes.length % size !== 0) {
+    throw new ArgumentError(`codes holds ${codes.length} bytes, not a multiple of this ${x.className}'s saCodeSize=${size}`);
+  }
+  const n = codes.length / size;
+  if (n * x.d > 2 ** 31 - 1) throw new ArgumentError(`${n} codes * d values do not fit one array: decode in batches`);
+  const out = new Float32Array(n * x.d);
+  if (n > 0) x.native.saDecode(codes, out);
+  return out;
+}
+
+/**
+ * Product quantization, faiss.IndexPQ(d, M, nbits, metric): each vector split into M
+ * sub-vectors of d/M components, each stored as the nbits-bit number of its nearest
+ * of 2^nbits trained centroids (M * nbits / 8 bytes per vector); search compares
+ * each query with the codes' centroids (asymmetric distance). M must divide d,
+ * 1 <= nbits <= 16; train on at least 2^nbits vectors. L2 or inner product.
+ *
+ * @example
+ * const index = new IndexPQ(512, 64, 8);   // 64 bytes per vector instead of 2048
+ * index.train(xt); index.add(xb);
+ * index.search(xq, 10);
+ */
+export class IndexPQ extends Index {
+  constructor(d: number, M: number, nbits = 8, metric: MetricType = MetricType.L2) {
+    checkInt32(d, 'd', 1);
+    checkPQ('IndexPQ', M, nbits, d);
+    const m = checkMetric(metric);
+    checkKindMetric('PQ', m);
+    super(native.newPQ(d, M, nbits, m));
+  }
+
+  /** The product quantizer: pq.M, pq.nbits, pq.ksub, pq.dsub, pq.codeSize, pq.centroids. */
+  get pq(): ProductQuantizerParameters {
+    return new ProductQuantizerParameters(this.native);
+  }
+  /** Bytes stored per vector (faiss's code_size). */
+  get codeSize(): number {
+    return this.native.getParam('codeSize');
+  }
+  /** Bytes per code of saEncode (faiss's sa_code_size()). */
+  get saCodeSize(): number {
+    return this.native.getParam('saCodeSize');
+  }
+  /** The codes of n vectors, n * saCodeSize bytes (faiss's sa_encode); the index must be trained. */
+  saEncode(x: Float32Array | Matrix): Uint8Array {
+    return saEncodeOf(this, x);
+  }
+  /** The vectors that codes decode to, n*d floats (faiss's sa_decode). */
+  saDecode(codes: Uint8Array): Float32Array {
+    return saDecodeOf(this, codes);
+  }
+}
+
+/**
+ * Scalar quantization, faiss.IndexScalarQuantizer(d, qtype, metric): each component
+ * stored in 8, 6 or 4 bits within a trained range (ScalarQuantizer.QT_8bit, ...) or
+ * as a 16-bit float (QT_fp16, values within ±65504, no training). L2 or inner product.
+ *
+ * @example
+ * const index = new IndexScalarQuantizer(512, ScalarQuantizer.QT_8bit);   // 512 bytes per vector
+ * index.train(xt); index.add(xb);
+ */
+export class IndexScalarQuantizer extends Index {
+  constructor(d: number, qtype: QuantizerType = ScalarQuantizer.QT_8bit, metric: MetricType = MetricType.L2) {
+    checkInt32(d, 'd', 1);
+    const t = checkQtype(qtype);
+    const m = checkMetric(metric);
+    checkKindMetric('SQ', m);
+    super(native.newSQ(d, t, m));
+  }
+
+  /** The scalar quantizer: sq.qtype, sq.codeSize, sq.trained. */
+  get sq(): ScalarQuantizerParameters {
+    return new ScalarQuantizerParameters(this.native);
+  }
+  /** Bytes stored per vector (faiss's code_size). */
+  get codeSize(): number {
+    return this.native.getParam('codeSize');
+  }
+  /** Bytes per code of saEncode (faiss's sa_code_size()). */
+  get saCodeSize(): number {
+    return this.native.getParam('saCodeSize');
+  }
+  /** The codes of n vectors, n * saCodeSize bytes (faiss's sa_encode); the index must be trained. */
+  saEncode(x: Float32Array | Matrix): Uint8Array {
+    return saEncodeOf(this, x);
+  }
+  /** The vectors that codes decode to, n*d floats (faiss's sa_decode). */
+  saDecode(codes: Uint8Array): Float32Array {
+    return saDecodeOf(this, codes);
+  }
+}
+
+/**
+ * Inverted file with product-quantized residuals, faiss.IndexIVFPQ(quantizer, d,
+ * nlist, M, nbits, metric): how collections larger than memory are searched (M *
+ * nbits / 8 bytes per vector plus its 8-byte id). M must divide d, 1 <= nbits <= 8;
+ * train on at least max(nlist, 2^nbits) vectors. nprobe as for every IVF.
+ *
+ * @example
+ * const ivfpq = new IndexIVFPQ(new IndexFlatL2(512), 512, 1024, 64, 8);
+ * await ivfpq.trainAsync(xt); await ivfpq.addAsync(xb);
+ * ivfpq.nprobe = 16;
+ */
+export class IndexIVFPQ extends IndexIVF {
+  constructor(quantizer: Index, d: number, nlist: number, M: number, nbits = 8, metric: MetricType = MetricType.L2) {
+    const m = checkMetric(metric);
+    checkKindMetric('IVFPQ', m);
+    checkIVFArgs(quantizer, d, nlist, m);
+    checkPQ('IndexIVFPQ', M, nbits, d);
+    super(native.newIVFPQ(quantizer.native, d, nlist, M, nbits, m));
+    this.useQuantizer(quantizer);
+  }
+
+  /** The product quantizer (of the residuals, by default): pq.M, pq.nbits, pq.ksub, pq.centroids. */
+  get pq(): ProductQuantizerParameters {
+    return new ProductQuantizerParameters(this.native);
+  }
+  /**
+   * Whether vectors are encoded as their difference to the list's centroid (faiss's
+   * by_residual, default true: more accurate). Set before training only.
+   */
+  get byResidual(): boolean {
+    return this.native.getParam('byResidual') === 1;
+  }
+  set byResidual(v: boolean) {
+    if (typeof v !== 'boolean') throw invalid('byResidual', 'a boolean', v);
+    this.beforeWrite('train');
+    if (this.isTrained || this.ntotal > 0) throw new Error(`byResidual changes how an ${this.className} encodes vectors: set it before train()`);
+    this.native.setParam('byResidual', v ? 1 : 0);
+  }
+  /** Bytes stored per vector in the lists (faiss's code_size; plus an 8-byte id each). */
+  get codeSize(): number {
+    return this.native.getParam('codeSize');
+  }
+  /** Bytes per code of saEncode: the list number, then the code (faiss's sa_code_size()). */
+  get saCodeSize(): number {
+    return this.native.getParam('saCodeSize');
+  }
+  /** The codes of n vectors, n * saCodeSize bytes (faiss's sa_encode); the index must be trained. */
+  saEncode(x: Float32Array | Matrix): Uint8Array {
+    return saEncodeOf(this, x);
+  }
+  /** The vectors that codes decode to, n*d floats (faiss's sa_decode); each list number must be below nlist. */
+  saDecode(codes: Uint8Array): Float32Array {
+    return saDecodeOf(this, codes);
+  }
+}
+
+/**
+ * Inverted file with scalar-quantized vectors, faiss.IndexIVFScalarQuantizer(quantizer,
+ * d, nlist, qtype, metric, byResidual): each vector (by default its residual to the
+ * list's centroid) stored with qtype (ScalarQuantizer.QT_8bit: d bytes).
+ */
+export class IndexIVFScalarQuantizer extends IndexIVF {
+  constructor(
+    quantizer: Index, d: number, nlist: number, qtype: QuantizerType = ScalarQuantizer.QT_8bit,
+    metric: MetricType = MetricType.L2, byResidual = true,
+  ) {
+    const m = checkMetric(metric);
+    checkKindMetric('IVFSQ', m);
+    checkIVFArgs(quantizer, d, nlist, m);
+    const t = checkQtype(qtype);
+    if (typeof byResidual !== 'boolean') throw invalid('byResidual', 'a boolean', byResidual);
+    super(native.newIVFSQ(quantizer.native, d, nlist, t, m, byResidual));
+    this.useQuantizer(quantizer);
+  }
+
+  /** The scalar quantizer: sq.qtype, sq.codeSize, sq.trained. */
+  get sq(): ScalarQuantizerParameters {
+    return new ScalarQuantizerParameters(this.native);
+  }
+  /** Whether vectors are encoded as their difference to the list's centroid (faiss's by_residual). */
+  get byResidual(): boolean {
+    return this.native.getParam('byResidual') === 1;
+  }
+  /** Bytes stored per vector in the lists (faiss's code_size; plus an 8-byte id each). */
+  get codeSize(): number {
+    return this.native.getParam('codeSize');
+  }
+  /** Bytes per code of saEncode: the list number, then the code (faiss's sa_code_size()). */
+  get saCodeSize(): number {
+    return this.native.getParam('saCodeSize');
+  }
+  /** The codes of n vectors, n * saCodeSize bytes (faiss's sa_encode); the index must be trained. */
+  saEncode(x: Float32Array | Matrix): Uint8Array {
+    return saEncodeOf(this, x);
+  }
+  /** The vectors that codes decode to, n*d floats (faiss's sa_decode); each list number must be below nlist. */
+  saDecode(codes: Uint8Array): Float32Array {
+    return saDecodeOf(this, codes);
+  }
+}
+
+/**
+ * HNSW graph over scalar-quantized vectors, faiss.IndexHNSWSQ(d, qtype, M, metric):
+ * train (the ranges), then add. L2 or inner product (faiss 1.7.3's scalar quantizer
+ * throws on L1/Linf inside HNSW's parallel add, which would end the process).
+ */
+export class IndexHNSWSQ extends IndexHNSW {
+  constructor(d: number, qtype: QuantizerType = ScalarQuantizer.QT_8bit, M = 32, metric: MetricType = MetricType.L2) {
+    checkInt32(d, 'd', 1);
+    const t = checkQtype(qtype);
+    checkInt32(M, 'M', HNSW_M_MIN, HNSW_M_MAX);
+    const m = checkMetric(metric);
+    checkKindMetric('HNSWSQ', m);
+    super(native.newHNSWSQ(d, t, M, m));
+  }
+
+  /** The scalar quantizer of the stored vectors: sq.qtype, sq.codeSize, sq.trained. */
+  get sq(): ScalarQuantizerParameters {
+    return new ScalarQuantizerParameters(this.native);
+  }
+  /** Bytes per stored vector (the graph's links come on top). */
+  get codeSize(): number {
+    return this.native.getParam('codeSize');
+  }
+}
+
+/**
+ * HNSW graph over product-quantized vectors, faiss.IndexHNSWPQ(d, pqM, M): 8-bit
+ * codes, pqM bytes per vector, by L2 only (faiss 1.7.3 takes no metric here and
+ * would search any other by L2). Train on at least 256 vectors, then add.
+ */
+export class IndexHNSWPQ extends IndexHNSW {
+  constructor(d: number, pqM: number, M = 32) {
+    checkInt32(d, 'd', 1);
+    checkPQ('IndexHNSWPQ', pqM, 8, d);
+    checkInt32(M, 'M', HNSW_M_MIN, HNSW_M_MAX);
+    super(native.newHNSWPQ(d, pqM, M));
+  }
+
+  /** The product quantizer of the stored vectors: pq.M, pq.nbits (8), pq.centroids. */
+  get pq(): ProductQuantizerParameters {
+    return new ProductQuantizerParameters(this.native);
+  }
+  /** Bytes per stored vector (the graph's links come on top). */
+  get codeSize(): number {
+    return this.native.getParam('codeSize');
+  }
+}
+
 const CLASSES: Array<[RegExp, { prototype: Index }]> = [
   [/^IndexIDMap2$/, IndexIDMap2],
   [/^IndexIDMap$/, IndexIDMap],
   [/^IndexHNSWFlat$/, IndexHNSWFlat],
+  [/^IndexHNSWSQ$/, IndexHNSWSQ],
+  [/^IndexHNSWPQ$/, IndexHNSWPQ],
   [/^IndexHNSW/, IndexHNSW],
   [/^IndexIVFFlatDedup$/, IndexIVFFlatDedup],
   [/^IndexIVFFlat$/, IndexIVFFlat],
+  [/^IndexIVFPQ$/, IndexIVFPQ],
+  [/^IndexIVFScalarQuantizer$/, IndexIVFScalarQuantizer],
   [/^IndexIVF/, IndexIVF],
+  [/^IndexPQ$/, IndexPQ],
+  [/^IndexScalarQuantizer$/, IndexScalarQuantizer],
   [/^IndexFlatL2$/, IndexFlatL2],
   [/^IndexFlatIP$/, IndexFlatIP],
   [/^IndexFlat$/, IndexFlat],
@@ -1180,13 +1661,16 @@ function downcast(n: NativeIndex, container?: Index, role?: Role): Index {
 /**
  * Builds an index from a faiss factory string, faiss.index_factory(d, description, metric).
  * Only the strings the lab runs safely are accepted (src/search/factory.ts, the
- * README's list): Flat, HNSW<M>, IVF<nlist>,Flat, IVF<nlist>_HNSW<M>,Flat, each
- * optionally as IDMap,... or IDMap2,...; anything else is refused with the reason.
+ * README's list): Flat, HNSW<M>, IVF<nlist>,Flat, IVF<nlist>_HNSW<M>,Flat, PQ<M>,
+ * IVF<nlist>,PQ<M>, SQ8 (SQ4, SQ6, SQfp16), IVF<nlist>,SQ8, HNSW<M>,SQ8, HNSW<M>,PQ<m>,
+ * each optionally as IDMap,... or IDMap2,...; anything else, and parameters faiss
+ * 1.7.3 cannot run (PQ2x0, PQ8x99, PQ7 with d=512), are refused with the reason.
  *
  * @example
  * indexFactory(512, 'IVF143,Flat')        // IndexIVFFlat, train before add
  * indexFactory(512, 'HNSW32', MetricType.L1)
  * indexFactory(512, 'IDMap,Flat')          // addWithIds
+ * indexFactory(512, 'IVF143,PQ64np')       // IndexIVFPQ: 64-byte codes, train on >= 256 vectors
  */
 export function indexFactory(d: number, description: string, metric: MetricType = MetricType.L2): Index {
   checkInt32(d, 'd', 1);
@@ -1195,7 +1679,7 @@ export function indexFactory(d: number, description: string, metric: MetricType 
   const what = `indexFactory(${d}, ${JSON.stringify(description)})`;
   let spec: FactorySpec;
   try {
-    spec = parseFactory(description, m);
+    spec = parseFactory(description, m, d);
   } catch (e) {
     throw withContext(e, what);
   }
@@ -1209,8 +1693,8 @@ export function indexFactory(d: number, description: string, metric: MetricType 
 /**
  * A deep copy of an index, faiss.clone_index: its vectors, ids, graph, lists and
  * quantizer (the copy owns its own). Unlike faiss 1.7.3's clone_index, an
- * IndexHNSWFlat stays an IndexHNSWFlat (faiss makes it a plain IndexHNSW, which
- * write_index refuses) and an IndexIVFFlatDedup keeps its duplicates.
+ * IndexHNSWFlat, IndexHNSWSQ or IndexHNSWPQ keeps its class (faiss makes it a plain
+ * IndexHNSW, which write_index refuses) and an IndexIVFFlatDedup keeps its duplicates.
  *
  * @example
  * const empty = indexFactory(d, 'IVF64,Flat'); empty.train(xt);
@@ -1270,8 +1754,9 @@ function fromBytes(bytes: Uint8Array, what: string): Index {
 
 /**
  * Reads an index written by writeIndex or by Python's faiss.write_index: Flat,
- * HNSWFlat, IVFFlat and IDMap/IDMap2 over them. The bytes are checked before
- * faiss reads them; a truncated or damaged file is refused with what is wrong.
+ * HNSWFlat, IVFFlat, PQ, IVFPQ, ScalarQuantizer, IVFScalarQuantizer, HNSWSQ,
+ * HNSWPQ and IDMap/IDMap2 over them. The bytes are checked before faiss reads
+ * them; a truncated or damaged file is refused with what is wrong.
  */
 export function readIndex(file: string): Index {
   checkPath(file, 'file');

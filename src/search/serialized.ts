@@ -17,6 +17,18 @@
  *     direct-map entries that point at an entry with that id;
  *   - IndexIVFFlatDedup: the same (its lists hold at most ntotal entries: the
  *     duplicates are pairs of ids in a table, which must come in pairs);
+ *   - IndexPQ ("IxPq"): M dividing d, 1 <= nbits <= 16, d * 2^nbits centroids
+ *     (finite, within valueLimit(d)), ntotal codes of ceil(M*nbits/8) bytes, the
+ *     plain PQ search (faiss's other search types read tables the file lacks);
+ *   - IndexScalarQuantizer ("IxSQ"): a quantizer type faiss builds from a factory
+ *     string or constructor (not QT_8bit_direct), its code size, trained ranges of
+ *     the right length whose decoded values stay within 2 * valueLimit(d), fp16
+ *     codes that are finite;
+ *   - IndexIVFPQ ("IwPQ", nbits <= 8) and IndexIVFScalarQuantizer ("IwSq"): as an
+ *     IVF, with the code size of their quantizer in the lists;
+ *   - IndexHNSWSQ ("IHNs") and IndexHNSWPQ ("IHNp": 8-bit codes, L2, as faiss
+ *     builds it): the graph as for HNSWFlat over such storage, trained if the
+ *     index says so (faiss would read the ranges of an untrained one out of bounds);
  *   - IndexIDMap/IndexIDMap2: an id per vector of the inner index, whose labels
  *     stay within the id table; not over an IVF with a hash-table direct map
  *     (faiss 1.7.3 would file the IDMap's additions under wrong ids).
@@ -36,12 +48,16 @@ export class IndexDataError extends Error {
 }
 
 /** Types read here; faiss writes flat indexes as IxFI (inner product), IxF2 (L2) or IxFl (others). */
-const READABLE = 'IndexFlat, IndexHNSWFlat, IndexIVFFlat and IndexIDMap/IndexIDMap2 over them, and IndexIVFFlatDedup';
+const READABLE =
+  'IndexFlat, IndexHNSWFlat, IndexIVFFlat, IndexPQ, IndexIVFPQ, IndexScalarQuantizer, IndexIVFScalarQuantizer, ' +
+  'IndexHNSWSQ, IndexHNSWPQ and IndexIDMap/IndexIDMap2 over them, and IndexIVFFlatDedup';
 const EF_MAX = 1 << 20;
 const NPROBE_MAX = 2 ** 30;
 
+type Kind = 'Flat' | 'HNSWFlat' | 'IVFFlat' | 'IVFFlatDedup' | 'IDMap' | 'PQ' | 'SQ' | 'IVFPQ' | 'IVFSQ' | 'HNSWSQ' | 'HNSWPQ';
+
 interface Summary {
-  kind: 'Flat' | 'HNSWFlat' | 'IVFFlat' | 'IVFFlatDedup' | 'IDMap';
+  kind: Kind;
   d: number;
   ntotal: number;
   metric: number;
@@ -50,6 +66,8 @@ interface Summary {
   ids?: BigInt64Array[];
   /** IVF: its direct map's type (0 none, 1 array, 2 hash table). */
   directMap?: number;
+  /** A product quantizer's nbits (PQ). */
+  nbits?: number;
 }
 
 class Reader {
@@ -157,7 +175,113 @@ function readFlat(r: Reader, h: string, what: string): Summary {
   return { kind: 'Flat', ...s };
 }
 
-function readHNSW(r: Reader, what: string): Summary {
+// ---- quantizers ----------------------------------------------------------------------
+
+/** What a product or scalar quantizer's codes look like. */
+interface Codec {
+  codeSize: number;
+  /** Checks `count` codes at `at` (their bytes are in the buffer). */
+  check?: (r: Reader, at: number, count: number, what: string) => void;
+  nbits?: number;
+}
+
+/** faiss's ProductQuantizer: d, M, nbits (size_t each), then d * 2^nbits centroids. */
+function readPQ(r: Reader, what: string, d: number, maxNbits: number): Codec {
+  const at = r.pos;
+  const pd = r.int(`${what}'s PQ d`, d, d, false);
+  const M = r.int(`${what}'s PQ M (sub-quantizers)`, 1, pd, false);
+  // faiss's set_derived_values divides d by M: M = 0 would end the process.
+  if (pd % M !== 0) r.fail(`${what}'s PQ M=${M} does not divide d=${pd}`, at + 8);
+  const nbits = r.int(`${what}'s PQ nbits`, 1, maxNbits, false);
+  const c = r.vector(`${what}'s PQ centroids`, 4, d * 2 ** nbits);
+  checkFloats(r, c.data, d, c.at, `${what}'s PQ centroids`);
+  return { codeSize: Math.ceil((M * nbits) / 8), nbits };
+}
+
+/** faiss's ScalarQuantizer::QuantizerType values read here (not QT_8bit_direct, 5). */
+const SQ_QTYPES: Record<number, { name: string; bits: number; uniform?: boolean }> = {
+  0: { name: 'QT_8bit', bits: 8 },
+  1: { name: 'QT_4bit', bits: 4 },
+  2: { name: 'QT_8bit_uniform', bits: 8, uniform: true },
+  3: { name: 'QT_4bit_uniform', bits: 4, uniform: true },
+  4: { name: 'QT_fp16', bits: 16 },
+  6: { name: 'QT_6bit', bits: 6 },
+};
+
+/** Half floats with an all-ones exponent (Infinity, NaN) decode to what no distance survives. */
+function checkHalfFloats(r: Reader, at: number, count: number, what: string): void {
+  const v = new DataView(r.bytes.buffer, r.bytes.byteOffset + at, count);
+  for (let i = 0; i + 1 < count; i += 2) {
+    if ((v.getUint16(i, true) & 0x7c00) === 0x7c00) r.fail(`${what} holds a 16-bit float that is not finite`, at + i);
+  }
+}
+
+/**
+ * faiss's ScalarQuantizer: qtype, rangestat (int32 each), rangestat_arg (float), d
+ * and code_size (size_t each), trained ranges. Decoded values lie in [vmin, vmin +
+ * vdiff]: both ends within 2 * valueLimit(d), or distances could overflow to NaN.
+ */
+function readSQ(r: Reader, what: string, d: number, trained: boolean): Codec {
+  const at = r.pos;
+  const qtype = r.i32(`${what}'s SQ type`);
+  const t = SQ_QTYPES[qtype];
+  if (!t) r.fail(`${what}'s SQ type is ${qtype}; this lab reads ${Object.values(SQ_QTYPES).map((x) => x.name).join(', ')}`, at);
+  const rs = r.i32(`${what}'s SQ range statistic`);
+  if (rs < 0 || rs > 3) r.fail(`${what}'s SQ range statistic is ${rs}, not 0-3`, at + 4);
+  const arg = r.f32(`${what}'s SQ range argument`);
+  if (!Number.isFinite(arg)) r.fail(`${what}'s SQ range argument is ${arg}`, at + 8);
+  r.int(`${what}'s SQ d`, d, d, false);
+  const codeSize = t.bits === 16 ? 2 * d : t.bits === 6 ? Math.ceil((6 * d) / 8) : t.bits === 4 ? Math.ceil(d / 2) : d;
+  r.int(`${what}'s SQ code size`, codeSize, codeSize, false);
+  const v = r.vector(`${what}'s SQ ranges`, 4);
+  // faiss decodes with trained[0..1] (uniform) or trained[0..2d) without checking their length.
+  const want = t.bits === 16 ? v.count : t.uniform ? 2 : 2 * d;
+  if (v.count !== want && (trained || v.count !== 0)) r.fail(`${what}'s SQ ranges hold ${v.count} values where ${want} are expected`, v.at - 8);
+  const x = new Float32Array(v.data);
+  const limit = 2 * valueLimit(d);
+  const n = t.uniform ? 1 : d;
+  if (t.bits !== 16 && x.length === want) {
+    for (let j = 0; j < n; j++) {
+      const lo = x[j];
+      const hi = lo + x[n + j];
+      if (!(Math.abs(lo) <= limit && Math.abs(hi) <= limit)) {
+        r.fail(`${what}'s SQ range of component ${j} is [${lo}, ${hi}], beyond ±${limit.toExponential(2)} for d=${d}`, v.at + 4 * j);
+      }
+    }
+  }
+  return { codeSize, check: t.bits === 16 ? checkHalfFloats : undefined };
+}
+
+/** IndexPQ ("IxPq"): header, PQ, codes, search type, encode_signs, polysemous_ht. */
+function readPQIndex(r: Reader, what: string): Summary {
+  const s = header(r, what);
+  if (s.metric > 1) r.fail(`${what}'s metric is ${s.metric}; an IndexPQ searches by L2 or INNER_PRODUCT only`);
+  if (!s.isTrained && s.ntotal > 0) r.fail(`${what} holds ${s.ntotal} vectors but is not trained`);
+  const pq = readPQ(r, what, s.d, 16);
+  const codes = r.vector(`${what}'s codes`, 1, s.ntotal * pq.codeSize);
+  void codes;
+  const stAt = r.pos;
+  const searchType = r.i32(`${what}'s search type`);
+  // The polysemous, Hamming and SDC searches need tables faiss does not store or rebuild on read.
+  if (searchType !== 0) r.fail(`${what}'s search type is ${searchType}; this lab reads the plain PQ search (ST_PQ, 0)`, stAt);
+  const signs = r.u8(`${what}'s encode_signs`);
+  if (signs > 1) r.fail(`${what}'s encode_signs is ${signs}, not 0 or 1`, stAt + 4);
+  r.i32(`${what}'s polysemous_ht`);
+  return { kind: 'PQ', ...s, nbits: pq.nbits };
+}
+
+/** IndexScalarQuantizer ("IxSQ"): header, SQ, codes. */
+function readSQIndex(r: Reader, what: string): Summary {
+  const s = header(r, what);
+  if (s.metric > 1) r.fail(`${what}'s metric is ${s.metric}; an IndexScalarQuantizer searches by L2 or INNER_PRODUCT only`);
+  if (!s.isTrained && s.ntotal > 0) r.fail(`${what} holds ${s.ntotal} vectors but is not trained`);
+  const sq = readSQ(r, what, s.d, s.isTrained);
+  const codes = r.vector(`${what}'s codes`, 1, s.ntotal * sq.codeSize);
+  sq.check?.(r, codes.at, codes.count, `${what}'s codes`);
+  return { kind: 'SQ', ...s };
+}
+
+function readHNSW(r: Reader, what: string, kind: 'HNSWFlat' | 'HNSWSQ' | 'HNSWPQ' = 'HNSWFlat'): Summary {
   const s = header(r, what);
   const probas = r.vector(`${what}'s level probabilities`, 8);
   const L = probas.count;
@@ -217,14 +341,24 @@ function readHNSW(r: Reader, what: string): Summary {
   const beam = r.i32(`${what}'s upper_beam`);
   if (efC < 1 || efC > EF_MAX || efS < 1 || efS > EF_MAX) r.fail(`${what}'s efConstruction ${efC} or efSearch ${efS} is not in [1, ${EF_MAX}]`, epAt + 8);
   if (beam !== 1) r.fail(`${what}'s upper_beam is ${beam}; this lab reads faiss's default, 1`, epAt + 16);
-  const storage = readIndexAt(r, `${what}'s storage`, ['Flat']);
-  if (storage.kind !== 'Flat' || storage.d !== s.d || storage.ntotal !== n || storage.metric !== s.metric) {
-    r.fail(`${what}'s storage is not a flat index of its d=${s.d}, ntotal=${n} and metric ${s.metric}`);
+  const want = kind === 'HNSWFlat' ? 'Flat' : kind === 'HNSWSQ' ? 'SQ' : 'PQ';
+  const storageAt = r.pos;
+  const storage = readIndexAt(r, `${what}'s storage`, [want]);
+  if (storage.kind !== want || storage.d !== s.d || storage.ntotal !== n || storage.metric !== s.metric) {
+    r.fail(`${what}'s storage is not an Index${want} of its d=${s.d}, ntotal=${n} and metric ${s.metric}`, storageAt);
   }
-  return { kind: 'HNSWFlat', ...s };
+  // Searching reads the storage's codebook: an untrained one has none (read out of bounds).
+  if ((s.isTrained || n > 0) && !storage.isTrained) r.fail(`${what} says it is trained or holds vectors, but its storage is not trained`, storageAt);
+  // faiss builds an IndexHNSWPQ with 8-bit codes by L2 and computes a table of 4^nbits * M floats on read.
+  if (kind === 'HNSWPQ' && (storage.nbits !== 8 || s.metric !== 1)) {
+    r.fail(`${what}'s PQ has nbits=${storage.nbits} and metric ${s.metric}; an IndexHNSWPQ has 8-bit codes and searches by L2`, storageAt);
+  }
+  if (kind === 'HNSWSQ' && s.metric > 1) r.fail(`${what}'s metric is ${s.metric}; an IndexHNSWSQ searches by L2 or INNER_PRODUCT only`, storageAt);
+  return { kind, ...s };
 }
 
-function readIVF(r: Reader, what: string, dedup = false): Summary {
+function readIVF(r: Reader, what: string, variant: 'Flat' | 'Dedup' | 'PQ' | 'SQ' = 'Flat'): Summary {
+  const dedup = variant === 'Dedup';
   const s = header(r, what);
   if (s.metric > 1) r.fail(`${what}'s metric is ${s.metric}; IVF indexes support L2 and INNER_PRODUCT only`);
   const nlistAt = r.pos;
@@ -249,11 +383,28 @@ function readIVF(r: Reader, what: string, dedup = false): Summary {
     if (tab.count % 2) r.fail(`${what}'s table of duplicates holds ${tab.count} ids, not pairs`, tab.at - 8);
   }
 
+  // The codes in the lists: full vectors, or a quantizer's codes.
+  let codec: Codec = { codeSize: 4 * s.d };
+  if (variant === 'PQ') {
+    const byAt = r.pos;
+    if (r.u8(`${what}'s by_residual`) > 1) r.fail(`${what}'s by_residual is not 0 or 1`, byAt);
+    const csAt = r.pos;
+    const cs = r.int(`${what}'s code size`, 1, Number.MAX_SAFE_INTEGER, false);
+    codec = readPQ(r, what, s.d, 8);
+    if (cs !== codec.codeSize) r.fail(`${what}'s code size is ${cs}, but its PQ writes ${codec.codeSize} bytes per code`, csAt);
+  } else if (variant === 'SQ') {
+    codec = readSQ(r, what, s.d, s.isTrained);
+    const csAt = r.pos;
+    const cs = r.int(`${what}'s code size`, 1, Number.MAX_SAFE_INTEGER, false);
+    if (cs !== codec.codeSize) r.fail(`${what}'s code size is ${cs}, but its SQ writes ${codec.codeSize} bytes per code`, csAt);
+    const byAt = r.pos;
+    if (r.u8(`${what}'s by_residual`) > 1) r.fail(`${what}'s by_residual is not 0 or 1`, byAt);
+  }
   const ilAt = r.pos;
   const il = r.fourcc(`${what}'s inverted lists`);
   if (il !== 'ilar') r.fail(`${what}'s inverted lists are "${il}"; this lab reads lists stored in the file ("ilar")`, ilAt);
   r.int(`${what}'s list count`, nlist, nlist, false);
-  r.int(`${what}'s code size`, 4 * s.d, 4 * s.d, false);
+  r.int(`${what}'s code size`, codec.codeSize, codec.codeSize, false);
   const sizes = new Array<number>(nlist).fill(0);
   const ltAt = r.pos;
   const listType = r.fourcc(`${what}'s list sizes`);
@@ -281,8 +432,9 @@ function readIVF(r: Reader, what: string, dedup = false): Summary {
       ids.push(new BigInt64Array(0));
       continue;
     }
-    const at = r.need(sizes[i] * 4 * s.d, `list ${i} of ${what}`);
-    checkFloats(r, r.copy(at, sizes[i] * 4 * s.d), s.d, at, `list ${i} of ${what}`);
+    const at = r.need(sizes[i] * codec.codeSize, `list ${i} of ${what}`);
+    if (variant === 'Flat' || dedup) checkFloats(r, r.copy(at, sizes[i] * 4 * s.d), s.d, at, `list ${i} of ${what}`);
+    else codec.check?.(r, at, sizes[i] * codec.codeSize, `list ${i} of ${what}`);
     const idAt = r.need(sizes[i] * 8, `the ids of list ${i} of ${what}`);
     ids.push(new BigInt64Array(r.copy(idAt, sizes[i] * 8)));
   }
@@ -303,13 +455,14 @@ function readIVF(r: Reader, what: string, dedup = false): Summary {
       if (!entry(dmPairs[j], dmPairs[j + 1])) r.fail(`${what}'s direct map entry for id ${dmPairs[j]} does not point at it`, dmAt);
     }
   }
-  return { kind: dedup ? 'IVFFlatDedup' : 'IVFFlat', ...s, ids, directMap: dmType };
+  const kind = ({ Flat: 'IVFFlat', Dedup: 'IVFFlatDedup', PQ: 'IVFPQ', SQ: 'IVFSQ' } as const)[variant];
+  return { kind, ...s, ids, directMap: dmType };
 }
 
 function readIDMap(r: Reader, what: string): Summary {
   const s = header(r, what);
   const innerAt = r.pos;
-  const inner = readIndexAt(r, `${what}'s index`, ['Flat', 'HNSWFlat', 'IVFFlat']);
+  const inner = readIndexAt(r, `${what}'s index`, ['Flat', 'HNSWFlat', 'IVFFlat', 'PQ', 'SQ', 'IVFPQ', 'IVFSQ', 'HNSWSQ', 'HNSWPQ']);
   if (inner.kind === 'IDMap') r.fail(`${what} wraps another IDMap`, innerAt);
   if (inner.d !== s.d || inner.ntotal !== s.ntotal || inner.metric !== s.metric || inner.isTrained !== s.isTrained) {
     r.fail(`${what} and its index disagree on d, ntotal, metric or training`, innerAt);
@@ -327,21 +480,36 @@ function readIDMap(r: Reader, what: string): Summary {
   return { kind: 'IDMap', ...s };
 }
 
-const KINDS: Record<string, Summary['kind']> = {
+const KINDS: Record<string, Kind> = {
   IxFI: 'Flat', IxF2: 'Flat', IxFl: 'Flat', IHNf: 'HNSWFlat', IwFl: 'IVFFlat', IwFd: 'IVFFlatDedup', IxMp: 'IDMap', IxM2: 'IDMap',
+  IxPq: 'PQ', IxSQ: 'SQ', IwPQ: 'IVFPQ', IwSq: 'IVFSQ', IHNs: 'HNSWSQ', IHNp: 'HNSWPQ',
+};
+
+/** faiss's class of each kind, for messages. */
+const CLASS: Record<Kind, string> = {
+  Flat: 'IndexFlat', HNSWFlat: 'IndexHNSWFlat', IVFFlat: 'IndexIVFFlat', IVFFlatDedup: 'IndexIVFFlatDedup', IDMap: 'IndexIDMap',
+  PQ: 'IndexPQ', SQ: 'IndexScalarQuantizer', IVFPQ: 'IndexIVFPQ', IVFSQ: 'IndexIVFScalarQuantizer', HNSWSQ: 'IndexHNSWSQ',
+  HNSWPQ: 'IndexHNSWPQ',
 };
 
 /** Reads one index of the kinds allowed where it stands (a quantizer is flat or HNSW, ...). */
-function readIndexAt(r: Reader, what: string, allowed: Array<Summary['kind']>): Summary {
+function readIndexAt(r: Reader, what: string, allowed: Kind[]): Summary {
   const at = r.pos;
   const h = r.fourcc(`the type of ${what}`);
   const kind = KINDS[h];
   if (!kind) return r.fail(`index type "${h}" of ${what} not recognized: this lab reads ${READABLE}`, at);
-  if (!allowed.includes(kind)) return r.fail(`${what} is an Index${kind} ("${h}"); it must be one of: Index${allowed.join(', Index')}`, at);
-  if (kind === 'Flat') return readFlat(r, h, what);
-  if (kind === 'HNSWFlat') return readHNSW(r, what);
-  if (kind === 'IVFFlat' || kind === 'IVFFlatDedup') return readIVF(r, what, kind === 'IVFFlatDedup');
-  return readIDMap(r, what);
+  if (!allowed.includes(kind)) return r.fail(`${what} is an ${CLASS[kind]} ("${h}"); it must be one of: ${allowed.map((k) => CLASS[k]).join(', ')}`, at);
+  switch (kind) {
+    case 'Flat': return readFlat(r, h, what);
+    case 'HNSWFlat': case 'HNSWSQ': case 'HNSWPQ': return readHNSW(r, what, kind);
+    case 'IVFFlat': return readIVF(r, what, 'Flat');
+    case 'IVFFlatDedup': return readIVF(r, what, 'Dedup');
+    case 'IVFPQ': return readIVF(r, what, 'PQ');
+    case 'IVFSQ': return readIVF(r, what, 'SQ');
+    case 'PQ': return readPQIndex(r, what);
+    case 'SQ': return readSQIndex(r, what);
+    default: return readIDMap(r, what);
+  }
 }
 
 /**
@@ -350,6 +518,6 @@ function readIndexAt(r: Reader, what: string, allowed: Array<Summary['kind']>): 
  */
 export function checkSerialized(bytes: Uint8Array): void {
   const r = new Reader(bytes);
-  readIndexAt(r, 'the index', ['Flat', 'HNSWFlat', 'IVFFlat', 'IVFFlatDedup', 'IDMap']);
+  readIndexAt(r, 'the index', Object.keys(CLASS) as Kind[]);
   if (r.pos !== bytes.length) r.fail(`${bytes.length - r.pos} bytes follow the index: damaged, or not one index`);
 }

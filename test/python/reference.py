@@ -1,7 +1,9 @@
 """Python faiss + numpy, the reference the tests compare our binding with.
 
   reference.py search INDEX XQ.npy K OUT_PREFIX        -> OUT_PREFIX.D.npy, OUT_PREFIX.I.npy
-  reference.py build FACTORY METRIC XB.npy OUT_INDEX    (METRIC: L2, INNER_PRODUCT, L1, Linf)
+  reference.py build FACTORY METRIC XB.npy OUT_INDEX [XT.npy]   (METRIC: L2, INNER_PRODUCT, L1, Linf; trained on XT, else XB)
+  reference.py dataset NAME ARGS... OUT_PREFIX         -> OUT_PREFIX.xt/xb/xq.npy: faiss's test data sets
+      get_dataset D NB NT NQ / get_dataset_2 D NT NB NQ (tests/common_faiss_tests.py), randu10k
   reference.py describe INDEX                           -> JSON: class, d, ntotal, metric, params
   reference.py npyinfo FILE.npy                         -> JSON: dtype, shape, sum, first values
   reference.py npysave KIND OUT.npy                     (a fixed array written by np.save)
@@ -18,6 +20,7 @@
       {"op": "clone"}                                       the index becomes faiss.clone_index(index)
       {"op": "make_direct_map"} / {"op": "set_direct_map_type", "type": 0|1|2}
       {"op": "write", "path": PATH} / {"op": "describe", "out": JSON}
+      {"op": "sa_encode", "x": NPY, "out": NPY} / {"op": "sa_decode", "codes": NPY, "out": NPY}   (uint8 codes)
       PARAMS: {"kind": "base"|"hnsw"|"ivf", "efSearch", "checkRelativeDistance", "nprobe", "maxCodes", "sel": SEL}
       SEL: {"type": "range", "imin", "imax", "assumeSorted"} | {"type": "array"|"batch", "ids": [..]} | {"type": "not", "sel": SEL}
   reference.py vectorscsv STYLE XB.npy OUT.csv[.gz]      the course's CSV as pandas writes it;
@@ -126,8 +129,64 @@ def run(job):
             with open(op["out"], "w") as f:
                 json.dump({"class": type(index).__name__, "ntotal": index.ntotal, "d": index.d,
                            "metric": int(index.metric_type)}, f)
+        elif o == "sa_encode":
+            np.save(op["out"], index.sa_encode(np.load(op["x"])))
+        elif o == "sa_decode":
+            np.save(op["out"], index.sa_decode(np.load(op["codes"])))
         else:
             raise SystemExit("unknown op " + o)
+
+
+def random_unitary(n, d, seed):
+    x = faiss.randn(n * d, seed).reshape(n, d)
+    faiss.normalize_L2(x)
+    return x
+
+
+def dataset(name, *args):
+    """faiss's test data sets (tests/common_faiss_tests.py), as xt, xb, xq."""
+    if name == "get_dataset":
+        d, nb, nt, nq = map(int, args)
+        rs = np.random.RandomState(123)
+        xb = rs.rand(nb, d).astype("float32")
+        xt = rs.rand(nt, d).astype("float32")
+        xq = rs.rand(nq, d).astype("float32")
+        return xt, xb, xq
+    if name == "get_dataset_2":
+        d, nt, nb, nq = map(int, args)
+        d1 = 10
+        n = nb + nt + nq
+        rs = np.random.RandomState(1338)
+        x = rs.normal(size=(n, d1))
+        x = np.dot(x, rs.rand(d1, d))
+        x = x * (rs.rand(d) * 4 + 0.1)
+        x = np.sin(x).astype("float32")
+        return x[:nt], x[nt:nt + nb], x[nt + nb:]
+    if name == "randu10k":
+        return random_unitary(10000, 128, 2), random_unitary(10000, 128, 1), random_unitary(1000, 128, 3)
+    raise SystemExit("unknown data set " + name)
+
+
+def describe(read):
+    # read_index returns the exact class already; a downcast_index wrapper does not own
+    # the index, so `read` must stay referenced while it is used.
+    index = faiss.downcast_index(read)
+    info = {"class": type(index).__name__, "d": index.d, "ntotal": index.ntotal,
+            "metric": int(index.metric_type), "is_trained": bool(index.is_trained)}
+    if hasattr(index, "hnsw"):
+        info.update(efSearch=index.hnsw.efSearch, efConstruction=index.hnsw.efConstruction)
+    if hasattr(index, "nprobe"):
+        info.update(nprobe=index.nprobe, nlist=index.nlist)
+    inner = faiss.downcast_index(index.storage) if hasattr(index, "storage") else index
+    if hasattr(inner, "pq"):
+        info.update(pqM=inner.pq.M, pqNbits=inner.pq.nbits)
+    if hasattr(inner, "sq"):
+        info.update(sqType=int(inner.sq.qtype))
+    if hasattr(inner, "code_size"):
+        info.update(codeSize=int(inner.code_size))
+    if hasattr(index, "by_residual"):
+        info.update(byResidual=bool(index.by_residual))
+    return info
 
 
 def main(cmd, *args):
@@ -138,11 +197,11 @@ def main(cmd, *args):
         np.save(out + ".D.npy", D)
         np.save(out + ".I.npy", I)
     elif cmd == "build":
-        factory, metric, xb, out = args
+        factory, metric, xb, out = args[:4]
         x = np.load(xb)
         index = faiss.index_factory(x.shape[1], factory, METRICS[metric])
         if not index.is_trained:
-            index.train(x)
+            index.train(np.load(args[4]) if len(args) > 4 else x)
         if factory.startswith("IDMap"):
             index.add_with_ids(x, np.arange(x.shape[0], dtype="int64") * 10 + 7)
         else:
@@ -151,14 +210,11 @@ def main(cmd, *args):
             faiss.downcast_index(index).hnsw.efSearch = 77
         faiss.write_index(index, out)
     elif cmd == "describe":
-        index = faiss.downcast_index(faiss.read_index(args[0]))
-        info = {"class": type(index).__name__, "d": index.d, "ntotal": index.ntotal,
-                "metric": int(index.metric_type), "is_trained": bool(index.is_trained)}
-        if hasattr(index, "hnsw"):
-            info.update(efSearch=index.hnsw.efSearch, efConstruction=index.hnsw.efConstruction)
-        if hasattr(index, "nprobe"):
-            info.update(nprobe=index.nprobe, nlist=index.nlist)
-        print(json.dumps(info))
+        print(json.dumps(describe(faiss.read_index(args[0]))))
+    elif cmd == "dataset":
+        xt, xb, xq = dataset(*args[:-1])
+        for name, a in (("xt", xt), ("xb", xb), ("xq", xq)):
+            np.save(args[-1] + "." + name + ".npy", np.ascontiguousarray(a, dtype="float32"))
     elif cmd == "run":
         with open(args[0]) as f:
             run(json.load(f))

@@ -7,8 +7,9 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import {
-  Index, IndexFlat, IndexFlatL2, IndexHNSWFlat, IndexIDMap, IndexIDMap2, IndexIVF, IndexIVFFlat, MetricType,
-  deserializeIndex, indexFactory, knnBruteForce, OMP_MAX_THREADS, ompGetMaxThreads, ompSetNumThreads, readIndex, serializeIndex, writeIndex,
+  Index, IndexFlat, IndexFlatL2, IndexHNSWFlat, IndexHNSWPQ, IndexHNSWSQ, IndexIDMap, IndexIDMap2, IndexIVF, IndexIVFFlat, IndexIVFPQ,
+  IndexIVFScalarQuantizer, IndexPQ, IndexScalarQuantizer, MetricType, ScalarQuantizer, deserializeIndex, indexFactory, knnBruteForce,
+  OMP_MAX_THREADS, ompGetMaxThreads, ompSetNumThreads, readIndex, serializeIndex, writeIndex,
 } from '../../src';
 import { rng } from '../../src/data/synthetic';
 import { valueLimit } from '../../src/util/check';
@@ -109,13 +110,13 @@ function survives(bytes: Uint8Array): 'refused' | 'loaded' {
   return 'loaded';
 }
 
-function flipSweep(bytes: Buffer, seed: number): { refused: number; loaded: number } {
+function flipSweep(bytes: Buffer, seed: number, stride = 1): { refused: number; loaded: number } {
   const g = rng(seed);
   const out = { refused: 0, loaded: 0 };
   const threads = ompGetMaxThreads();
   ompSetNumThreads(1); // thousands of tiny searches: waking an OpenMP team costs more than each
   try {
-    for (let i = 0; i < bytes.length; i++) {
+    for (let i = 0; i < bytes.length; i += stride) {
       const b = Buffer.from(bytes);
       b[i] ^= 1 << Math.floor(g() * 8);
       out[survives(b)]++;
@@ -289,12 +290,20 @@ export const CASES: Record<string, Case> = {
       ['HNSW1', MetricType.L2, /HNSW's M must be between 2 and 512, not 1/],
       ['IVF0,Flat', MetricType.L2, /nlist must be between 1 and 1048576, not 0 \(faiss divides by zero with nlist=0\)/],
       ['IVF4_HNSW1,Flat', MetricType.L2, /the quantizer's HNSW M must be between 2 and 512, not 1/],
-      ['PQ2x0', MetricType.L2, /not an index this lab builds \(product quantizers crash faiss 1\.7\.3/],
-      ['PQ8x99', MetricType.L2, /not an index this lab builds \(product quantizers/],
+      ['PQ2x0', MetricType.L2, /the PQ's nbits \(bits per sub-quantizer code\) of an IndexPQ must be between 1 and 16, not 0 \(faiss 1\.7\.3 divides by zero/],
+      ['PQ8x99', MetricType.L2, /the PQ's nbits .* must be between 1 and 16, not 99/],
+      ['PQ3', MetricType.L2, /the PQ's M \(sub-quantizers\) must divide d=8, not 3: .*M could be 1, 2, 4, 8/],
+      ['IVF4,PQ2x9', MetricType.L2, /of an IndexIVFPQ must be between 1 and 8, not 9 \(faiss 1\.7\.3's IndexIVFPQ refuses more than 8/],
+      ['PQ2x12', MetricType.L2, /PQ2x12 without np asks for polysemous training, .* write PQ2x12np/],
+      ['PQ2', MetricType.L1, /IndexPQ supports MetricType\.L2 and INNER_PRODUCT only, not L1 \(faiss 1\.7\.3's PQ search silently takes/],
+      ['SQ8', MetricType.Linf, /IndexScalarQuantizer supports MetricType\.L2 and INNER_PRODUCT only, not Linf/],
+      ['IVF4,SQ8', MetricType.L1, /IndexIVFScalarQuantizer supports MetricType\.L2 and INNER_PRODUCT only, not L1 \(faiss 1\.7\.3 aborts/],
+      ['SQ8_direct', MetricType.L2, /not an index this lab builds \(scalar quantizers here are SQ4, SQ6, SQ8 and SQfp16/],
       ['NSG0,Flat', MetricType.L2, /not an index this lab builds \(faiss 1\.7\.3 divides by zero building an NSG graph/],
       ['NSG8', MetricType.L2, /NSG graph/],
-      ['HNSW8_SQ8', MetricType.L1, /not an index this lab builds \(scalar quantizers/],
-      ['HNSW8_PQ2', MetricType.INNER_PRODUCT, /not an index this lab builds \(product quantizers .* HNSW_PQ ignores the metric/],
+      ['HNSW8_SQ8', MetricType.L1, /IndexHNSWSQ supports MetricType\.L2 and INNER_PRODUCT only, not L1 \(faiss 1\.7\.3's scalar quantizer throws on other metrics inside HNSW's parallel add/],
+      ['HNSW8_PQ2', MetricType.INNER_PRODUCT, /IndexHNSWPQ supports MetricType\.L2 only, not INNER_PRODUCT \(faiss 1\.7\.3 builds an IndexHNSWPQ's storage by L2 whatever the metric, so it would silently search by L2\)/],
+      ['HNSW8,PQ2x4', MetricType.L2, /of an IndexHNSWPQ must be 8, not 4/],
       ['IVF4,Flat', MetricType.L1, /IVF indexes support MetricType\.L2 and INNER_PRODUCT only, not L1 \(faiss 1\.7\.3 aborts the process on IVF with L1\/Linf\)/],
       ['IDMap,IDMap,Flat', MetricType.L2, /one IDMap or IDMap2 around one index/],
       ['IVF4', MetricType.L2, /an IVF index needs its storage after a comma, e\.g\. "IVF4,Flat"/],
@@ -499,7 +508,7 @@ export const CASES: Record<string, Case> = {
     const forged = Buffer.concat([mb.subarray(0, 37), inner, mb.subarray(37 + inner.length)]);
     refuses(() => deserializeIndex(forged), /the index's IVF holds label 30\d, beyond its table of 300 ids/);
     refuses(() => deserializeIndex(Buffer.from('IxF2 garbage garbage garbage')), /the index's ntotal is \d+, outside/);
-    refuses(() => deserializeIndex(Buffer.from('IxPQ not one the lab reads')), /index type "IxPQ" of the index not recognized: this lab reads IndexFlat, IndexHNSWFlat, IndexIVFFlat and IndexIDMap\/IndexIDMap2 over them/);
+    refuses(() => deserializeIndex(Buffer.from('IxPQ not one the lab reads')), /index type "IxPQ" of the index not recognized: this lab reads IndexFlat, IndexHNSWFlat, IndexIVFFlat, IndexPQ, .* and IndexIDMap\/IndexIDMap2 over them/);
   },
 
   'files written by Python faiss (IVF with a direct map, IVF_HNSW, IDMap2, HNSW by IP and L1) read and search as in Python'() {
@@ -535,5 +544,165 @@ print(json.dumps(res))
       if (name === 'idmap2') assert.deepEqual(index.reconstruct(27), xb.slice(2 * d, 3 * d));
     }
     fs.rmSync(dir, { recursive: true, force: true });
+  },
+
+  // ---- product and scalar quantizers -------------------------------------------------
+
+  'quantizers: constructor parameters that crash faiss 1.7.3 are refused, also straight into the addon'() {
+    refuses(() => new IndexPQ(8, 3), /the PQ's M \(sub-quantizers\) must divide d=8, not 3/);
+    refuses(() => new IndexPQ(8, 2, 0), /nbits .* of an IndexPQ must be between 1 and 16, not 0 \(faiss 1\.7\.3 divides by zero/);
+    refuses(() => new IndexPQ(8, 2, 99), /must be between 1 and 16, not 99/);
+    refuses(() => new IndexPQ(8, 0), /M \(sub-quantizers\) of an IndexPQ must be an integer between 1 and d=8, not 0/);
+    refuses(() => new IndexPQ(8, 2, 8, MetricType.L1), /IndexPQ supports MetricType\.L2 and INNER_PRODUCT only, not L1/);
+    refuses(() => new IndexIVFPQ(new IndexFlatL2(8), 8, 4, 2, 9), /of an IndexIVFPQ must be between 1 and 8, not 9/);
+    refuses(() => new IndexHNSWSQ(8, ScalarQuantizer.QT_8bit, 16, MetricType.L1), /IndexHNSWSQ supports .* not L1 \(faiss 1\.7\.3's scalar quantizer throws on other metrics inside HNSW's parallel add/);
+    refuses(() => new IndexScalarQuantizer(8, 5 as 0), /Expected a ScalarQuantizer type \(ScalarQuantizer\.QT_8bit, .*\) for qtype but received 5/);
+    refuses(() => new IndexHNSWPQ(8, 3, 16), /must divide d=8, not 3/);
+    refuses(() => new IndexIVFScalarQuantizer(new IndexFlatL2(8), 8, 4, ScalarQuantizer.QT_8bit, MetricType.Linf), /not Linf \(faiss 1\.7\.3 aborts the process on IVF/);
+    // The addon checks what would take the process down even without the TS layer.
+    const addon = require('faiss-lab-native') as typeof import('faiss-lab-native');
+    refuses(() => addon.newPQ(8, 2, 0, 1), /nbits must be an integer between 1 and 16/);
+    refuses(() => addon.newPQ(8, 3, 8, 1), /M=3 must divide d=8/);
+    refuses(() => addon.newPQ(8, 0, 8, 1), /M must be an integer between 1 and 8/);
+    refuses(() => addon.newHNSWSQ(8, 0, 16, 2), /metric must be L2 or INNER_PRODUCT/);
+    refuses(() => addon.newSQ(8, 5, 1), /QT_8bit_direct is not supported/);
+  },
+
+  'quantizers: training sets faiss 1.7.3 cannot take are refused before it starts (nothing half-trained)'() {
+    const pq = new IndexPQ(d, 2, 8);
+    refuses(() => pq.train(xb.subarray(0, 100 * d)), /this IndexPQ trains 2\^nbits=256 centroids per sub-quantizer: it needs at least 256 training vectors, not 100/);
+    const ivfpq = new IndexIVFPQ(new IndexFlatL2(d), d, 4, 2, 8);
+    ivfpq.train(xb); // 300 >= 256: trains (faiss warns below 39 per centroid)
+    assert.ok(ivfpq.isTrained);
+    // With fewer, an IVFPQ would train its quantizer, then throw in the PQ's k-means: refused first, nothing trained.
+    const small = new IndexIVFPQ(new IndexFlatL2(d), d, 4, 2, 8);
+    refuses(() => small.train(xb.subarray(0, 100 * d)), /needs at least 256 training vectors, not 100/);
+    assert.equal(small.quantizer.ntotal, 0);
+    assert.equal(small.isTrained, false);
+    // An SQ learns its ranges from the first vector on, without looking: none is refused.
+    for (const sq of [new IndexScalarQuantizer(d), new IndexHNSWSQ(d, ScalarQuantizer.QT_4bit, 8)]) {
+      refuses(() => sq.train(new Float32Array(0)), /learns each component's range from its training vectors: it needs at least 1 training vectors, not 0/);
+    }
+    // Training again with codes stored would decode them to other vectors.
+    const sq = new IndexScalarQuantizer(d);
+    sq.train(xb);
+    sq.add(xb);
+    refuses(() => sq.train(xb), /holds 300 vectors encoded with its current ranges: training again .* reset\(\) it first/);
+    sq.reset();
+    sq.train(xb);
+  },
+
+  'quantizers: SQfp16 refuses values beyond a half float (they would become Infinity and distances NaN)'() {
+    const fp16 = new IndexScalarQuantizer(d, ScalarQuantizer.QT_fp16, MetricType.INNER_PRODUCT);
+    const x = xb.slice(0, 10 * d);
+    x[3 * d + 2] = 7e4;
+    refuses(() => fp16.add(x), /x holds 70000 at vector 3, component 2, but this IndexScalarQuantizer stores 16-bit floats \(QT_fp16\), which hold \|v\| <= 65504/);
+    const ivf = indexFactory(d, 'IDMap,IVF4,SQfp16');
+    ivf.train(xb);
+    x[3 * d + 2] = 4e4;
+    refuses(() => ivf.addWithIds(x, ids(10)), /it encodes v - centroid, so \|v\| <= 32752 here/);
+    x[3 * d + 2] = 3e4;
+    ivf.addWithIds(x, ids(10));
+    const res = ivf.search(xq, 3);
+    assert.ok(res.distances.every((v) => Number.isFinite(v)));
+  },
+
+  'quantizers: saDecode of codes naming a list beyond nlist is refused (faiss 1.7.3 throws inside a parallel loop: abort)'() {
+    for (const desc of ['IVF4,PQ2x4np', 'IVF300,SQ8']) {
+      const ivf = indexFactory(d, desc) as IndexIVFPQ;
+      ivf.train(xb);
+      const codes = ivf.saEncode(xb.subarray(0, 3 * d));
+      assert.equal(codes.length, 3 * ivf.saCodeSize);
+      codes[ivf.saCodeSize] = 250; // code 1's list number (little-endian, first byte)
+      if (desc.startsWith('IVF300')) codes[ivf.saCodeSize + 1] = 1;
+      refuses(() => ivf.saDecode(codes), /code 1 names list (250|506), but the index has nlist=(4|300)/);
+      refuses(() => ivf.saDecode(codes.subarray(1)), /not a multiple of this IndexIVF\w+'s saCodeSize/);
+    }
+  },
+
+  'damaged buffers: every truncation of PQ, SQ, IVFPQ, IVFSQ, HNSWSQ and HNSWPQ buffers is refused'() {
+    for (const desc of ['PQ2x4np', 'SQ8', 'SQfp16', 'IVF4,PQ2x4np', 'IVF4,SQ4', 'HNSW4,SQ6', 'HNSW4,PQ2np', 'IDMap2,SQ8']) {
+      const index = indexFactory(d, desc);
+      index.train(xb);
+      if (index instanceof IndexIDMap) index.addWithIds(xb.subarray(0, 20 * d), ids(20));
+      else index.add(xb.subarray(0, 20 * d));
+      const bytes = serializeIndex(index);
+      for (let n = 1; n < bytes.length; n += n < 400 ? 1 : 7) {
+        refuses(() => deserializeIndex(bytes.subarray(0, n)), /^cannot deserialize a faiss index from Buffer\(\d+\) \(truncated, or not a faiss index\?\): /);
+      }
+      const back = deserializeIndex(bytes);
+      assert.deepEqual(back.search(xq, 3).labels, index.search(xq, 3).labels, desc);
+    }
+  },
+
+  'damaged buffers: each byte of PQ, SQ, IVFPQ, IVFSQ, HNSWSQ and HNSWPQ buffers flipped: refused, or an index that searches and adds'() {
+    const counts: Record<string, { refused: number; loaded: number }> = {};
+    for (const [desc, metric] of [
+      ['PQ2x4np', MetricType.L2], ['SQ8', MetricType.INNER_PRODUCT], ['SQfp16', MetricType.L2], ['IVF2,PQ2x4np', MetricType.INNER_PRODUCT],
+      ['IVF2,SQ4', MetricType.L2], ['HNSW4,SQ8', MetricType.INNER_PRODUCT],
+    ] as const) {
+      const index = indexFactory(4, desc, metric);
+      const x = vectors(40, 4);
+      index.train(x);
+      index.add(x);
+      counts[desc] = flipSweep(serializeIndex(index), desc.length);
+    }
+    // HNSWPQ: 256 centroids per sub-quantizer (4 KB); every fourth byte.
+    const hpq = indexFactory(4, 'HNSW4,PQ2np');
+    const x = vectors(300, 4);
+    hpq.train(x);
+    hpq.add(x.subarray(0, 40 * 4));
+    const b = serializeIndex(hpq);
+    counts['HNSW4,PQ2np'] = flipSweep(Buffer.from(b), 7, 4);
+    for (const c of Object.values(counts)) assert.ok(c.refused > 0 && c.loaded > 0, JSON.stringify(counts));
+    return { note: JSON.stringify(counts) };
+  },
+
+  'damaged buffers: forged quantizer fields (M=0, nbits=40, a polysemous search type, code sizes, ranges, an IP HNSWPQ) are refused'() {
+    const pq = indexFactory(d, 'PQ2x4np');
+    pq.train(xb);
+    pq.add(xb.subarray(0, 10 * d));
+    const pb = serializeIndex(pq);
+    // IxPq: 37-byte header (L2), then the PQ's d, M, nbits (size_t each).
+    const forge = (b: Buffer, at: number, v: bigint | number, size: 8 | 4 | 1 = 8) => {
+      const c = Buffer.from(b);
+      if (size === 8) c.writeBigUInt64LE(BigInt(v), at); else if (size === 4) c.writeInt32LE(Number(v), at); else c[at] = Number(v);
+      return c;
+    };
+    refuses(() => deserializeIndex(forge(pb, 45, 0n)), /the index's PQ M \(sub-quantizers\) is 0, outside \[1, 8\]/);
+    refuses(() => deserializeIndex(forge(pb, 45, 3n)), /the index's PQ M=3 does not divide d=8/);
+    refuses(() => deserializeIndex(forge(pb, 53, 40n)), /the index's PQ nbits is 40, outside \[1, 16\]/);
+    refuses(() => deserializeIndex(forge(pb, 53, 5n)), /the index's PQ centroids holds 128 items where 256 are expected/);
+    refuses(() => deserializeIndex(forge(pb, pb.length - 9, 4, 4)), /the index's search type is 4; this lab reads the plain PQ search/);
+    const sq = indexFactory(d, 'SQ8');
+    sq.train(xb);
+    const sb = serializeIndex(sq);
+    // IxSQ: header, qtype, rangestat (int32), rangestat_arg (float), d, code_size (size_t), ranges.
+    refuses(() => deserializeIndex(forge(sb, 37, 5, 4)), /the index's SQ type is 5; this lab reads QT_8bit, /);
+    refuses(() => deserializeIndex(forge(sb, 57, 16n)), /the index's SQ code size is 16, outside \[8, 8\]/);
+    refuses(() => deserializeIndex(forge(sb, 65, 2n)), /the index's SQ ranges hold 2 values where 16 are expected|read error/);
+    const far = Buffer.from(sb);
+    far.writeFloatLE(3e38, 73);
+    refuses(() => deserializeIndex(far), /the index's SQ range of component 0 is \[3\.0\d*e\+38, .*beyond ±3\.26e\+18 for d=8/);
+    const ivfpq = indexFactory(d, 'IVF2,PQ2x4np');
+    ivfpq.train(xb);
+    const ib = serializeIndex(ivfpq);
+    // IwPQ: header 37, nlist, nprobe (16), quantizer (IxF2: 45 + 2 centroids of d floats), direct map (9), by_residual (1), code_size.
+    const cs = 37 + 16 + 45 + 2 * d * 4 + 9 + 1;
+    assert.equal(ib.readBigUInt64LE(cs), 1n);
+    refuses(() => deserializeIndex(forge(ib, cs, 2n)), /the index's code size is 2, but its PQ writes 1 bytes per code/);
+    refuses(() => deserializeIndex(forge(ib, cs + 8 + 16, 9n)), /the index's PQ nbits is 9, outside \[1, 8\]/);
+    // An IndexHNSWPQ by inner product (header and storage): faiss 1.7.3 builds one by L2 only.
+    const h = indexFactory(d, 'HNSW4,PQ2np');
+    h.train(xb);
+    const hb = Buffer.from(serializeIndex(h));
+    hb.writeInt32LE(0, 33);
+    const storage = hb.indexOf('IxPq');
+    hb.writeInt32LE(0, storage + 33);
+    refuses(() => deserializeIndex(hb), /an IndexHNSWPQ has 8-bit codes and searches by L2/);
+    // An HNSWSQ that says it is trained over an untrained scalar quantizer (no ranges to decode with).
+    const hs = Buffer.from(serializeIndex(new IndexHNSWSQ(d, ScalarQuantizer.QT_8bit, 4)));
+    hs[32] = 1;
+    refuses(() => deserializeIndex(hs), /the index says it is trained or holds vectors, but its storage is not trained/);
   },
 };

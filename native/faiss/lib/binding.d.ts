@@ -48,8 +48,9 @@ export interface NativeIndex {
   setDirectMap(type: number): void;
   /** faiss's merge_from: same class, d and metric; other is emptied. */
   mergeFrom(other: NativeIndex, addId: number | bigint): void;
-  getParam(name: 'efSearch' | 'efConstruction' | 'M' | 'maxLevel' | 'nprobe' | 'nlist' | 'directMap'): number;
-  setParam(name: 'efSearch' | 'efConstruction' | 'nprobe', value: number): void;
+  getParam(name: 'efSearch' | 'efConstruction' | 'M' | 'maxLevel' | 'nprobe' | 'nlist' | 'directMap' | QuantizerParam): number;
+  /** byResidual: 0 or 1, before training only. */
+  setParam(name: 'efSearch' | 'efConstruction' | 'nprobe' | 'byResidual', value: number): void;
   sub(name: 'index' | 'quantizer'): NativeIndex | null;
   serialize(): Buffer;
   /** Refuses a path with a NUL byte. (writeIndex writes serialize()'s bytes from TS instead.) */
@@ -60,17 +61,38 @@ export interface NativeIndex {
   /** Frees the faiss index now; later calls throw. Refused while async work runs or another index is built on it. */
   dispose(): void;
   disposed(): boolean;
+  /** faiss's sa_encode (flat-codes and IVF indexes, trained): n * sa_code_size bytes. */
+  saEncode(x: Float32Array): Buffer;
+  /** faiss's sa_decode into out (n*d floats); an IVF code's list number must be below nlist. */
+  saDecode(codes: Uint8Array, out: Float32Array): void;
+  /** A copy of the PQ centroids (M * ksub * dsub) or the SQ's trained ranges; null for other indexes. */
+  codebook(): Float32Array | null;
 }
+
+/** Read-only parameters of the quantizing indexes (getParam). */
+export type QuantizerParam =
+  | 'pqM' | 'pqNbits' | 'pqKsub' | 'pqDsub' | 'pqCodeSize' | 'sqType' | 'sqCodeSize' | 'codeSize' | 'saCodeSize'
+  | 'byResidual' | 'polysemous' | 'precomputedTable';
 
 export const NativeIndex: { prototype: NativeIndex };
 export function newFlat(d: number, metric: number): NativeIndex;
 export function newHNSWFlat(d: number, M: number, metric: number): NativeIndex;
 export function newIVFFlat(quantizer: NativeIndex, d: number, nlist: number, metric: number, dedup?: boolean): NativeIndex;
 export function newIDMap(index: NativeIndex, two: boolean): NativeIndex;
+/** faiss.IndexPQ(d, M, nbits, metric): nbits 1..16, L2 or inner product. */
+export function newPQ(d: number, M: number, nbits: number, metric: number): NativeIndex;
+/** faiss.IndexIVFPQ(quantizer, d, nlist, M, nbits, metric): nbits 1..8. */
+export function newIVFPQ(quantizer: NativeIndex, d: number, nlist: number, M: number, nbits: number, metric: number): NativeIndex;
+/** faiss.IndexScalarQuantizer(d, qtype, metric): qtype 0-4 or 6 (not QT_8bit_direct). */
+export function newSQ(d: number, qtype: number, metric: number): NativeIndex;
+export function newIVFSQ(quantizer: NativeIndex, d: number, nlist: number, qtype: number, metric: number, byResidual: boolean): NativeIndex;
+export function newHNSWSQ(d: number, qtype: number, M: number, metric: number): NativeIndex;
+/** faiss.IndexHNSWPQ(d, pqM, M): 8-bit codes, L2 (faiss 1.7.3 takes no metric). */
+export function newHNSWPQ(d: number, pqM: number, M: number): NativeIndex;
 export function indexFactory(d: number, description: string, metric: number): NativeIndex;
 export function readIndex(path: string): NativeIndex;
 export function deserializeIndex(data: Uint8Array): NativeIndex;
-/** faiss.clone_index, keeping IndexHNSWFlat and IndexIVFFlatDedup (faiss 1.7.3 would not). */
+/** faiss.clone_index, keeping IndexHNSWFlat/SQ/PQ and IndexIVFFlatDedup (faiss 1.7.3 would not). */
 export function cloneIndex(index: NativeIndex): NativeIndex;
 export function ompGetMaxThreads(): number;
 export function ompSetNumThreads(n: number): void;

@@ -69,6 +69,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("newHNSWFlat", Napi::Function::New<NewHNSWFlat>(env, "newHNSWFlat"));
   exports.Set("newIVFFlat", Napi::Function::New<NewIVFFlat>(env, "newIVFFlat"));
   exports.Set("newIDMap", Napi::Function::New<NewIDMap>(env, "newIDMap"));
+  exports.Set("newPQ", Napi::Function::New<NewPQ>(env, "newPQ"));
+  exports.Set("newIVFPQ", Napi::Function::New<NewIVFPQ>(env, "newIVFPQ"));
+  exports.Set("newSQ", Napi::Function::New<NewSQ>(env, "newSQ"));
+  exports.Set("newIVFSQ", Napi::Function::New<NewIVFSQ>(env, "newIVFSQ"));
+  exports.Set("newHNSWSQ", Napi::Function::New<NewHNSWSQ>(env, "newHNSWSQ"));
+  exports.Set("newHNSWPQ", Napi::Function::New<NewHNSWPQ>(env, "newHNSWPQ"));
   exports.Set("indexFactory", Napi::Function::New<IndexFactory>(env, "indexFactory"));
   exports.Set("readIndex", Napi::Function::New<ReadIndex>(env, "readIndex"));
   exports.Set("deserializeIndex", Napi::Function::New<DeserializeIndex>(env, "deserializeIndex"));

@@ -18,8 +18,10 @@
 #include <cstring>
 #include <limits>
 
+#include "args.h"
 #include "errors.h"
 #include "params.h"
+#include "quantizers.h"
 #include "workers.h"
 
 namespace faisslab {
@@ -31,38 +33,6 @@ struct MakeArgs {
   std::shared_ptr<Busy> busy;
 };
 
-// Argument readers. The TS layer has already validated everything; these only
-// make sure that a direct call into the addon cannot read out of bounds.
-Napi::Float32Array floats(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  Napi::Value v = info[i];
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
-    throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a Float32Array");
-  }
-  return v.As<Napi::Float32Array>();
-}
-
-Napi::BigInt64Array int64s(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  Napi::Value v = info[i];
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_bigint64_array) {
-    throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a BigInt64Array");
-  }
-  return v.As<Napi::BigInt64Array>();
-}
-
-// An integer in [min, max], checked before any cast: the C type receiving it
-// (faiss's int d, M, efSearch; size_t nlist) never sees a truncated value.
-int64_t integer(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t min,
-                int64_t max = std::numeric_limits<int32_t>::max()) {
-  Napi::Value v = info[i];
-  if (!v.IsNumber()) throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a number");
-  double x = v.As<Napi::Number>().DoubleValue();
-  if (!(x >= static_cast<double>(min) && x <= static_cast<double>(max)) || x != std::floor(x)) {
-    throw Napi::RangeError::New(info.Env(), std::string(name) + " must be an integer between " + std::to_string(min) +
-                                                " and " + std::to_string(max));
-  }
-  return static_cast<int64_t>(x);
-}
-
 // A path for C: a NUL byte would silently cut it short (and write elsewhere).
 std::string pathArg(const Napi::CallbackInfo& info, size_t i) {
   if (!info[i].IsString()) throw Napi::TypeError::New(info.Env(), "path must be a string");
@@ -71,22 +41,6 @@ std::string pathArg(const Napi::CallbackInfo& info, size_t i) {
     throw Napi::Error::New(info.Env(), "path must be non-empty and contain no NUL byte");
   }
   return path;
-}
-
-faiss::MetricType metric(const Napi::CallbackInfo& info, size_t i) {
-  int64_t m = integer(info, i, "metric", 0);
-  if (m > 3) throw Napi::RangeError::New(info.Env(), "metric must be 0 (INNER_PRODUCT), 1 (L2), 2 (L1) or 3 (Linf)");
-  return static_cast<faiss::MetricType>(m);
-}
-
-// Rows in a vector array of the index's dimension.
-int64_t rows(Napi::Env env, const faiss::Index* idx, const Napi::Float32Array& x) {
-  size_t len = x.ElementLength();
-  if (idx->d <= 0 || len % idx->d != 0) {
-    throw Napi::RangeError::New(env, "vector array length " + std::to_string(len) + " is not a multiple of d=" +
-                                         std::to_string(idx->d));
-  }
-  return static_cast<int64_t>(len / idx->d);
 }
 
 faiss::IndexHNSW* asHNSW(Napi::Env env, faiss::Index* idx) {
@@ -150,6 +104,9 @@ Napi::Function IndexWrap::Define(Napi::Env env) {
           InstanceMethod<&IndexWrap::CheckWrite>("checkWrite"),
           InstanceMethod<&IndexWrap::Dispose>("dispose"),
           InstanceMethod<&IndexWrap::Disposed>("disposed"),
+          InstanceMethod<&IndexWrap::SaEncode>("saEncode"),
+          InstanceMethod<&IndexWrap::SaDecode>("saDecode"),
+          InstanceMethod<&IndexWrap::Codebook>("codebook"),
       });
   env.SetInstanceData<Napi::FunctionReference>(new Napi::FunctionReference(Napi::Persistent(ctor)));
   return ctor;
@@ -484,10 +441,10 @@ Napi::Value IndexWrap::RemoveIds(const Napi::CallbackInfo& info) {
 
 namespace {
 
-// Whether reconstruct(key) on idx reads its table without a bounds check (a flat
-// index, or an HNSW one through its flat storage): then key must be below ntotal.
+// Whether reconstruct(key) on idx reads its table without a bounds check (a flat,
+// PQ or SQ index, or an HNSW one through its storage): then key must be below ntotal.
 bool positional(const faiss::Index* idx) {
-  return dynamic_cast<const faiss::IndexFlat*>(idx) || dynamic_cast<const faiss::IndexHNSW*>(idx);
+  return dynamic_cast<const faiss::IndexFlatCodes*>(idx) || dynamic_cast<const faiss::IndexHNSW*>(idx);
 }
 
 void checkPosition(Napi::Env env, const faiss::Index* idx, int64_t key) {
@@ -635,15 +592,18 @@ Napi::Value IndexWrap::GetParam(const Napi::CallbackInfo& info) {
   if (name == "nprobe") return Napi::Number::New(env, static_cast<double>(asIVF(env, live(env))->nprobe));
   if (name == "nlist") return Napi::Number::New(env, static_cast<double>(asIVF(env, live(env))->nlist));
   if (name == "directMap") return Napi::Number::New(env, static_cast<int>(asIVF(env, live(env))->direct_map.type));
+  double v = 0;
+  if (quantizerParam(env, live(env), name, &v)) return Napi::Number::New(env, v);
   throw Napi::Error::New(env, "unknown parameter " + name);
 }
 
 Napi::Value IndexWrap::SetParam(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string name = info[0].ToString();
-  int64_t value = integer(info, 1, "value", 1, 1 << 30);
+  int64_t value = integer(info, 1, "value", name == "byResidual" ? 0 : 1, name == "byResidual" ? 1 : 1 << 30);
   checkCanWrite(env);
-  if (name == "efSearch") asHNSW(env, live(env))->hnsw.efSearch = static_cast<int>(value);
+  if (name == "byResidual") setByResidual(env, live(env), value != 0);
+  else if (name == "efSearch") asHNSW(env, live(env))->hnsw.efSearch = static_cast<int>(value);
   else if (name == "efConstruction") asHNSW(env, live(env))->hnsw.efConstruction = static_cast<int>(value);
   else if (name == "nprobe") asIVF(env, live(env))->nprobe = static_cast<size_t>(value);
   else throw Napi::Error::New(env, "unknown or read-only parameter " + name);
@@ -779,17 +739,22 @@ Napi::Value DeserializeIndex(const Napi::CallbackInfo& info) {
 namespace {
 
 // faiss::clone_index, where faiss 1.7.3 loses the class: it copies an IndexHNSWFlat
-// (also an IVF's HNSW quantizer) as a plain IndexHNSW, which write_index refuses,
+// (also an IVF's HNSW quantizer), IndexHNSWSQ or IndexHNSWPQ as a plain IndexHNSW, which write_index refuses,
 // and an IndexIVFFlatDedup as an IndexIVFFlat without its duplicates.
 struct ExactCloner : faiss::Cloner {
+  template <class T>
+  faiss::Index* cloneHNSW(const T* h) {
+    std::unique_ptr<T> res(new T(*h));
+    res->own_fields = false;  // until its own storage is in place
+    res->storage = clone_Index(h->storage);
+    res->own_fields = true;
+    return res.release();
+  }
   faiss::Index* clone_Index(const faiss::Index* index) override {
-    if (auto* h = dynamic_cast<const faiss::IndexHNSWFlat*>(index)) {
-      std::unique_ptr<faiss::IndexHNSWFlat> res(new faiss::IndexHNSWFlat(*h));
-      res->own_fields = false;  // until its own storage is in place
-      res->storage = clone_Index(h->storage);
-      res->own_fields = true;
-      return res.release();
-    }
+    if (auto* h = dynamic_cast<const faiss::IndexHNSWFlat*>(index)) return cloneHNSW(h);
+    // The same for the quantizing HNSW indexes (an IndexHNSWPQ's storage keeps its sdc table).
+    if (auto* h = dynamic_cast<const faiss::IndexHNSWSQ*>(index)) return cloneHNSW(h);
+    if (auto* h = dynamic_cast<const faiss::IndexHNSWPQ*>(index)) return cloneHNSW(h);
     return faiss::Cloner::clone_Index(index);
   }
   faiss::IndexIVF* clone_IndexIVF(const faiss::IndexIVF* ivf) override {

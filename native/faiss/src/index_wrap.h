@@ -87,6 +87,10 @@ class IndexWrap : public Napi::ObjectWrap<IndexWrap> {
   Napi::Value CheckWrite(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);
   Napi::Value Disposed(const Napi::CallbackInfo& info);
+  // The standalone codec of the quantizing indexes (quantizers.cc).
+  Napi::Value SaEncode(const Napi::CallbackInfo& info);
+  Napi::Value SaDecode(const Napi::CallbackInfo& info);
+  Napi::Value Codebook(const Napi::CallbackInfo& info);
 };
 
 // Module-level functions: constructors for each index class, factory, I/O.
@@ -94,6 +98,13 @@ Napi::Value NewFlat(const Napi::CallbackInfo& info);
 Napi::Value NewHNSWFlat(const Napi::CallbackInfo& info);
 Napi::Value NewIVFFlat(const Napi::CallbackInfo& info);
 Napi::Value NewIDMap(const Napi::CallbackInfo& info);
+// The quantizing indexes (quantizers.cc).
+Napi::Value NewPQ(const Napi::CallbackInfo& info);
+Napi::Value NewIVFPQ(const Napi::CallbackInfo& info);
+Napi::Value NewSQ(const Napi::CallbackInfo& info);
+Napi::Value NewIVFSQ(const Napi::CallbackInfo& info);
+Napi::Value NewHNSWSQ(const Napi::CallbackInfo& info);
+Napi::Value NewHNSWPQ(const Napi::CallbackInfo& info);
 Napi::Value IndexFactory(const Napi::CallbackInfo& info);
 Napi::Value ReadIndex(const Napi::CallbackInfo& info);
 Napi::Value DeserializeIndex(const Napi::CallbackInfo& info);

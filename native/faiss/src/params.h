@@ -11,6 +11,7 @@
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexHNSW.h>
 #include <faiss/IndexIVF.h>
+#include <faiss/IndexScalarQuantizer.h>
 #include <faiss/impl/HNSW.h>
 #include <faiss/impl/IDSelector.h>
 #include <napi.h>
@@ -150,7 +151,9 @@ inline std::shared_ptr<SearchParamsHolder> searchParams(Napi::Env env, Napi::Val
     }
     p->max_codes = static_cast<size_t>(maxCodes);
   } else if (kind == "base") {
-    if (!dynamic_cast<const faiss::IndexFlat*>(idx)) throw Napi::TypeError::New(env, "plain SearchParameters are for flat indexes");
+    if (!dynamic_cast<const faiss::IndexFlat*>(idx) && !dynamic_cast<const faiss::IndexScalarQuantizer*>(idx)) {
+      throw Napi::TypeError::New(env, "plain SearchParameters are for flat and scalar-quantizer indexes");
+    }
     h->params.reset(new faiss::SearchParameters());
   } else {
     throw Napi::TypeError::New(env, "unknown search parameters kind " + kind);
