@@ -24,7 +24,8 @@ export {
 } from './show/photos';
 export { chartHtml, showChart, paretoFigure, showParetoChart, plotlyScript, type Figure, type ChartOptions, type ParetoChartOptions } from './show/chart';
 export { displayHtml, inNotebook, escapeHtml, noteHtml, showNote } from './show/display';
-export { clusteredVectors, takeRows, rng } from './data/synthetic';
+export { clusteredVectors, rng } from './data/synthetic';
+export { takeRows } from './util/vectors';
 export { readNpy, writeNpy, encodeNpy, decodeNpy, type Npy } from './io/npy';
 export {
   readVectorsCsv, writeVectorsCsv, VectorsCsvError, VECTORS_CSV_COLUMNS, type PhotoRow, type VectorsCsv,
@@ -50,10 +51,10 @@ export {
 export { cachedBuild, matrixHash, type CachedBuild, type CachedBuildOptions } from './search/index-cache';
 export { precisionReport, type PrecisionReport } from './eval/report';
 export {
-  photoId, normalizePhotoPath, IdMap, PhotoIdCollision, ivfCells, PHOTO_ID_BITS,
+  photoId, normalizePhotoPath, IdMap, PhotoIdCollision, ivfCells, PHOTO_ID_BITS, MIN_POINTS_PER_CENTROID,
 } from './search/photo-ids';
 export {
-  PhotoIndex, idMapFileOf, nprobeSteps, MIN_POINTS_PER_CENTROID, type PhotoIndexOptions, type PhotoIndexUpdate, type PhotoHit,
+  PhotoIndex, idMapFileOf, nprobeSteps, type PhotoIndexOptions, type PhotoIndexUpdate, type PhotoHit,
 } from './search/id-index';
 export * from './classify';
 export { makeDemoSet, demoEnv, type DemoSet, type DemoSetOptions } from './data/demo';

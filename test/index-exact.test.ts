@@ -1,7 +1,7 @@
 // Exact indexes against the plain-TypeScript brute force: identical labels, equal distances.
 import { strict as assert } from 'assert';
 import { IndexFlat, IndexFlatIP, IndexFlatL2, MetricType, indexFactory, knnBruteForce, metricName, ompSetNumThreads } from '../src';
-import { FLT_MAX } from '../src/search/bruteforce';
+import { FLT_MAX } from '../src/util/check';
 import { dataset, sameResults } from './support/data';
 
 describe('exact search (IndexFlat) vs brute force', () => {

@@ -9,7 +9,8 @@ import {
   IdMap, IndexFlatL2, IndexIVFFlat, MetricType, PhotoIdCollision, PhotoIndex, idMapFileOf, indexFactory, ivfCells, knnBruteForce, normalizePhotoPath, photoId,
   recallAtK, type Matrix, type SearchResults,
 } from '../src';
-import { clusteredVectors, takeRows } from '../src/data/synthetic';
+import { clusteredVectors } from '../src/data/synthetic';
+import { takeRows } from '../src/util/vectors';
 import { spawnSync } from 'child_process';
 import { tmpDir } from './support/data';
 

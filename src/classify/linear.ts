@@ -25,6 +25,7 @@
  */
 import type { Matrix } from '../types';
 import { ArgumentError, checkInteger, invalid } from '../util/check';
+import { valuesOf } from '../util/vectors';
 import { gaussian, rng } from '../data/synthetic';
 
 export interface ClassifierOptions {
@@ -58,14 +59,6 @@ export interface FitResult {
 
 /** Labels: true/1 positive, false/0 negative. */
 export type Labels = ArrayLike<boolean | number>;
-
-function rowsOf(x: Float32Array | Matrix, d: number, name = 'X'): Float32Array {
-  const data = x instanceof Float32Array ? x : x?.data;
-  if (!(data instanceof Float32Array)) throw invalid(name, 'a Float32Array of n*d values or a Matrix', x);
-  if (!(x instanceof Float32Array) && x.d !== d) throw new ArgumentError(`${name} has vectors of d=${x.d}, but the classifier has d=${d}`);
-  if (data.length % d !== 0) throw new ArgumentError(`${name} holds ${data.length} values, not a whole number of vectors of d=${d}`);
-  return data;
-}
 
 function unit(v: Float32Array, what: string): Float32Array {
   let s = 0;
@@ -131,7 +124,7 @@ export class LinearClassifier {
 
   /** Logits scale * (w . x) + bias, one per row of X (rows should be L2-normalised). */
   score(X: Float32Array | Matrix): Float32Array {
-    const x = rowsOf(X, this.d);
+    const x = valuesOf(X, this.d, 'X', 'the classifier');
     const n = x.length / this.d;
     const out = new Float32Array(n);
     for (let i = 0; i < n; i++) out[i] = this.logit(x, i);
@@ -145,7 +138,7 @@ export class LinearClassifier {
 
   /** The (balanced) binary cross-entropy on labelled rows. */
   loss(X: Float32Array | Matrix, y: Labels, options: Pick<FitOptions, 'balance'> = {}): number {
-    const x = rowsOf(X, this.d);
+    const x = valuesOf(X, this.d, 'X', 'the classifier');
     const labels = this.checkLabels(y, x.length / this.d);
     const w = exampleWeights(labels, options.balance ?? true);
     let s = 0;
@@ -160,7 +153,7 @@ export class LinearClassifier {
    * starts where the labelled scores are centred.
    */
   fit(X: Float32Array | Matrix, y: Labels, options: FitOptions = {}): FitResult {
-    const x = rowsOf(X, this.d);
+    const x = valuesOf(X, this.d, 'X', 'the classifier');
     const n = x.length / this.d;
     const labels = this.checkLabels(y, n);
     if (n === 0) throw new ArgumentError('fit needs labelled examples (X and y are empty)');

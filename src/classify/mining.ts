@@ -21,6 +21,7 @@
 import type { Matrix } from '../types';
 import type { Hit } from '../search/results';
 import { ArgumentError, checkInteger, invalid } from '../util/check';
+import { takeRows } from '../util/vectors';
 import type { CandidateSource } from './candidates';
 import { type FitOptions, type FitResult, LinearClassifier } from './linear';
 
@@ -123,11 +124,8 @@ export class HardNegativeMiner {
   /** Fits the classifier on every label so far; undefined when there are none. */
   fit(): FitResult | undefined {
     if (this.labels.size === 0) return undefined;
-    const { d } = this.vectors;
     const ids = [...this.labels.keys()];
-    const x = new Float32Array(ids.length * d);
-    ids.forEach((id, i) => x.set(this.vectors.data.subarray(id * d, (id + 1) * d), i * d));
-    return this.classifier.fit(x, ids.map((id) => this.labels.get(id)!), this.fitOptions);
+    return this.classifier.fit(takeRows(this.vectors, ids), ids.map((id) => this.labels.get(id)!), this.fitOptions);
   }
 
   /** One round with a labeller: candidates, labels, precision, then a fit on all labels. */

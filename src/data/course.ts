@@ -23,6 +23,7 @@ import { writeFileAtomic } from '../io/files';
 import { readNpy, writeNpy } from '../io/npy';
 import { type PhotoRow, readVectorsCsv } from '../io/vectors-csv';
 import { type Matrix, rowsAreNormalized } from '../types';
+import { takeRows } from '../util/vectors';
 import { type ModelCheck, MODEL_CHECK, checkModel, cosine, findSamePhotos } from './model-check';
 import { type ZipExtraction, extractQueriesZip, findQueriesZip } from './queries-zip';
 import { rng } from './synthetic';
@@ -429,19 +430,11 @@ function holdOut(course: CourseData, options: LoadQueriesOptions, zipSeen = fals
     const ids = byBreed.get(b)!;
     return ids[Math.floor(random() * ids.length)];
   }).sort((a, b) => a - b);
-  const { d } = course.vectors;
   const taken = new Set(picked);
-  const qdata = new Float32Array(picked.length * d);
-  picked.forEach((id, i) => qdata.set(course.vectors.data.subarray(id * d, (id + 1) * d), i * d));
   const keep = course.rows.map((_, i) => i).filter((i) => !taken.has(i));
-  const bdata = new Float32Array(keep.length * d);
-  keep.forEach((id, i) => bdata.set(course.vectors.data.subarray(id * d, (id + 1) * d), i * d));
   const rows = keep.map((i) => course.rows[i]);
-  const source = course.vectors.source;
-  const vectors = { data: qdata, n: picked.length, d, source };
-  const database = {
-    rows, vectors: { data: bdata, n: keep.length, d, source }, classOf: (id: number) => rows[id]?.class,
-  };
+  const vectors = takeRows(course.vectors, picked);
+  const database = { rows, vectors: takeRows(course.vectors, keep), classOf: (id: number) => rows[id]?.class };
   const names = picked.map((id) => course.rows[id].filename);
   const classes = picked.map((id) => course.rows[id].class);
   // A photo the dataset holds twice would still find its copy.

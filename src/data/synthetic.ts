@@ -61,10 +61,3 @@ export function clusteredVectors(opts: ClusteredOptions): Matrix & { classes: In
   }
   return { data, n, d, classes };
 }
-
-/** Rows of a matrix picked by index (e.g. queries taken from the database). */
-export function takeRows(m: Matrix, rows: ArrayLike<number>): Matrix {
-  const out = new Float32Array(rows.length * m.d);
-  for (let i = 0; i < rows.length; i++) out.set(m.data.subarray(rows[i] * m.d, (rows[i] + 1) * m.d), i * m.d);
-  return { data: out, n: rows.length, d: m.d };
-}

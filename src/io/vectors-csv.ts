@@ -19,18 +19,22 @@ import { type Matrix, rowsAreNormalized } from '../types';
 import { ArgumentError, checkVectors } from '../util/check';
 import { readError } from './files';
 
+/** A crop box in the photo's pixels (the dataset's bounding box). */
+export interface Box {
+  xmin: number;
+  ymin: number;
+  xmax: number;
+  ymax: number;
+}
+
 /** One photo's metadata, as in the course's CSV. */
-export interface PhotoRow {
+export interface PhotoRow extends Box {
   filename: string;
   /** The photo's folder, e.g. "Images/n02085620-Chihuahua" (relative to the Stanford Dogs root). */
   dir: string;
   /** The breed as the dataset's annotation names it, e.g. "silky_terrier" or "Chihuahua". */
   class: string;
   pose: string;
-  xmin: number;
-  ymin: number;
-  xmax: number;
-  ymax: number;
 }
 
 export interface VectorsCsv {

@@ -4,12 +4,9 @@
  * Distances follow faiss: L2 is squared, INNER_PRODUCT is larger-is-closer.
  */
 import type { Matrix } from '../types';
-import { ArgumentError, checkInteger, checkVectors, invalid } from '../util/check';
+import { ArgumentError, FLT_MAX, checkInteger, checkVectors, invalid } from '../util/check';
 import type { QueryArguments, VectorIndex } from './interface';
 import { MetricType, SearchResults, isMetric } from './results';
-
-/** The largest float32, faiss's distance for missing results. */
-export const FLT_MAX = 3.4028234663852886e38;
 
 /** Distance between row i of a and row j of b (both row-major, dimension d), in float64. */
 export function distance(metric: MetricType, a: Float32Array, i: number, b: Float32Array, j: number, d: number): number {

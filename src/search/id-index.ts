@@ -31,12 +31,11 @@ import * as path from 'path';
 import { writeFileAtomic } from '../io/files';
 import type { Matrix } from '../types';
 import { ArgumentError, checkInteger, invalid } from '../util/check';
+import { checkMatrix, takeRows } from '../util/vectors';
 import { type Index, IndexIVF, deserializeIndex, indexFactory, serializeIndex } from './faiss';
-import { IdMap, ivfCells, normalizePhotoPath, PHOTO_ID_BITS } from './photo-ids';
+import { IdMap, ivfCells, MIN_POINTS_PER_CENTROID, normalizePhotoPath, PHOTO_ID_BITS } from './photo-ids';
 import { type Hit, MetricType, SearchResults, isMetric, metricName } from './results';
 
-/** faiss's k-means warns below this many training points per centroid (ClusteringParameters.min_points_per_centroid). */
-export const MIN_POINTS_PER_CENTROID = 39;
 
 const FORMAT = 'lab-photo-ids';
 const VERSION = 1;
@@ -101,21 +100,6 @@ function sha256(bytes: Uint8Array): string {
   return crypto.createHash('sha256').update(bytes).digest('hex');
 }
 
-function rowsOf(x: Matrix, name: string): Matrix {
-  if (!x || typeof x !== 'object' || !(x.data instanceof Float32Array) || !Number.isInteger(x.d) || !Number.isInteger(x.n)) {
-    throw invalid(name, 'a Matrix { data: Float32Array, n, d } (e.g. course.vectors)', x);
-  }
-  if (x.data.length !== x.n * x.d) throw new ArgumentError(`${name} says n=${x.n}, d=${x.d}, but holds ${x.data.length} values`);
-  return x;
-}
-
-/** Rows `picks` of x, keeping its source. */
-function pickRows(x: Matrix, picks: number[]): Matrix {
-  const out = new Float32Array(picks.length * x.d);
-  picks.forEach((r, i) => out.set(x.data.subarray(r * x.d, (r + 1) * x.d), i * x.d));
-  return { data: out, n: picks.length, d: x.d, source: x.source };
-}
-
 /** The photos' vectors in an IVF index under their stable ids; see the module's description. */
 export class PhotoIndex {
   private constructor(
@@ -131,7 +115,7 @@ export class PhotoIndex {
    * the dataset's root) of the photo whose vector is row i.
    */
   static async build(files: string[], vectors: Matrix, options: PhotoIndexOptions = {}): Promise<PhotoIndex> {
-    const x = rowsOf(vectors, 'vectors');
+    const x = checkMatrix(vectors, 'vectors');
     if (!Array.isArray(files) || files.length !== x.n) throw invalid('files', `one file per vector (${x.n})`, files);
     if (x.n === 0) throw new ArgumentError('cannot build a PhotoIndex of no photos: an IVF index is trained on its vectors');
     const metric = options.metric ?? MetricType.L2;
@@ -203,7 +187,7 @@ export class PhotoIndex {
    * the index is refused: remove it first (or use update with `changed`).
    */
   async add(files: string[], vectors: Matrix): Promise<number[]> {
-    const x = rowsOf(vectors, 'vectors');
+    const x = checkMatrix(vectors, 'vectors');
     if (!Array.isArray(files) || files.length !== x.n) throw invalid('files', `one file per vector (${x.n})`, files);
     if (x.n === 0) return [];
     const probe = IdMap.fromFiles(files); // duplicates within the list, collisions among them
@@ -242,7 +226,7 @@ export class PhotoIndex {
    * rebuild when most of the data has changed.
    */
   async update(files: string[], vectors: Matrix, options: { changed?: Iterable<string> } = {}): Promise<PhotoIndexUpdate> {
-    const x = rowsOf(vectors, 'vectors');
+    const x = checkMatrix(vectors, 'vectors');
     if (!Array.isArray(files) || files.length !== x.n) throw invalid('files', `one file per vector (${x.n})`, files);
     IdMap.fromFiles(files); // duplicates and collisions in the listing: refused before anything changes
     const listed = new Set(files.map(normalizePhotoPath));
@@ -255,7 +239,7 @@ export class PhotoIndex {
     });
     this.remove(gone);
     const added = fresh.map((i) => files[i]);
-    await this.add(added, pickRows(x, fresh));
+    await this.add(added, takeRows(x, fresh));
     return { added, removed: gone, kept: before - gone.length };
   }
 

@@ -165,6 +165,9 @@ export class IdMap {
   }
 }
 
+/** faiss's k-means warns below this many training points per centroid (min_points_per_centroid). */
+export const MIN_POINTS_PER_CENTROID = 39;
+
 /**
  * The number of IVF cells (inverted lists) for n vectors:
  * min(round(sqrt(n)), floor(n / 39)), at least 1. sqrt(n) is the usual rule of
@@ -178,5 +181,5 @@ export class IdMap {
  */
 export function ivfCells(n: number): number {
   if (!Number.isInteger(n) || n < 1) throw invalid('n', 'the number of vectors (a whole number, 1 or more)', n);
-  return Math.max(1, Math.min(Math.round(Math.sqrt(n)), Math.floor(n / 39)));
+  return Math.max(1, Math.min(Math.round(Math.sqrt(n)), Math.floor(n / MIN_POINTS_PER_CENTROID)));
 }

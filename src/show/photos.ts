@@ -15,16 +15,11 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import type { Box } from '../io/vectors-csv';
 import type { SearchResults } from '../search/results';
 import { displayHtml, escapeHtml, STYLE } from './display';
 
-/** A crop box in the photo's pixels (the dataset's bounding box). */
-export interface Box {
-  xmin: number;
-  ymin: number;
-  xmax: number;
-  ymax: number;
-}
+export type { Box };
 
 export interface Tile {
   /** The photo's file; missing or unreadable gives a placeholder naming it. */

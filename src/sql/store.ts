@@ -26,10 +26,9 @@ import { performance } from 'perf_hooks';
 import { Progress } from '../show/progress';
 import type { QueryArguments, VectorIndex } from '../search/interface';
 import { MetricType, SearchResults, metricName } from '../search/results';
-import { FLT_MAX } from '../search/bruteforce';
 import type { Matrix } from '../types';
 import {
-  ArgumentError, checkInteger, checkVectors, describe, firstNonFinite, invalid, valueLimit,
+  ArgumentError, FLT_MAX, checkInteger, checkVectors, describe, firstNonFinite, invalid, valueLimit,
 } from '../util/check';
 import { defaultBackend, type SqlBackend, type SqlParams } from './backend';
 import { type Filter, OWN_PREFIX, checkIdentifier, compileFilter, describeValue } from './filter';
