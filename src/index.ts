@@ -52,11 +52,12 @@ export { cachedBuild, matrixHash, type CachedBuild, type CachedBuildOptions } fr
 export { precisionReport, type PrecisionReport } from './eval/report';
 export {
   photoId, normalizePhotoPath, IdMap, PhotoIdCollision, ivfCells, PHOTO_ID_BITS, MIN_POINTS_PER_CENTROID,
-} from './search/photo-ids';
+} from './photos/photo-ids';
 export {
   PhotoIndex, idMapFileOf, nprobeSteps, type PhotoIndexOptions, type PhotoIndexUpdate, type PhotoHit,
-} from './search/id-index';
+} from './photos/photo-index';
 export * from './classify';
+export { miningGridRow, showMiningRound, showCandidates, miningTable, type MiningGridOptions } from './show/mining';
 export { makeDemoSet, demoEnv, type DemoSet, type DemoSetOptions } from './data/demo';
 export {
   checkModel, judgeModelCheck, findSamePhotos, MODEL_CHECK, type ModelCheck, type CheckModelOptions, type SamePhotos,

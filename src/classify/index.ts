@@ -2,4 +2,3 @@
 export { LinearClassifier, normalizeRows, type ClassifierOptions, type FitOptions, type FitResult, type Labels } from './linear';
 export { faissCandidates, sqlCandidates, type CandidateSource } from './candidates';
 export { HardNegativeMiner, classLabeller, listLabeller, type Labeller, type MinerOptions, type MiningRound } from './mining';
-export { miningGridRow, showMiningRound, showCandidates, miningTable, type MiningGridOptions } from './show';
