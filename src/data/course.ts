@@ -24,12 +24,12 @@ import { readNpy, writeNpy } from '../io/npy';
 import { type PhotoRow, readVectorsCsv } from '../io/vectors-csv';
 import { type Matrix, rowsAreNormalized } from '../types';
 import { takeRows } from '../util/vectors';
+import { DEMO_MARKER, makeDemoSet } from './demo';
 import { type ModelCheck, MODEL_CHECK, checkModel, cosine, findSamePhotos } from './model-check';
 import { type ZipExtraction, extractQueriesZip, findQueriesZip } from './queries-zip';
 import { rng } from './synthetic';
 
-/** The file that marks a generated demo set (meaningless results). */
-export const DEMO_MARKER = 'DEMO-DATA.txt';
+export { DEMO_MARKER }; // where scripts and the facade have always found it
 
 export interface CourseData {
   /** One row per photo: filename, dir, class (breed), pose, bounding box. */
@@ -124,8 +124,6 @@ export async function loadCourse(options: LoadCourseOptions = {}): Promise<Cours
   let fellBack = '';
   if (!options.file && !findCourseCsv() && options.fallback === 'demo') {
     const missing = config.dataDir;
-    // Loaded here, not at the top: the demo set's module imports this one.
-    const { makeDemoSet } = require('./demo') as typeof import('./demo');
     const set = await makeDemoSet(path.join(config.dataDir, 'demo'), { log: false });
     Object.assign(config, {
       dataDir: set.dataDir, queriesDir: set.queriesDir, clipModel: set.clipModel, multilingualModel: set.multilingualModel,

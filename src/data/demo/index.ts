@@ -24,13 +24,15 @@ import { embedImages } from '../../embed/clip';
 import { writeFileAtomic } from '../../io/files';
 import { writeVectorsCsv } from '../../io/vectors-csv';
 import { checkInteger } from '../../util/check';
-import { DEMO_MARKER } from '../course';
 import { readStanfordDogs } from '../stanford-dogs';
 import { annotationXml, DEMO_BREEDS, type BreedStyle, dogPhoto } from './photos';
 import { writeTinyClip, writeTinyMultilingual } from './tiny-models';
 
 export { DEMO_BREEDS, SCENES, dogPhoto, annotationXml, type BreedStyle, type DogPhoto } from './photos';
 export { writeTinyClip, writeTinyMultilingual, writeClipFiles, TINY_PROJECTION_DIM } from './tiny-models';
+
+/** The file that marks a generated demo set (meaningless results); loadCourse then says DEMO DATA. */
+export const DEMO_MARKER = 'DEMO-DATA.txt';
 
 /** Bump when the generated files change: a set made by another version is regenerated. */
 export const DEMO_VERSION = 1;
