@@ -4,6 +4,10 @@
  * @example
  * import { IndexFlatL2, clusteredVectors, recallAtK } from '../src';
  */
+import { runGrid as runGridReporting, type GridOptions, type GridResult } from './eval/grid';
+import type { VectorIndex as AnyIndex } from './search/interface';
+import { progressCallback } from './show/progress';
+
 export * from './types';
 export * from './search/faiss';
 export { type Hit, type RowHit, largerIsCloser } from './search/results';
@@ -13,7 +17,7 @@ export {
   recallAtK, recallPerQuery, precisionAtK, precisionPerQuery, mean, median, type RecallOptions,
 } from './eval/metrics';
 export {
-  runGrid, cartesian, exactSearch, fastest, mostPrecise, bestTradeoff, paretoFront,
+  cartesian, exactSearch, fastest, mostPrecise, bestTradeoff, paretoFront,
   type GridRow, type GridOptions, type GridResult,
 } from './eval/grid';
 export { flat, hnswFlat, ivfFlat, ivfPQ, bruteForce } from './search/builders';
@@ -65,3 +69,15 @@ export {
 export {
   extractQueriesZip, findQueriesZip, safeEntryPath, QUERIES_ZIP, ZIP_LIMITS, type ZipExtraction, type ExtractOptions,
 } from './data/queries-zip';
+
+/**
+ * Runs a parameter grid (src/eval/grid.ts) with a progress bar while building,
+ * "building <builder> indexes" with an ETA, unless options.progress is false or
+ * a report of its own. Wired here, at the facade: eval reports progress and
+ * knows no display; show draws it.
+ */
+export function runGrid<I extends AnyIndex>(options: GridOptions<I>): Promise<GridResult> {
+  const progress = options?.progress ?? true;
+  const label = `building ${options?.builder?.name ?? 'the'} indexes`;
+  return runGridReporting({ ...options, progress: progress === true ? progressCallback(label, 'indexes') : progress });
+}

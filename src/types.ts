@@ -68,3 +68,19 @@ export function rowsAreNormalized(data: Float32Array, d: number, sample = 256): 
   }
   return true;
 }
+
+/** What long work adds to its (done, total) progress reports. */
+export interface ProgressDetail {
+  /** Work done so far and in all, when items differ in cost (HNSW builds, efConstruction 40 or 200): ETA by work. */
+  work?: number;
+  totalWork?: number;
+  /** Said after the summary once done reaches total, e.g. " (indexes reused from the cache)". */
+  note?: string;
+}
+
+/**
+ * How long work reports progress without knowing how it is shown: done and total
+ * items so far, first (0, total), last (total, total). show's progressCallback(label)
+ * draws it as a bar; faiss's addAsync({ onProgress }) calls it with (done, total) only.
+ */
+export type ProgressReport = (done: number, total: number, detail?: ProgressDetail) => void;

@@ -28,8 +28,7 @@ import { IndexFlat } from '../search/faiss';
 import { matrixHash } from '../search/index-cache';
 import type { BuildArguments, IndexBuilder, QueryArguments, VectorIndex } from '../search/interface';
 import { MetricType, SearchResults, metricName } from '../search/results';
-import { Progress } from '../show/progress';
-import type { Matrix } from '../types';
+import type { Matrix, ProgressReport } from '../types';
 import { ArgumentError, checkInteger, invalid } from '../util/check';
 import { mean, precisionAtK, recallPerQuery } from './metrics';
 import { timeSearch } from './timing';
@@ -80,8 +79,12 @@ export interface GridOptions<I extends VectorIndex> {
   repeats?: number;
   /** Folder for built indexes, or false (default: cache/indexes). */
   cache?: string | false;
-  /** Progress with ETA while building (default true). */
-  progress?: boolean;
+  /**
+   * Where build progress goes: a report (done, total, { work, totalWork, note }), e.g. show's
+   * progressCallback('building HNSW graphs', 'indexes'); false or absent: nowhere. The facade's
+   * runGrid (src/index.ts) draws a bar unless given false, so notebooks see one by default.
+   */
+  progress?: boolean | ProgressReport;
 }
 
 export interface GridResult {
@@ -170,16 +173,21 @@ export async function runGrid<I extends VectorIndex>(options: GridOptions<I>): P
   const repeats = checkInteger(options.repeats ?? 5, 'repeats', 1, 1000);
   const builds = cartesian(options.build ?? {});
   const querySettings = cartesian<number>(options.query ?? {});
+  if (!['undefined', 'boolean', 'function'].includes(typeof options.progress)) {
+    const expected = 'a report (done, total) => void, e.g. progressCallback(label), or true/false';
+    throw invalid('progress', expected, options.progress);
+  }
   if (options.classes && options.classes.queries.length !== queries.n) {
     throw new ArgumentError(`classes.queries holds ${options.classes.queries.length} classes for ${queries.n} queries: give one per query (undefined when unknown)`);
   }
   const cacheDir = options.cache === false ? undefined : path.join(options.cache ?? path.join(config.cacheDir, 'indexes'), matrixHash(data));
   const cost = (b: BuildArguments) => builder.cost?.(b) ?? 1;
   const totalWork = metrics.length * builds.reduce((s, b) => s + cost(b), 0);
-  const bar = new Progress(`building ${builder.name} indexes`, metrics.length * builds.length, 'indexes', {
-    enabled: options.progress ?? true,
-    work: totalWork,
-  });
+  const report = typeof options.progress === 'function' ? options.progress : undefined;
+  const total = metrics.length * builds.length;
+  let built = 0;
+  let work = 0;
+  report?.(0, total, { work, totalWork });
   const t0 = performance.now();
   const rows: GridRow[] = [];
   const results = new Map<string, SearchResults>();
@@ -210,12 +218,13 @@ export async function runGrid<I extends VectorIndex>(options: GridOptions<I>): P
       } finally {
         index.dispose();
       }
-      bar.tick(1, cost(build));
+      built += 1;
+      work += cost(build);
+      const note = rows.some((r) => r.cached) ? ' (indexes reused from the cache)' : '';
+      report?.(built, total, { work, totalWork, note });
     }
   }
   const seconds = (performance.now() - t0) / 1000;
-  const reused = rows.filter((r) => r.cached).length > 0 ? ' (indexes reused from the cache)' : '';
-  bar.done(reused);
   return { rows, k, results, exact, seconds };
 }
 

@@ -9,6 +9,7 @@
  * bar.done(); // "embedding images: 120/120 images in 9.8 s (12.2 images/s)"
  */
 import { performance } from 'perf_hooks';
+import type { ProgressDetail, ProgressReport } from '../types';
 import { escapeHtml, inNotebook } from './display';
 
 interface Display { html(s: string): void; text(s: string): void }
@@ -121,16 +122,22 @@ export class Progress {
 
 
 /**
- * An onProgress callback (done so far, total) that drives a Progress bar and
- * closes it at the end: `await index.addAsync(xb, { onProgress: progressCallback('adding to HNSW') })`.
+ * A progress report (done so far, total, and optionally the work it took) that
+ * drives a Progress bar and closes it at the end:
+ * `await index.addAsync(xb, { onProgress: progressCallback('adding to HNSW') })`,
+ * `runGrid({ ..., progress: progressCallback('building HNSW graphs', 'indexes') })`.
  */
-export function progressCallback(label: string, unit = 'vectors', options: ProgressOptions = {}): (done: number, total: number) => void {
+export function progressCallback(label: string, unit = 'vectors', options: ProgressOptions = {}): ProgressReport {
   let bar: Progress | undefined;
   let last = 0;
-  return (done: number, total: number) => {
-    bar ??= new Progress(label, total, unit, options);
-    bar.tick(done - last);
+  let lastWork = 0;
+  return (done: number, total: number, detail: ProgressDetail = {}) => {
+    // Created on the first report, (0, total) from work that reports its start: the rate counts from there.
+    bar ??= new Progress(label, total, unit, { ...options, work: options.work ?? detail.totalWork });
+    const work = detail.work ?? done;
+    if (done > last) bar.tick(done - last, work - lastWork);
     last = done;
-    if (done >= total) bar.done();
+    lastWork = work;
+    if (done >= total) bar.done(detail.note ?? '');
   };
 }
