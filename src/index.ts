@@ -62,7 +62,7 @@ export {
 } from './photos/photo-index';
 export * from './classify';
 export { miningGridRow, showMiningRound, showCandidates, miningTable, type MiningGridOptions } from './show/mining';
-export { makeDemoSet, demoEnv, type DemoSet, type DemoSetOptions } from './data/demo';
+export { makeDemoSet, demoEnv, useDemoSet, type DemoSet, type DemoSetOptions, type DemoSettings } from './data/demo';
 export {
   checkModel, judgeModelCheck, findSamePhotos, MODEL_CHECK, type ModelCheck, type CheckModelOptions, type SamePhotos,
 } from './data/model-check';

@@ -4,7 +4,11 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { MetricType, type ProgressDetail, flat, hnswFlat, progressCallback, runGrid as runGridWithBar } from '../src';
+import {
+  MetricType, type ProgressDetail, config, embedTexts, flat, hnswFlat, loadCourse, makeDemoSet, progressCallback,
+  runGrid as runGridWithBar, useDemoSet,
+} from '../src';
+import { unloadModels } from '../src/embed/model';
 import { clusteredVectors } from '../src/data/synthetic';
 import { runGrid } from '../src/eval/grid';
 import { tmpDir } from './support/data';
@@ -129,7 +133,40 @@ describe('progress as a report', () => {
   });
 });
 
+describe('the demo fallback points config at the demo set, explicitly', () => {
+  const saved = { ...config };
+  after(() => {
+    Object.assign(config, saved);
+    unloadModels();
+  });
+
+  it('loadCourse({ fallback: \'demo\' }) calls useDemoSet, says where config points; embedTexts follows', async () => {
+    const data = tmpDir('layers-demo');
+    const cache = tmpDir('layers-demo-cache');
+    Object.assign(config, { dataDir: data, cacheDir: cache, offline: true });
+    unloadModels();
+    const course = await loadCourse({ fallback: 'demo' });
+    const demo = path.join(data, 'demo');
+    assert.equal(course.demo, true);
+    assert.equal(config.dataDir, demo);
+    assert.equal(config.queriesDir, path.join(demo, 'queries'));
+    assert.equal(config.clipModel, path.join(demo, 'models', 'tiny-clip'));
+    assert.equal(config.multilingualModel, path.join(demo, 'models', 'tiny-multilingual'));
+    assert.equal(config.cacheDir, path.join(cache, 'demo'));
+    const said = course.summary.split('\n').find((l) => l.startsWith('config now points at the demo set (useDemoSet)'));
+    assert.ok(said, course.summary);
+    for (const p of [config.dataDir, config.clipModel, config.cacheDir]) assert.ok(said.includes(p), `${p} in ${said}`);
+    // Notebooks embed their text queries right after loadCourse: the demo's tiny model is the one used.
+    const t = await embedTexts(['a dog in the snow'], { cache: false, progress: false });
+    assert.equal(t.source?.model, config.clipModel);
+    // A second call (a second notebook in the same kernel) keeps the one demo cache.
+    useDemoSet(await makeDemoSet(demo, { log: false }));
+    assert.equal(config.cacheDir, path.join(cache, 'demo'));
+  });
+});
+
 /** Each HNSW build's cost, in the grid's order (M outer, efConstruction inner). */
 function cartesianCosts(build: { M: number[]; efConstruction: number[] }): number[] {
-  return build.M.flatMap((M) => build.efConstruction.map((efConstruction) => hnswFlat.cost?.({ M, efConstruction }) ?? 1));
+  const cost = (M: number, efConstruction: number) => hnswFlat.cost?.({ M, efConstruction }) ?? 1;
+  return build.M.flatMap((M) => build.efConstruction.map((efConstruction) => cost(M, efConstruction)));
 }

@@ -24,7 +24,7 @@ import { readNpy, writeNpy } from '../io/npy';
 import { type PhotoRow, readVectorsCsv } from '../io/vectors-csv';
 import { type Matrix, rowsAreNormalized } from '../types';
 import { takeRows } from '../util/vectors';
-import { DEMO_MARKER, makeDemoSet } from './demo';
+import { DEMO_MARKER, makeDemoSet, useDemoSet } from './demo';
 import { type ModelCheck, MODEL_CHECK, checkModel, cosine, findSamePhotos } from './model-check';
 import { type ZipExtraction, extractQueriesZip, findQueriesZip } from './queries-zip';
 import { rng } from './synthetic';
@@ -62,8 +62,9 @@ export interface LoadCourseOptions {
   /**
    * Without the course's CSV: 'error' (default) throws, saying what to supply;
    * 'demo' generates the demo set in data/demo (drawn photos, tiny models), points
-   * config at it (its models and queries, a cache of its own) and loads it, flagged
-   * as DEMO DATA, so a notebook runs anywhere.
+   * config at it with useDemoSet (its data, queries and models, a cache of its own;
+   * for the rest of the process, so embedTexts then uses the tiny model) and loads
+   * it, flagged as DEMO DATA; the summary says where config now points.
    */
   fallback?: 'error' | 'demo';
 }
@@ -125,14 +126,14 @@ export async function loadCourse(options: LoadCourseOptions = {}): Promise<Cours
   if (!options.file && !findCourseCsv() && options.fallback === 'demo') {
     const missing = config.dataDir;
     const set = await makeDemoSet(path.join(config.dataDir, 'demo'), { log: false });
-    Object.assign(config, {
-      dataDir: set.dataDir, queriesDir: set.queriesDir, clipModel: set.clipModel, multilingualModel: set.multilingualModel,
-      cacheDir: path.join(config.cacheDir, 'demo'),
-    });
+    const now = useDemoSet(set);
     fellBack =
       `\nThere is no vectors.csv.gz in ${missing}, so the generated demo set is used (drawn photos, tiny models with ` +
       'random weights): every step runs, but no result means anything. Put the course\'s vectors.csv.gz into data/ ' +
-      '(and the photos into data/stanford-dogs/, the query photos into queries/) for the real run.';
+      '(and the photos into data/stanford-dogs/, the query photos into queries/) for the real run.' +
+      `\nconfig now points at the demo set (useDemoSet): data ${shownPath(now.dataDir)}, queries ` +
+      `${shownPath(now.queriesDir)}, CLIP model ${shownPath(now.clipModel)}, multilingual model ` +
+      `${shownPath(now.multilingualModel)}, cache ${shownPath(now.cacheDir)}.`;
   }
   const file = path.resolve(options.file ?? findCourseCsv() ?? path.join(config.dataDir, 'vectors.csv.gz'));
   let stat: fs.Stats;

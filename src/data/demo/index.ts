@@ -20,6 +20,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { config, type LabConfig } from '../../config';
 import { embedImages } from '../../embed/clip';
 import { writeFileAtomic } from '../../io/files';
 import { writeVectorsCsv } from '../../io/vectors-csv';
@@ -85,6 +86,27 @@ export function demoEnv(set: DemoSet): Record<string, string> {
     LAB_CLIP_MODEL: set.clipModel,
     LAB_MULTILINGUAL_MODEL: set.multilingualModel,
   };
+}
+
+/** The settings useDemoSet changes. */
+export type DemoSettings = Pick<LabConfig, 'dataDir' | 'queriesDir' | 'clipModel' | 'multilingualModel' | 'cacheDir'>;
+
+/**
+ * Points config at a demo set for the rest of the process, as demoEnv's LAB_*
+ * settings would at start: its data, queries and tiny models, and a cache of its
+ * own (<cacheDir>/demo: the tiny model's embeddings never mix with CLIP's).
+ * Returns the settings it set. loadCourse({ fallback: 'demo' }) calls it and its
+ * summary says so; a notebook or script may call it itself.
+ */
+export function useDemoSet(set: DemoSet): DemoSettings {
+  const settings: DemoSettings = {
+    dataDir: set.dataDir, queriesDir: set.queriesDir,
+    clipModel: set.clipModel, multilingualModel: set.multilingualModel,
+    // Once only: a second call keeps the demo cache rather than nesting another.
+    cacheDir: path.basename(config.cacheDir) === 'demo' ? config.cacheDir : path.join(config.cacheDir, 'demo'),
+  };
+  Object.assign(config, settings);
+  return settings;
 }
 
 function markerText(s: Stamp, breeds: BreedStyle[]): string {
