@@ -12,7 +12,7 @@
 import * as readline from 'readline';
 import {
   IndexFlat, MetricType, clusteredVectors, config, embedImages, embedTexts, writeNpy,
-} from '../src';
+} from '../src/internal';
 import { CLIP_NORM, decodeForClip, toPixelValues } from '../src/embed/images';
 import { loadPretrained, transformers } from '../src/embed/model';
 import { median } from './harness';

@@ -14,7 +14,7 @@ import * as os from 'os';
 import * as path from 'path';
 import sharp from 'sharp';
 import { listImages } from '../src/embed/images';
-import { readNpy } from '../src';
+import { readNpy } from '../src/internal';
 import { writeClipFiles } from '../test/support/tiny-clip';
 import { type Comparison, type Row, PYTHON, Worker, median } from './harness';
 

@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'child_process';
 import * as path from 'path';
-import { clusteredVectors, readNpy, readVectorsCsv, writeVectorsCsv } from '../src';
+import { clusteredVectors, readNpy, readVectorsCsv, writeVectorsCsv } from '../src/internal';
 import { type Comparison, median, PYTHON } from './harness';
 
 export async function csvComparison(o: { n: number; reps: number; out: string }): Promise<Comparison> {

@@ -6,7 +6,7 @@
  */
 import * as os from 'os';
 import * as path from 'path';
-import { config, embedImages } from '../src';
+import { config, embedImages } from '../src/internal';
 import { writeTinyClip } from '../test/support/tiny-clip';
 
 async function main(): Promise<void> {

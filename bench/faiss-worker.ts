@@ -21,7 +21,7 @@ if (addon) {
   };
 }
 /* eslint-disable @typescript-eslint/no-require-imports */
-const lab = require('../src') as typeof import('../src');
+const lab = require('../src/internal') as typeof import('../src/internal');
 const { Ours } = require('./faiss') as typeof import('./faiss');
 
 let ours: InstanceType<typeof Ours> | undefined;

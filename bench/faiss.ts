@@ -14,9 +14,9 @@ import * as os from 'os';
 import * as path from 'path';
 import {
   Index, IndexFlat, IndexFlatL2, IndexHNSWFlat, IndexIVFFlat, MetricType, clusteredVectors, faissBuild, readIndex, writeIndex, readNpy,
-  recallAtK, writeNpy,
-} from '../src';
-import type { Matrix } from '../src';
+  labelRecall, recallAtK, writeNpy,
+} from '../src/internal';
+import type { Matrix } from '../src/internal';
 import { type Comparison, type Row, PYTHON, Worker, median } from './harness';
 
 export interface FaissBenchOptions {
@@ -226,7 +226,7 @@ export async function faissComparison(o: FaissBenchOptions): Promise<Comparison>
         for (const efS of [10, 50, 100]) {
           const key = `hnsw-${m}.M${M}.efC${efC}.efS${efS}`;
           const search = await both(`hnsw-${m} M=${M} efC=${efC} efS=${efS} search nq=10`, { op: 'search', nq: 10, k: 5, efSearch: efS, key }, short(10));
-          results.set(key, `recall@5 ${recallAtK(exact[m].subarray(0, 10 * 5), ours.labels.get(key)!, 10, 5).toFixed(2)}`);
+          results.set(key, `recall@5 ${labelRecall(exact[m].subarray(0, 10 * 5), ours.labels.get(key)!, 10, 5).toFixed(2)}`);
           rows[rows.length - 1].results = described(key, search.generic / search.theirs);
           oursTotal += search.ours;
           theirsTotal += search.theirs;

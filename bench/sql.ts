@@ -9,9 +9,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { performance } from 'perf_hooks';
 import {
-  IndexFlatL2, IndexHNSWFlat, SqlVectorStore, chdbBackend, clusteredVectors, ompSetNumThreads, recallAtK, serializeIndex,
+  IndexFlatL2, IndexHNSWFlat, SqlVectorStore, chdbBackend, clusteredVectors, ompSetNumThreads, labelRecall, recallAtK, serializeIndex,
   type SearchResults,
-} from '../src';
+} from '../src/internal';
 import { type Comparison, type Row, median } from './harness';
 
 const d = 512;
@@ -135,5 +135,5 @@ export async function sqlComparison(o: Options): Promise<Comparison> {
 function recallOf(exact: SearchResults, parts: SearchResults[]): number {
   const labels = new BigInt64Array(parts.length * 10);
   parts.forEach((r, i) => labels.set(r.labels, i * 10));
-  return recallAtK(exact.labels.subarray(0, parts.length * 10), labels, parts.length, 10);
+  return labelRecall(exact.labels.subarray(0, parts.length * 10), labels, parts.length, 10);
 }

@@ -12,7 +12,7 @@ import { performance } from 'perf_hooks';
 import {
   IndexFlatL2, MetricType, bestTradeoff, clusteredVectors, faissVersion, fastest, formatTable, hnswFlat, ivfFlat,
   mostPrecise, ompGetMaxThreads, precisionAtK, readIndex, runGrid, writeIndex,
-} from '../src';
+} from '../src/internal';
 import { arg } from './args';
 
 const n = Number(arg('n', '20580'));

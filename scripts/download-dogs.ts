@@ -3,7 +3,7 @@
  *   npm run data:dogs                          all 120 breeds, 20,580 photos (~780 MB)
  *   npm run data:dogs -- --breeds 10 --per-breed 20   a subset for small machines
  */
-import { downloadStanfordDogs, readStanfordDogs } from '../src';
+import { downloadStanfordDogs, readStanfordDogs } from '../src/internal';
 import { arg } from './args';
 
 const count = (name: string) => (arg(name, '') ? Number(arg(name, '')) : undefined);

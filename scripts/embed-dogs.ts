@@ -4,7 +4,7 @@
  *   npm run data:embed [-- --out data/vectors.csv.gz --root data/stanford-dogs]
  */
 import * as path from 'path';
-import { config, embedImages, readStanfordDogs, writeVectorsCsv } from '../src';
+import { config, embedImages, readStanfordDogs, writeVectorsCsv } from '../src/internal';
 import { arg } from './args';
 
 async function main(): Promise<void> {

@@ -1,74 +1,73 @@
 /**
- * The lab's one import for notebooks and scripts.
+ * The lab's one import for notebooks and users: what a notebook writes, by
+ * faiss's names where faiss has one. Internals (file encoders, checks, SQL
+ * plumbing) are in src/internal.ts, for the tests, benchmarks and scripts.
+ * The README's "The library at a glance" lists these names by layer.
  *
  * @example
- * import { IndexFlatL2, clusteredVectors, recallAtK } from '../src';
+ * import { loadCourse, IndexHNSWFlat, METRIC_L2, timeSearch, showTable } from '../dist';
  */
 import { runGrid as runGridReporting, type GridOptions, type GridResult } from './eval/grid';
 import type { VectorIndex as AnyIndex } from './search/interface';
 import { progressCallback } from './show/progress';
 
-export * from './types';
-export * from './search/faiss';
-export { type Hit, type RowHit, largerIsCloser } from './search/results';
-export type { VectorIndex, IndexBuilder, BuildArguments, QueryArguments } from './search/interface';
-export { knnBruteForce, BruteForceIndex } from './search/bruteforce';
+// Data: the course's files, the demo set, embeddings (files -> embed -> cache).
 export {
-  recallAtK, recallPerQuery, precisionAtK, precisionPerQuery, mean, median, type RecallOptions,
-} from './eval/metrics';
-export {
-  cartesian, exactSearch, fastest, mostPrecise, bestTradeoff, paretoFront,
-  type GridRow, type GridOptions, type GridResult,
-} from './eval/grid';
-export { flat, hnswFlat, ivfFlat, ivfPQ, bruteForce } from './search/builders';
-export { formatTable, formatNumber, tableHtml, showTable, type Row, type Cell, type TableOptions, type Highlight } from './show/table';
-export {
-  photoGridHtml, showPhotoGrid, neighboursGrid, showNeighbours, thumbnail,
-  type Tile, type PhotoGridRow, type PhotoGridOptions, type NeighboursOptions, type Box,
-} from './show/photos';
-export { chartHtml, showChart, paretoFigure, showParetoChart, plotlyScript, type Figure, type ChartOptions, type ParetoChartOptions } from './show/chart';
-export { displayHtml, inNotebook, escapeHtml, noteHtml, showNote } from './show/display';
-export { clusteredVectors, rng } from './data/synthetic';
-export { takeRows } from './util/vectors';
-export { readNpy, writeNpy, encodeNpy, decodeNpy, type Npy } from './io/npy';
-export {
-  readVectorsCsv, writeVectorsCsv, VectorsCsvError, VECTORS_CSV_COLUMNS, type PhotoRow, type VectorsCsv,
-} from './io/vectors-csv';
-export { config, PROJECT_ROOT, type LabConfig } from './config';
-export {
-  embedImages, embedTexts, type EmbedOptions, type EmbedImagesOptions, type EmbedTextsOptions, type EmbeddedImages,
-} from './embed/clip';
-export { Progress, progressCallback } from './show/progress';
-export { downloadFile, type DownloadOptions } from './data/download';
-export { downloadStanfordDogs, readStanfordDogs, type DownloadDogsOptions, type StanfordDogs } from './data/stanford-dogs';
-export * from './sql';
-export {
-  loadCourse, loadQueries, loadMyPhotos, findCourseCsv, type MyPhotos, breedFromFileName, breedKey, readQueryLabels, DEMO_MARKER,
-  type CourseData, type Queries, type LoadCourseOptions, type LoadQueriesOptions,
+  loadCourse, loadQueries, loadMyPhotos, type CourseData, type Queries, type MyPhotos,
 } from './data/course';
-export { saveAnswers, readAnswers, answersFile } from './eval/answers';
+export { embedImages, embedTexts, type EmbeddedImages } from './embed/clip';
+export { readNpy, writeNpy } from './io/npy';
+export { readVectorsCsv, type PhotoRow } from './io/vectors-csv';
+export { config } from './config';
+export type { Matrix } from './types';
+export { clusteredVectors } from './data/synthetic';
+export { takeRows } from './util/vectors';
+export { normalizeRows } from './util/vectors';
+
+// FAISS, by faiss's names (Python's snake_case as camelCase).
+export {
+  Index, IndexFlat, IndexFlatL2, IndexFlatIP, IndexHNSWFlat, IndexIVF, IndexIVFFlat, IndexIDMap,
+  IndexIDMap2, IndexPQ, IndexIVFPQ, IndexScalarQuantizer, IndexIVFScalarQuantizer, IndexHNSWSQ,
+  IndexHNSWPQ, ScalarQuantizer, METRIC_L2, METRIC_INNER_PRODUCT, METRIC_L1, METRIC_Linf, metricName, indexFactory,
+  readIndex, writeIndex, cloneIndex, IDSelectorRange, IDSelectorArray,
+  IDSelectorBatch, IDSelectorNot, SearchParameters, SearchParametersHNSW, SearchParametersIVF, SearchResults,
+  faissVersion, faissBuild, ompGetMaxThreads, ompSetNumThreads,
+  type MetricType, type RangeSearchResults,
+} from './search/faiss';
+export { knnBruteForce } from './search/bruteforce';
+export { cachedBuild } from './search/index-cache';
+export type { VectorIndex, IndexBuilder } from './search/interface';
+import { bruteForce, flat, hnswFlat, ivfFlat, ivfPQ } from './search/builders';
+/** The index kinds a grid can build: runGrid({ builder: builders.hnswFlat, ... }). */
+export const builders = { flat, hnswFlat, ivfFlat, ivfPQ, bruteForce };
+
+// Photo ids: IVF indexes whose labels name files.
+export { PhotoIndex, nprobeSteps } from './photos/photo-index';
+export { IdMap, photoId, ivfCells, MIN_POINTS_PER_CENTROID } from './photos/photo-ids';
+
+// Evaluate: measures, timing, grids, honest answers.
+export { recallAtK, precisionAtK, median } from './eval/metrics';
 export { timeSearch, type Timing } from './eval/timing';
+export { precisionReport } from './eval/report';
+export { paretoFront, type GridRow } from './eval/grid';
 export {
-  fastestSettings, mostPreciseSettings, bestTradeoffSettings, latencySpread, quantile, groupMeans, type KnobMeans,
-  type SpeedVerdict, type QualityVerdict, type TimedSetting,
+  fastestSettings, mostPreciseSettings, bestTradeoffSettings, latencySpread, groupMeans,
 } from './eval/best-settings';
-export { cachedBuild, matrixHash, type CachedBuild, type CachedBuildOptions } from './search/index-cache';
-export { precisionReport, type PrecisionReport } from './eval/report';
+export { saveAnswers } from './eval/answers';
+
+// SQL vector search and the few-shot classifier.
+export { SqlVectorStore, serverBackend, showSql } from './sql';
 export {
-  photoId, normalizePhotoPath, IdMap, PhotoIdCollision, ivfCells, PHOTO_ID_BITS, MIN_POINTS_PER_CENTROID,
-} from './photos/photo-ids';
-export {
-  PhotoIndex, idMapFileOf, nprobeSteps, type PhotoIndexOptions, type PhotoIndexUpdate, type PhotoHit,
-} from './photos/photo-index';
-export * from './classify';
-export { miningGridRow, showMiningRound, showCandidates, miningTable, type MiningGridOptions } from './show/mining';
-export { makeDemoSet, demoEnv, useDemoSet, type DemoSet, type DemoSetOptions, type DemoSettings } from './data/demo';
-export {
-  checkModel, judgeModelCheck, findSamePhotos, MODEL_CHECK, type ModelCheck, type CheckModelOptions, type SamePhotos,
-} from './data/model-check';
-export {
-  extractQueriesZip, findQueriesZip, safeEntryPath, QUERIES_ZIP, ZIP_LIMITS, type ZipExtraction, type ExtractOptions,
-} from './data/queries-zip';
+  LinearClassifier, HardNegativeMiner, faissCandidates, sqlCandidates, classLabeller, listLabeller,
+} from './classify';
+
+// Show: in a notebook these display (and survive the HTML export); elsewhere they return HTML.
+export { showTable } from './show/table';
+export { showNeighbours, showPhotoGrid } from './show/photos';
+export { showChart, showParetoChart } from './show/chart';
+export { showNote } from './show/display';
+export { Progress, progressCallback } from './show/progress';
+export { showMiningRound, showCandidates, miningTable } from './show/mining';
 
 /**
  * Runs a parameter grid (src/eval/grid.ts) with a progress bar while building,

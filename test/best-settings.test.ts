@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import {
   IndexHNSWFlat, METRIC_L1, type TimedSetting, bestTradeoffSettings, cachedBuild, clusteredVectors,
   fastestSettings, knnBruteForce, latencySpread, mostPreciseSettings, ompSetNumThreads, quantile, recallAtK,
-} from '../src';
+} from '../src/internal';
 import { tmpDir } from './support/data';
 
 const setting = (label: string, runsMs: number[], precision?: number, recall = 1): TimedSetting => {

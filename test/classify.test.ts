@@ -10,7 +10,7 @@ import {
   HardNegativeMiner, IDSelectorBatch, IDSelectorNot, IndexFlatIP, IndexHNSWFlat, IndexIVFFlat, LinearClassifier, MetricType,
   SearchParametersHNSW, SqlVectorStore, chdbBackend, classLabeller, faissCandidates, indexFactory, listLabeller, normalizeRows,
   sqlCandidates, type CandidateSource, type MiningRound, type SqlBackend,
-} from '../src';
+} from '../src/internal';
 import { clusteredVectors, gaussian, rng } from '../src/data/synthetic';
 import { sqlTestDir } from './support/sql';
 

@@ -12,7 +12,7 @@ import {
   MODEL_CHECK, MetricType, ZIP_LIMITS, checkModel, config, embedImages, extractQueriesZip, findQueriesZip,
   findSamePhotos, judgeModelCheck, knnBruteForce, loadCourse, loadQueries, precisionReport, safeEntryPath,
   writeVectorsCsv,
-} from '../src';
+} from '../src/internal';
 import { type DemoSet, makeDemoSet, writeClipFiles } from '../src/data/demo';
 import { FLOAT, onnxModel } from '../src/data/demo/onnx';
 import { gaussian, rng } from '../src/data/synthetic';

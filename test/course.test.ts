@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import {
   type PhotoRow, breedFromFileName, config, loadCourse, loadQueries, readQueryLabels, readVectorsCsv, writeVectorsCsv,
-} from '../src';
+} from '../src/internal';
 import { type DemoSet, makeDemoSet } from '../src/data/demo';
 import { unloadModels } from '../src/embed/model';
 import { tmpDir } from './support/data';

@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import {
   DEMO_MARKER, MetricType, breedFromFileName, config, knnBruteForce, loadCourse, loadQueries, precisionAtK, readStanfordDogs,
   readVectorsCsv,
-} from '../src';
+} from '../src/internal';
 import { type DemoSet, DEMO_BREEDS, demoEnv, makeDemoSet } from '../src/data/demo';
 import { CLIP_FILES, unloadModels } from '../src/embed/model';
 import { tmpDir } from './support/data';

@@ -5,7 +5,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import sharp from 'sharp';
-import { readVectorsCsv } from '../src';
+import { readVectorsCsv } from '../src/internal';
 import { writeTinyClip } from '../src/data/demo/tiny-models';
 import { tmpDir } from './support/data';
 

@@ -5,7 +5,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import sharp from 'sharp';
-import { config, embedImages, readNpy } from '../src';
+import { config, embedImages, readNpy } from '../src/internal';
 import { decodeForClip, toPixelValues } from '../src/embed/images';
 import { unloadModels } from '../src/embed/model';
 import { tmpDir } from './support/data';

@@ -6,7 +6,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { config, embedTexts } from '../src';
+import { config, embedTexts } from '../src/internal';
 import { unloadModels } from '../src/embed/model';
 import { tmpDir } from './support/data';
 import { startHub } from './support/hub';

@@ -4,7 +4,7 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { config, embedTexts } from '../src';
+import { config, embedTexts } from '../src/internal';
 import { unloadModels, transformers } from '../src/embed/model';
 import { readSafetensors } from '../src/embed/sentence';
 import { tmpDir } from './support/data';

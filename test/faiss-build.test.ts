@@ -4,7 +4,7 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { faissBuild, faissVersion } from '../src';
+import { faissBuild, faissVersion } from '../src/internal';
 import { tmpDir } from './support/data';
 
 const NATIVE = path.join(__dirname, '..', 'native', 'faiss');

@@ -6,7 +6,7 @@ import * as path from 'path';
 import {
   type GridRow, type IndexBuilder, IndexHNSWFlat, MetricType, bestTradeoff, cartesian, fastest, hnswFlat, knnBruteForce,
   mostPrecise, ompSetNumThreads, paretoFront, precisionAtK, recallAtK, runGrid,
-} from '../src';
+} from '../src/internal';
 import { clusteredVectors } from '../src/data/synthetic';
 import { tmpDir } from './support/data';
 

@@ -3,8 +3,8 @@
 import { strict as assert } from 'assert';
 import {
   IndexFlatL2, IndexHNSWFlat, IndexIDMap, IndexIDMap2, IndexIVFFlat, MetricType, indexFactory, knnBruteForce,
-  recallAtK, IndexFlat,
-} from '../src';
+  labelRecall, recallAtK, IndexFlat,
+} from '../src/internal';
 import { dataset } from './support/data';
 
 const d = 512;
@@ -33,7 +33,7 @@ describe('IndexHNSWFlat', () => {
       const recalls = [8, 16, 64, 256].map((ef) => {
         index.hnsw.efSearch = ef;
         assert.equal(index.hnsw.efSearch, ef);
-        return recallAtK(Iref, index.search(xq, k).labels, xq.n);
+        return labelRecall(Iref, index.search(xq, k).labels, xq.n);
       });
       assertRising(recalls, 'recall');
       // Today (M=16, 6000 x 512, spread 2.5): 0.58-0.66 at efSearch 8, 0.99 at 256.
@@ -64,7 +64,7 @@ describe('IndexIVFFlat', () => {
     const Iref = exact(MetricType.L2);
     const recalls = [1, 2, 8, 64].map((nprobe) => {
       index.nprobe = nprobe;
-      return recallAtK(Iref, index.search(xq, k).labels, xq.n);
+      return labelRecall(Iref, index.search(xq, k).labels, xq.n);
     });
     assertRising(recalls, 'recall');
     // Today: 0.76, 0.82, 0.94, 1.
@@ -78,7 +78,7 @@ describe('IndexIVFFlat', () => {
     await index.trainAsync(xb);
     await index.addAsync(xb);
     index.nprobe = 64;
-    assert.equal(recallAtK(exact(MetricType.INNER_PRODUCT), index.search(xq, k).labels, xq.n), 1);
+    assert.equal(labelRecall(exact(MetricType.INNER_PRODUCT), index.search(xq, k).labels, xq.n), 1);
   });
 
   it('takes ids directly (add_with_ids) and removes them', () => {

@@ -1,7 +1,7 @@
 // Async add/train/search run on the thread pool: the event loop keeps running,
 // results equal the sync ones, and mutation during async work is refused.
 import { strict as assert } from 'assert';
-import { IndexFlat, IndexFlatL2, IndexHNSWFlat, IndexIVFFlat, MetricType } from '../src';
+import { IndexFlat, IndexFlatL2, IndexHNSWFlat, IndexIVFFlat, MetricType } from '../src/internal';
 import { dataset } from './support/data';
 
 const d = 512;

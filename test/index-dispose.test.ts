@@ -3,7 +3,7 @@
 // not the indexes built on it. Every refused call leaves the process running.
 import { strict as assert } from 'assert';
 import * as path from 'path';
-import { IndexFlatL2, IndexHNSWFlat, IndexIDMap, IndexIVFFlat, indexFactory } from '../src';
+import { IndexFlatL2, IndexHNSWFlat, IndexIDMap, IndexIVFFlat, indexFactory } from '../src/internal';
 import { runInChild } from './support/child';
 
 const d = 16;

@@ -6,7 +6,7 @@ import * as path from 'path';
 import {
   IndexFlat, IndexFlatL2, IndexHNSWFlat, IndexIDMap, IndexIVFFlat, MetricType, deserializeIndex, indexFactory,
   readIndex, serializeIndex, writeIndex,
-} from '../src';
+} from '../src/internal';
 import { runInChild } from './support/child';
 import { tmpDir } from './support/data';
 

@@ -12,7 +12,7 @@ import {
   IndexFlatL2, IndexHNSWFlat, IndexIDMap, IndexIDMap2, IndexIVF, IndexIVFFlat, IndexIVFFlatDedup, MetricType,
   RangeSearchResults, SearchParameters, SearchParametersHNSW, SearchParametersIVF, cloneIndex, deserializeIndex,
   indexFactory, readIndex, readNpy, serializeIndex, writeIndex, writeNpy,
-} from '../src';
+} from '../src/internal';
 import { dataset, sameResults, tmpDir } from './support/data';
 import { reference, requirePythonFaiss } from './support/python';
 

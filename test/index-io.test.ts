@@ -5,7 +5,7 @@ import * as path from 'path';
 import {
   Index, IndexFlat, IndexHNSWFlat, IndexIDMap, IndexIVFFlat, MetricType, deserializeIndex, faissBuild, indexFactory, readIndex,
   readNpy, serializeIndex, writeIndex, writeNpy,
-} from '../src';
+} from '../src/internal';
 import { dataset, sameResults, tmpDir } from './support/data';
 import { reference, requirePythonFaiss } from './support/python';
 

@@ -8,7 +8,7 @@ import * as path from 'path';
 import {
   IdMap, IndexFlatL2, IndexIVFFlat, MetricType, PhotoIdCollision, PhotoIndex, idMapFileOf, indexFactory, ivfCells, knnBruteForce, normalizePhotoPath, photoId,
   recallAtK, type Matrix, type SearchResults,
-} from '../src';
+} from '../src/internal';
 import { clusteredVectors } from '../src/data/synthetic';
 import { takeRows } from '../src/util/vectors';
 import { spawnSync } from 'child_process';

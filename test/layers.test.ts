@@ -7,7 +7,7 @@ import * as path from 'path';
 import {
   MetricType, type ProgressDetail, config, embedTexts, flat, hnswFlat, loadCourse, makeDemoSet, progressCallback,
   runGrid as runGridWithBar, useDemoSet,
-} from '../src';
+} from '../src/internal';
 import { unloadModels } from '../src/embed/model';
 import { clusteredVectors } from '../src/data/synthetic';
 import { runGrid } from '../src/eval/grid';

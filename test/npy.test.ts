@@ -2,7 +2,7 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { decodeNpy, encodeNpy, readNpy, writeNpy } from '../src';
+import { decodeNpy, encodeNpy, readNpy, writeNpy } from '../src/internal';
 import { tmpDir } from './support/data';
 import { reference, requirePythonFaiss } from './support/python';
 

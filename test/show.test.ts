@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import {
   type GridRow, MetricType, SearchResults, chartHtml, formatNumber, paretoFigure, photoGridHtml, showChart, showNeighbours,
   showParetoChart, showTable, tableHtml,
-} from '../src';
+} from '../src/internal';
 import { describeFailure, runNotebook } from '../scripts/jupyter';
 import { hasChromium, isTemplateRequest, openInBrowser } from './support/browser';
 import { tmpDir } from './support/data';

@@ -3,9 +3,9 @@
 // used (EXPLAIN) with its recall; the condition-cache bug avoided; bad rows refused.
 import { strict as assert } from 'assert';
 import {
-  IndexFlat, IndexFlatIP, IndexFlatL2, MetricType, SqlError, SqlVectorStore, chdbBackend, knnBruteForce, recallAtK,
+  IndexFlat, IndexFlatIP, IndexFlatL2, MetricType, SqlError, SqlVectorStore, chdbBackend, knnBruteForce, labelRecall, recallAtK,
   type SqlBackend,
-} from '../src';
+} from '../src/internal';
 import { l2normalize } from '../src/util/vectors';
 import { dataset, sameResults } from './support/data';
 import { INJECTIONS, sqlTestDir } from './support/sql';
@@ -170,7 +170,7 @@ describe('SqlVectorStore on chdb', function () {
       assert.match(plan, /Skip[\s│]+Name: vec_index[\s│]+Description: vector_similarity/);
       assert.equal(await store.usesIndex(xq, k), true);
       const approx = await store.search(xq, k);
-      const recall = recallAtK(exact.labels, approx.labels, nq, k); // by ids: bf16 distances are approximate
+      const recall = labelRecall(exact.labels, approx.labels, nq, k); // by ids: bf16 distances are approximate
       // Today: 0.997 (bf16, M=16, efConstruction=64, search list 256, 40 queries).
       assert.ok(recall >= 0.9, `recall@10 ${recall}`);
     });

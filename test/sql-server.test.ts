@@ -3,7 +3,7 @@
 // otherwise against a loopback server speaking ClickHouse's HTTP interface over chdb
 // (test/support/clickhouse-http.ts). The same store code and SQL as on chdb.
 import { strict as assert } from 'assert';
-import { IndexFlatL2, SqlError, SqlVectorStore, recallAtK, serverBackend, type SqlBackend } from '../src';
+import { IndexFlatL2, SqlError, SqlVectorStore, recallAtK, serverBackend, type SqlBackend } from '../src/internal';
 import { startFakeClickHouse, type FakeClickHouse } from './support/clickhouse-http';
 import { dataset, sameResults } from './support/data';
 import { INJECTIONS, sqlTestDir } from './support/sql';

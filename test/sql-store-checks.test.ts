@@ -7,7 +7,7 @@ import { strict as assert } from 'assert';
 import {
   IndexFlatL2, MetricType, SqlVectorStore, chdbBackend, formatStatement, knnBruteForce, sqlCandidates,
   type Filter, type SqlBackend, type SqlStatement,
-} from '../src';
+} from '../src/internal';
 import { valueLimit } from '../src/util/check';
 import { l2normalize } from '../src/util/vectors';
 import { dataset, sameResults } from './support/data';

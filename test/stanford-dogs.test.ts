@@ -8,7 +8,7 @@ import type { AddressInfo } from 'net';
 import * as path from 'path';
 import sharp from 'sharp';
 import * as tar from 'tar';
-import { downloadFile, downloadStanfordDogs, readStanfordDogs } from '../src';
+import { downloadFile, downloadStanfordDogs, readStanfordDogs } from '../src/internal';
 import { tmpDir } from './support/data';
 
 const BREEDS = ['n02085620-Chihuahua', 'n02088364-beagle', 'n02099601-golden_retriever'];

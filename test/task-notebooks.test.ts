@@ -4,7 +4,7 @@ import { strict as assert } from 'assert';
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { demoEnv, makeDemoSet } from '../src';
+import { demoEnv, makeDemoSet } from '../src/internal';
 import { tmpDir } from './support/data';
 import { PYTHON } from './support/python';
 

@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as zlib from 'zlib';
 import { performance } from 'perf_hooks';
-import { type PhotoRow, readNpy, readVectorsCsv, writeNpy, writeVectorsCsv } from '../src';
+import { type PhotoRow, readNpy, readVectorsCsv, writeNpy, writeVectorsCsv } from '../src/internal';
 import { dataset, tmpDir } from './support/data';
 import { reference, requirePythonFaiss } from './support/python';
 

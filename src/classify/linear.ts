@@ -78,8 +78,6 @@ function sigmoid(z: number): number {
   return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
 }
 
-export { normalizeRows } from '../util/vectors';
-
 /** See the module's description. */
 export class LinearClassifier {
   /** The weight: unit length, always (a copy is the query vector). */

@@ -68,28 +68,32 @@ export function recallPerQuery(exact: SearchResult, found: SearchResult, k: numb
   return out;
 }
 
+/** Mean recall@k over queries (see recallPerQuery), tie-tolerant. */
+export function recallAtK(exact: SearchResult, found: SearchResult, k?: number, options: RecallOptions = {}): number {
+  if (!isResult(exact) || !isResult(found)) {
+    throw new Error('recallAtK(exact, found, k?) takes two search results (for label arrays only: labelRecall)');
+  }
+  return mean(recallPerQuery(exact, found, k ?? found.k, options));
+}
+
 /**
- * Mean recall@k over queries (see recallPerQuery), tie-tolerant.
- * The older form recallAtK(Iref, I, nq, k?) compares label arrays only (no ties).
+ * Recall@k by ids alone, from faiss's label arrays (nq * k each): for results
+ * whose distances are not comparable (another precision, a database's
+ * rounding), so no tie can count. labelRecall(Iref, I, nq, k?).
  */
-export function recallAtK(exact: SearchResult, found: SearchResult, k?: number, options?: RecallOptions): number;
-export function recallAtK(Iref: BigInt64Array, I: BigInt64Array, nq: number, k?: number): number;
-export function recallAtK(a: SearchResult | BigInt64Array, b: SearchResult | BigInt64Array, c?: number, d?: number | RecallOptions): number {
-  if (isResult(a) && isResult(b)) return mean(recallPerQuery(a, b, c ?? b.k, (d as RecallOptions) ?? {}));
-  if (!(a instanceof BigInt64Array && b instanceof BigInt64Array) || typeof c !== 'number') {
-    throw new Error('recallAtK(exact, found, k?) takes two SearchResults (or the label arrays Iref, I and nq)');
+export function labelRecall(Iref: BigInt64Array, I: BigInt64Array, nq: number, k?: number): number {
+  if (!(Iref instanceof BigInt64Array && I instanceof BigInt64Array) || !Number.isInteger(nq) || nq < 1) {
+    throw new Error('labelRecall(Iref, I, nq, k?) takes two BigInt64Array label arrays and the number of queries');
   }
-  const nq = c;
-  const kref = a.length / nq;
-  const kfound = b.length / nq;
-  const k = (d as number | undefined) ?? kfound;
+  const kref = Iref.length / nq;
+  const kfound = I.length / nq;
   if (!Number.isInteger(kref) || !Number.isInteger(kfound)) {
-    throw new Error(`recallAtK: Iref holds ${a.length} labels and I ${b.length} for ${nq} queries; need nq*k each`);
+    throw new Error(`labelRecall: Iref holds ${Iref.length} labels and I ${I.length} for ${nq} queries; need nq*k each`);
   }
-  // Without distances only ids can count: found distances of Infinity are never ties.
-  const exact = { labels: a, distances: new Float32Array(a.length), n: nq, k: kref };
-  const found = { labels: b, distances: new Float32Array(b.length).fill(Infinity), n: nq, k: kfound };
-  return mean(recallPerQuery(exact, found, k));
+  // Found distances of Infinity are never ties: only ids count.
+  const exact = { labels: Iref, distances: new Float32Array(Iref.length), n: nq, k: kref };
+  const found = { labels: I, distances: new Float32Array(I.length).fill(Infinity), n: nq, k: kfound };
+  return mean(recallPerQuery(exact, found, k ?? kfound));
 }
 
 /**
@@ -130,32 +134,9 @@ export function precisionAtK(
   queryClasses: ArrayLike<number | string | undefined | null>,
   classOf: (id: number) => number | string | undefined,
   k?: number,
-): number;
-/** The older form over a label array: precisionAtK(I, queryClasses, classOf, k?). */
-export function precisionAtK(
-  I: BigInt64Array,
-  queryClasses: ArrayLike<number | string | undefined | null>,
-  classOf: (id: number) => number | string | undefined,
-  k?: number,
-): number;
-export function precisionAtK(
-  found: SearchResult | BigInt64Array,
-  queryClasses: ArrayLike<number | string | undefined | null>,
-  classOf: (id: number) => number | string | undefined,
-  k?: number,
 ): number {
-  let res: SearchResult;
-  if (found instanceof BigInt64Array) {
-    const nq = queryClasses.length;
-    const stride = found.length / nq;
-    if (!Number.isInteger(stride) || stride < (k ?? 1)) {
-      throw new Error(`precisionAtK: ${found.length} labels for ${nq} queries do not hold k=${k} per query`);
-    }
-    res = { labels: found, distances: new Float32Array(found.length), n: nq, k: stride };
-  } else {
-    res = found;
-  }
-  const per = precisionPerQuery(res, queryClasses, classOf, k ?? res.k).filter((v): v is number => v !== undefined);
+  if (!isResult(found)) throw new Error('precisionAtK(found, queryClasses, classOf, k?) takes a search result');
+  const per = precisionPerQuery(found, queryClasses, classOf, k ?? found.k).filter((v): v is number => v !== undefined);
   return per.length ? mean(per) : NaN;
 }
 
