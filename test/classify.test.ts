@@ -161,7 +161,7 @@ describe('hard-negative mining', () => {
     for (let r = 1; r < 5; r++) assert.ok(faissRun.rounds[r].found > faissRun.rounds[r - 1].found);
   });
 
-  it('the SQL store (chdb, WHERE id NOT IN): the same rounds as FAISS', async () => {
+  it('the SQL store (chdb, WHERE NOT (id IN ...)): the same rounds as FAISS', async () => {
     const sqlRun = await mine(sqlCandidates(store));
     const ids = (run: typeof sqlRun) => run.rounds.map((r) => r.candidates.map((h) => h.id));
     assert.deepEqual(ids(sqlRun), ids(faissRun));

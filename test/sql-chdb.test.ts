@@ -160,7 +160,7 @@ describe('SqlVectorStore on chdb', function () {
       exact = await store.search(xq, k);
       await store.createIndex({ quantization: 'bf16', M: 16, efConstruction: 64 });
     });
-    afterEach(() => store.setQueryArguments({ hnsw_candidate_list_size_for_search: 256, use_skip_indexes: 1, vector_search_with_rescoring: 0 }));
+    afterEach(() => store.setQueryArguments({ efSearch: 256, exact: 0, rescoring: 0 }));
 
     it('is used by k-NN queries (EXPLAIN indexes = 1) and finds >= 90% of the true 10 nearest', async () => {
       const info = await store.indexInfo();
@@ -179,11 +179,20 @@ describe('SqlVectorStore on chdb', function () {
       store.setQueryArguments({ use_skip_indexes: 0 });
       assert.equal(await store.usesIndex(xq, k), false);
       sameResults(await store.search(xq.data.subarray(0, 3 * d), k), { labels: exact.labels.subarray(0, 3 * k), distances: exact.distances.subarray(0, 3 * k) }, 1e-4);
-      assert.throws(() => store.setQueryArguments({ efSearch: 10 }), /no query argument "efSearch" \(it has: hnsw_candidate_list_size_for_search/);
+      assert.deepEqual(store.queryArguments, { efSearch: 256, exact: 1, rescoring: 0, fetchMultiplier: 1 });
+      store.setQueryArguments({ use_skip_indexes: 1 });
+      store.setQueryArguments({ exact: 1 }); // the lab's name for the same knob
+      assert.equal(await store.usesIndex(xq, k), false);
+      assert.throws(() => store.setQueryArguments({ nprobe: 10 }), /no query argument "nprobe" \(it has: efSearch, exact, rescoring/);
+      assert.throws(() => store.setQueryArguments({ exact: 2 }), /exact/);
+      assert.deepEqual(store.queryArguments, { efSearch: 256, exact: 1, rescoring: 0, fetchMultiplier: 1 }); // unchanged by a refusal
+      store.setQueryArguments({ exact: 0, efSearch: 16 });
+      assert.match(store.searchSql(xq.data.subarray(0, d), k).sql, /hnsw_candidate_list_size_for_search = 16, .*use_skip_indexes = 1/);
       store.setQueryArguments({ use_skip_indexes: 1, hnsw_candidate_list_size_for_search: 16 });
       const small = await store.search(xq, k);
       assert.ok(recallAtK(exact, small, k) <= 1);
-      store.setQueryArguments({ hnsw_candidate_list_size_for_search: 256, vector_search_with_rescoring: 1 });
+      store.setQueryArguments({ efSearch: 256, rescoring: 1 });
+      assert.deepEqual(store.queryArguments, { efSearch: 256, exact: 0, rescoring: 1, fetchMultiplier: 1 });
       const rescored = await store.search(xq.data.subarray(0, d), k);
       // Rescored distances are exact (the bf16 index alone returns approximate ones).
       for (let r = 0; r < k; r++) {

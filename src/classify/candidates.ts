@@ -12,9 +12,10 @@
  *   an IndexIVFFlatDedup, a flat index by L1/Linf) it over-fetches instead:
  *   asks for k + |excluded| neighbours, drops the excluded ids, and doubles the
  *   request while the index returns too few.
- * - SQL: the store filters in the database, `WHERE id NOT IN (...)`, and
- *   computes every distance: the query sets use_skip_indexes = 0 (the store's
- *   `exact` option), so an HNSW index on the table is not read, with or without
+ * - SQL: the same SearchParameters with the same IDSelectorNot(IDSelectorBatch(excluded))
+ *   go to the store's search, which turns the selector into `WHERE NOT (id IN ...)` in
+ *   the database, and computes every distance: the query sets use_skip_indexes = 0 (the
+ *   store's `exact` option), so an HNSW index on the table is not read, with or without
  *   excluded ids (prefilter alone would leave the index in use when none are).
  *
  * Both rank by the index's own metric: on L2-normalised vectors inner product,
@@ -41,9 +42,14 @@ export interface CandidateSource {
   search(query: Float32Array, k: number, exclude: ReadonlySet<number>): Promise<Hit[]>;
 }
 
+/** faiss's selector of every id but these: what both backends are given. */
+function allBut(exclude: ReadonlySet<number>): IDSelectorNot {
+  return new IDSelectorNot(new IDSelectorBatch(exclude));
+}
+
 /** The parameters that make `index` leave `exclude` out itself, or undefined where faiss 1.7.3 takes no selector. */
 function excluding(index: Index, exclude: ReadonlySet<number>): SearchParameters | undefined {
-  const sel = new IDSelectorNot(new IDSelectorBatch(exclude));
+  const sel = allBut(exclude);
   if (index instanceof IndexIDMap || index instanceof IndexIVFFlatDedup) return undefined;
   if (index instanceof IndexIVF) return new SearchParametersIVF({ sel, nprobe: Math.min(index.nprobe, 1 << 30) });
   if (index instanceof IndexHNSW) return new SearchParametersHNSW({ sel, efSearch: index.efSearch });
@@ -104,17 +110,21 @@ export function faissCandidates(index: Index): CandidateSource {
   };
 }
 
-/** The SQL store, excluding with `id NOT IN (...)` in the database; exact (the vector index is never read). */
+/**
+ * The SQL store, excluding with the same SearchParameters({ sel: IDSelectorNot(IDSelectorBatch(excluded)) })
+ * as FAISS, which the store turns into `WHERE NOT (id IN ...)`; exact (the vector index is never read).
+ */
 export function sqlCandidates(store: SqlVectorStore): CandidateSource {
   if (!store || typeof store.search !== 'function') throw invalid('store', 'a SqlVectorStore', store);
   return {
-    name: `SQL ${store.table} on ${store.backendName} (WHERE id NOT IN ..., exact: use_skip_indexes = 0)`,
+    name: `SQL ${store.table} on ${store.backendName} (IDSelectorNot as WHERE NOT (id IN ...), exact: use_skip_indexes = 0)`,
     get ntotal() {
       return store.ntotal;
     },
     async search(query: Float32Array, k: number, exclude: ReadonlySet<number>): Promise<Hit[]> {
       checkInteger(k, 'k', 1);
-      const res = await store.search(query, k, { where: { idNotIn: [...exclude] }, exact: true });
+      const params = exclude.size ? new SearchParameters({ sel: allBut(exclude) }) : undefined;
+      const res = await store.search(query, k, { params, exact: true });
       return res.hits(0);
     },
   };

@@ -16,7 +16,8 @@
  * const res = await store.search(xq, 5, { where: { label: 'beagle', idNotIn: [17] } });
  * res.join(rows, 0);                                 // [{ rank: 1, id, distance, row }, ...]
  * await store.createIndex({ quantization: 'bf16', M: 16, efConstruction: 128 });
- * store.setQueryArguments({ hnsw_candidate_list_size_for_search: 64 });
+ * store.setQueryArguments({ efSearch: 64 });           // or { exact: 1 }: brute force
+ * await store.search(xq, 5, new SearchParameters({ sel: new IDSelectorNot(new IDSelectorBatch([17])) }));
  * await store.usesIndex(xq);                         // true (EXPLAIN indexes = 1)
  */
 import * as fs from 'fs';
@@ -25,6 +26,10 @@ import * as path from 'path';
 import { performance } from 'perf_hooks';
 import { Progress } from '../show/progress';
 import type { QueryArguments, VectorIndex } from '../search/interface';
+import {
+  IDSelector, IDSelectorArray, IDSelectorBatch, IDSelectorNot, IDSelectorRange, SearchParameters, SearchParametersHNSW,
+  SearchParametersIVF,
+} from '../search/selectors';
 import { MetricType, SearchResults, metricName } from '../search/results';
 import type { Matrix } from '../types';
 import {
@@ -110,6 +115,13 @@ export interface SqlSearchOptions {
    * the query arguments say, and computes every distance (brute force on the table).
    */
   exact?: boolean;
+  /**
+   * faiss's per-call parameters, as FAISS indexes take them: `sel` (an IDSelectorBatch,
+   * IDSelectorArray, IDSelectorRange or IDSelectorNot of one) becomes a condition on id
+   * in the WHERE, with `where` if both are given; SearchParametersHNSW's efSearch is this
+   * call's search list. SearchParametersIVF is refused (the store has no IVF).
+   */
+  params?: SearchParameters;
 }
 
 export interface IndexOptions {
@@ -185,12 +197,7 @@ export class SqlVectorStore implements VectorIndex {
   private rowCount = 0;
   private nextId = 0n;
   private freed = false;
-  private args: Required<SqlQueryArguments> = {
-    hnsw_candidate_list_size_for_search: 256,
-    vector_search_with_rescoring: 0,
-    use_skip_indexes: 1,
-    vector_search_index_fetch_multiplier: 1,
-  };
+  private args: LabQueryArguments = { ...DEFAULT_QUERY_ARGUMENTS };
 
   private constructor(
     private readonly backend: SqlBackend,
@@ -382,10 +389,11 @@ export class SqlVectorStore implements VectorIndex {
    * The k nearest rows of each query (one statement per query vector),
    * nearest first, padded with -1 labels like faiss; labels are the rows' ids.
    */
-  async search(xq: Float32Array | Matrix, k: number, options: SqlSearchOptions = {}): Promise<SearchResults> {
+  async search(xq: Float32Array | Matrix, k: number, options: SqlSearchOptions | SearchParameters = {}): Promise<SearchResults> {
     this.alive();
     const q = this.queries(xq);
     checkInteger(k, 'k', 1, 1 << 20);
+    options = searchOptions(options);
     const m = METRICS[this.metric];
     const nq = q.length / this.d;
     const distances = new Float32Array(nq * k).fill(m.order === 'DESC' || this.metric === 'cosine' ? -FLT_MAX : FLT_MAX);
@@ -406,16 +414,30 @@ export class SqlVectorStore implements VectorIndex {
   }
 
   /** The statement search() runs for one query vector (values as parameters). */
-  searchSql(q: Float32Array, k: number, options: SqlSearchOptions = {}): { sql: string; params: SqlParams } {
+  searchSql(q: Float32Array, k: number, options: SqlSearchOptions | SearchParameters = {}): { sql: string; params: SqlParams } {
     const m = METRICS[this.metric];
-    const where = compileFilter(options.where, this.columns);
+    const o = searchOptions(options);
+    const where = compileFilter(o.where, this.columns);
+    const sel = o.params?.sel;
+    if (sel !== undefined) {
+      let n = 0;
+      const bind = (type: string, value: unknown): string => {
+        const name = `${OWN_PREFIX}sel${n++}`;
+        where.params[name] = value;
+        return `{${name}:${type}}`;
+      };
+      const cond = selectorSql(sel, bind);
+      where.sql = where.sql ? `(${where.sql}) AND (${cond})` : cond;
+    }
+    const efSearch = o.params instanceof SearchParametersHNSW
+      ? checkInteger(o.params.efSearch, 'params.efSearch', 1, 1 << 20) : this.args.efSearch;
     const settings: string[] = [
-      `hnsw_candidate_list_size_for_search = ${this.args.hnsw_candidate_list_size_for_search}`,
-      `vector_search_with_rescoring = ${this.args.vector_search_with_rescoring}`,
-      `use_skip_indexes = ${options.exact ? 0 : this.args.use_skip_indexes}`,
-      `vector_search_index_fetch_multiplier = ${this.args.vector_search_index_fetch_multiplier}`,
+      `hnsw_candidate_list_size_for_search = ${efSearch}`,
+      `vector_search_with_rescoring = ${this.args.rescoring}`,
+      `use_skip_indexes = ${o.exact || this.args.exact ? 0 : 1}`,
+      `vector_search_index_fetch_multiplier = ${this.args.fetchMultiplier}`,
     ];
-    if (options.prefilter) settings.push(`vector_search_filter_strategy = 'prefilter'`);
+    if (o.prefilter) settings.push(`vector_search_filter_strategy = 'prefilter'`);
     const sql =
       `SELECT id, ${m.fn}(vec, {${OWN_PREFIX}q:Array(Float32)}) AS distance\nFROM ${this.table}\n` +
       (where.sql ? `WHERE ${where.sql}\n` : '') +
@@ -424,7 +446,7 @@ export class SqlVectorStore implements VectorIndex {
   }
 
   /** ClickHouse's plan for the search of the first query (EXPLAIN indexes = 1): shows whether the vector index is used. */
-  async explain(xq: Float32Array | Matrix, k = 10, options: SqlSearchOptions = {}): Promise<string> {
+  async explain(xq: Float32Array | Matrix, k = 10, options: SqlSearchOptions | SearchParameters = {}): Promise<string> {
     this.alive();
     const q = this.queries(xq).subarray(0, this.d);
     const { sql, params } = this.searchSql(q, k, options);
@@ -432,7 +454,7 @@ export class SqlVectorStore implements VectorIndex {
   }
 
   /** Whether the search of the first query reads the vector index (from explain()). */
-  async usesIndex(xq: Float32Array | Matrix, k = 10, options: SqlSearchOptions = {}): Promise<boolean> {
+  async usesIndex(xq: Float32Array | Matrix, k = 10, options: SqlSearchOptions | SearchParameters = {}): Promise<boolean> {
     const plan = await this.explain(xq, k, options);
     return new RegExp(`Name: ${INDEX_NAME}\\b`).test(plan);
   }
@@ -547,24 +569,40 @@ export class SqlVectorStore implements VectorIndex {
     return this.queryRows<T>(sql, params, 'running a query');
   }
 
+  /**
+   * Sets query-time knobs by the lab's names, as a grid sweeps them: efSearch (the HNSW
+   * search list, hnsw_candidate_list_size_for_search), exact (1: brute force,
+   * use_skip_indexes = 0), rescoring (vector_search_with_rescoring), fetchMultiplier
+   * (vector_search_index_fetch_multiplier). ClickHouse's setting names are accepted too.
+   */
   setQueryArguments(args: QueryArguments): void {
-    for (const [name, value] of Object.entries(args ?? {})) {
-      if (!(name in this.args)) {
-        throw new ArgumentError(`SqlVectorStore has no query argument "${name}" (it has: ${Object.keys(this.args).join(', ')})`);
+    if (args == null || typeof args !== 'object') throw invalid('args', 'an object such as { efSearch: 64 }', args);
+    const next = { ...this.args };
+    for (const [name, value] of Object.entries(args)) {
+      const alias = CLICKHOUSE_NAMES[name];
+      const key = (alias?.lab ?? name) as keyof LabQueryArguments;
+      if (!(key in next)) {
+        throw new ArgumentError(
+          `SqlVectorStore has no query argument "${name}" (it has: ${Object.keys(next).join(', ')}; ` +
+            `and ClickHouse's names ${Object.keys(CLICKHOUSE_NAMES).join(', ')})`,
+        );
       }
-      const key = name as keyof SqlQueryArguments;
-      if (key === 'vector_search_index_fetch_multiplier') {
+      if (key === 'fetchMultiplier') {
         if (typeof value !== 'number' || !(value >= 1 && value <= 1000)) throw invalid(name, 'a number from 1 to 1000', value);
-        this.args[key] = value;
+        next.fetchMultiplier = value;
+      } else if (key === 'efSearch') {
+        next.efSearch = checkInteger(value, name, 1, 1 << 20);
       } else {
-        this.args[key] = key === 'hnsw_candidate_list_size_for_search' ? checkInteger(value, name, 1, 1 << 20) : checkInteger(value, name, 0, 1);
+        const v = checkInteger(value, name, 0, 1);
+        next[key] = alias?.inverted ? 1 - v : v;
       }
     }
+    this.args = next;
   }
 
   /**
-   * { hnsw_candidate_list_size_for_search (256), vector_search_with_rescoring (0),
-   * use_skip_indexes (1; 0 searches by brute force), vector_search_index_fetch_multiplier (1) }.
+   * The lab's names: { efSearch (256, ClickHouse's default list), exact (0; 1 searches by
+   * brute force), rescoring (0), fetchMultiplier (1) }.
    */
   get queryArguments(): QueryArguments {
     return { ...this.args };
@@ -722,16 +760,86 @@ export class SqlVectorStore implements VectorIndex {
   }
 }
 
-/** The store's query-time knobs (ClickHouse's setting names). */
+/** The store's query-time knobs by the lab's names (as a grid sweeps them), and ClickHouse's setting names. */
 export interface SqlQueryArguments {
-  /** The HNSW search list (like faiss's efSearch): larger finds more true neighbours, a little slower. Default 256. */
-  hnsw_candidate_list_size_for_search?: number;
-  /** 1: recompute exact distances of the index's candidates (bf16/i8 indexes return approximate ones). Default 0. */
-  vector_search_with_rescoring?: number;
-  /** 0: ignore the index (brute force on the same table). Default 1. */
-  use_skip_indexes?: number;
+  /** The HNSW search list (faiss's efSearch; hnsw_candidate_list_size_for_search): larger finds more true neighbours, a little slower. Default 256. */
+  efSearch?: number;
+  /** 1: ignore the vector index and compute every distance (brute force; use_skip_indexes = 0). Default 0. */
+  exact?: number;
+  /** 1: recompute exact distances of the index's candidates (vector_search_with_rescoring; bf16/i8 indexes return approximate ones). Default 0. */
+  rescoring?: number;
   /** Fetch this many times k candidates from the index before a post-filter or rescoring (1 to 1000). Default 1. */
+  fetchMultiplier?: number;
+  /** ClickHouse's name of efSearch. */
+  hnsw_candidate_list_size_for_search?: number;
+  /** ClickHouse's name of rescoring. */
+  vector_search_with_rescoring?: number;
+  /** ClickHouse's name of 1 - exact (0: brute force). */
+  use_skip_indexes?: number;
+  /** ClickHouse's name of fetchMultiplier. */
   vector_search_index_fetch_multiplier?: number;
+}
+
+interface LabQueryArguments {
+  efSearch: number;
+  exact: number;
+  rescoring: number;
+  fetchMultiplier: number;
+}
+
+const DEFAULT_QUERY_ARGUMENTS: Readonly<LabQueryArguments> = { efSearch: 256, exact: 0, rescoring: 0, fetchMultiplier: 1 };
+
+/** ClickHouse's setting names, and the lab's knob each sets (use_skip_indexes is 1 - exact). */
+const CLICKHOUSE_NAMES: Readonly<Record<string, { lab: keyof LabQueryArguments; inverted?: boolean }>> = {
+  hnsw_candidate_list_size_for_search: { lab: 'efSearch' },
+  vector_search_with_rescoring: { lab: 'rescoring' },
+  use_skip_indexes: { lab: 'exact', inverted: true },
+  vector_search_index_fetch_multiplier: { lab: 'fetchMultiplier' },
+};
+
+const SEARCH_OPTIONS = ['where', 'prefilter', 'exact', 'params'];
+
+/** Search options from { where, prefilter, exact, params } or faiss's SearchParameters alone (checked). */
+function searchOptions(options: SqlSearchOptions | SearchParameters | undefined): SqlSearchOptions {
+  if (options === undefined) return {};
+  if (options instanceof SearchParameters) options = { params: options };
+  if (options === null || typeof options !== 'object') {
+    throw invalid('options', '{ where, prefilter, exact, params } or a SearchParameters', options);
+  }
+  for (const key of Object.keys(options)) {
+    if (!SEARCH_OPTIONS.includes(key)) {
+      throw new ArgumentError(`search options have no "${key}" (they have: ${SEARCH_OPTIONS.join(', ')})`);
+    }
+  }
+  const p = options.params;
+  if (p !== undefined) {
+    if (!(p instanceof SearchParameters)) {
+      throw invalid('params', 'faiss\'s SearchParameters({ sel }) or SearchParametersHNSW({ sel, efSearch })', p);
+    }
+    if (p instanceof SearchParametersIVF) {
+      throw new ArgumentError('the SQL store has no IVF: pass SearchParameters({ sel }) or SearchParametersHNSW({ sel, efSearch }), not SearchParametersIVF');
+    }
+    if (p.sel !== undefined && !(p.sel instanceof IDSelector)) {
+      throw invalid('params.sel', 'an IDSelector (IDSelectorRange, IDSelectorArray, IDSelectorBatch, IDSelectorNot)', p.sel);
+    }
+  }
+  return options;
+}
+
+/** A faiss id selector as a condition on the id column, its values bound as parameters. */
+function selectorSql(sel: IDSelector, bind: (type: string, value: unknown) => string): string {
+  if (sel instanceof IDSelectorNot) return `NOT (${selectorSql(sel.sel, bind)})`;
+  if (sel instanceof IDSelectorRange) {
+    // ids are UInt64: [imin, imax) clipped at 0.
+    if (sel.imax <= 0n || sel.imax <= sel.imin) return 'false';
+    const lo = sel.imin < 0n ? 0n : sel.imin;
+    return `id >= ${bind('UInt64', lo)} AND id < ${bind('UInt64', sel.imax)}`;
+  }
+  if (sel instanceof IDSelectorBatch || sel instanceof IDSelectorArray) {
+    const ids = Array.from(sel.ids).filter((v) => v >= 0n); // a negative id is no row's
+    return ids.length ? `id IN ${bind('Array(UInt64)', ids)}` : 'false';
+  }
+  throw invalid('params.sel', 'an IDSelectorRange, IDSelectorArray, IDSelectorBatch or IDSelectorNot', sel);
 }
 
 function slice(name: string, values: unknown[], i: number, end: number): NativeColumn {
