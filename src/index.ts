@@ -38,8 +38,9 @@ export { knnBruteForce } from './search/bruteforce';
 export { cachedBuild } from './search/index-cache';
 export type { VectorIndex, IndexBuilder } from './search/interface';
 import { bruteForce, flat, hnswFlat, ivfFlat, ivfPQ } from './search/builders';
-/** The index kinds a grid can build: runGrid({ builder: builders.hnswFlat, ... }). */
-export const builders = { flat, hnswFlat, ivfFlat, ivfPQ, bruteForce };
+import { sqlHnsw } from './sql/builder';
+/** The index kinds a grid can build: runGrid({ builder: builders.hnswFlat, ... }); sqlHnsw: the SQL store's HNSW. */
+export const builders = { flat, hnswFlat, ivfFlat, ivfPQ, bruteForce, sqlHnsw };
 
 // Photo ids: IVF indexes whose labels name files.
 export { PhotoIndex, nprobeSteps } from './photos/photo-index';

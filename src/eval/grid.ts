@@ -139,7 +139,7 @@ async function buildOrLoad<I extends VectorIndex>(
       // A damaged or foreign file: build again and overwrite it.
     }
   }
-  const index = builder.create(data.d, metric, build);
+  const index = await builder.create(data.d, metric, build);
   const t0 = performance.now();
   if (builder.fit) await builder.fit(index, data);
   else await index.addAsync(data);
@@ -198,7 +198,7 @@ export async function runGrid<I extends VectorIndex>(options: GridOptions<I>): P
     for (const build of builds) {
       const { index, buildSeconds, cached } = await buildOrLoad(builder, data, metric, build, cacheDir);
       try {
-        const memoryMB = builder.memoryBytes ? builder.memoryBytes(index) / 2 ** 20 : undefined;
+        const memoryMB = builder.memoryBytes ? (await builder.memoryBytes(index)) / 2 ** 20 : undefined;
         for (const q of querySettings) {
           index.setQueryArguments(q as QueryArguments);
           const { result: res, medianMs: latencyMs, runsMs } = await timeSearch(index, queries, k, { repeats });
@@ -216,7 +216,8 @@ export async function runGrid<I extends VectorIndex>(options: GridOptions<I>): P
           results.set(label, res);
         }
       } finally {
-        index.dispose();
+        if (builder.release) await builder.release(index);
+        else index.dispose();
       }
       built += 1;
       work += cost(build);

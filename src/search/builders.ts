@@ -1,6 +1,8 @@
 /**
  * Index builders for parameter grids: each makes one kind of index from its
  * build-time knobs, fills it, and saves/loads it so a grid re-run reuses it.
+ * (`satisfies` keeps each builder's own types: create returns the index, not a Promise.)
+ * The SQL store's HNSW builder is sqlHnsw (src/sql/builder.ts).
  *
  * @example
  * runGrid({ builder: hnswFlat, build: { M: [16, 32], efConstruction: [40] }, query: { efSearch: [10, 50] }, ... })
@@ -37,7 +39,7 @@ function loadAs<T extends Index>(file: string, cls: abstract new (...args: never
 }
 
 /** faiss.IndexFlat: exact search, no knobs. */
-export const flat: IndexBuilder<IndexFlat> = {
+export const flat = {
   name: 'Flat',
   create(d: number, metric: MetricType, build: BuildArguments): IndexFlat {
     only(build, [], 'Flat');
@@ -46,10 +48,10 @@ export const flat: IndexBuilder<IndexFlat> = {
   save: (index, file) => writeIndex(index, file),
   load: (file) => loadAs(file, IndexFlat),
   memoryBytes: (index) => index.ntotal * index.d * 4,
-};
+} satisfies IndexBuilder<IndexFlat>;
 
 /** faiss.IndexHNSWFlat: build knobs M and efConstruction; query knob efSearch. */
-export const hnswFlat: IndexBuilder<IndexHNSWFlat> = {
+export const hnswFlat = {
   name: 'HNSWFlat',
   create(d: number, metric: MetricType, build: BuildArguments): IndexHNSWFlat {
     only(build, ['M', 'efConstruction'], 'HNSWFlat');
@@ -63,10 +65,10 @@ export const hnswFlat: IndexBuilder<IndexHNSWFlat> = {
   load: (file) => loadAs(file, IndexHNSWFlat),
   // Vectors plus the level-0 links (2*M int32 per vector) and about 1/M upper-level nodes with M links.
   memoryBytes: (index) => index.ntotal * (index.d * 4 + index.hnsw.M * 2 * 4 + 4 * 2),
-};
+} satisfies IndexBuilder<IndexHNSWFlat>;
 
 /** faiss.IndexIVFFlat over a flat quantizer: build knob nlist; query knob nprobe. Trained on the database. */
-export const ivfFlat: IndexBuilder<IndexIVFFlat> = {
+export const ivfFlat = {
   name: 'IVFFlat',
   create(d: number, metric: MetricType, build: BuildArguments): IndexIVFFlat {
     only(build, ['nlist'], 'IVFFlat');
@@ -80,7 +82,7 @@ export const ivfFlat: IndexBuilder<IndexIVFFlat> = {
   save: (index, file) => writeIndex(index, file),
   load: (file) => loadAs(file, IndexIVFFlat),
   memoryBytes: (index) => index.ntotal * (index.d * 4 + 8) + index.nlist * index.d * 4,
-};
+} satisfies IndexBuilder<IndexIVFFlat>;
 
 /**
  * faiss.IndexIVFPQ over a flat quantizer: build knobs nlist, M (sub-quantizers, must
@@ -93,7 +95,7 @@ export const ivfFlat: IndexBuilder<IndexIVFFlat> = {
  * @example
  * runGrid({ builder: ivfPQ, build: { nlist: [143], M: [32, 64] }, query: { nprobe: [1, 8, 32] }, ... })
  */
-export const ivfPQ: IndexBuilder<IndexIVFPQ> = {
+export const ivfPQ = {
   name: 'IVFPQ',
   create(d: number, metric: MetricType, build: BuildArguments): IndexIVFPQ {
     only(build, ['nlist', 'M', 'nbits'], 'IVFPQ');
@@ -111,14 +113,14 @@ export const ivfPQ: IndexBuilder<IndexIVFPQ> = {
   memoryBytes: (index) =>
     index.ntotal * (index.codeSize + 8) + index.nlist * index.d * 4 + index.pq.ksub * index.d * 4 +
     index.native.getParam('precomputedTable') * 4,
-};
+} satisfies IndexBuilder<IndexIVFPQ>;
 
 /** The plain-TypeScript exact reference (slow: for tests and small data). */
-export const bruteForce: IndexBuilder<BruteForceIndex> = {
+export const bruteForce = {
   name: 'BruteForce',
   create(d: number, metric: MetricType, build: BuildArguments): BruteForceIndex {
     only(build, [], 'BruteForce');
     return new BruteForceIndex(d, metric);
   },
   memoryBytes: (index) => index.ntotal * index.d * 4,
-};
+} satisfies IndexBuilder<BruteForceIndex>;

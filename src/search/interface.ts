@@ -44,12 +44,13 @@ export type BuildArguments = Record<string, number | string>;
 /**
  * Makes an empty index of one kind from build-time parameters: what a grid
  * needs to build every setting. `save`/`load` (optional) let the grid keep
- * built indexes on disk.
+ * built indexes on disk. `create` and `memoryBytes` may be async (a database
+ * table opens asynchronously).
  */
 export interface IndexBuilder<I extends VectorIndex = VectorIndex> {
   /** Short name used in results and cache files, e.g. 'HNSWFlat'. */
   readonly name: string;
-  create(d: number, metric: MetricType, build: BuildArguments): I;
+  create(d: number, metric: MetricType, build: BuildArguments): I | Promise<I>;
   /** Fills a new index with the database (default: addAsync; IVF trains first). */
   fit?(index: I, xb: Matrix): Promise<void>;
   /** Relative cost of building with these parameters (for the progress ETA); default 1. */
@@ -57,5 +58,7 @@ export interface IndexBuilder<I extends VectorIndex = VectorIndex> {
   save?(index: I, file: string): void;
   load?(file: string): I;
   /** Bytes the built index holds, when the builder can tell. */
-  memoryBytes?(index: I): number;
+  memoryBytes?(index: I): number | Promise<number>;
+  /** Frees a built index when the grid is done with it (default: index.dispose()); e.g. drops a table. */
+  release?(index: I): void | Promise<void>;
 }

@@ -15,3 +15,4 @@ export { chdbBackend, serverBackend, defaultBackend, openChdbFolder, SESSION_SET
 export { formatStatement, showSql, STATEMENTS_KEPT, type SqlStatement, type FormatOptions } from './statements';
 export { compileFilter, checkIdentifier, describeValue, type Filter, type Conditions, type Condition, type SqlFilter, type Scalar } from './filter';
 export { encodeNativeBlock, writeNativeFile, decodeVectorsRowBinary, type NativeColumn, type NativeType } from './native';
+export { sqlHnsw, sqlHnswBuilder, type SqlHnswBuilderOptions } from './builder';
