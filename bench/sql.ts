@@ -9,15 +9,15 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { performance } from 'perf_hooks';
 import {
-  IndexFlatL2, IndexHNSWFlat, SqlVectorStore, chdbBackend, clusteredVectors, ompSetNumThreads, labelRecall, recallAtK, serializeIndex,
-  type SearchResults,
+  IndexFlatL2, IndexHNSWFlat, SqlVectorStore, chdbBackend, clusteredVectors, ompSetNumThreads, labelRecall, serializeIndex,
+  takeRows, timeSearch, type Matrix, type SearchResults, type VectorIndex,
 } from '../src/internal';
 import { type Comparison, type Row, median } from './harness';
 
 const d = 512;
 const M = 16;
 const efConstruction = 64;
-// ClickHouse's default hnsw_candidate_list_size_for_search, and a larger list (recall bought with latency).
+// ClickHouse's default search list (efSearch: hnsw_candidate_list_size_for_search), and a larger one (recall bought with latency).
 const searchLists = [256, 1024];
 
 interface Options { sizes: number[]; nq: number; out: string }
@@ -26,14 +26,19 @@ function mib(bytes: number): string {
   return `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 }
 
-async function timeQueries(nq: number, one: (i: number) => Promise<unknown> | unknown): Promise<number> {
-  const t: number[] = [];
-  for (let i = 0; i < nq; i++) {
-    const t0 = performance.now();
-    await one(i);
-    t.push((performance.now() - t0) / 1000);
+/**
+ * Single-query latency, as an application asks: timeSearch (a warm-up, then one timed
+ * search) of each query alone, the median over the queries in seconds; and each answer.
+ */
+async function timeQueries(index: VectorIndex, xq: Matrix, k: number): Promise<{ seconds: number; results: SearchResults[] }> {
+  const ms: number[] = [];
+  const results: SearchResults[] = [];
+  for (let i = 0; i < xq.n; i++) {
+    const t = await timeSearch(index, takeRows(xq, [i]), k, { repeats: 1 });
+    ms.push(t.medianMs);
+    results.push(t.result);
   }
-  return median(t);
+  return { seconds: median(ms) / 1000, results };
 }
 
 export async function sqlComparison(o: Options): Promise<Comparison> {
@@ -49,14 +54,14 @@ export async function sqlComparison(o: Options): Promise<Comparison> {
       console.error(`sql bench: ${tag} x ${d}: generating`);
       const all = clusteredVectors({ n: n + o.nq, d, clusters: 120, spread: 2.5, seed: 5 });
       const xb = { data: all.data.subarray(0, n * d), n, d };
-      const xq = all.data.slice(n * d);
-      const q = (i: number) => xq.subarray(i * d, (i + 1) * d);
+      const xq = { data: all.data.slice(n * d), n: o.nq, d };
+      const q0 = xq.data.subarray(0, d);
 
       // Exact truth and FAISS brute force.
       const flat = new IndexFlatL2(d);
       flat.add(xb);
       const exact = flat.search(xq, 10);
-      const faissFlat = await timeQueries(o.nq, (i) => flat.search(q(i), 10));
+      const faissFlat = (await timeQueries(flat, xq, 10)).seconds;
       flat.dispose();
 
       // chdb: insert, brute force.
@@ -64,8 +69,7 @@ export async function sqlComparison(o: Options): Promise<Comparison> {
       let t0 = performance.now();
       await store.addAsync(xb, { progress: n > 100000 });
       const insertS = (performance.now() - t0) / 1000;
-      const brute: SearchResults[] = [];
-      const chBrute = await timeQueries(o.nq, async (i) => brute.push(await store.search(q(i), 10)));
+      const { seconds: chBrute, results: brute } = await timeQueries(store, xq, 10);
       const identical = brute.every((r, i) => r.labels.every((l, j) => l === exact.labels[i * 10 + j]));
       rows.push({ case: `${tag}: insert (Native file)`, ours: insertS, reference: NaN, ratio: NaN, results: `${(n / insertS).toFixed(0)} vectors/s` });
       // One part, one graph (as FAISS's one index), whatever the background merges had reached.
@@ -83,10 +87,9 @@ export async function sqlComparison(o: Options): Promise<Comparison> {
       const faissBuild = (performance.now() - t0) / 1000;
       const faiss = new Map<number, { seconds: number; recall: number }>();
       for (const efSearch of searchLists) {
-        hnsw.hnsw.efSearch = efSearch;
-        const fRes: SearchResults[] = [];
-        const seconds = await timeQueries(o.nq, (i) => fRes.push(hnsw.search(q(i), 10)));
-        faiss.set(efSearch, { seconds, recall: recallOf(exact, fRes) });
+        hnsw.setQueryArguments({ efSearch });
+        const { seconds, results } = await timeQueries(hnsw, xq, 10);
+        faiss.set(efSearch, { seconds, recall: recallOf(exact, results) });
       }
       const faissBytes = serializeIndex(hnsw).length;
       hnsw.dispose();
@@ -97,11 +100,10 @@ export async function sqlComparison(o: Options): Promise<Comparison> {
         rows.push({ case: `${tag}: index build ${quantization} (M=${M}, efC=${efConstruction})`, ours: seconds, reference: faissBuild, ratio: seconds / faissBuild,
           results: `index ${mib(info.bytes)} vs FAISS HNSW ${mib(faissBytes)}` });
         for (const list of searchLists) {
-          store.setQueryArguments({ hnsw_candidate_list_size_for_search: list });
-          const used = await store.usesIndex(q(0), 10);
-          const res: SearchResults[] = [];
-          const chIndex = await timeQueries(o.nq, async (i) => res.push(await store.search(q(i), 10)));
-          const recall = recallOf(exact, res);
+          store.setQueryArguments({ efSearch: list });
+          const used = await store.usesIndex(q0, 10);
+          const { seconds: chIndex, results } = await timeQueries(store, xq, 10);
+          const recall = recallOf(exact, results);
           const f = faiss.get(list)!;
           rows.push({ case: `${tag}: index search ${quantization} k=10 (list ${list})`, ours: chIndex, reference: f.seconds, ratio: chIndex / f.seconds,
             results: `recall@10 ${recall.toFixed(3)} vs ${f.recall.toFixed(3)}${used ? '' : ' (EXPLAIN: index NOT used)'}; ${(chBrute / chIndex).toFixed(1)}x faster than brute force` });
@@ -123,7 +125,7 @@ export async function sqlComparison(o: Options): Promise<Comparison> {
     goal: 'report: where SQL search stands against in-process FAISS, and how the index scales',
     rows,
     note:
-      `Median latency of single-query searches (one SQL statement each, ids and distances parsed); chdb in this process on 2 cores. ` +
+      `Median latency of single-query searches (timeSearch of each query alone after a warm-up; one SQL statement each, ids and distances parsed); chdb in this process on 2 cores. ` +
       `The table is merged into one part before the index is built, so ClickHouse builds one graph, as FAISS does. ` +
       `Index size: the vector_similarity index's bytes (system.data_skipping_indices, uncompressed) vs faiss's serialised HNSW (vectors included). ` +
       `recall@10 against the exact search (on these generated Gaussian clusters recall at one list size falls with n for FAISS and ClickHouse alike; the larger list shows what recall costs); bf16 stores the graph's vectors in half the memory and returns approximate distances (vector_search_with_rescoring=1 gives exact ones). ` +
