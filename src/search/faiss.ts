@@ -1124,7 +1124,7 @@ export class IndexIVFFlatDedup extends IndexIVFFlat {
 /**
  * Maps your own int64 ids onto another index, faiss.IndexIDMap(index).
  * Add with addWithIds; search returns your ids. The wrapped index (empty, a
- * flat, HNSW or IVF index) becomes read-only while the IDMap lives.
+ * flat, PQ, SQ, HNSW or IVF index) becomes read-only while the IDMap lives.
  */
 export class IndexIDMap extends Index {
   private declare innerRef?: Index;

@@ -177,15 +177,17 @@ def describe(read):
         info.update(efSearch=index.hnsw.efSearch, efConstruction=index.hnsw.efConstruction)
     if hasattr(index, "nprobe"):
         info.update(nprobe=index.nprobe, nlist=index.nlist)
-    inner = faiss.downcast_index(index.storage) if hasattr(index, "storage") else index
+    # The codes' parameters: of the index inside an IDMap, of an HNSW's storage.
+    core = faiss.downcast_index(index.index) if hasattr(index, "id_map") else index
+    inner = faiss.downcast_index(core.storage) if hasattr(core, "storage") else core
     if hasattr(inner, "pq"):
         info.update(pqM=inner.pq.M, pqNbits=inner.pq.nbits)
     if hasattr(inner, "sq"):
         info.update(sqType=int(inner.sq.qtype))
     if hasattr(inner, "code_size"):
         info.update(codeSize=int(inner.code_size))
-    if hasattr(index, "by_residual"):
-        info.update(byResidual=bool(index.by_residual))
+    if hasattr(core, "by_residual"):
+        info.update(byResidual=bool(core.by_residual))
     return info
 
 
@@ -207,7 +209,9 @@ def main(cmd, *args):
         else:
             index.add(x)
         if "HNSW" in factory:
-            faiss.downcast_index(index).hnsw.efSearch = 77
+            h = faiss.downcast_index(index.index if factory.startswith("IDMap") else index)
+            if hasattr(h, "hnsw"):
+                h.hnsw.efSearch = 77
         faiss.write_index(index, out)
     elif cmd == "describe":
         print(json.dumps(describe(faiss.read_index(args[0]))))

@@ -8,9 +8,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import {
   Index, IndexFlat, IndexFlatL2, IndexHNSWFlat, IndexHNSWPQ, IndexHNSWSQ, IndexIDMap, IndexIDMap2, IndexIVF, IndexIVFFlat, IndexIVFPQ,
-  IndexIVFScalarQuantizer, IndexPQ, IndexScalarQuantizer, MetricType, ScalarQuantizer, deserializeIndex, indexFactory, knnBruteForce,
+  IndexIVFScalarQuantizer, IndexPQ, IndexScalarQuantizer, IDSelectorBatch, MetricType, ScalarQuantizer, SearchParameters, deserializeIndex,
+  indexFactory, knnBruteForce,
   OMP_MAX_THREADS, ompGetMaxThreads, ompSetNumThreads, readIndex, serializeIndex, writeIndex,
-} from '../../src';
+} from '../../src/internal';
 import { rng } from '../../src/data/synthetic';
 import { valueLimit } from '../../src/util/check';
 import { hasPythonFaiss, PYTHON } from './python';
@@ -544,6 +545,24 @@ print(json.dumps(res))
       if (name === 'idmap2') assert.deepEqual(index.reconstruct(27), xb.slice(2 * d, 3 * d));
     }
     fs.rmSync(dir, { recursive: true, force: true });
+  },
+
+  'selectors: a flat L2 search for k = 1 whose selector selects no vector answers -1 (faiss 1.7.3: label 0 at Infinity)'() {
+    const flat = new IndexFlatL2(d);
+    flat.add(xb.subarray(0, 20 * d));
+    const none = new IDSelectorBatch([500, 700]);
+    for (const k of [1, 2]) {
+      const res = flat.search(xq, k, new SearchParameters({ sel: none }));
+      assert.ok(res.labels.every((l) => l === -1n), `k=${k}: ${res.labels}`);
+      assert.ok(res.distances.every((v) => v === 3.4028234663852886e38), `k=${k}: ${res.distances}`);
+    }
+    // Some queries' best is selected, so k = 1 still finds it (label 0 included, when selected).
+    const some = flat.search(xq, 1, new SearchParameters({ sel: new IDSelectorBatch([0, 3]) }));
+    const ref = knnBruteForce(xb.subarray(0, 20 * d), xq, d, 20, MetricType.L2);
+    for (let q = 0; q < xq.length / d; q++) {
+      const best = Array.from(ref.labels.subarray(q * 20, (q + 1) * 20)).find((l) => l === 0n || l === 3n);
+      assert.equal(some.labels[q], best);
+    }
   },
 
   // ---- product and scalar quantizers -------------------------------------------------

@@ -4,7 +4,9 @@
 // resets, query knobs, views, disposals, files, and damaged serialised buffers
 // read back and used; and issue 12's calls: empty batches, rangeSearch, search
 // parameters with id selectors (good, bad and out-of-bounds ones), reconstructN /
-// reconstructBatch, direct maps, mergeFrom between any two indexes, cloneIndex. Run by test/index-fuzz.test.ts, one child per sequence:
+// reconstructBatch, direct maps, mergeFrom between any two indexes, cloneIndex; and the product and scalar
+// quantizers (PQ, IVFPQ, SQ, IVFSQ, HNSWSQ, HNSWPQ: their constructors, factory strings, training sets,
+// saEncode / saDecode of good and garbage codes, byResidual). Run by test/index-fuzz.test.ts, one child per sequence:
 //
 //   node --expose-gc --import tsx test/support/fuzz-child.ts SEED OPS LOGFILE
 //
@@ -18,10 +20,12 @@ import * as os from 'os';
 import * as path from 'path';
 import {
   DirectMap, IDSelector, IDSelectorArray, IDSelectorBatch, IDSelectorNot, IDSelectorRange, Index, IndexFlat, IndexFlatIP,
-  IndexFlatL2, IndexHNSW, IndexHNSWFlat, IndexIDMap, IndexIDMap2, IndexIVF, IndexIVFFlat, IndexIVFFlatDedup, MetricType,
+  IndexFlatL2, IndexHNSW, IndexHNSWFlat, IndexHNSWPQ, IndexHNSWSQ, IndexIDMap, IndexIDMap2, IndexIVF, IndexIVFFlat,
+  IndexIVFFlatDedup, IndexIVFPQ, IndexIVFScalarQuantizer, IndexPQ, IndexScalarQuantizer, MetricType, type QuantizerType,
+  ScalarQuantizer,
   SearchParameters, SearchParametersHNSW, SearchParametersIVF, cloneIndex, deserializeIndex, indexFactory, ompSetNumThreads,
   readIndex, serializeIndex, writeIndex,
-} from '../../src';
+} from '../../src/internal';
 import { rng } from '../../src/data/synthetic';
 import { valueLimit } from '../../src/util/check';
 
@@ -59,6 +63,15 @@ const DIMS = [1, 2, 3, 4, 8, 8, 4, 16, 33];
 const METRICS = [MetricType.L2, MetricType.INNER_PRODUCT, MetricType.L1, MetricType.Linf];
 const BAD_NUMBERS: unknown[] = [0, -1, 1.5, NaN, Infinity, -Infinity, 2 ** 31, 2 ** 32 + 4, 2 ** 53, 2 ** 63, '3', 3n, undefined, null, {}];
 
+function divisorsOf(d: number): number[] {
+  return Array.from({ length: d }, (_, i) => i + 1).filter((m) => d % m === 0);
+}
+
+/** A ScalarQuantizer type, sometimes one faiss has but the lab refuses (QT_8bit_direct) or garbage. */
+function qtype(): QuantizerType {
+  return (chance(0.9) ? pick(Object.values(ScalarQuantizer)) : pick([5, 7, -1, '0', undefined])) as QuantizerType;
+}
+
 function metric(): MetricType {
   return chance(0.05) ? (pick([7, -1, 4, '1', 1.5]) as MetricType) : pick(METRICS);
 }
@@ -66,17 +79,24 @@ function goodOrBad(good: () => number): number {
   return chance(0.08) ? (pick(BAD_NUMBERS) as number) : good();
 }
 
+const SQS = ['4', '6', '8', 'fp16'];
 const GOOD_FACTORY = [
   () => 'Flat', () => `HNSW${int(2, 16)}`, () => 'HNSW', () => `HNSW${int(2, 8)},Flat`, () => `IVF${int(1, 12)},Flat`,
   () => `IVF${int(1, 8)}_HNSW${int(2, 8)},Flat`, () => `IDMap,Flat`, () => `IDMap2,HNSW${int(2, 8)}`,
   () => `IDMap,IVF${int(1, 8)},Flat`, () => `IDMap2,IVF${int(1, 6)},Flat`, () => 'Flat,IDMap2', () => `IVF${int(1, 8)},FlatDedup`,
+  // Product and scalar quantizers (M must divide d: a random M often does not, and is refused).
+  () => `PQ${int(1, 4)}x${int(1, 6)}np`, () => `PQ${int(1, 2)}x${int(1, 4)}`, () => `IVF${int(1, 8)},PQ${int(1, 4)}x${int(1, 8)}np`,
+  () => `SQ${pick(SQS)}`, () => `IVF${int(1, 8)},SQ${pick(SQS)}`, () => `IVF${int(1, 4)}_HNSW${int(2, 6)},SQ${pick(SQS)}`,
+  () => `HNSW${int(2, 8)},SQ${pick(SQS)}`, () => `HNSW${int(2, 8)},PQ${int(1, 4)}np`, () => `IDMap,PQ${int(1, 4)}x${int(1, 4)}np`,
+  () => `IDMap2,IVF${int(1, 4)},SQ${pick(SQS)}`, () => `IDMap,HNSW${int(2, 6)},SQ8`,
 ];
 const BAD_FACTORY = [
   'HNSW0', 'HNSW1', 'IVF0,Flat', 'PQ2x0', 'PQ8x99', 'PQ4', 'NSG0,Flat', 'NSG8', 'NSG32,Flat', 'HNSW8_SQ8', 'HNSW8_PQ2',
   'IVF4,PQ2', 'IVF4,SQ8', 'SQ8', 'LSH', 'PCA2,Flat', 'IVF4,Flat,RFlat', 'IDMap,IDMap,Flat', 'IMI2x2,Flat', 'IVF4',
   'IVF-1,Flat', 'HNSW99999999999', 'IVF4_NSG8,Flat', 'RQ2x4', 'OPQ2,IVF4,PQ2', 'Flat ', '', 'IVF4(IVF2,Flat),Flat',
   'IVF4_HNSW0,Flat', 'IDMap2', 'HNSW8_Flat', 'IDMap,IVF2,FlatDedup', 'IVF2_HNSW4,FlatDedup', 'ZnLattice2x4', 'IVF1048577,Flat',
-  'IVF0,FlatDedup',
+  'IVF0,FlatDedup', 'PQ7', 'PQ2x17np', 'IVF4,PQ2x9np', 'HNSW4,PQ2x4', 'SQ8_direct', 'PQ2x12', 'PQ0', 'IVF2,PQ2x0np', 'HNSW0,SQ8',
+  'IVF4,SQ2', 'PQ2x4fs', 'IMI2x2,PQ2',
 ];
 function factoryString(): string {
   if (chance(0.3)) return pick(BAD_FACTORY);
@@ -217,12 +237,15 @@ function checkResults(e: Entry, res: { distances: Float32Array; labels: BigInt64
   const exactIds = !(index instanceof IndexIDMap) && !(index instanceof IndexIVF);
   // A dedup index answers with the ids of duplicates too, which a plain add numbered ntotal.. at the time.
   const dedup = index instanceof IndexIVFFlatDedup;
+  // assumeSorted is the caller's promise that each IVF list's ids are sorted (faiss then bisects the
+  // lists for the range); ids added out of order break it, and faiss answers ids outside the range.
+  const unsortedRange = sel instanceof IDSelectorRange && sel.assumeSorted && index instanceof IndexIVF;
   for (let i = 0; i < res.labels.length; i++) {
     const l = res.labels[i];
     if (l === -1n) continue;
     if (exactIds && (l < 0n || l >= BigInt(n))) fail(`${what}: label ${l} beyond ntotal=${n}`);
     if (!exactIds && !dedup && e.ids && !e.ids.has(l)) fail(`${what}: label ${l} was never added (or was removed)`);
-    if (sel && !sel.isMember(l)) fail(`${what}: label ${l} is not selected by ${sel}`);
+    if (sel && !sel.isMember(l) && !unsortedRange) fail(`${what}: label ${l} is not selected by ${sel}`);
     if (Number.isNaN(res.distances[i])) fail(`${what}: NaN distance for label ${l}`);
   }
 }
@@ -249,7 +272,10 @@ function scribble(x: unknown, async: boolean): void {
 
 function construct(): void {
   const d = goodOrBad(() => pick(DIMS));
-  const kind = pick(['Flat', 'FlatL2', 'FlatIP', 'HNSW', 'IVF', 'Dedup', 'IDMap', 'IDMap2', 'factory', 'factory', 'factory']);
+  const kind = pick([
+    'Flat', 'FlatL2', 'FlatIP', 'HNSW', 'IVF', 'Dedup', 'IDMap', 'IDMap2', 'factory', 'factory', 'factory',
+    'PQ', 'IVFPQ', 'SQ', 'IVFSQ', 'HNSWSQ', 'HNSWPQ',
+  ]);
   const dd = typeof d === 'number' && Number.isSafeInteger(d) && d > 0 && d <= 8 ? d : 4;
   const make: Record<string, () => [Index, string]> = {
     Flat: () => [new IndexFlat(d, metric()), 'Flat'],
@@ -271,6 +297,20 @@ function construct(): void {
       forget(inner);
       return [m, 'IDMap'];
     },
+    PQ: () => [new IndexPQ(d, goodOrBad(() => pick(divisorsOf(dd))), goodOrBad(() => int(1, 8)), metric()), 'PQ'],
+    IVFPQ: () => {
+      const q = indexArg(dd);
+      const m = pick([MetricType.L2, MetricType.INNER_PRODUCT, metric()]);
+      return [new IndexIVFPQ(q as Index, d, goodOrBad(() => int(1, 8)), goodOrBad(() => pick(divisorsOf(dd))), goodOrBad(() => int(1, 8)), m), 'IVFPQ'];
+    },
+    SQ: () => [new IndexScalarQuantizer(d, qtype(), metric()), 'SQ'],
+    IVFSQ: () => {
+      const q = indexArg(dd);
+      const m = pick([MetricType.L2, MetricType.INNER_PRODUCT, metric()]);
+      return [new IndexIVFScalarQuantizer(q as Index, d, goodOrBad(() => int(1, 8)), qtype(), m, chance(0.8)), 'IVFSQ'];
+    },
+    HNSWSQ: () => [new IndexHNSWSQ(d, qtype(), goodOrBad(() => int(2, 16)), metric()), 'HNSWSQ'],
+    HNSWPQ: () => [new IndexHNSWPQ(d, goodOrBad(() => pick(divisorsOf(dd))), goodOrBad(() => int(2, 16))), 'HNSWPQ'],
     IDMap2: () => {
       const inner = indexArg(dd);
       const m = new IndexIDMap2(inner as Index);
@@ -294,7 +334,8 @@ function construct(): void {
   // Mostly bring it to a searchable state, as a notebook would.
   if (chance(0.7)) {
     const { index } = made;
-    const x = vectors(dimOf(index), int(1, 60));
+    // A product quantizer needs 2^nbits training vectors (256 at 8 bits): sometimes that many.
+    const x = vectors(dimOf(index), chance(0.25) ? int(200, 320) : int(1, 60));
     try {
       if (!index.isTrained) index.train(x);
       if (index instanceof IndexIDMap) {
@@ -483,6 +524,65 @@ async function cloneOp(e: Entry): Promise<void> {
   if (c.index.className !== e.index.className) fail(`cloneIndex(${e.name}) is an ${c.index.className}, not an ${e.index.className}`);
 }
 
+// ---- product and scalar quantizers: the standalone codec, parameters, byResidual -------------
+
+interface Codec {
+  saEncode(x: Float32Array): Uint8Array;
+  saDecode(codes: Uint8Array): Float32Array;
+  readonly saCodeSize: number;
+}
+
+async function codecOp(e: Entry): Promise<void> {
+  const { index } = e;
+  const codec = index instanceof IndexPQ || index instanceof IndexScalarQuantizer || index instanceof IndexIVFPQ ||
+    index instanceof IndexIVFScalarQuantizer ? (index as unknown as Codec) : undefined;
+  const what = pick(['encode', 'decode', 'decode', 'params', 'byResidual']);
+  if (what === 'byResidual') {
+    if (!(index instanceof IndexIVFPQ)) return;
+    const v = chance(0.9) ? chance(0.5) : pick([1, 'yes', undefined]);
+    await attempt(`${e.name}.byResidual = ${String(v)}`, () => { index.byResidual = v as boolean; });
+    return;
+  }
+  if (what === 'params') {
+    await attempt(`${e.name} quantizer parameters`, () => {
+      const inner = index instanceof IndexIDMap ? index.index : index;
+      const out: unknown[] = [];
+      if (inner instanceof IndexPQ || inner instanceof IndexIVFPQ || inner instanceof IndexHNSWPQ) {
+        const { pq } = inner;
+        out.push(pq.M, pq.nbits, pq.ksub, pq.dsub, pq.codeSize, pq.centroids.length, inner.codeSize);
+        if (pq.centroids.length !== pq.M * pq.ksub * pq.dsub) fail(`${e.name}: ${pq.centroids.length} centroid values`);
+      }
+      if (inner instanceof IndexScalarQuantizer || inner instanceof IndexIVFScalarQuantizer || inner instanceof IndexHNSWSQ) {
+        out.push(inner.sq.qtype, inner.sq.codeSize, inner.sq.trained.length, inner.codeSize);
+      }
+      return out;
+    });
+    return;
+  }
+  if (!codec) return;
+  const d = dimOf(index);
+  if (what === 'encode') {
+    const x = argVectors(d);
+    const r = (await attempt(`${e.name}.saEncode(${describeArg(x)})`, () => codec.saEncode(x as Float32Array))) as { ok: Uint8Array } | undefined;
+    if (!r) return;
+    const n = (x instanceof Float32Array ? x : (x as { data: Float32Array }).data).length / d;
+    if (r.ok.length !== n * codec.saCodeSize) fail(`${e.name}.saEncode: ${r.ok.length} bytes for ${n} vectors of ${codec.saCodeSize}`);
+    const back = (await attempt(`${e.name}.saDecode(its own ${r.ok.length} bytes)`, () => codec.saDecode(r.ok))) as { ok: Float32Array } | undefined;
+    if (back && back.ok.some((v) => !Number.isFinite(v))) fail(`${e.name}: saDecode of saEncode's codes gave a value that is not finite`);
+    return;
+  }
+  // Codes of the right size with random bytes (list numbers beyond nlist), of a wrong size, or not bytes.
+  const size = index.disposed ? 4 : (() => { try { return codec.saCodeSize; } catch { return 4; } })();
+  const codes = weighted<() => unknown>([
+    [70, () => Uint8Array.from({ length: int(0, 6) * size }, () => int(0, 255))],
+    [15, () => new Uint8Array(int(0, 6) * size).fill(pick([0, 255]))],
+    [10, () => Uint8Array.from({ length: int(1, 40) }, () => int(0, 255))],
+    [5, () => pick([undefined, [1, 2, 3], new Int8Array(size), 'codes'])],
+  ])();
+  await attempt(`${e.name}.saDecode(${describeArg(codes)}: ${ArrayBuffer.isView(codes) ? Buffer.from(codes.buffer).toString('hex').slice(0, 80) : ''})`,
+    () => codec.saDecode(codes as Uint8Array));
+}
+
 function describeArg(x: unknown): string {
   if (x instanceof Float32Array) {
     let m = 0;
@@ -524,7 +624,7 @@ async function one(i: number): Promise<void> {
   const op = weighted<string>([
     [12, 'new'], [12, 'add'], [7, 'addWithIds'], [6, 'train'], [14, 'search'], [3, 'reset'], [4, 'removeIds'],
     [3, 'reconstruct'], [5, 'param'], [4, 'view'], [3, 'dispose'], [6, 'bytes'], [2, 'file'], [5, 'burst'],
-    [1, 'threads'], [2, 'gc'], [6, 'range'], [3, 'reconstructMany'], [3, 'directMap'], [3, 'merge'], [2, 'clone'],
+    [1, 'threads'], [2, 'gc'], [6, 'range'], [3, 'reconstructMany'], [3, 'directMap'], [3, 'merge'], [2, 'clone'], [3, 'codec'],
   ]);
   log(`#${i} ${op}`);
   const e = entry();
@@ -552,6 +652,7 @@ async function one(i: number): Promise<void> {
     case 'directMap': return directMapOp(e!);
     case 'merge': return mergeOp(e!);
     case 'clone': return cloneOp(e!);
+    case 'codec': return codecOp(e!);
     case 'reset': {
       if (await attempt(`${e!.name}.reset()`, () => e!.index.reset())) e!.ids?.clear();
       return;

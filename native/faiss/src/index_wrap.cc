@@ -324,7 +324,20 @@ IndexWrap::Job IndexWrap::SearchJob(const Napi::CallbackInfo& info) {
               }
             }};
   }
-  return {Access::Read, {x, D, I}, [=] { idx->search(n, px, k, pD, pI, params ? params->params.get() : nullptr); }};
+  // faiss 1.7.3's flat L2 search for k = 1 starts from label 0 at distance +Infinity (SingleBestResultHandler),
+  // so a query whose selector selects no stored vector answers label 0: faiss's padding (-1, FLT_MAX) instead.
+  bool bestOfNone = k == 1 && params && params->params->sel && dynamic_cast<faiss::IndexFlat*>(idx) &&
+                    idx->metric_type == faiss::METRIC_L2;
+  return {Access::Read, {x, D, I}, [=] {
+            idx->search(n, px, k, pD, pI, params ? params->params.get() : nullptr);
+            if (!bestOfNone) return;
+            for (int64_t i = 0; i < n; i++) {
+              if (pI[i] == 0 && std::isinf(pD[i])) {
+                pI[i] = -1;
+                pD[i] = std::numeric_limits<float>::max();
+              }
+            }
+          }};
 }
 
 namespace {
