@@ -13,7 +13,7 @@ export { type Hit, type RowHit, largerIsCloser } from './search/results';
 export type { VectorIndex, IndexBuilder, BuildArguments, QueryArguments } from './search/interface';
 export { knnBruteForce, BruteForceIndex } from './search/bruteforce';
 export {
-  recallAtK, labelRecall, recallPerQuery, precisionAtK, precisionPerQuery, mean, median, type RecallOptions,
+  recallAtK, labelRecall, withTrueDistances, recallPerQuery, precisionAtK, precisionPerQuery, mean, median, type RecallOptions,
 } from './eval/metrics';
 export {
   cartesian, exactSearch, fastest, mostPrecise, bestTradeoff, paretoFront,

@@ -4,7 +4,7 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import {
-  type GridRow, type IndexBuilder, IndexHNSWFlat, MetricType, bestTradeoff, cartesian, fastest, hnswFlat, knnBruteForce,
+  type GridRow, type IndexBuilder, IndexHNSWFlat, MetricType, ivfPQ, labelRecall, bestTradeoff, cartesian, fastest, hnswFlat, knnBruteForce,
   mostPrecise, ompSetNumThreads, paretoFront, precisionAtK, recallAtK, runGrid,
 } from '../src/internal';
 import { clusteredVectors } from '../src/data/synthetic';
@@ -86,6 +86,21 @@ describe('parameter grid runner', () => {
     const grid = await runGrid({ builder: counting, data: xb, queries: xq, k: 5, metrics, build, query, classes, cache, progress: false });
     assert.equal(creates, 1);
     assert.equal(grid.rows.filter((r) => !r.cached).length, 2);
+  });
+
+  it('an IVF-PQ grid\'s recall judges ties on true distances, not on PQ\'s approximate ones', async () => {
+    // PQ's distances underestimate: read as they are, every returned id would tie the k-th true distance.
+    const grid = await runGrid({
+      builder: ivfPQ, data: xb, queries: xq, k: 5, build: { nlist: [8], M: [4], nbits: [4] }, query: { nprobe: [1, 8] },
+      cache: false, progress: false,
+    });
+    const truth = knnBruteForce(xb.data, xq.data, d, 5, MetricType.L2);
+    for (const row of grid.rows) {
+      const res = grid.results.get(row.label)!;
+      // Continuous data: no exact ties, so recall by ids is the answer.
+      assert.ok(Math.abs(row.recall - labelRecall(truth.labels, res.labels, xq.n, 5)) < 1e-12, row.label);
+      assert.ok(row.recall < recallAtK(truth, res, 5) || recallAtK(truth, res, 5) === 1, 'PQ distances inflate recall');
+    }
   });
 
   it('refuses knobs the index does not have, and classes of the wrong length', async () => {

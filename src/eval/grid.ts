@@ -30,7 +30,7 @@ import type { BuildArguments, IndexBuilder, QueryArguments, VectorIndex } from '
 import { MetricType, SearchResults, metricName } from '../search/results';
 import type { Matrix, ProgressReport } from '../types';
 import { ArgumentError, checkInteger, invalid } from '../util/check';
-import { mean, precisionAtK, recallPerQuery } from './metrics';
+import { mean, precisionAtK, recallPerQuery, withTrueDistances } from './metrics';
 import { timeSearch } from './timing';
 
 /** One setting of a grid: its knobs and what was measured. */
@@ -209,7 +209,8 @@ export async function runGrid<I extends VectorIndex>(options: GridOptions<I>): P
           rows.push({
             label, index: builder.name, metric: metricName(metric), ...build, ...q,
             buildSeconds, cached, latencyMs, runsMs, qps: (queries.n * 1000) / latencyMs,
-            recall: mean(recallPerQuery(truth, res, k)),
+            // Ties judged on true distances: PQ/SQ/bf16 report approximate ones.
+            recall: mean(recallPerQuery(truth, withTrueDistances(res, data, queries, metric), k)),
             ...(precision !== undefined ? { precision } : {}),
             ...(memoryMB !== undefined ? { memoryMB } : {}),
           });

@@ -7,7 +7,10 @@
  * precisionAtK(res, queryBreeds, (id) => rows[id].class, 3)
  * precisionPerQuery(res, queryBreeds, (id) => rows[id].class, 3)  // [1, 0.667, undefined, ...]
  */
-import { largerIsCloser, type SearchResult } from '../search/results';
+import { distance } from '../search/bruteforce';
+import { largerIsCloser, type MetricType, type SearchResult } from '../search/results';
+import type { Matrix } from '../types';
+import { FLT_MAX } from '../util/check';
 
 export interface RecallOptions {
   /**
@@ -66,6 +69,31 @@ export function recallPerQuery(exact: SearchResult, found: SearchResult, k: numb
     out[q] = Math.min(1, hits / valid);
   }
   return out;
+}
+
+/**
+ * The found ids with their true distances to the queries (recomputed in plain
+ * TypeScript, float64, faiss's conventions): what recall's tie rule must read
+ * when an index reports approximate distances (PQ, SQ, a database's bf16), as
+ * ann-benchmarks recomputes them. Otherwise a PQ index whose distances are
+ * underestimated would have every returned id counted as a tie.
+ */
+export function withTrueDistances(found: SearchResult, data: Matrix, queries: Matrix, metric: MetricType): SearchResult {
+  if (!isResult(found)) throw new Error('withTrueDistances(found, data, queries, metric) takes a search result');
+  if (queries.n !== found.n || queries.d !== data.d) {
+    throw new Error(`withTrueDistances: ${found.n} results for ${queries.n} queries of d=${queries.d}, data d=${data.d}`);
+  }
+  const distances = new Float32Array(found.labels.length);
+  const larger = largerIsCloser(metric);
+  for (let q = 0; q < found.n; q++) {
+    for (let r = 0; r < found.k; r++) {
+      const at = q * found.k + r;
+      const id = Number(found.labels[at]);
+      distances[at] =
+        id >= 0 && id < data.n ? distance(metric, queries.data, q, data.data, id, data.d) : larger ? -FLT_MAX : FLT_MAX;
+    }
+  }
+  return { labels: found.labels, distances, n: found.n, k: found.k };
 }
 
 /** Mean recall@k over queries (see recallPerQuery), tie-tolerant. */
