@@ -33,7 +33,7 @@ export {
   IDSelectorBatch, IDSelectorNot, SearchParameters, SearchParametersHNSW, SearchParametersIVF, SearchResults,
   faissVersion, faissBuild, ompGetMaxThreads, ompSetNumThreads,
   type MetricType, type RangeSearchResults,
-} from './search/faiss';
+} from './faiss';
 export { knnBruteForce } from './search/bruteforce';
 export { cachedBuild } from './search/index-cache';
 export type { VectorIndex, IndexBuilder } from './search/interface';

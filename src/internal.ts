@@ -8,7 +8,7 @@ export * from './index';
 export { MetricType } from './search/results';
 export { RangeSearchResults } from './search/range';
 export * from './types';
-export * from './search/faiss';
+export * from './faiss';
 export { type Hit, type RowHit, largerIsCloser } from './search/results';
 export type { VectorIndex, IndexBuilder, BuildArguments, QueryArguments } from './search/interface';
 export { knnBruteForce, BruteForceIndex } from './search/bruteforce';

@@ -28,7 +28,7 @@
 import {
   IDSelectorBatch, IDSelectorNot, type Index, IndexFlat, IndexHNSW, IndexIDMap, IndexIVF, IndexIVFFlatDedup, SearchParameters,
   SearchParametersHNSW, SearchParametersIVF,
-} from '../search/faiss';
+} from '../faiss';
 import { MetricType, type Hit } from '../search/results';
 import type { SqlVectorStore } from '../sql/store';
 import { checkInteger, invalid } from '../util/check';

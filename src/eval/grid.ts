@@ -24,7 +24,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { performance } from 'perf_hooks';
 import { config } from '../config';
-import { IndexFlat } from '../search/faiss';
+import { IndexFlat } from '../faiss';
 import { matrixHash } from '../search/index-cache';
 import type { BuildArguments, IndexBuilder, QueryArguments, VectorIndex } from '../search/interface';
 import { MetricType, SearchResults, metricName } from '../search/results';

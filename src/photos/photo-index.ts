@@ -32,7 +32,7 @@ import { writeFileAtomic } from '../io/files';
 import type { Matrix } from '../types';
 import { ArgumentError, checkInteger, invalid } from '../util/check';
 import { checkMatrix, takeRows } from '../util/vectors';
-import { type Index, IndexIVF, deserializeIndex, indexFactory, serializeIndex } from '../search/faiss';
+import { type Index, IndexIVF, deserializeIndex, indexFactory, serializeIndex } from '../faiss';
 import { type Hit, MetricType, SearchResults, isMetric, metricName } from '../search/results';
 import { IdMap, ivfCells, MIN_POINTS_PER_CENTROID, normalizePhotoPath, PHOTO_ID_BITS } from './photo-ids';
 

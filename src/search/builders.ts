@@ -10,7 +10,7 @@
 import type { Matrix } from '../types';
 import { ArgumentError } from '../util/check';
 import { BruteForceIndex } from './bruteforce';
-import { Index, IndexFlat, IndexHNSWFlat, IndexIVFFlat, IndexIVFPQ, readIndex, writeIndex } from './faiss';
+import { Index, IndexFlat, IndexHNSWFlat, IndexIVFFlat, IndexIVFPQ, readIndex, writeIndex } from '../faiss';
 import type { BuildArguments, IndexBuilder } from './interface';
 import type { MetricType } from './results';
 

@@ -87,8 +87,8 @@ export async function cachedBuild<I extends Storable>(
   if (typeof build !== 'function') throw invalid('build', 'a function that creates and fills the index', build);
   if (!data || !(data.data instanceof Float32Array)) throw invalid('data', 'the matrix the index is built from', data);
   // Loaded lazily: the FAISS addon is optional for the rest of the library.
-  const faiss = require('./faiss') as typeof import('./faiss');
-  const save = options.save ?? ((index: I, file: string) => faiss.writeIndex(index as unknown as import('./faiss').Index, file));
+  const faiss = require('../faiss') as typeof import('../faiss');
+  const save = options.save ?? ((index: I, file: string) => faiss.writeIndex(index as unknown as import('../faiss').Index, file));
   const load = options.load ?? ((file: string) => faiss.readIndex(file) as unknown as I);
   const dir = options.cache === false ? undefined : path.join(options.cache ?? path.join(config.cacheDir, 'indexes'), matrixHash(data));
   const file = dir ? path.join(dir, fileNameOf(name, build.toString())) : undefined;
