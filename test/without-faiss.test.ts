@@ -17,7 +17,7 @@ describe('the library without the FAISS addon', () => {
         return resolve.call(this, request, ...rest);
       };
       const fs = require('fs'), os = require('os'), path = require('path');
-      const lab = require('./src');
+      const lab = require('./src/internal');
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-nofaiss-'));
       lab.writeNpy(path.join(dir, 'x.npy'), new Float32Array([1, 2, 3, 4]), [2, 2]);
       const npy = lab.readNpy(path.join(dir, 'x.npy'));
