@@ -6,6 +6,7 @@ import { ArgumentError, checkInt32 } from '../util/check';
 import { checkMetric } from './args';
 import { Index } from './base';
 import { native } from './native';
+import { registerClass } from './registry';
 
 /** Exact search by brute force, faiss.IndexFlat(d, metric). */
 export class IndexFlat extends Index {
@@ -75,3 +76,6 @@ export class IndexFlatIP extends IndexFlat {
   }
 }
 
+registerClass('Flat', IndexFlat);
+registerClass('FlatL2', IndexFlatL2);
+registerClass('FlatIP', IndexFlatIP);

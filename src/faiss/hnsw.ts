@@ -7,6 +7,7 @@ import { ArgumentError, checkInt32 } from '../util/check';
 import { checkMetric } from './args';
 import { Index } from './base';
 import { native } from './native';
+import { registerClass } from './registry';
 
 /** The graph parameters of an HNSW index, as index.hnsw in faiss. */
 export class HNSWParameters {
@@ -88,3 +89,6 @@ export class IndexHNSWFlat extends IndexHNSW {
     super(native.newHNSWFlat(checkInt32(d, 'd', 1), checkInt32(M, 'M', HNSW_M_MIN, HNSW_M_MAX), checkMetric(metric)));
   }
 }
+
+registerClass('HNSW', IndexHNSW);
+registerClass('HNSWFlat', IndexHNSWFlat);

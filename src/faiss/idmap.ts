@@ -7,6 +7,7 @@ import { IndexHNSW } from './hnsw';
 import { DirectMap, IndexIVF, IndexIVFFlatDedup } from './ivf';
 import { native } from './native';
 import { type Op, type Role, ownershipOf } from './ownership';
+import { registerClass } from './registry';
 import { IndexPQ, IndexScalarQuantizer } from './quantizers';
 
 /**
@@ -129,3 +130,6 @@ export class IndexIDMap2 extends IndexIDMap {
     return true;
   }
 }
+
+registerClass('IDMap', IndexIDMap);
+registerClass('IDMap2', IndexIDMap2);

@@ -13,32 +13,21 @@ import { checkSerialized } from '../search/serialized';
 import { checkInt32, checkPath, checkString, describe, invalid } from '../util/check';
 import { checkMetric, withContext } from './args';
 import { Index, setDowncast } from './base';
-import { IndexFlat, IndexFlatIP, IndexFlatL2 } from './flat';
-import { IndexHNSW, IndexHNSWFlat } from './hnsw';
-import { IndexIDMap, IndexIDMap2 } from './idmap';
-import { IndexIVF, IndexIVFFlat, IndexIVFFlatDedup } from './ivf';
+// The families register their classes in the registry as they load.
+import './flat';
+import './hnsw';
+import './idmap';
+import './ivf';
 import { native } from './native';
 import { type Role, ownershipOf } from './ownership';
-import { IndexHNSWPQ, IndexHNSWSQ, IndexIVFPQ, IndexIVFScalarQuantizer, IndexPQ, IndexScalarQuantizer } from './quantizers';
+import './quantizers';
+import { INDEX_KINDS, kindOfClass } from './registry';
 
-const CLASSES: Array<[RegExp, { prototype: Index }]> = [
-  [/^IndexIDMap2$/, IndexIDMap2],
-  [/^IndexIDMap$/, IndexIDMap],
-  [/^IndexHNSWFlat$/, IndexHNSWFlat],
-  [/^IndexHNSWSQ$/, IndexHNSWSQ],
-  [/^IndexHNSWPQ$/, IndexHNSWPQ],
-  [/^IndexHNSW/, IndexHNSW],
-  [/^IndexIVFFlatDedup$/, IndexIVFFlatDedup],
-  [/^IndexIVFFlat$/, IndexIVFFlat],
-  [/^IndexIVFPQ$/, IndexIVFPQ],
-  [/^IndexIVFScalarQuantizer$/, IndexIVFScalarQuantizer],
-  [/^IndexIVF/, IndexIVF],
-  [/^IndexPQ$/, IndexPQ],
-  [/^IndexScalarQuantizer$/, IndexScalarQuantizer],
-  [/^IndexFlatL2$/, IndexFlatL2],
-  [/^IndexFlatIP$/, IndexFlatIP],
-  [/^IndexFlat$/, IndexFlat],
-];
+// A row without its class means a family file that does not call registerClass.
+const unbound = INDEX_KINDS.filter((k) => !k.cls).map((k) => k.name);
+if (unbound.length) {
+  throw new Error(`index kinds without a class (registerClass in their family file): ${unbound.join(', ')}`);
+}
 
 /**
  * Wraps a native index in the most specific class, like faiss.downcast_index.
@@ -46,7 +35,7 @@ const CLASSES: Array<[RegExp, { prototype: Index }]> = [
  */
 function downcast(n: NativeIndex, container?: Index, role?: Role): Index {
   const name = n.className();
-  const cls = CLASSES.find(([re]) => re.test(name))?.[1] ?? Index;
+  const cls = kindOfClass(name)?.cls ?? Index;
   const obj = Object.create(cls.prototype) as Index;
   Object.defineProperty(obj, 'native', { value: n, enumerable: false });
   if (container) Object.assign(ownershipOf(obj), { container, role });

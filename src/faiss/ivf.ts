@@ -10,6 +10,7 @@ import { IndexFlat } from './flat';
 import { IndexHNSWFlat } from './hnsw';
 import { native } from './native';
 import { type Op, type Role, ownersOf, ownershipOf } from './ownership';
+import { registerClass } from './registry';
 
 /** How an IVF index finds a vector by id (faiss.DirectMap): none, an array (ids 0..ntotal-1) or a hash table. */
 export const DirectMap = { NoMap: 0, Array: 1, Hashtable: 2 } as const;
@@ -281,3 +282,7 @@ export class IndexIVFFlatDedup extends IndexIVFFlat {
     throw new Error(`faiss 1.7.3's ${this.className} cannot give back its vectors (reconstruct_from_offset is not implemented)`);
   }
 }
+
+registerClass('IVF', IndexIVF);
+registerClass('IVFFlat', IndexIVFFlat);
+registerClass('IVFFlatDedup', IndexIVFFlatDedup);

@@ -14,6 +14,7 @@ import { type HalfFloatStorage, Index } from './base';
 import { IndexHNSW } from './hnsw';
 import { IndexIVF, checkIVFArgs } from './ivf';
 import { native } from './native';
+import { registerClass } from './registry';
 
 /**
  * faiss.ScalarQuantizer's QuantizerType values, as `faiss.ScalarQuantizer.QT_8bit`:
@@ -479,3 +480,10 @@ export class IndexHNSWPQ extends IndexHNSW {
     checkTrainingSet(this, data, this.pq, false);
   }
 }
+
+registerClass('PQ', IndexPQ);
+registerClass('SQ', IndexScalarQuantizer);
+registerClass('IVFPQ', IndexIVFPQ);
+registerClass('IVFSQ', IndexIVFScalarQuantizer);
+registerClass('HNSWSQ', IndexHNSWSQ);
+registerClass('HNSWPQ', IndexHNSWPQ);

@@ -11,6 +11,7 @@ import type { Matrix } from '../types';
 import { ArgumentError } from '../util/check';
 import { BruteForceIndex } from './bruteforce';
 import { Index, IndexFlat, IndexHNSWFlat, IndexIVFFlat, IndexIVFPQ, readIndex, writeIndex } from '../faiss';
+import { registerBuilder } from '../faiss/registry';
 import type { BuildArguments, IndexBuilder } from './interface';
 import type { MetricType } from './results';
 
@@ -114,6 +115,9 @@ export const ivfPQ = {
     index.ntotal * (index.codeSize + 8) + index.nlist * index.d * 4 + index.pq.ksub * index.d * 4 +
     index.native.getParam('precomputedTable') * 4,
 } satisfies IndexBuilder<IndexIVFPQ>;
+
+// Each FAISS builder is its kind's row in the registry (src/faiss/registry.ts): the grid builder of that kind.
+for (const b of [flat, hnswFlat, ivfFlat, ivfPQ]) registerBuilder(b);
 
 /** The plain-TypeScript exact reference (slow: for tests and small data). */
 export const bruteForce = {

@@ -38,8 +38,9 @@
  * parseFactory('IVF143,PQ16', MetricType.L2, 512).canonical   // 'IVF143,PQ16x8'
  * parseFactory('PQ7', MetricType.L2, 512)                      // throws: M=7 does not divide d=512
  */
+import { type FactoryForm, type FactoryKind, factoryKinds, indexKind } from '../faiss/registry';
 import { ArgumentError } from '../util/check';
-import { MetricType, metricName } from './results';
+import { type MetricType, metricName } from './results';
 
 export const HNSW_M_MIN = 2;
 export const HNSW_M_MAX = 512;
@@ -59,7 +60,7 @@ export type SQFactoryName = keyof typeof SQ_FACTORY_TYPES;
 export interface FactorySpec {
   /** The string handed to faiss: numbers normalised, IDMap as a prefix. */
   canonical: string;
-  kind: 'Flat' | 'HNSWFlat' | 'IVFFlat' | 'IVFFlatDedup' | 'PQ' | 'IVFPQ' | 'SQ' | 'IVFSQ' | 'HNSWSQ' | 'HNSWPQ';
+  kind: FactoryKind;
   idmap?: 'IDMap' | 'IDMap2';
   /** HNSW's M (kinds HNSWFlat, HNSWSQ, HNSWPQ). */
   M?: number;
@@ -77,65 +78,33 @@ export interface FactorySpec {
   sq?: SQFactoryName;
 }
 
-/** The accepted forms, for error messages and the README. */
-export const FACTORY_FORMS =
-  'Flat, HNSW<M> (or HNSW<M>,Flat), IVF<nlist>,Flat and IVF<nlist>_HNSW<M>,Flat, IVF<nlist>,FlatDedup, ' +
-  'PQ<M>[x<nbits>][np], IVF<nlist>,PQ<M>[x<nbits>][np], SQ4/SQ6/SQ8/SQfp16, IVF<nlist>,SQ8 (or SQ4/SQ6/SQfp16), ' +
-  'HNSW<M>,SQ8 and HNSW<M>,PQ<m>[np], each but FlatDedup optionally as IDMap,<...> or IDMap2,<...>';
+/** The accepted forms, for error messages and the README (the registry's factory rows, in order). */
+export const FACTORY_FORMS = (() => {
+  const forms = factoryKinds().map((k) => k.factory.form);
+  return `${forms.slice(0, -1).join(', ')} and ${forms[forms.length - 1]}, ` +
+    'each but FlatDedup optionally as IDMap,<...> or IDMap2,<...>';
+})();
 
-const ALL_METRICS: MetricType[] = [MetricType.L2, MetricType.INNER_PRODUCT, MetricType.L1, MetricType.Linf];
-const L2_IP: MetricType[] = [MetricType.L2, MetricType.INNER_PRODUCT];
-
-/** Metrics each index kind supports in faiss 1.7.3 without aborting or ignoring the metric. */
-export const FACTORY_METRICS: Record<FactorySpec['kind'], MetricType[]> = {
-  Flat: ALL_METRICS,
-  HNSWFlat: ALL_METRICS,
-  IVFFlat: L2_IP,
-  IVFFlatDedup: L2_IP,
-  PQ: L2_IP,
-  IVFPQ: L2_IP,
-  SQ: L2_IP,
-  IVFSQ: L2_IP,
-  HNSWSQ: L2_IP,
-  HNSWPQ: [MetricType.L2],
-};
+/** Metrics each index kind supports in faiss 1.7.3 without aborting or ignoring the metric (src/faiss/registry.ts). */
+export const FACTORY_METRICS = Object.fromEntries(factoryKinds().map((k) => [k.name, [...k.metrics]])) as Record<
+  FactoryKind,
+  MetricType[]
+>;
 
 /** faiss's class for each kind, for messages. */
-export const FACTORY_CLASSES: Record<FactorySpec['kind'], string> = {
-  Flat: 'IndexFlat',
-  HNSWFlat: 'IndexHNSWFlat',
-  IVFFlat: 'IndexIVFFlat',
-  IVFFlatDedup: 'IndexIVFFlatDedup',
-  PQ: 'IndexPQ',
-  IVFPQ: 'IndexIVFPQ',
-  SQ: 'IndexScalarQuantizer',
-  IVFSQ: 'IndexIVFScalarQuantizer',
-  HNSWSQ: 'IndexHNSWSQ',
-  HNSWPQ: 'IndexHNSWPQ',
-};
-
-/** What faiss 1.7.3 does with each kind's other metrics (the reason given when one is refused). */
-const METRIC_WHY: Partial<Record<FactorySpec['kind'], string>> = {
-  IVFFlat: 'faiss 1.7.3 aborts the process on IVF with L1/Linf',
-  IVFFlatDedup: 'faiss 1.7.3 aborts the process on IVF with L1/Linf',
-  IVFPQ: 'faiss 1.7.3 aborts the process on IVF with L1/Linf',
-  IVFSQ: 'faiss 1.7.3 aborts the process on IVF with L1/Linf',
-  PQ: 'faiss 1.7.3\'s PQ search silently takes any other metric for inner product',
-  SQ: 'faiss 1.7.3\'s scalar quantizer computes L2 and inner product only and throws on the others',
-  HNSWSQ: 'faiss 1.7.3\'s scalar quantizer throws on other metrics inside HNSW\'s parallel add, which ends the process',
-  HNSWPQ: 'faiss 1.7.3 builds an IndexHNSWPQ\'s storage by L2 whatever the metric, so it would silently search by L2',
-};
+export const FACTORY_CLASSES = Object.fromEntries(factoryKinds().map((k) => [k.name, k.className])) as Record<FactoryKind, string>;
 
 /**
  * Refuses a metric `kind` does not support, with faiss 1.7.3's reason.
  * @internal Shared with the index classes' constructors.
  */
 export function checkKindMetric(kind: FactorySpec['kind'], metric: MetricType): void {
-  const metrics = FACTORY_METRICS[kind];
+  const row = indexKind(kind);
+  const metrics = row.metrics;
   if (metrics.includes(metric)) return;
   const ivf = kind.startsWith('IVF');
-  const how = ivf && kind !== 'IVFPQ' && kind !== 'IVFSQ' ? 'IVF indexes support' : `${FACTORY_CLASSES[kind]} supports`;
-  const why = METRIC_WHY[kind];
+  const how = ivf && kind !== 'IVFPQ' && kind !== 'IVFSQ' ? 'IVF indexes support' : `${row.className} supports`;
+  const why = row.metricWhy;
   const instead = ivf
     ? ': use Flat or HNSW<M> for this metric'
     : kind === 'HNSWPQ' ? ': HNSW<M>,SQ8 or HNSW<M> search by inner product' : ': use Flat or HNSW<M> for this metric';
@@ -221,50 +190,77 @@ function pqSpec(m: RegExpExecArray, cls: 'IndexPQ' | 'IndexIVFPQ', d?: number): 
   return { pqM, nbits, polysemous };
 }
 
-const PQ_RE = /^PQ(\d+)(?:x(\d+))?(np)?$/;
-const SQ_RE = /^(SQ4|SQ6|SQ8|SQfp16)$/;
-
 function pqCanonical(s: Pick<FactorySpec, 'pqM' | 'nbits' | 'polysemous'>): string {
   return `PQ${s.pqM}x${s.nbits}${s.polysemous ? '' : 'np'}`;
 }
 
-function parseCore(core: string, d?: number): Omit<FactorySpec, 'idmap'> {
-  if (core === 'Flat') return { canonical: 'Flat', kind: 'Flat' };
-  let m = /^HNSW(\d*)(?:[,_](.*))?$/.exec(core);
-  if (m) {
-    const M = m[1] === '' ? 32 : number(m[1], 'HNSW\'s M', HNSW_M_MIN, HNSW_M_MAX, M_WHY);
-    const code = m[2] ?? 'Flat';
-    if (code === 'Flat') return { canonical: `HNSW${M}`, kind: 'HNSWFlat', M };
-    if (SQ_RE.test(code)) return { canonical: `HNSW${M},${code}`, kind: 'HNSWSQ', M, sq: code as SQFactoryName };
-    const pm = /^PQ(\d+)(x\d+)?(np)?$/.exec(code);
-    if (pm) {
-      const pqM = Number(pm[1]);
-      checkPQ('IndexHNSWPQ', pqM, pm[2] ? Number(pm[2].slice(1)) : 8, d);
-      const polysemous = pm[3] === undefined;
-      return { canonical: `HNSW${M},PQ${pqM}${polysemous ? '' : 'np'}`, kind: 'HNSWPQ', M, pqM, nbits: 8, polysemous };
+type CodeSpec = Partial<Omit<FactorySpec, 'canonical' | 'kind' | 'idmap'>> & { code: string };
+
+/**
+ * The parse logic of each code family a registry row names (its `codec`): the
+ * canonical code and what it sets, its numbers checked for the row's class.
+ */
+const CODECS: Record<FactoryForm['codec'], (m: RegExpExecArray, kind: FactoryKind, d?: number) => CodeSpec> = {
+  // HNSW<M> alone is HNSW<M>,Flat: faiss's canonical form has no code.
+  flat: (m, kind) => ({ code: kind === 'HNSWFlat' ? '' : m[0] }),
+  sq: (m) => ({ code: m[0], sq: m[0] as SQFactoryName }),
+  pq(m, kind, d) {
+    if (kind === 'HNSWPQ') {
+      const pqM = Number(m[1]);
+      checkPQ('IndexHNSWPQ', pqM, m[2] === undefined ? 8 : Number(m[2]), d);
+      const polysemous = m[3] === undefined;
+      return { code: `PQ${pqM}${polysemous ? '' : 'np'}`, pqM, nbits: 8, polysemous };
     }
+    const pq = pqSpec(m, kind === 'PQ' ? 'IndexPQ' : 'IndexIVFPQ', d);
+    return { code: pqCanonical(pq), ...pq };
+  },
+};
+
+/** The registry's factory row whose code matches `code` after this coarse part, parsed; undefined if none. */
+function parseCode(
+  coarse: FactoryForm['coarse'], code: string, d: number | undefined, hnswQuantizer = false,
+): (CodeSpec & { kind: FactoryKind }) | undefined {
+  for (const row of factoryKinds()) {
+    const f = row.factory;
+    if (f.coarse !== coarse || (hnswQuantizer && f.hnswQuantizer === false)) continue;
+    const m = f.code.exec(code);
+    if (m) return { kind: row.name as FactoryKind, ...CODECS[f.codec](m, row.name as FactoryKind, d) };
   }
-  m = PQ_RE.exec(core);
-  if (m) {
-    const pq = pqSpec(m, 'IndexPQ', d);
-    return { canonical: pqCanonical(pq), kind: 'PQ', ...pq };
+  return undefined;
+}
+
+/** A factory string's coarse part (HNSW<M>, IVF<nlist>[_HNSW<M>]), its numbers checked, and the code after it. */
+function splitCoarse(core: string): {
+  coarse: FactoryForm['coarse']; prefix?: string; extra: Partial<FactorySpec>; code: string; hnswQuantizer?: boolean;
+} {
+  const h = /^HNSW(\d*)(?:[,_](.*))?$/.exec(core);
+  if (h) {
+    const M = h[1] === '' ? 32 : number(h[1], 'HNSW\'s M', HNSW_M_MIN, HNSW_M_MAX, M_WHY);
+    return { coarse: 'HNSW', prefix: `HNSW${M}`, extra: { M }, code: h[2] ?? 'Flat' };
   }
-  if (SQ_RE.test(core)) return { canonical: core, kind: 'SQ', sq: core as SQFactoryName };
-  m = /^IVF(\d+)(?:_HNSW(\d*))?,(.+)$/.exec(core);
+  const m = /^IVF(\d+)(?:_HNSW(\d*))?,(.+)$/.exec(core);
   if (m) {
     const nlist = number(m[1], 'nlist', 1, NLIST_MAX, NLIST_WHY);
-    const quantizerM = m[2] === undefined ? undefined : m[2] === '' ? 32 : number(m[2], 'the quantizer\'s HNSW M', HNSW_M_MIN, HNSW_M_MAX, M_WHY);
-    const coarse = `IVF${nlist}${quantizerM === undefined ? '' : `_HNSW${quantizerM}`}`;
-    const q = quantizerM === undefined ? {} : { quantizerM };
-    const code = m[3];
-    if (code === 'Flat') return { canonical: `${coarse},Flat`, kind: 'IVFFlat', nlist, ...q };
-    if (code === 'FlatDedup' && quantizerM === undefined) return { canonical: `${coarse},FlatDedup`, kind: 'IVFFlatDedup', nlist };
-    if (SQ_RE.test(code)) return { canonical: `${coarse},${code}`, kind: 'IVFSQ', nlist, ...q, sq: code as SQFactoryName };
-    const pm = PQ_RE.exec(code);
-    if (pm) {
-      const pq = pqSpec(pm, 'IndexIVFPQ', d);
-      return { canonical: `${coarse},${pqCanonical(pq)}`, kind: 'IVFPQ', nlist, ...q, ...pq };
-    }
+    // IVF<nlist>_HNSW means M = 32, as HNSW alone.
+    const quantizerM = m[2] === undefined
+      ? undefined
+      : m[2] === '' ? 32 : number(m[2], 'the quantizer\'s HNSW M', HNSW_M_MIN, HNSW_M_MAX, M_WHY);
+    const q = quantizerM === undefined;
+    return {
+      coarse: 'IVF', prefix: `IVF${nlist}${q ? '' : `_HNSW${quantizerM}`}`,
+      extra: q ? { nlist } : { nlist, quantizerM }, code: m[3], hnswQuantizer: !q,
+    };
+  }
+  return { coarse: 'none', extra: {}, code: core };
+}
+
+function parseCore(core: string, d?: number): Omit<FactorySpec, 'idmap'> {
+  const { coarse, prefix, extra, code: rest, hnswQuantizer } = splitCoarse(core);
+  const found = parseCode(coarse, rest, d, hnswQuantizer);
+  if (found) {
+    const { code, kind, ...fields } = found;
+    const canonical = [prefix, code].filter((p) => p).join(',');
+    return { canonical, kind, ...extra, ...fields };
   }
   if (/^IVF\d*$/.test(core)) {
     throw new ArgumentError(`an IVF index needs its storage after a comma, e.g. "${core},Flat" or "${core},PQ8"; ${forms()}`);
@@ -294,7 +290,7 @@ export function parseFactory(description: string, metric: MetricType, d?: number
     core = prefix ? m[2] : m[1];
   }
   const spec: FactorySpec = { ...parseCore(core, d), ...(idmap ? { idmap } : {}) };
-  if (idmap && spec.kind === 'IVFFlatDedup') {
+  if (idmap && indexKind(spec.kind).factory?.idmap === false) {
     throw new ArgumentError(
       `${idmap} around IVF<nlist>,FlatDedup is not one the lab builds: an IndexIVFFlatDedup keeps ids of your own itself (addWithIds)`,
     );

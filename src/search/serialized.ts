@@ -39,6 +39,7 @@
  * @example
  * checkSerialized(fs.readFileSync('dogs.hnsw'));   // throws IndexDataError if damaged
  */
+import { INDEX_KINDS } from '../faiss/registry';
 import { firstNonFinite, valueLimit } from '../util/check';
 import { NLIST_MAX } from './factory';
 
@@ -480,17 +481,15 @@ function readIDMap(r: Reader, what: string): Summary {
   return { kind: 'IDMap', ...s };
 }
 
-const KINDS: Record<string, Kind> = {
-  IxFI: 'Flat', IxF2: 'Flat', IxFl: 'Flat', IHNf: 'HNSWFlat', IwFl: 'IVFFlat', IwFd: 'IVFFlatDedup', IxMp: 'IDMap', IxM2: 'IDMap',
-  IxPq: 'PQ', IxSQ: 'SQ', IwPQ: 'IVFPQ', IwSq: 'IVFSQ', IHNs: 'HNSWSQ', IHNp: 'HNSWPQ',
-};
+/** The checks each four-character code is read with, from the registry's rows (src/faiss/registry.ts). */
+const KINDS: Record<string, Kind> = Object.fromEntries(
+  INDEX_KINDS.flatMap((k) => k.fourcc.map((code) => [code, (k.checkedAs ?? k.name) as Kind])),
+);
 
-/** faiss's class of each kind, for messages. */
-const CLASS: Record<Kind, string> = {
-  Flat: 'IndexFlat', HNSWFlat: 'IndexHNSWFlat', IVFFlat: 'IndexIVFFlat', IVFFlatDedup: 'IndexIVFFlatDedup', IDMap: 'IndexIDMap',
-  PQ: 'IndexPQ', SQ: 'IndexScalarQuantizer', IVFPQ: 'IndexIVFPQ', IVFSQ: 'IndexIVFScalarQuantizer', HNSWSQ: 'IndexHNSWSQ',
-  HNSWPQ: 'IndexHNSWPQ',
-};
+/** faiss's class of each kind, for messages: the row of that name. */
+const CLASS = Object.fromEntries(
+  INDEX_KINDS.filter((k) => k.fourcc.length > 0 && k.checkedAs === undefined).map((k) => [k.name, k.className]),
+) as Record<Kind, string>;
 
 /** Reads one index of the kinds allowed where it stands (a quantizer is flat or HNSW, ...). */
 function readIndexAt(r: Reader, what: string, allowed: Kind[]): Summary {

@@ -1,0 +1,75 @@
+// The registry of index kinds (src/faiss/registry.ts) is what downcast, the factory, the serialized
+// checks and the grid builders read: each row must be whole and agree with faiss's own names.
+import { strict as assert } from 'node:assert';
+import { MetricType, deserializeIndex, indexFactory, serializeIndex } from '../src/internal';
+import { INDEX_KINDS, factoryKinds, kindOfClass } from '../src/faiss/registry';
+import { FACTORY_FORMS } from '../src/search/factory';
+
+describe('index kinds registry', () => {
+  it('every row has its class registered, named as faiss names it, and downcast finds that row', () => {
+    for (const row of INDEX_KINDS) {
+      assert.ok(row.cls, `${row.name} has no class`);
+      assert.equal(row.cls.name, row.className);
+      assert.equal(kindOfClass(row.className), row, `${row.className} downcasts to another row`);
+    }
+  });
+
+  it('four-character codes are four characters, each in one row', () => {
+    const codes = INDEX_KINDS.flatMap((k) => k.fourcc);
+    assert.ok(codes.every((c) => c.length === 4));
+    assert.equal(new Set(codes).size, codes.length);
+  });
+
+  it('a grid builder is named as its row', () => {
+    const built = INDEX_KINDS.filter((k) => k.builder);
+    assert.deepEqual(built.map((k) => k.name).sort(), ['Flat', 'HNSWFlat', 'IVFFlat', 'IVFPQ']);
+    for (const k of built) assert.equal(k.builder!.name, k.name);
+  });
+
+  it('the accepted forms are the factory rows in order', () => {
+    assert.equal(factoryKinds().length, 10);
+    assert.equal(
+      FACTORY_FORMS,
+      'Flat, HNSW<M> (or HNSW<M>,Flat), IVF<nlist>,Flat and IVF<nlist>_HNSW<M>,Flat, IVF<nlist>,FlatDedup, ' +
+        'PQ<M>[x<nbits>][np], IVF<nlist>,PQ<M>[x<nbits>][np], SQ4/SQ6/SQ8/SQfp16, IVF<nlist>,SQ8 (or SQ4/SQ6/SQfp16), ' +
+        'HNSW<M>,SQ8 and HNSW<M>,PQ<m>[np], each but FlatDedup optionally as IDMap,<...> or IDMap2,<...>',
+    );
+  });
+
+  it("each factory kind builds its row's class, written under a code of its checks, read back as it", () => {
+    const strings: Record<string, string> = {
+      Flat: 'Flat',
+      HNSWFlat: 'HNSW8',
+      IVFFlat: 'IVF4,Flat',
+      IVFFlatDedup: 'IVF4,FlatDedup',
+      PQ: 'PQ4np',
+      IVFPQ: 'IVF4,PQ4x4np',
+      SQ: 'SQ8',
+      IVFSQ: 'IVF4,SQ8',
+      HNSWSQ: 'HNSW8,SQ8',
+      HNSWPQ: 'HNSW8,PQ4np',
+    };
+    for (const row of factoryKinds()) {
+      const index = indexFactory(8, strings[row.name], MetricType.L2);
+      try {
+        assert.ok(
+          Object.prototype.isPrototypeOf.call(row.cls!.prototype, index),
+          `${strings[row.name]} is a ${index.className}`,
+        );
+        const bytes = serializeIndex(index);
+        const code = bytes.subarray(0, 4).toString('latin1');
+        // faiss writes an L2 IndexFlat as IxF2, which its reader makes an IndexFlatL2: checked as a Flat.
+        const written = INDEX_KINDS.find((k) => k.fourcc.includes(code));
+        assert.equal(written && (written.checkedAs ?? written.name), row.name, `${row.name} written as ${code}`);
+        const back = deserializeIndex(bytes);
+        assert.ok(
+          Object.prototype.isPrototypeOf.call(row.cls!.prototype, back),
+          `${row.name} read back as ${back.className}`,
+        );
+        back.dispose();
+      } finally {
+        index.dispose();
+      }
+    }
+  });
+});
