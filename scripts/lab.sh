@@ -8,6 +8,8 @@
 #   bash scripts/lab.sh strip   strips outputs from notebooks/*.ipynb before committing (--check: only report)
 #   bash scripts/lab.sh test    setup, then type check and the whole test suite
 #   bash scripts/lab.sh bench   setup + the Python reference's packages, then the benchmarks (args go to bench/run.ts)
+#   bash scripts/lab.sh explore setup, then the dataset explorer web page; prints its URL (args go to src/explore/cli.ts:
+#                               --port N, --host ADDR (needs the printed token), --state DIR, --demo)
 # Every step checks first and skips what is already done, so running it twice is fast.
 set -euo pipefail
 
@@ -188,5 +190,10 @@ case "$cmd" in
     shift
     node_modules/.bin/tsx bench/run.ts "$@"
     ;;
-  *) die "unknown command '$cmd': use setup, main, test, bench, jupyter or strip" ;;
+  explore)
+    setup
+    shift
+    exec node_modules/.bin/tsx src/explore/cli.ts "$@"
+    ;;
+  *) die "unknown command '$cmd': use setup, main, test, bench, jupyter, explore or strip" ;;
 esac
