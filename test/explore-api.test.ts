@@ -21,7 +21,10 @@ interface Server {
 
 /** Starts src/explore/cli.ts and waits for the URL it prints. */
 function startServer(env: NodeJS.ProcessEnv, args: string[] = []): Promise<Server> {
-  const child = spawn(TSX, [path.join(ROOT, 'src', 'explore', 'cli.ts'), ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+  const child = spawn(TSX, [path.join(ROOT, 'src', 'explore', 'cli.ts'), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+  });
   let out = '';
   return new Promise((resolve, reject) => {
     const onData = (b: Buffer) => {
@@ -49,7 +52,13 @@ interface Reply<T = any> {
   body: T;
 }
 
-async function call<T = any>(base: string, method: string, route: string, body?: unknown, type?: string): Promise<Reply<T>> {
+async function call<T = any>(
+  base: string,
+  method: string,
+  route: string,
+  body?: unknown,
+  type?: string,
+): Promise<Reply<T>> {
   const init: RequestInit = { method };
   if (body !== undefined) {
     init.body = typeof body === 'string' || body instanceof Uint8Array ? (body as BodyInit) : JSON.stringify(body);
@@ -70,17 +79,23 @@ async function call<T = any>(base: string, method: string, route: string, body?:
  * A request written by hand: its own Host header, or a POST announcing a body it never sends (the server answers
  * 413 from the length alone; a client that kept writing would meet a closed connection before the answer).
  */
-function rawRequest(url: URL, method: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+function rawRequest(
+  url: URL,
+  method: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: string }> {
   const all: Record<string, string> = { Host: url.host, Connection: 'close', ...headers };
   return new Promise((resolve, reject) => {
     const socket = net.connect(Number(url.port), url.hostname, () => {
-      const lines = Object.entries(all).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+      const lines = Object.entries(all)
+        .map(([k, v]) => `${k}: ${v}\r\n`)
+        .join('');
       socket.write(`${method} ${url.pathname}${url.search} HTTP/1.1\r\n${lines}\r\n`);
     });
     let text = '';
     socket.on('data', (b: Buffer) => {
       text += b.toString();
-      const m = /^HTTP\/1\.1 (\d+)[^]*?\r\n\r\n([^]*)$/.exec(text);
+      const m = /^HTTP\/1\.1 (\d+)[\s\S]*?\r\n\r\n([\s\S]*)$/.exec(text);
       if (m && m[2].includes('}')) {
         socket.destroy();
         resolve({ status: Number(m[1]), body: m[2] });
@@ -99,7 +114,10 @@ function bruteForce(unit: Matrix, q: Float32Array, k: number, allowed?: (id: num
     for (let t = 0; t < unit.d; t++) s += unit.data[i * unit.d + t] * q[t];
     scores.push([s, i]);
   }
-  return scores.sort((a, b) => b[0] - a[0] || a[1] - b[1]).slice(0, k).map(([, i]) => i);
+  return scores
+    .sort((a, b) => b[0] - a[0] || a[1] - b[1])
+    .slice(0, k)
+    .map(([, i]) => i);
 }
 
 function normalized(m: Matrix): Matrix {
@@ -138,7 +156,7 @@ describe('explorer API on the demo set (no browser)', function () {
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  it('serves the page and says DEMO DATA, with the data set\'s breeds and poses', async () => {
+  it("serves the page and says DEMO DATA, with the data set's breeds and poses", async () => {
     assert.match(server!.output(), /DEMO DATA/);
     assert.match(base, /^http:\/\/127\.0\.0\.1:\d+\/$/);
     const page = await fetch(base);
@@ -152,15 +170,24 @@ describe('explorer API on the demo set (no browser)', function () {
     assert.deepEqual(info.body.poses, [...new Set(rows.map((r) => r.pose))].sort());
   });
 
-  it('searches by text like a brute force over the CSV\'s vectors (CLIP text tower and multilingual encoder)', async () => {
-    for (const [text, lang, model] of [['a dog playing in snow', 'en', set.clipModel],
-      ['ein Hund im Schnee', 'other', set.multilingualModel]] as const) {
+  it("searches by text like a brute force over the CSV's vectors (CLIP's text tower, multilingual)", async () => {
+    for (const [text, lang, model] of [
+      ['a dog playing in snow', 'en', set.clipModel],
+      ['ein Hund im Schnee', 'other', set.multilingualModel],
+    ] as const) {
       const q = await embedTexts([text], { model, normalize: true, cache: false, progress: false });
       const want = bruteForce(unit, q.data, 10);
       const r = await call(base, 'POST', '/api/search', { query: { text, lang }, k: 10 });
       assert.equal(r.status, 200, JSON.stringify(r.body));
-      assert.deepEqual(r.body.hits.map((h: { id: number }) => h.id), want, `${lang}: ${text}`);
-      assert.deepEqual(r.body.hits.map((h: { rank: number }) => h.rank), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      assert.deepEqual(
+        r.body.hits.map((h: { id: number }) => h.id),
+        want,
+        `${lang}: ${text}`,
+      );
+      assert.deepEqual(
+        r.body.hits.map((h: { rank: number }) => h.rank),
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+      );
       for (const h of r.body.hits) assert.equal(h.breed, rows[h.id].class);
       assert.ok(r.body.ms.search >= 0 && r.body.ms.total >= r.body.ms.search);
     }
@@ -179,12 +206,24 @@ describe('explorer API on the demo set (no browser)', function () {
     const filters = { breeds: [breed, other], poses: [pose] };
     const exact = await call(base, 'POST', '/api/search', { query: { breed }, k: 8, filters });
     assert.equal(exact.status, 200, JSON.stringify(exact.body));
-    assert.deepEqual(exact.body.hits.map((h: { id: number }) => h.id), want);
+    assert.deepEqual(
+      exact.body.hits.map((h: { id: number }) => h.id),
+      want,
+    );
     // HNSW with the filter as an IDSelectorBatch: approximate, so recall against the exact answer (today 7 of 8).
-    const hnsw = await call(base, 'POST', '/api/search', { query: { breed }, k: 8, filters, backend: 'hnsw', efSearch: 600 });
+    const hnsw = await call(base, 'POST', '/api/search', {
+      query: { breed },
+      k: 8,
+      filters,
+      backend: 'hnsw',
+      efSearch: 600,
+    });
     assert.equal(hnsw.status, 200, JSON.stringify(hnsw.body));
     const got: number[] = hnsw.body.hits.map((h: { id: number }) => h.id);
-    assert.ok(got.every((id) => allowed(id)), 'every HNSW hit passes the filters');
+    assert.ok(
+      got.every((id) => allowed(id)),
+      'every HNSW hit passes the filters',
+    );
     assert.ok(got.filter((id) => want.includes(id)).length >= 6, `HNSW recall: ${got} vs exact ${want}`);
     assert.match(hnsw.body.backend, /HNSW/);
   });
@@ -200,7 +239,10 @@ describe('explorer API on the demo set (no browser)', function () {
     assert.equal(r.body.hits[0].id, want[0]);
     assert.equal(r.body.hits[0].id, 42, 'the dataset photo finds its own row');
     const like = await call(base, 'POST', '/api/search', { query: { like: 7 }, k: 6 });
-    assert.deepEqual(like.body.hits.map((h: { id: number }) => h.id), bruteForce(unit, unit.data.subarray(7 * unit.d, 8 * unit.d), 6));
+    assert.deepEqual(
+      like.body.hits.map((h: { id: number }) => h.id),
+      bruteForce(unit, unit.data.subarray(7 * unit.d, 8 * unit.d), 6),
+    );
     assert.ok(Math.abs(like.body.hits[0].score - 1) < 1e-4);
   });
 
@@ -215,19 +257,34 @@ describe('explorer API on the demo set (no browser)', function () {
     const thumbs = path.join(tmp, 'cache', 'explore', 'thumbs');
     assert.ok(fs.existsSync(thumbs) && fs.readdirSync(thumbs).length > 0, 'thumbnails kept under the cache dir');
     const photo = await fetch(new URL('/api/photo/5', base));
-    assert.ok(Buffer.from(await photo.arrayBuffer()).equals(fs.readFileSync(path.join(set.photosDir, rows[5].dir, rows[5].filename))));
+    assert.ok(
+      Buffer.from(await photo.arrayBuffer()).equals(
+        fs.readFileSync(path.join(set.photosDir, rows[5].dir, rows[5].filename)),
+      ),
+    );
   });
 
   it('labels by id, filters out labelled photos, and keeps clicks from two tabs at once', async () => {
     const ids = Array.from({ length: 20 }, (_, i) => 100 + i);
     // Two "tabs" clicking at the same time: each click one request; none may be lost.
-    const replies = await Promise.all(ids.map((id, i) =>
-      call(base, 'POST', '/api/label', { session: 'tabs', id, label: i % 2 ? 'negative' : 'positive' })));
+    const replies = await Promise.all(
+      ids.map((id, i) =>
+        call(base, 'POST', '/api/label', { session: 'tabs', id, label: i % 2 ? 'negative' : 'positive' }),
+      ),
+    );
     for (const r of replies) assert.equal(r.status, 200, JSON.stringify(r.body));
     const s = await call(base, 'GET', '/api/session?session=tabs');
     assert.equal(s.body.counts.labelled, 20);
-    assert.deepEqual(s.body.labels.map((l: { id: number }) => l.id).sort((a: number, b: number) => a - b), ids);
-    const free = await call(base, 'POST', '/api/search', { session: 'tabs', query: { like: 100 }, k: 50, filters: { unlabelled: true } });
+    assert.deepEqual(
+      s.body.labels.map((l: { id: number }) => l.id).sort((a: number, b: number) => a - b),
+      ids,
+    );
+    const free = await call(base, 'POST', '/api/search', {
+      session: 'tabs',
+      query: { like: 100 },
+      k: 50,
+      filters: { unlabelled: true },
+    });
     assert.ok(free.body.hits.length === 50 && free.body.hits.every((h: { id: number }) => !ids.includes(h.id)));
     const unset = await call(base, 'POST', '/api/label', { session: 'tabs', id: 100, label: 'none' });
     assert.equal(unset.body.counts.labelled, 19);
@@ -237,7 +294,11 @@ describe('explorer API on the demo set (no browser)', function () {
     const breed = rows[0].class;
     const first = await call(base, 'POST', '/api/search', { session: 'mine', query: { breed }, k: 10 });
     for (const h of first.body.hits) {
-      const r = await call(base, 'POST', '/api/label', { session: 'mine', id: h.id, label: h.breed === breed ? 'positive' : 'negative' });
+      const r = await call(base, 'POST', '/api/label', {
+        session: 'mine',
+        id: h.id,
+        label: h.breed === breed ? 'positive' : 'negative',
+      });
       assert.equal(r.status, 200);
     }
     const labelled = new Set<number>(first.body.hits.map((h: { id: number }) => h.id));
@@ -250,13 +311,20 @@ describe('explorer API on the demo set (no browser)', function () {
     assert.ok(round.lossAfter < round.lossBefore, `loss ${round.lossBefore} -> ${round.lossAfter}`);
     assert.ok(round.precision >= 0 && round.precision <= 1);
     assert.equal(t.body.hits.length, 12);
-    assert.ok(t.body.hits.every((h: { id: number }) => !labelled.has(h.id)), 'a labelled photo is never a candidate');
+    assert.ok(
+      t.body.hits.every((h: { id: number }) => !labelled.has(h.id)),
+      'a labelled photo is never a candidate',
+    );
     const share = t.body.hits.filter((h: { id: number }) => rows[h.id].class === breed).length / 12;
     assert.equal(round.candidatePrecision, share);
     const again = await call(base, 'POST', '/api/train', { session: 'mine' });
     assert.equal(again.status, 200, JSON.stringify(again.body));
     assert.equal(again.body.round.round, 2);
-    assert.deepEqual(again.body.round.candidates, round.candidates, 'the same labels and start give the same classifier');
+    assert.deepEqual(
+      again.body.round.candidates,
+      round.candidates,
+      'the same labels and start give the same classifier',
+    );
     const s = await call(base, 'GET', '/api/session?session=mine');
     assert.equal(s.body.rounds.length, 2);
   });
@@ -292,7 +360,11 @@ describe('explorer API on the demo set (no browser)', function () {
     assert.equal(after.rounds.length, 2);
     const file = path.join(tmp, 'cache', 'explore', 'sessions', 'mine.json');
     assert.ok(fs.existsSync(file), 'one JSON file per session under the cache dir');
-    assert.deepEqual(fs.readdirSync(path.dirname(file)).filter((f) => f.endsWith('.tmp')), [], 'no temp file left');
+    assert.deepEqual(
+      fs.readdirSync(path.dirname(file)).filter((f) => f.endsWith('.tmp')),
+      [],
+      'no temp file left',
+    );
   });
 
   it('answers every bad input with a 4xx and a message, and keeps running', async () => {
@@ -301,9 +373,30 @@ describe('explorer API on the demo set (no browser)', function () {
       ['POST', '/api/search', { query: { text: '   ' } }, undefined, 400, /empty/],
       ['POST', '/api/search', { query: {} }, undefined, 400, /query must be one of/],
       ['POST', '/api/search', { query: { breed: 'Unicorn' } }, undefined, 400, /unknown breed "Unicorn"/],
-      ['POST', '/api/search', { query: { breed: rows[0].class }, filters: { breeds: ['Nope'] } }, undefined, 400, /unknown breed/],
-      ['POST', '/api/search', { query: { breed: rows[0].class }, filters: { poses: ['Upside'] } }, undefined, 400, /unknown pose/],
-      ['POST', '/api/search', { query: { like: 1 }, k: 1000000 }, undefined, 400, /k is 1000000: it must be from 1 to 1000/],
+      [
+        'POST',
+        '/api/search',
+        { query: { breed: rows[0].class }, filters: { breeds: ['Nope'] } },
+        undefined,
+        400,
+        /unknown breed/,
+      ],
+      [
+        'POST',
+        '/api/search',
+        { query: { breed: rows[0].class }, filters: { poses: ['Upside'] } },
+        undefined,
+        400,
+        /unknown pose/,
+      ],
+      [
+        'POST',
+        '/api/search',
+        { query: { like: 1 }, k: 1000000 },
+        undefined,
+        400,
+        /k is 1000000: it must be from 1 to 1000/,
+      ],
       ['POST', '/api/search', { query: { like: 1 }, k: 'ten' }, undefined, 400, /k must be a whole number/],
       ['POST', '/api/search', { query: { like: 'abc' } }, undefined, 400, /like must be a whole number from 0 to 299/],
       ['POST', '/api/search', { query: { like: 1 }, backend: 'sql' }, undefined, 400, /backend must be/],
@@ -324,18 +417,30 @@ describe('explorer API on the demo set (no browser)', function () {
       ['POST', '/api/labels/import?session=bad', 'photo,breed\n1,pug\n', 'text/csv', 400, /columns are "photo,breed"/],
       ['POST', '/api/labels/import?session=bad', 'id,label\nabc,positive\n', 'text/csv', 400, /line 2: id "abc"/],
       ['POST', '/api/labels/import?session=bad', 'id,label\n1,maybe\n', 'text/csv', 400, /label "maybe"/],
-      ['POST', '/api/labels/import?session=bad', 'id,file,label\n1,elsewhere.jpg,positive\n', 'text/csv', 400, /another data set/],
+      [
+        'POST',
+        '/api/labels/import?session=bad',
+        'id,file,label\n1,elsewhere.jpg,positive\n',
+        'text/csv',
+        400,
+        /another data set/,
+      ],
       ['POST', '/api/train', { session: 'empty' }, undefined, 400, /search first/],
       ['GET', '/etc/passwd', undefined, undefined, 404, /nothing at/],
     ];
     for (const [method, route, body, type, status, message] of cases) {
       const r = await call(base, method, route, body, type);
-      assert.equal(r.status, status, `${method} ${route} ${JSON.stringify(body)?.slice(0, 80)}: ${JSON.stringify(r.body)}`);
+      assert.equal(
+        r.status,
+        status,
+        `${method} ${route} ${JSON.stringify(body)?.slice(0, 80)}: ${JSON.stringify(r.body)}`,
+      );
       assert.match(String(r.body?.error), message, `${method} ${route}`);
     }
     // Over 20 MB: the server answers 413 as soon as it sees the length, before reading the body.
     const big = await rawRequest(new URL('/api/upload', base), 'POST', {
-      'Content-Type': 'image/jpeg', 'Content-Length': String(21 * 1024 * 1024),
+      'Content-Type': 'image/jpeg',
+      'Content-Length': String(21 * 1024 * 1024),
     });
     assert.equal(big.status, 413);
     assert.match(big.body, /over 20 MB/);
@@ -362,7 +467,9 @@ describe('explorer API on the demo set (no browser)', function () {
       assert.equal(page.status, 200);
       const cookie = page.headers.get('set-cookie') ?? '';
       assert.match(cookie, /HttpOnly/);
-      const withCookie = await fetch(`http://127.0.0.1:${port}/api/info`, { headers: { cookie: cookie.split(';')[0] } });
+      const withCookie = await fetch(`http://127.0.0.1:${port}/api/info`, {
+        headers: { cookie: cookie.split(';')[0] },
+      });
       assert.equal(withCookie.status, 200);
     } finally {
       await stopServer(other);

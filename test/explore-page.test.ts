@@ -15,7 +15,10 @@ const ROOT = path.join(__dirname, '..');
 const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
 
 function startServer(env: NodeJS.ProcessEnv): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(TSX, [path.join(ROOT, 'src', 'explore', 'cli.ts')], { cwd: ROOT, env: { ...process.env, ...env } });
+  const child = spawn(TSX, [path.join(ROOT, 'src', 'explore', 'cli.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+  });
   let out = '';
   return new Promise((resolve, reject) => {
     const onData = (b: Buffer) => {
@@ -62,7 +65,13 @@ describe('explorer page in chromium on the demo set', function () {
     const { chromium } = await import('playwright-core');
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+      ],
     });
     try {
       const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
@@ -86,16 +95,19 @@ describe('explorer page in chromium on the demo set', function () {
       await page.fill('#text', '   ');
       await page.click('#search-text');
       await page.waitForSelector('#message:not([hidden])');
-      assert.match(await page.textContent('#message') ?? '', /empty/);
+      assert.match((await page.textContent('#message')) ?? '', /empty/);
 
       // Text search: the grid fills with thumbnails that decode.
       await page.fill('#text', 'a dog playing in snow');
       await page.click('#search-text');
       await page.waitForFunction(() => document.querySelectorAll('#grid .tile').length === 24);
       assert.ok(await page.isHidden('#message'));
-      assert.match(await page.textContent('#status') ?? '', /search .* ms/);
-      await page.waitForFunction(() => Array.from(document.querySelectorAll<HTMLImageElement>('#grid img')).slice(0, 10)
-        .every((i) => i.complete && i.naturalWidth > 0));
+      assert.match((await page.textContent('#status')) ?? '', /search .* ms/);
+      await page.waitForFunction(() =>
+        Array.from(document.querySelectorAll<HTMLImageElement>('#grid img'))
+          .slice(0, 10)
+          .every((i) => i.complete && i.naturalWidth > 0),
+      );
 
       // Label 10 by clicking: right when of the first photo's breed, wrong otherwise.
       const tiles = await page.$$eval('#grid .tile', (els) => els.map((e) => Number((e as HTMLElement).dataset.id)));
@@ -105,8 +117,10 @@ describe('explorer page in chromium on the demo set', function () {
       for (const id of labelled) {
         await page.click(`#grid .tile[data-id="${id}"] button.${rows[id].class === target ? 'pos' : 'neg'}`);
       }
-      await page.waitForFunction(() => document.querySelectorAll('#grid .tile.positive, #grid .tile.negative').length === 10);
-      assert.match(await page.textContent('#counts') ?? '', /10 labelled/);
+      await page.waitForFunction(
+        () => document.querySelectorAll('#grid .tile.positive, #grid .tile.negative').length === 10,
+      );
+      assert.match((await page.textContent('#counts')) ?? '', /10 labelled/);
       // A click on the photo itself and the keyboard label too (then put back).
       await page.click(`#grid .tile[data-id="${tiles[11]}"] img`);
       await page.waitForSelector(`#grid .tile.positive[data-id="${tiles[11]}"]`);
@@ -117,11 +131,17 @@ describe('explorer page in chromium on the demo set', function () {
       // Train and mine: precision against the breed, the loss, the next candidates (none labelled), a round row.
       await page.click('#train');
       await page.waitForSelector('#precision');
-      assert.match(await page.textContent('#precision') ?? '', new RegExp(`precision@12 \\d\\.\\d\\d \\(${target}\\)`));
-      assert.match(await page.textContent('#loss') ?? '', /loss \d\.\d{3} → \d\.\d{3}/);
+      assert.match(
+        (await page.textContent('#precision')) ?? '',
+        new RegExp(`precision@12 \\d\\.\\d\\d \\(${target}\\)`),
+      );
+      assert.match((await page.textContent('#loss')) ?? '', /loss \d\.\d{3} → \d\.\d{3}/);
       const next = await page.$$eval('#grid .tile', (els) => els.map((e) => Number((e as HTMLElement).dataset.id)));
       assert.equal(next.length, 12);
-      assert.ok(next.every((id) => !labelled.includes(id)), 'the next grid holds only photos not yet labelled');
+      assert.ok(
+        next.every((id) => !labelled.includes(id)),
+        'the next grid holds only photos not yet labelled',
+      );
       assert.equal(await page.locator('#rounds tbody tr').count(), 1);
 
       // The server has the 10 labels.
@@ -130,7 +150,10 @@ describe('explorer page in chromium on the demo set', function () {
 
       // More like this, and a photo upload; a file that is not an image gets its message.
       await page.click(`#grid .tile[data-id="${next[0]}"] button.like`);
-      await page.waitForFunction((id) => (document.querySelector('#grid .tile') as HTMLElement)?.dataset.id === String(id), next[0]);
+      await page.waitForFunction(
+        (id) => (document.querySelector('#grid .tile') as HTMLElement)?.dataset.id === String(id),
+        next[0],
+      );
       const photo = path.join(set.photosDir, rows[7].dir, rows[7].filename);
       await page.setInputFiles('#photo', photo);
       await page.click('#search-photo');
@@ -140,7 +163,7 @@ describe('explorer page in chromium on the demo set', function () {
       await page.setInputFiles('#photo', notImage);
       await page.click('#search-photo');
       await page.waitForSelector('#message:not([hidden])');
-      assert.match(await page.textContent('#message') ?? '', /not an image/);
+      assert.match((await page.textContent('#message')) ?? '', /not an image/);
 
       assert.deepEqual(pageErrors, []);
       assert.deepEqual(elsewhere, [], 'no request leaves 127.0.0.1');

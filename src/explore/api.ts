@@ -56,7 +56,8 @@ function body(v: unknown): Body {
 export function wholeNumber(v: unknown, name: string, min: number, max: number, fallback?: number): number {
   if ((v === undefined || v === '') && fallback !== undefined) return fallback;
   const n = typeof v === 'number' ? v : typeof v === 'string' && /^-?\d{1,16}$/.test(v.trim()) ? Number(v) : NaN;
-  if (!Number.isSafeInteger(n)) throw badRequest(`${name} must be a whole number from ${min} to ${max} (got ${show(v)})`);
+  if (!Number.isSafeInteger(n))
+    throw badRequest(`${name} must be a whole number from ${min} to ${max} (got ${show(v)})`);
   if (n < min || n > max) throw badRequest(`${name} is ${n}: it must be from ${min} to ${max}`);
   return n;
 }
@@ -102,7 +103,9 @@ export function registerApi(app: FastifyInstance, catalog: Catalog, sessions: Se
   const checkBreed = (b: string): string => {
     if (!breeds.has(b)) {
       const list = course.breeds.slice(0, 8).join(', ');
-      throw badRequest(`unknown breed ${show(b)}: the data set's breeds are ${list}${course.breeds.length > 8 ? ', ...' : ''}`);
+      throw badRequest(
+        `unknown breed ${show(b)}: the data set's breeds are ${list}${course.breeds.length > 8 ? ', ...' : ''}`,
+      );
     }
     return b;
   };
@@ -126,11 +129,15 @@ export function registerApi(app: FastifyInstance, catalog: Catalog, sessions: Se
     let start: Omit<RoundStart, 'vector'>;
     let breed: string | undefined;
     if ('text' in q) {
-      if (typeof q.text !== 'string' || q.text.trim() === '') throw badRequest('the text query is empty: type a few words');
+      if (typeof q.text !== 'string' || q.text.trim() === '')
+        throw badRequest('the text query is empty: type a few words');
       const text = q.text.trim();
       if (text.length > TEXT_MAX) throw badRequest(`the text query has ${text.length} characters: at most ${TEXT_MAX}`);
       const lang = q.lang === undefined || q.lang === 'en' ? 'en' : q.lang === 'other' ? 'other' : undefined;
-      if (!lang) throw badRequest(`lang must be 'en' (CLIP's text tower) or 'other' (the multilingual encoder), got ${show(q.lang)}`);
+      if (!lang)
+        throw badRequest(
+          `lang must be 'en' (CLIP's text tower) or 'other' (the multilingual encoder), got ${show(q.lang)}`,
+        );
       vector = await catalog.textVector(text, lang);
       start = { kind: 'text', label: `text "${text}"${lang === 'other' ? ' (multilingual)' : ''}` };
     } else if ('breed' in q) {
@@ -149,7 +156,9 @@ export function registerApi(app: FastifyInstance, catalog: Catalog, sessions: Se
       vector = Float32Array.from(had);
       start = { kind: 'upload', label: `uploaded photo ${key.slice(0, 6)}` };
     } else {
-      throw badRequest(`query must be one of { text, lang }, { breed }, { like: id } or { upload } (got keys ${show(Object.keys(q))})`);
+      throw badRequest(
+        `query must be one of { text, lang }, { breed }, { like: id } or { upload } (got keys ${show(Object.keys(q))})`,
+      );
     }
     return { vector, start: { ...start, vector: Array.from(vector) }, breed, embedMs: performance.now() - t0 };
   }
@@ -162,7 +171,8 @@ export function registerApi(app: FastifyInstance, catalog: Catalog, sessions: Se
       if (!poses.has(p)) throw badRequest(`unknown pose ${show(p)}: the poses are ${catalog.poses.join(', ')}`);
       return p;
     });
-    if (f.unlabelled !== undefined && typeof f.unlabelled !== 'boolean') throw badRequest('filters.unlabelled must be true or false');
+    if (f.unlabelled !== undefined && typeof f.unlabelled !== 'boolean')
+      throw badRequest('filters.unlabelled must be true or false');
     const unlabelled = f.unlabelled === true;
     if (!wantBreeds.length && !wantPoses.length && !unlabelled) return undefined;
     const b = new Set(wantBreeds);
@@ -180,8 +190,15 @@ export function registerApi(app: FastifyInstance, catalog: Catalog, sessions: Se
   const hitRows = (hits: Hit[], session: Session) =>
     hits.map((h) => {
       const r = course.rows[h.id];
-      return { rank: h.rank, id: h.id, score: h.distance, breed: r.class, pose: r.pose, file: catalog.files[h.id],
-        label: session.labels.get(h.id)?.label ?? null };
+      return {
+        rank: h.rank,
+        id: h.id,
+        score: h.distance,
+        breed: r.class,
+        pose: r.pose,
+        file: catalog.files[h.id],
+        label: session.labels.get(h.id)?.label ?? null,
+      };
     });
 
   const sessionOf = (v: unknown) => sessions.get(checkSessionName(v));
@@ -219,7 +236,10 @@ export function registerApi(app: FastifyInstance, catalog: Catalog, sessions: Se
     const hits = await catalog.search(q.vector, { k, backend, efSearch, allowed });
     const searchMs = performance.now() - t1;
     return {
-      query: q.start.label, backend: BACKENDS[backend], k, filtered: allowed?.length ?? null,
+      query: q.start.label,
+      backend: BACKENDS[backend],
+      k,
+      filtered: allowed?.length ?? null,
       hits: hitRows(hits, session),
       ms: { embed: q.embedMs, search: searchMs, total: performance.now() - t0 },
     };
@@ -229,7 +249,7 @@ export function registerApi(app: FastifyInstance, catalog: Catalog, sessions: Se
     const t0 = performance.now();
     const bytes = req.body;
     if (!Buffer.isBuffer(bytes) || bytes.length === 0) {
-      throw badRequest('the upload is empty: send the photo\'s bytes (Content-Type image/jpeg, image/png, ...)');
+      throw badRequest("the upload is empty: send the photo's bytes (Content-Type image/jpeg, image/png, ...)");
     }
     const key = crypto.createHash('sha256').update(bytes).digest('hex').slice(0, 16);
     if (!uploads.has(key)) {
@@ -261,7 +281,8 @@ export function registerApi(app: FastifyInstance, catalog: Catalog, sessions: Se
     const n = wholeNumber(b.n, 'n', 1, CANDIDATES_MAX, 12);
     const backend = backendOf(b.backend);
     const efSearch = wholeNumber(b.efSearch, 'efSearch', 1, EF_MAX, 64);
-    if (b.query === undefined && !s.start) throw badRequest('search first: the classifier starts from a query (text, photo or breed)');
+    if (b.query === undefined && !s.start)
+      throw badRequest('search first: the classifier starts from a query (text, photo or breed)');
     const q = await queryOf(b.query, s);
     const breed = b.breed === undefined || b.breed === '' ? q.breed : checkBreed(String(b.breed));
     const t1 = performance.now();
@@ -270,12 +291,16 @@ export function registerApi(app: FastifyInstance, catalog: Catalog, sessions: Se
     // The classifier is a function of its start and the labels: refitted from the start each round, so a
     // restart or another tab gives the same classifier for the same labels.
     const miner = new HardNegativeMiner({
-      vectors: catalog.unit, source: faissCandidates(index),
-      classifier: LinearClassifier.fromVector(q.vector, { seed: 0 }), n: Math.min(n, catalog.n),
+      vectors: catalog.unit,
+      source: faissCandidates(index),
+      classifier: LinearClassifier.fromVector(q.vector, { seed: 0 }),
+      n: Math.min(n, catalog.n),
     });
     const labels = [...s.labels];
-    miner.label(labels.filter(([, v]) => v.label === 'positive').map(([id]) => id),
-      labels.filter(([, v]) => v.label === 'negative').map(([id]) => id));
+    miner.label(
+      labels.filter(([, v]) => v.label === 'positive').map(([id]) => id),
+      labels.filter(([, v]) => v.label === 'negative').map(([id]) => id),
+    );
     const fit = miner.fit();
     const candidates = await miner.candidates();
     let precision: number | undefined;
@@ -283,22 +308,33 @@ export function registerApi(app: FastifyInstance, catalog: Catalog, sessions: Se
     if (breed) {
       precision = await miner.precisionAtN(classLabeller(course.classOf, breed));
       candidatePrecision = candidates.length
-        ? candidates.filter((h) => course.rows[h.id].class === breed).length / candidates.length : 0;
+        ? candidates.filter((h) => course.rows[h.id].class === breed).length / candidates.length
+        : 0;
     }
     const positives = labels.filter(([, v]) => v.label === 'positive').length;
     const record: RoundRecord = {
-      round: s.rounds.length + 1, at: new Date().toISOString(),
-      start: { kind: q.start.kind, label: q.start.label }, backend: BACKENDS[backend],
-      labelled: labels.length, positives, negatives: labels.length - positives,
-      lossBefore: fit?.losses[0], lossAfter: fit?.losses[fit.losses.length - 1],
-      breed, precision, candidatePrecision, candidates: candidates.map((h) => h.id),
+      round: s.rounds.length + 1,
+      at: new Date().toISOString(),
+      start: { kind: q.start.kind, label: q.start.label },
+      backend: BACKENDS[backend],
+      labelled: labels.length,
+      positives,
+      negatives: labels.length - positives,
+      lossBefore: fit?.losses[0],
+      lossAfter: fit?.losses[fit.losses.length - 1],
+      breed,
+      precision,
+      candidatePrecision,
+      candidates: candidates.map((h) => h.id),
       ms: performance.now() - t1,
     };
     s.rounds.push(record);
     s.start = q.start;
     sessions.save(s);
     return {
-      round: record, hits: hitRows(candidates, s), counts: sessions.counts(s),
+      round: record,
+      hits: hitRows(candidates, s),
+      counts: sessions.counts(s),
       ms: { embed: q.embedMs, round: record.ms, total: performance.now() - t0 },
     };
   });
@@ -330,7 +366,13 @@ export function registerApi(app: FastifyInstance, catalog: Catalog, sessions: Se
     const file = catalog.photoFile(id);
     if (!file) throw new HttpError(404, `photo ${id} (${catalog.files[id]}) is not on this machine`);
     const ext = file.toLowerCase().split('.').pop();
-    const types: Record<string, string> = { jpg: 'image/jpeg', jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', gif: 'image/gif' };
+    const types: Record<string, string> = {
+      jpg: 'image/jpeg',
+      jpeg: 'image/jpeg',
+      png: 'image/png',
+      webp: 'image/webp',
+      gif: 'image/gif',
+    };
     reply.header('content-type', types[ext ?? ''] ?? 'application/octet-stream');
     return fs.promises.readFile(file);
   });

@@ -22,7 +22,12 @@ import { makeDemoSet, useDemoSet } from '../data/demo';
 import { embedImages, embedTexts } from '../embed/clip';
 import { writeFileAtomic } from '../io/files';
 import {
-  IDSelectorBatch, type Index, IndexFlatIP, IndexHNSWFlat, METRIC_INNER_PRODUCT, SearchParameters,
+  IDSelectorBatch,
+  type Index,
+  IndexFlatIP,
+  IndexHNSWFlat,
+  METRIC_INNER_PRODUCT,
+  SearchParameters,
   SearchParametersHNSW,
 } from '../search/faiss';
 import type { Hit } from '../search/results';
@@ -140,17 +145,25 @@ export class Catalog {
         throw new Error(`${meta.format ?? 'unknown'} files are not taken`);
       }
       // One decoded copy as PNG: the embedder reads a file, and odd formats or orientations end here.
-      png = await img.rotate().resize({ width: 1024, height: 1024, fit: 'inside', withoutEnlargement: true }).png().toBuffer();
+      png = await img
+        .rotate()
+        .resize({ width: 1024, height: 1024, fit: 'inside', withoutEnlargement: true })
+        .png()
+        .toBuffer();
     } catch (e) {
-      throw new HttpError(400, `the upload is not an image the explorer can read (JPEG, PNG, WebP, GIF, TIFF, AVIF): ` +
-        `${(e as Error).message.split('\n')[0].slice(0, 120)}`);
+      throw new HttpError(
+        400,
+        `the upload is not an image the explorer can read (JPEG, PNG, WebP, GIF, TIFF, AVIF): ` +
+          `${(e as Error).message.split('\n')[0].slice(0, 120)}`,
+      );
     }
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-explore-upload-'));
     try {
       const file = path.join(dir, 'upload.png');
       fs.writeFileSync(file, png);
       const out = await embedImages([file], { normalize: true, cache: false, progress: false });
-      if (out.vectors.n !== 1) throw new HttpError(400, `the upload could not be embedded: ${out.failed[0]?.error ?? 'unknown'}`);
+      if (out.vectors.n !== 1)
+        throw new HttpError(400, `the upload could not be embedded: ${out.failed[0]?.error ?? 'unknown'}`);
       if (out.vectors.d !== this.unit.d) {
         throw new HttpError(500, `the image model gives ${out.vectors.d}-d vectors, the photos are ${this.unit.d}-d`);
       }
@@ -166,9 +179,12 @@ export class Catalog {
     const index = await this.index(o.backend);
     const sel = o.allowed && o.allowed.length < this.n ? new IDSelectorBatch(o.allowed) : undefined;
     const k = Math.min(o.k, o.allowed?.length ?? this.n);
-    const params = o.backend === 'hnsw'
-      ? new SearchParametersHNSW({ sel, efSearch: Math.max(o.efSearch, k) })
-      : sel ? new SearchParameters({ sel }) : undefined;
+    const params =
+      o.backend === 'hnsw'
+        ? new SearchParametersHNSW({ sel, efSearch: Math.max(o.efSearch, k) })
+        : sel
+          ? new SearchParameters({ sel })
+          : undefined;
     const res = await index.searchAsync(query, k, params);
     return res.hits(0);
   }

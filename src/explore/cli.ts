@@ -24,7 +24,8 @@ export function parseArgs(argv: string[]): ExplorerOptions {
     };
     if (flag === '--port') {
       const v = value();
-      if (!/^\d{1,5}$/.test(v) || Number(v) > 65535) throw new Error(`--port ${v}: expected a port number from 0 to 65535`);
+      if (!/^\d{1,5}$/.test(v) || Number(v) > 65535)
+        throw new Error(`--port ${v}: expected a port number from 0 to 65535`);
       o.port = Number(v);
     } else if (flag === '--host') {
       o.host = value();
@@ -51,7 +52,10 @@ async function main(): Promise<void> {
   say(course.summary.split('\n')[0]);
   say(`labels and thumbnails in ${explorer.catalog.stateDir}`);
   if (explorer.token && (explorer.host === '0.0.0.0' || explorer.host === '::')) {
-    say(`on every address of this machine; open (with its token): http://${os.hostname()}:${explorer.port}/?token=${explorer.token}`);
+    say(
+      `on every address of this machine; from elsewhere open: ` +
+        `http://${os.hostname()}:${explorer.port}/?token=${explorer.token}`,
+    );
   }
   say(`open: ${explorer.url}`);
   say('Ctrl-C stops it');

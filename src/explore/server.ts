@@ -33,7 +33,8 @@ const PAGE_FILES: Record<string, string> = {
   'style.css': 'text/css; charset=utf-8',
 };
 const TOKEN_COOKIE = 'lab_explore_token';
-const CSP = "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'; connect-src 'self'; " +
+const CSP =
+  "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'; connect-src 'self'; " +
   "frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 export interface ExplorerOptions {
@@ -90,8 +91,11 @@ function errorMessage(err: Error & { code?: string; statusCode?: number }, req: 
           ? [413, `the CSV is over ${CSV_LIMIT / 1024 / 1024} MB`]
           : [413, 'the request is too large'];
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return [415, `Content-Type ${JSON.stringify(req.headers['content-type'] ?? '')} is not taken: photos are sent as ` +
-        'image/* (JPEG, PNG, ...), label imports as text/csv, everything else as JSON'];
+      return [
+        415,
+        `Content-Type ${JSON.stringify(req.headers['content-type'] ?? '')} is not taken: photos are sent as ` +
+          'image/* (JPEG, PNG, ...), label imports as text/csv, everything else as JSON',
+      ];
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return [400, 'the request body is empty: send a JSON object'];
     case 'ERR_INVALID_ARG':
@@ -114,10 +118,16 @@ export async function startExplorer(options: ExplorerOptions = {}): Promise<Expl
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
   let port = 0;
 
-  app.addContentTypeParser(/^(image\/[\w.+-]+|application\/octet-stream)$/, { parseAs: 'buffer', bodyLimit: UPLOAD_LIMIT },
-    (_req, b, done) => done(null, b));
-  app.addContentTypeParser(['text/csv', 'application/csv'], { parseAs: 'string', bodyLimit: CSV_LIMIT },
-    (_req, b, done) => done(null, b));
+  app.addContentTypeParser(
+    /^(image\/[\w.+-]+|application\/octet-stream)$/,
+    { parseAs: 'buffer', bodyLimit: UPLOAD_LIMIT },
+    (_req, b, done) => done(null, b),
+  );
+  app.addContentTypeParser(
+    ['text/csv', 'application/csv'],
+    { parseAs: 'string', bodyLimit: CSV_LIMIT },
+    (_req, b, done) => done(null, b),
+  );
 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('content-security-policy', CSP);
@@ -126,7 +136,8 @@ export async function startExplorer(options: ExplorerOptions = {}): Promise<Expl
     if (loopback) {
       const h = (req.headers.host ?? '').toLowerCase();
       const ok = [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `${host}:${port}`];
-      if (!ok.includes(h)) throw new HttpError(403, `requests must be addressed to 127.0.0.1:${port} (Host was ${JSON.stringify(h)})`);
+      if (!ok.includes(h))
+        throw new HttpError(403, `requests must be addressed to 127.0.0.1:${port} (Host was ${JSON.stringify(h)})`);
     }
     if (token) {
       const q = req.query as Record<string, unknown>;
@@ -140,10 +151,16 @@ export async function startExplorer(options: ExplorerOptions = {}): Promise<Expl
   });
 
   app.addHook('preValidation', async (req) => {
-    const where = findPathUp(req.query, '') ?? findPathUp(req.params, '') ??
+    const where =
+      findPathUp(req.query, '') ??
+      findPathUp(req.params, '') ??
       (typeof req.body === 'object' ? findPathUp(req.body, '') : undefined);
     if (where !== undefined) {
-      throw new HttpError(400, `${where === '*' ? 'the path' : where || 'a parameter'} holds a path ('../'): the explorer takes no paths, only ids and names`);
+      throw new HttpError(
+        400,
+        `${where === '*' ? 'the path' : where || 'a parameter'} holds a path ('../'): ` +
+          'the explorer takes no paths, only ids and names',
+      );
     }
   });
 
@@ -174,7 +191,13 @@ export async function startExplorer(options: ExplorerOptions = {}): Promise<Expl
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   const url = `http://${shownHost}:${port}/${token ? `?token=${token}` : ''}`;
   return {
-    url, host, port, token, catalog, sessions, app,
+    url,
+    host,
+    port,
+    token,
+    catalog,
+    sessions,
+    app,
     close: async () => {
       await app.close();
       catalog.flat.dispose();

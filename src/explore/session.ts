@@ -87,8 +87,16 @@ export const SESSION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 export const CSV_COLUMNS = ['id', 'file', 'label', 'round'] as const;
 /** Labels a CSV may spell, and what they mean. */
 const CSV_LABELS: Record<string, Label> = {
-  positive: 'positive', pos: 'positive', '1': 'positive', true: 'positive', yes: 'positive',
-  negative: 'negative', neg: 'negative', '0': 'negative', false: 'negative', no: 'negative',
+  positive: 'positive',
+  pos: 'positive',
+  '1': 'positive',
+  true: 'positive',
+  yes: 'positive',
+  negative: 'negative',
+  neg: 'negative',
+  '0': 'negative',
+  false: 'negative',
+  no: 'negative',
 };
 
 export function checkSessionName(v: unknown): string {
@@ -104,7 +112,10 @@ export class SessionStore {
   readonly dir: string;
   private readonly open = new Map<string, Session>();
 
-  constructor(stateDir: string, private readonly data: SessionData) {
+  constructor(
+    stateDir: string,
+    private readonly data: SessionData,
+  ) {
     this.dir = path.join(stateDir, 'sessions');
   }
 
@@ -138,8 +149,11 @@ export class SessionStore {
       throw new HttpError(409, `the session file ${file} is not valid JSON (${(e as Error).message}): move it away`);
     }
     if (f.photos !== this.data.n) {
-      throw new HttpError(409, `session "${name}" was labelled on ${f.photos} photos, this data set has ` +
-        `${this.data.n}: use another session name, or move ${file} away`);
+      throw new HttpError(
+        409,
+        `session "${name}" was labelled on ${f.photos} photos, this data set has ` +
+          `${this.data.n}: use another session name, or move ${file} away`,
+      );
     }
     const labels = new Map<number, LabelEntry>();
     for (const [k, v] of Object.entries(f.labels ?? {})) {
@@ -154,8 +168,12 @@ export class SessionStore {
   /** Writes the session's file (atomically). */
   save(s: Session): void {
     const f: SessionFile = {
-      version: 1, name: s.name, photos: this.data.n,
-      labels: Object.fromEntries([...s.labels].sort((a, b) => a[0] - b[0])), rounds: s.rounds, start: s.start,
+      version: 1,
+      name: s.name,
+      photos: this.data.n,
+      labels: Object.fromEntries([...s.labels].sort((a, b) => a[0] - b[0])),
+      rounds: s.rounds,
+      start: s.start,
     };
     writeFileAtomic(this.fileOf(s.name), `${JSON.stringify(f, null, 1)}\n`);
   }
@@ -190,34 +208,47 @@ export class SessionStore {
    */
   importCsv(s: Session, text: string): { imported: number } {
     const rows = parseCsv(text.replace(/^\uFEFF/, ''));
-    if (rows.length === 0) throw new HttpError(400, 'the CSV is empty: expected a header id,file,label,round and one row per label');
+    if (rows.length === 0)
+      throw new HttpError(400, 'the CSV is empty: expected a header id,file,label,round and one row per label');
     const header = rows[0].map((h) => h.trim().toLowerCase());
     const unknown = header.filter((h) => !(CSV_COLUMNS as readonly string[]).includes(h));
     const col = (name: string) => header.indexOf(name);
     if (unknown.length || col('id') < 0 || col('label') < 0 || new Set(header).size !== header.length) {
-      throw new HttpError(400, `the CSV's columns are ${JSON.stringify(rows[0].join(','))}: expected id,file,label,round ` +
-        '(file and round may be left out), as the explorer exports');
+      throw new HttpError(
+        400,
+        `the CSV's columns are ${JSON.stringify(rows[0].join(','))}: expected id,file,label,round ` +
+          '(file and round may be left out), as the explorer exports',
+      );
     }
     const parsed: Array<[number, Label, number]> = [];
     for (let r = 1; r < rows.length; r++) {
       const row = rows[r];
       if (row.length === 1 && row[0].trim() === '') continue;
       const where = `CSV line ${r + 1}`;
-      if (row.length !== header.length) throw new HttpError(400, `${where} has ${row.length} fields, the header ${header.length}`);
+      if (row.length !== header.length)
+        throw new HttpError(400, `${where} has ${row.length} fields, the header ${header.length}`);
       const idText = row[col('id')].trim();
       const id = /^\d{1,15}$/.test(idText) ? Number(idText) : NaN;
       if (!(id >= 0 && id < this.data.n)) {
-        throw new HttpError(400, `${where}: id ${JSON.stringify(idText)} is not a photo id (a whole number from 0 to ${this.data.n - 1})`);
+        throw new HttpError(
+          400,
+          `${where}: id ${JSON.stringify(idText)} is not a photo id (a whole number from 0 to ${this.data.n - 1})`,
+        );
       }
       const label = CSV_LABELS[row[col('label')].trim().toLowerCase()];
-      if (!label) throw new HttpError(400, `${where}: label ${JSON.stringify(row[col('label')])} is not positive or negative`);
+      if (!label)
+        throw new HttpError(400, `${where}: label ${JSON.stringify(row[col('label')])} is not positive or negative`);
       if (col('file') >= 0 && row[col('file')].trim() !== '' && row[col('file')].trim() !== this.data.fileOf(id)) {
-        throw new HttpError(400, `${where}: id ${id} is ${this.data.fileOf(id)} here, the CSV says ` +
-          `${JSON.stringify(row[col('file')].trim())}: labels of another data set?`);
+        throw new HttpError(
+          400,
+          `${where}: id ${id} is ${this.data.fileOf(id)} here, the CSV says ` +
+            `${JSON.stringify(row[col('file')].trim())}: labels of another data set?`,
+        );
       }
       const roundText = col('round') >= 0 ? row[col('round')].trim() : '';
       const round = roundText === '' ? s.rounds.length : /^\d{1,6}$/.test(roundText) ? Number(roundText) : NaN;
-      if (!Number.isInteger(round)) throw new HttpError(400, `${where}: round ${JSON.stringify(roundText)} is not a whole number`);
+      if (!Number.isInteger(round))
+        throw new HttpError(400, `${where}: round ${JSON.stringify(roundText)} is not a whole number`);
       parsed.push([id, label, round]);
     }
     const at = new Date().toISOString();

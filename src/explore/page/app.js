@@ -59,7 +59,11 @@ function searchSettings() {
     k: numberField('#k', 'k', 1, state.info?.limits.k ?? 1000),
     backend: $('#backend').value,
     efSearch: numberField('#ef', 'efSearch', 1, state.info?.limits.efSearch ?? 4096),
-    filters: { breeds: selected('#filter-breeds'), poses: selected('#filter-poses'), unlabelled: $('#filter-unlabelled').checked },
+    filters: {
+      breeds: selected('#filter-breeds'),
+      poses: selected('#filter-poses'),
+      unlabelled: $('#filter-unlabelled').checked,
+    },
   };
 }
 
@@ -238,17 +242,22 @@ async function train() {
   const detail = document.createElement('div');
   detail.id = 'loss';
   detail.textContent =
-    (round.lossBefore === undefined ? 'no labels yet: zero-shot candidates' : `loss ${fmt(round.lossBefore)} → ${fmt(round.lossAfter)}`) +
+    (round.lossBefore === undefined
+      ? 'no labels yet: zero-shot candidates'
+      : `loss ${fmt(round.lossBefore)} → ${fmt(round.lossAfter)}`) +
     `; round ${round.round} in ${ms(round.ms)} (page ${ms(performance.now() - t0)})`;
   out.append(figure, detail);
-  $('#status').textContent = `round ${round.round}: the ${r.hits.length} unlabelled photos the classifier is surest about`;
+  $('#status').textContent =
+    `round ${round.round}: the ${r.hits.length} unlabelled photos the classifier is surest about`;
   const s = await api('GET', `api/session?session=${encodeURIComponent(settings.session)}`);
   showRounds(s.rounds);
 }
 
 async function loadSession() {
   const name = sessionName();
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(name)) throw new Error("the session name may hold letters, digits, '-' and '_' only");
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(name)) {
+    throw new Error("the session name may hold letters, digits, '-' and '_' only");
+  }
   const s = await api('GET', `api/session?session=${encodeURIComponent(name)}`);
   state.labels = new Map(s.labels.map((l) => [l.id, l.label]));
   for (const el of document.querySelectorAll('.tile')) paint(el);
@@ -299,7 +308,8 @@ async function start() {
   const info = await api('GET', 'api/info');
   state.info = info;
   $('#demo-banner').hidden = !info.demo;
-  $('#summary').textContent = `${info.photos} photos, ${info.breeds.length} breeds${info.photosOnDisk ? '' : ' (photos not on disk)'}`;
+  const onDisk = info.photosOnDisk ? '' : ' (photos not on disk)';
+  $('#summary').textContent = `${info.photos} photos, ${info.breeds.length} breeds${onDisk}`;
   options('#breed', info.breeds);
   options('#filter-breeds', info.breeds);
   options('#filter-poses', info.poses);
@@ -320,9 +330,11 @@ async function start() {
       const file = $('#photo').files[0];
       if (!file) throw new Error('choose a photo first');
       if (file.size > info.limits.uploadBytes) {
-        throw new Error(`the photo is ${(file.size / 1048576).toFixed(1)} MB: at most ${info.limits.uploadBytes / 1048576} MB`);
+        const mb = (b) => (b / 1048576).toFixed(1);
+        throw new Error(`the photo is ${mb(file.size)} MB: at most ${mb(info.limits.uploadBytes)} MB`);
       }
-      const up = await api('POST', 'api/upload', file, file.type.startsWith('image/') ? file.type : 'application/octet-stream');
+      const type = file.type.startsWith('image/') ? file.type : 'application/octet-stream';
+      const up = await api('POST', 'api/upload', file, type);
       await search({ upload: up.upload });
     });
   });
