@@ -144,10 +144,10 @@ describe('display helpers in a notebook, exported to HTML, in a real browser', f
       `const rows = photos.map((f, i) => ({ class: i % 3 ? 'pug' : 'beagle', filename: f }));\n` +
         `const labels = new BigInt64Array(10 * 3); const distances = new Float32Array(10 * 3);\n` +
         `for (let q = 0; q < 10; q++) for (let r = 0; r < 3; r++) { labels[q * 3 + r] = BigInt(q * 3 + r + 10 >= 39 ? -1 : q * 3 + r + 10); distances[q * 3 + r] = r + 1; }\n` +
-        `const res = new lab.SearchResults({ labels: labels, distances: distances, n: 10, k: 3 }, lab.MetricType.L2);\n` +
+        `const res = new lab.SearchResults({ labels: labels, distances: distances, n: 10, k: 3 }, lab.METRIC_L2);\n` +
         `await lab.showNeighbours({ queries: { images: photos.slice(0, 10), classes: photos.slice(0, 10).map((_, i) => i % 2 ? 'pug' : undefined) }, results: res, rows: rows, imageOf: (r) => r.filename });`,
       `const grid = [1, 2, 4, 8].map((ef, i) => ({ label: 'HNSW ef=' + ef, index: 'HNSWFlat', metric: i % 2 ? 'L1' : 'L2', efSearch: ef, buildSeconds: 1, cached: false, latencyMs: ef / 10, qps: 100, recall: 0.5 + i / 10, precision: 0.4 + i / 10 }));\n` +
-        `void lab.showTable(grid, { columns: ['metric', 'efSearch', 'latencyMs', 'recall', 'precision'], highlight: [{ row: lab.fastest(grid), label: 'fastest' }] });`,
+        `void lab.showTable(grid, { columns: ['metric', 'efSearch', 'latencyMs', 'recall', 'precision'], highlight: [{ row: lab.fastestSettings(grid).fastest, label: 'fastest' }] });`,
       `void lab.showParetoChart(grid);\nvoid lab.showParetoChart(grid, { quality: 'recall' });\nvoid lab.showNote('a note with <b>markup</b> and \`code\`', 'answer');`,
       `const bar = new lab.Progress('work', 5, 'steps');\nfor (let i = 0; i < 5; i++) { bar.tick(); await new Promise((r) => setTimeout(r, 50)); }\nvoid bar.done();`,
     ]);
