@@ -17,24 +17,14 @@ import { type DemoSet, makeDemoSet, writeClipFiles } from '../src/data/demo';
 import { FLOAT, onnxModel } from '../src/data/demo/onnx';
 import { gaussian, rng } from '../src/data/synthetic';
 import { unloadModels } from '../src/embed/model';
-import { tmpDir } from './support/data';
+import { filesUnder, tmpDir } from './support/data';
+
+/** filesUnder, or none when the folder is not there (yet). */
+const filesUnderIfAny = (dir: string) => (fs.existsSync(dir) ? filesUnder(dir) : []);
 
 const saved = { ...config };
 
 /** Every file under dir, relative, sorted. */
-function filesUnder(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else out.push(path.relative(dir, p));
-    }
-  };
-  if (fs.existsSync(dir)) walk(dir);
-  return out.sort();
-}
-
 /**
  * A second tiny CLIP model: the demo model's shapes and files, other random weights
  * (as ViT-B/16 is to ViT-B/32: same 512-d output, another space).
@@ -270,7 +260,7 @@ describe('course guards', () => {
         'queries/notes.txt': new Uint8Array(Buffer.from('not a photo')),
       };
       fs.writeFileSync(path.join(project, 'queries.zip'), zipSync(evil, { level: 1 }));
-      const before = filesUnder(base);
+      const before = filesUnderIfAny(base);
 
       const q = await loadQueries(course);
       assert.deepEqual(q.names, ['beagle_q1.jpg']);
@@ -288,10 +278,10 @@ describe('course guards', () => {
       assert.match(q.note, /Not unpacked from queries\.zip: .*\.\.\/x\.jpg \(unsafe: a path that leads out/);
 
       // Outside the cache nothing changed; inside it, the zip's folder holds the one good photo.
-      const after = filesUnder(base);
+      const after = filesUnderIfAny(base);
       const cache = path.relative(base, config.cacheDir) + path.sep;
       assert.deepEqual(after.filter((f) => !f.startsWith(cache)), before);
-      const unpacked = filesUnder(path.join(config.cacheDir, 'queries-zip'));
+      const unpacked = filesUnderIfAny(path.join(config.cacheDir, 'queries-zip'));
       const sha = path.basename(q.zip!.dir);
       assert.deepEqual(unpacked, [path.join(sha, '.queries-zip.json'), path.join(sha, 'beagle_q1.jpg')]);
       for (const f of after) {

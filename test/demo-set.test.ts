@@ -12,23 +12,10 @@ import {
 } from '../src/internal';
 import { type DemoSet, DEMO_BREEDS, demoEnv, makeDemoSet } from '../src/data/demo';
 import { CLIP_FILES, unloadModels } from '../src/embed/model';
-import { tmpDir } from './support/data';
+import { filesUnder, tmpDir } from './support/data';
 
 const saved = { ...config };
 const sha = (f: string) => crypto.createHash('sha256').update(fs.readFileSync(f)).digest('hex');
-
-function filesUnder(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else out.push(path.relative(dir, p));
-    }
-  };
-  walk(dir);
-  return out.sort();
-}
 
 describe('demo set', () => {
   let set: DemoSet;

@@ -2,50 +2,14 @@
 // set, offline. Searches are compared with a plain-TS brute force over the CSV's vectors; labels, rounds, the
 // CSV export and import, a killed and restarted server, and every kind of bad input (a 4xx with a message).
 import { strict as assert } from 'assert';
-import { type ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
 import { demoEnv, embedImages, embedTexts, makeDemoSet, readVectorsCsv } from '../src/internal';
 import type { DemoSet, Matrix, PhotoRow } from '../src/internal';
 import { tmpDir } from './support/data';
+import { type Server, startServer, stopServer } from './support/explore';
 
-const ROOT = path.join(__dirname, '..');
-const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
-
-interface Server {
-  url: string;
-  child: ChildProcess;
-  output: () => string;
-}
-
-/** Starts src/explore/cli.ts and waits for the URL it prints. */
-function startServer(env: NodeJS.ProcessEnv, args: string[] = []): Promise<Server> {
-  const child = spawn(TSX, [path.join(ROOT, 'src', 'explore', 'cli.ts'), ...args], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-  });
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const onData = (b: Buffer) => {
-      out += b.toString();
-      const m = /open: (http:\/\/\S+)/.exec(out);
-      if (m) resolve({ url: m[1], child, output: () => out });
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('error', reject);
-    child.on('exit', (code) => reject(new Error(`the explorer exited (${code}) before printing its URL:\n${out}`)));
-  });
-}
-
-function stopServer(s: Server | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (!s || s.child.exitCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    s.child.once('exit', () => resolve());
-    s.child.kill(signal);
-  });
-}
 
 interface Reply<T = any> {
   status: number;

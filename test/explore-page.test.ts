@@ -3,42 +3,21 @@
 // offline: search by text, by an uploaded photo and "more like this"; label 10 photos by clicking; train; the
 // precision figure and the next grid appear; bad input gets its message; no request leaves 127.0.0.1; no page errors.
 import { strict as assert } from 'assert';
-import { type ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { demoEnv, makeDemoSet, readVectorsCsv } from '../src/internal';
 import type { DemoSet, PhotoRow } from '../src/internal';
 import { CHROMIUM, hasChromium } from './support/browser';
+import { type Server, startServer, stopServer } from './support/explore';
 import { tmpDir } from './support/data';
 
-const ROOT = path.join(__dirname, '..');
-const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
-
-function startServer(env: NodeJS.ProcessEnv): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(TSX, [path.join(ROOT, 'src', 'explore', 'cli.ts')], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-  });
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const onData = (b: Buffer) => {
-      out += b.toString();
-      const m = /open: (http:\/\/\S+)/.exec(out);
-      if (m) resolve({ url: m[1], child });
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('error', reject);
-    child.on('exit', (code) => reject(new Error(`the explorer exited (${code}) before printing its URL:\n${out}`)));
-  });
-}
 
 describe('explorer page in chromium on the demo set', function () {
   this.timeout(10 * 60 * 1000);
   const tmp = tmpDir('explore-page');
   let set: DemoSet;
   let rows: PhotoRow[];
-  let server: { url: string; child: ChildProcess } | undefined;
+  let server: Server | undefined;
 
   before(async function () {
     if (!hasChromium()) {
@@ -51,11 +30,7 @@ describe('explorer page in chromium on the demo set', function () {
   });
 
   after(async () => {
-    if (server && server.child.exitCode === null) {
-      const done = new Promise((r) => server!.child.once('exit', r));
-      server.child.kill('SIGTERM');
-      await done;
-    }
+    await stopServer(server);
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
