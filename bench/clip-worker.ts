@@ -9,12 +9,12 @@
  *   {op: 'info'}                            -> {maxrss, threads}
  * Model folder and dtype come from LAB_CLIP_MODEL and LAB_DTYPE.
  */
-import * as readline from 'readline';
-import {
-  IndexFlat, MetricType, clusteredVectors, config, embedImages, embedTexts, writeNpy,
-} from '../src/internal';
+import * as readline from 'node:readline';
 import { CLIP_NORM, decodeForClip, toPixelValues } from '../src/embed/images';
 import { loadPretrained, transformers } from '../src/embed/model';
+import {clusteredVectors, config, embedImages, embedTexts, 
+  IndexFlat, MetricType, writeNpy,
+} from '../src/internal';
 import { median } from './harness';
 
 const seconds = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e9;
@@ -25,6 +25,7 @@ const vision = () => {
   return loadPretrained('vision', (id, o) => t.CLIPVisionModelWithProjection.from_pretrained(id, o)) as unknown as Promise<VisionModel>;
 };
 
+// biome-ignore lint/suspicious/noExplicitAny: a JSON message from the parent process, read field by field
 async function handle(req: Record<string, any>): Promise<object> {
   switch (req.op) {
     case 'images': {

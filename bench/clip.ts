@@ -8,15 +8,15 @@
  * downloaded here. Each configuration runs in fresh worker processes (peak memory is
  * per configuration) and the sides take turns repetition by repetition.
  */
-import { spawnSync } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import sharp from 'sharp';
 import { listImages } from '../src/embed/images';
 import { readNpy } from '../src/internal';
 import { writeClipFiles } from '../test/support/tiny-clip';
-import { type Comparison, type Row, PYTHON, Worker, median } from './harness';
+import { type Comparison, median, PYTHON, type Row, Worker } from './harness';
 
 export interface ClipBenchOptions {
   reps: number;

@@ -2,8 +2,8 @@
  * Comparison 2: loading the course's vectors.csv.gz (20,580 rows of 512 floats,
  * written as pandas writes lists) with readVectorsCsv vs two pandas ways.
  */
-import { spawnSync } from 'child_process';
-import * as path from 'path';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
 import { clusteredVectors, readNpy, readVectorsCsv, writeVectorsCsv } from '../src/internal';
 import { type Comparison, median, PYTHON } from './harness';
 

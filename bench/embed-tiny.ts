@@ -4,8 +4,8 @@
  * pipeline around the model costs. (Full-size ViT-B/32 comparisons: bench issue.)
  *   npx tsx bench/embed-tiny.ts <folder of photos>
  */
-import * as os from 'os';
-import * as path from 'path';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { config, embedImages } from '../src/internal';
 import { writeTinyClip } from '../test/support/tiny-clip';
 

@@ -7,9 +7,10 @@
  *   {op: 'info'}          -> {faissBuild, faissVersion}
  *   flat, ivf, ivf_add, hnsw, read, search (see Ours) -> {seconds}
  */
-import Module = require('module');
-import * as path from 'path';
-import * as readline from 'readline';
+import Module = require('node:module');
+
+import * as path from 'node:path';
+import * as readline from 'node:readline';
 
 // Before the library loads: 'faiss-lab-native' resolves to that other build.
 const addon = process.env.LAB_FAISS_ADDON;

@@ -8,16 +8,16 @@
  * answer the same requests and take turns (see both()), so drifts in machine load hit
  * all alike.
  */
-import { spawnSync } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
-import {
-  Index, IndexFlat, IndexFlatL2, IndexHNSWFlat, IndexIVFFlat, MetricType, clusteredVectors, faissBuild, readIndex, writeIndex, readNpy,
-  labelRecall, recallAtK, writeNpy,
-} from '../src/internal';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import type { Matrix } from '../src/internal';
-import { type Comparison, type Row, PYTHON, Worker, median } from './harness';
+import {clusteredVectors, faissBuild, 
+  type Index, IndexFlat, IndexFlatL2, IndexHNSWFlat, IndexIVFFlat, 
+  labelRecall, MetricType, readIndex, readNpy,writeIndex, writeNpy,
+} from '../src/internal';
+import { type Comparison, median, PYTHON, type Row, Worker } from './harness';
 
 export interface FaissBenchOptions {
   n: number;

@@ -1,7 +1,7 @@
 /** Shared pieces of the benchmarks: medians, the Python reference, the Markdown report. */
-import { type ChildProcessWithoutNullStreams, spawn } from 'child_process';
-import * as os from 'os';
-import * as readline from 'readline';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import * as os from 'node:os';
+import * as readline from 'node:readline';
 
 export const PYTHON = process.env.LAB_PYTHON ?? '/usr/bin/python3';
 

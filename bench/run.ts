@@ -4,14 +4,14 @@
  * (bash scripts/lab.sh bench installs the Python side's packages first.)
  * Each comparison runs both sides in the same run on the same data.
  */
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { arg } from '../scripts/args';
 import { clipComparisons } from './clip';
 import { csvComparison } from './csv';
 import { faissComparison } from './faiss';
 import { markdown } from './harness';
 import { sqlComparison } from './sql';
-import { arg } from '../scripts/args';
 
 const out = path.join(__dirname, 'out');
 fs.mkdirSync(out, { recursive: true });

@@ -5,14 +5,14 @@
  * index size; ClickHouse's LAION figures (100M x 512) as the anchor.
  *   npm run bench -- --only sql [--sql-sizes 20000,1000000 --sql-queries 20]
  */
-import * as fs from 'fs';
-import * as path from 'path';
-import { performance } from 'perf_hooks';
-import {
-  IndexFlatL2, IndexHNSWFlat, SqlVectorStore, chdbBackend, clusteredVectors, ompSetNumThreads, labelRecall, serializeIndex,
-  takeRows, timeSearch, type Matrix, type SearchResults, type VectorIndex,
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import {chdbBackend, clusteredVectors, 
+  IndexFlatL2, IndexHNSWFlat, labelRecall, type Matrix, ompSetNumThreads, type SearchResults, SqlVectorStore, serializeIndex,
+  takeRows, timeSearch, type VectorIndex,
 } from '../src/internal';
-import { type Comparison, type Row, median } from './harness';
+import { type Comparison, median, type Row } from './harness';
 
 const d = 512;
 const M = 16;
@@ -136,6 +136,8 @@ export async function sqlComparison(o: Options): Promise<Comparison> {
 // By ids only: a bf16 index's distances are approximate, so distance ties would flatter it.
 function recallOf(exact: SearchResults, parts: SearchResults[]): number {
   const labels = new BigInt64Array(parts.length * 10);
-  parts.forEach((r, i) => labels.set(r.labels, i * 10));
+  parts.forEach((r, i) => {
+    labels.set(r.labels, i * 10);
+  });
   return labelRecall(exact.labels.subarray(0, parts.length * 10), labels, parts.length, 10);
 }

@@ -6,11 +6,11 @@
  * The full grid (18 HNSW builds) takes several minutes on 2 cores; built indexes are
  * cached in cache/indexes, so a second run takes seconds.
  */
-import * as fs from 'fs';
-import * as path from 'path';
-import { performance } from 'perf_hooks';
-import {
-  IndexFlatL2, MetricType, bestTradeoff, clusteredVectors, faissVersion, fastest, formatTable, hnswFlat, ivfFlat,
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import {bestTradeoff, clusteredVectors, faissVersion, fastest, formatTable, hnswFlat, 
+  IndexFlatL2, ivfFlat,MetricType, 
   mostPrecise, ompGetMaxThreads, precisionAtK, readIndex, runGrid, writeIndex,
 } from '../src/internal';
 import { arg } from './args';

@@ -3,7 +3,7 @@
  * and writes them in the course's format, so the lab can run on vectors you made.
  *   npm run data:embed [-- --out data/vectors.csv.gz --root data/stanford-dogs]
  */
-import * as path from 'path';
+import * as path from 'node:path';
 import { config, embedImages, readStanfordDogs, writeVectorsCsv } from '../src/internal';
 import { arg } from './args';
 

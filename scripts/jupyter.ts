@@ -2,8 +2,8 @@
  * Running notebooks headless on the lab's tslab kernel (registered in
  * .jupyter/ by setup): the main job's export and the notebook tests use this.
  */
-import { spawn } from 'child_process';
-import * as path from 'path';
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
 
 export const ROOT = path.resolve(__dirname, '..');
 /** Jupyter's Python: Debian's, where nbclient and nbconvert are installed. */

@@ -18,18 +18,18 @@
  * Other forms: --notebooks DIR (another folder of notebooks), --demo-env (make
  * the demo set and print shell exports pointing the lab at it: lab.sh jupyter --demo).
  */
-import { spawnSync } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
-import { performance } from 'perf_hooks';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { config, isLocalModel, PROJECT_ROOT } from '../src/config';
 import { DEMO_MARKER, findCourseCsv } from '../src/data/course';
 import { DEMO_BREEDS, type DemoSet, demoEnv, dogPhoto, makeDemoSet } from '../src/data/demo';
-import { embedImages, embedTexts } from '../src/embed/clip';
-import { readAnswers } from '../src/eval/answers';
 import { findQueriesZip } from '../src/data/queries-zip';
+import { embedImages, embedTexts } from '../src/embed/clip';
 import { IMAGE_EXTENSIONS } from '../src/embed/images';
+import { readAnswers } from '../src/eval/answers';
 import { describeFailure, JUPYTER_PATH, runNotebook } from './jupyter';
 import { writeZip } from './zip';
 

@@ -5,8 +5,8 @@
  *   bash scripts/lab.sh strip [--check] [notebook.ipynb | folder ...]   (default: notebooks/)
  * --check changes nothing and exits 1 when a notebook has outputs (for CI).
  */
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '..');
 

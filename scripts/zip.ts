@@ -6,9 +6,9 @@
  * @example
  * writeZip('export/my-photos.zip', [{ name: 'my-photos/me.jpg', file: 'my-photos/me.jpg' }]);
  */
-import * as fs from 'fs';
-import * as path from 'path';
-import * as zlib from 'zlib';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
 
 export interface ZipEntry {
   /** The name inside the archive, with forward slashes (e.g. "my-photos/me.jpg"). */

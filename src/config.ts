@@ -6,9 +6,9 @@
  * LAB_CLIP_MODEL=/path/to/clip-folder jupyter notebook   # a local model folder
  * LAB_OFFLINE=1 ...                                     # never download
  */
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 
 /** The project folder (holds package.json); the same from src/ and from dist/. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..');

@@ -7,68 +7,64 @@
  * @example
  * import { loadCourse, IndexHNSWFlat, METRIC_L2, timeSearch, showTable } from '../dist';
  */
-import { runGrid as runGridReporting, type GridOptions, type GridResult } from './eval/grid';
+import { type GridOptions, type GridResult, runGrid as runGridReporting } from './eval/grid';
 import type { VectorIndex as AnyIndex } from './search/interface';
 import { progressCallback } from './show/progress';
 
-// Data: the course's files, the demo set, embeddings (files -> embed -> cache).
-export {
-  loadCourse, loadQueries, loadMyPhotos, type CourseData, type Queries, type MyPhotos,
-} from './data/course';
-export { embedImages, embedTexts, type EmbeddedImages } from './embed/clip';
-export { readNpy, writeNpy } from './io/npy';
-export { readVectorsCsv, type PhotoRow } from './io/vectors-csv';
 export { config } from './config';
-export type { Matrix } from './types';
+// Data: the course's files, the demo set, embeddings (files -> embed -> cache).
+export {type CourseData, 
+  loadCourse, loadMyPhotos, loadQueries, type MyPhotos,type Queries, 
+} from './data/course';
 export { clusteredVectors } from './data/synthetic';
-export { takeRows } from './util/vectors';
-export { normalizeRows } from './util/vectors';
-
+export { type EmbeddedImages, embedImages, embedTexts } from './embed/clip';
 // FAISS, by faiss's names (Python's snake_case as camelCase).
-export {
-  Index, IndexFlat, IndexFlatL2, IndexFlatIP, IndexHNSWFlat, IndexIVF, IndexIVFFlat, IndexIDMap,
-  IndexIDMap2, IndexPQ, IndexIVFPQ, IndexScalarQuantizer, IndexIVFScalarQuantizer, IndexHNSWSQ,
-  IndexHNSWPQ, ScalarQuantizer, METRIC_L2, METRIC_INNER_PRODUCT, METRIC_L1, METRIC_Linf, metricName, indexFactory,
-  readIndex, writeIndex, cloneIndex, IDSelectorRange, IDSelectorArray,
-  IDSelectorBatch, IDSelectorNot, SearchParameters, SearchParametersHNSW, SearchParametersIVF, SearchResults,
-  faissVersion, faissBuild, ompGetMaxThreads, ompSetNumThreads,
-  type MetricType, type RangeSearchResults,
+export {cloneIndex, faissBuild, 
+  faissVersion, IDSelectorArray,
+  IDSelectorBatch, IDSelectorNot, IDSelectorRange, 
+  Index, IndexFlat, IndexFlatIP, IndexFlatL2, IndexHNSWFlat, 
+  IndexHNSWPQ, IndexHNSWSQ,IndexIDMap,
+  IndexIDMap2, IndexIVF, IndexIVFFlat, IndexIVFPQ, IndexIVFScalarQuantizer, IndexPQ, IndexScalarQuantizer, indexFactory,METRIC_INNER_PRODUCT, METRIC_L1, METRIC_L2, METRIC_Linf, 
+  type MetricType, metricName, ompGetMaxThreads, ompSetNumThreads,type RangeSearchResults,
+  readIndex, ScalarQuantizer, SearchParameters, SearchParametersHNSW, SearchParametersIVF, SearchResults,writeIndex, 
 } from './faiss';
+export { readNpy, writeNpy } from './io/npy';
+export { type PhotoRow, readVectorsCsv } from './io/vectors-csv';
 export { knnBruteForce } from './search/bruteforce';
 export { cachedBuild } from './search/index-cache';
-export type { VectorIndex, IndexBuilder } from './search/interface';
+export type { IndexBuilder, VectorIndex } from './search/interface';
+export type { Matrix } from './types';
+export { normalizeRows, takeRows } from './util/vectors';
+
 import { bruteForce, flat, hnswFlat, ivfFlat, ivfPQ } from './search/builders';
 import { sqlHnsw } from './sql/builder';
 /** The index kinds a grid can build: runGrid({ builder: builders.hnswFlat, ... }); sqlHnsw: the SQL store's HNSW. */
 export const builders = { flat, hnswFlat, ivfFlat, ivfPQ, bruteForce, sqlHnsw };
 
-// Photo ids: IVF indexes whose labels name files.
-export { PhotoIndex, nprobeSteps } from './photos/photo-index';
-export { IdMap, photoId, ivfCells, MIN_POINTS_PER_CENTROID } from './photos/photo-ids';
-
-// Evaluate: measures, timing, grids, honest answers.
-export { recallAtK, precisionAtK, median } from './eval/metrics';
-export { timeSearch, type Timing } from './eval/timing';
-export { precisionReport } from './eval/report';
-export { paretoFront, type GridRow } from './eval/grid';
-export {
-  fastestSettings, mostPreciseSettings, bestTradeoffSettings, latencySpread, groupMeans,
-} from './eval/best-settings';
-export { saveAnswers } from './eval/answers';
-
-// SQL vector search and the few-shot classifier.
-export { SqlVectorStore, serverBackend, showSql } from './sql';
-export {
-  LinearClassifier, HardNegativeMiner, faissCandidates, sqlCandidates, classLabeller, listLabeller,
+export {classLabeller, faissCandidates, HardNegativeMiner, 
+  LinearClassifier, listLabeller,sqlCandidates, 
 } from './classify';
-
-// Show: in a notebook these display (and survive the HTML export); elsewhere they return HTML.
-export { showTable } from './show/table';
-export { showNeighbours, showPhotoGrid } from './show/photos';
+export { saveAnswers } from './eval/answers';
+export {bestTradeoffSettings, 
+  fastestSettings, groupMeans,latencySpread, mostPreciseSettings, 
+} from './eval/best-settings';
+export { type GridRow, paretoFront } from './eval/grid';
+// Evaluate: measures, timing, grids, honest answers.
+export { median, precisionAtK, recallAtK } from './eval/metrics';
+export { precisionReport } from './eval/report';
+export { type Timing, timeSearch } from './eval/timing';
+export { IdMap, ivfCells, MIN_POINTS_PER_CENTROID, photoId } from './photos/photo-ids';
+// Photo ids: IVF indexes whose labels name files.
+export { nprobeSteps, PhotoIndex } from './photos/photo-index';
 export { showChart, showParetoChart } from './show/chart';
 export { showNote } from './show/display';
+export { miningTable, showCandidates, showMiningRound } from './show/mining';
+export { showNeighbours, showPhotoGrid } from './show/photos';
 export { Progress, progressCallback } from './show/progress';
-export { showMiningRound, showCandidates, miningTable } from './show/mining';
+// Show: in a notebook these display (and survive the HTML export); elsewhere they return HTML.
+export { showTable } from './show/table';
+// SQL vector search and the few-shot classifier.
+export { SqlVectorStore, serverBackend, showSql } from './sql';
 
 /**
  * Runs a parameter grid (src/eval/grid.ts) with a progress bar while building,

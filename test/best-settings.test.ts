@@ -1,10 +1,10 @@
 // Task 4's answers, honest about ties and noise: planted ties are all named, "fastest" is declared only
 // beyond the spread of the runs, and cachedBuild keeps what a notebook's loop builds.
-import { strict as assert } from 'assert';
-import * as fs from 'fs';
-import {
-  IndexHNSWFlat, METRIC_L1, type TimedSetting, bestTradeoffSettings, cachedBuild, clusteredVectors,
-  fastestSettings, knnBruteForce, latencySpread, mostPreciseSettings, ompSetNumThreads, quantile, recallAtK,
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import {bestTradeoffSettings, cachedBuild, clusteredVectors,
+  fastestSettings, 
+  IndexHNSWFlat, knnBruteForce, latencySpread, METRIC_L1, mostPreciseSettings, ompSetNumThreads, quantile, recallAtK,type TimedSetting, 
 } from '../src/internal';
 import { tmpDir } from './support/data';
 

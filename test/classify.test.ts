@@ -5,13 +5,13 @@
 // which give the same rounds. FAISS leaves labelled photos out itself (an
 // IDSelectorNot in the search) where faiss 1.7.3 takes a selector, and falls back
 // to over-fetching where it does not (an IndexIDMap): the same rounds either way.
-import { strict as assert } from 'assert';
-import {
-  HardNegativeMiner, IDSelectorBatch, IDSelectorNot, IndexFlatIP, IndexHNSWFlat, IndexIVFFlat, LinearClassifier, MetricType,
-  SearchParametersHNSW, SqlVectorStore, chdbBackend, classLabeller, faissCandidates, indexFactory, listLabeller, normalizeRows,
-  sqlCandidates, type CandidateSource, type MiningRound, type SqlBackend,
-} from '../src/internal';
+import { strict as assert } from 'node:assert';
 import { clusteredVectors, gaussian, rng } from '../src/data/synthetic';
+import {type CandidateSource, chdbBackend, classLabeller, faissCandidates, 
+  HardNegativeMiner, IDSelectorBatch, IDSelectorNot, IndexFlatIP, IndexHNSWFlat, IndexIVFFlat, indexFactory, LinearClassifier, listLabeller, MetricType,type MiningRound, normalizeRows,
+  SearchParametersHNSW, type SqlBackend,SqlVectorStore, 
+  sqlCandidates, 
+} from '../src/internal';
 import { sqlTestDir } from './support/sql';
 
 const d = 64;
@@ -48,7 +48,9 @@ function norm(v: Float32Array): number {
 
 function rowsOf(ids: number[]): Float32Array {
   const out = new Float32Array(ids.length * d);
-  ids.forEach((id, i) => out.set(xb.data.subarray(id * d, (id + 1) * d), i * d));
+  ids.forEach((id, i) => {
+    out.set(xb.data.subarray(id * d, (id + 1) * d), i * d);
+  });
   return out;
 }
 

@@ -3,20 +3,20 @@
 // (the configured CLIP model must be the one that made vectors.csv.gz), and a
 // query that is one of the dataset's photos (left out of precision). Real
 // embedding throughout, with the tiny generated CLIP models.
-import { strict as assert } from 'assert';
-import * as fs from 'fs';
-import * as path from 'path';
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { zipSync } from 'fflate';
 import sharp from 'sharp';
-import {
-  MODEL_CHECK, MetricType, ZIP_LIMITS, checkModel, config, embedImages, extractQueriesZip, findQueriesZip,
-  findSamePhotos, judgeModelCheck, knnBruteForce, loadCourse, loadQueries, precisionReport, safeEntryPath,
-  writeVectorsCsv,
-} from '../src/internal';
 import { type DemoSet, makeDemoSet, writeClipFiles } from '../src/data/demo';
 import { FLOAT, onnxModel } from '../src/data/demo/onnx';
 import { gaussian, rng } from '../src/data/synthetic';
 import { unloadModels } from '../src/embed/model';
+import {checkModel, config, embedImages, extractQueriesZip, findQueriesZip,
+  findSamePhotos, judgeModelCheck, knnBruteForce, loadCourse, loadQueries, MetricType, 
+  MODEL_CHECK, precisionReport, safeEntryPath,
+  writeVectorsCsv,ZIP_LIMITS, 
+} from '../src/internal';
 import { filesUnder, tmpDir } from './support/data';
 
 /** filesUnder, or none when the folder is not there (yet). */
@@ -95,7 +95,9 @@ describe('course guards', () => {
       assert.match(check.message, /Model check: 3 of the dataset's photos, embedded with .*, get their vectors in vectors\.csv\.gz back/);
       // Spread: one from each third of the dataset, the same ones every time.
       const n = course.rows.length;
-      check.rows.forEach((id, i) => assert.ok(id >= (i * n) / 3 && id < ((i + 1) * n) / 3, `row ${id} in third ${i}`));
+      check.rows.forEach((id, i) => {
+        assert.ok(id >= (i * n) / 3 && id < ((i + 1) * n) / 3, `row ${id} in third ${i}`);
+      });
       assert.deepEqual((await checkModel(course)).rows, check.rows);
       // The cosines against a reference: the photos embedded here by hand, compared with their rows.
       const d = course.vectors.d;
@@ -385,7 +387,9 @@ describe('course guards', () => {
       const why = `the dataset's photo #${dup} (${course.rows[dup].filename}): finds itself`;
       assert.equal(report.rows[i]['left out'], why);
       assert.equal(report.rows[i]['precision@3'], per[i]);
-      report.rows.forEach((r, j) => j !== i && assert.equal(r['left out'], ''));
+      report.rows.forEach((r, j) => {
+        if (j !== i) assert.equal(r['left out'], '');
+      });
       // Without sameAs (an older caller), every known query counts, as before.
       const plain = precisionReport({ names: q.names, classes: q.classes, database: q.database }, res, k);
       assert.ok(Math.abs(plain.mean - per.reduce((s, v) => s + v, 0) / per.length) < 1e-12);

@@ -1,14 +1,14 @@
 // The course's material as the notebooks load it: query breeds from labels.csv
 // or file names, the hold-out fallback when queries/ is empty, and the binary
 // copy of the CSV (used on a second load, refreshed when the CSV changes).
-import { strict as assert } from 'assert';
-import * as fs from 'fs';
-import * as path from 'path';
-import {
-  type PhotoRow, breedFromFileName, config, loadCourse, loadQueries, readQueryLabels, readVectorsCsv, writeVectorsCsv,
-} from '../src/internal';
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { type DemoSet, makeDemoSet } from '../src/data/demo';
 import { unloadModels } from '../src/embed/model';
+import {breedFromFileName, config, loadCourse, loadQueries, 
+  type PhotoRow, readQueryLabels, readVectorsCsv, writeVectorsCsv,
+} from '../src/internal';
 import { tmpDir } from './support/data';
 
 const saved = { ...config };

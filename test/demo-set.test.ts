@@ -1,17 +1,17 @@
 // The generated demo set: a Stanford-Dogs-shaped photo folder, the course's CSV
 // embedded with the tiny model, query photos named by breed, the two tiny models
 // and the DEMO marker; deterministic and idempotent.
-import { strict as assert } from 'assert';
-import * as crypto from 'crypto';
-import * as fs from 'fs';
-import * as path from 'path';
+import { strict as assert } from 'node:assert';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import sharp from 'sharp';
-import {
-  DEMO_MARKER, MetricType, breedFromFileName, config, knnBruteForce, loadCourse, loadQueries, precisionAtK, readStanfordDogs,
+import { DEMO_BREEDS, type DemoSet, demoEnv, makeDemoSet } from '../src/data/demo';
+import { CLIP_FILES, unloadModels } from '../src/embed/model';
+import {breedFromFileName, config, 
+  DEMO_MARKER, knnBruteForce, loadCourse, loadQueries, MetricType, precisionAtK, readStanfordDogs,
   readVectorsCsv,
 } from '../src/internal';
-import { type DemoSet, DEMO_BREEDS, demoEnv, makeDemoSet } from '../src/data/demo';
-import { CLIP_FILES, unloadModels } from '../src/embed/model';
 import { filesUnder, tmpDir } from './support/data';
 
 const saved = { ...config };

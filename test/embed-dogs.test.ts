@@ -1,12 +1,12 @@
 // npm run data:embed on a Stanford Dogs folder with the awkward cases of the real
 // download: a photo without an annotation file, and a stray non-photo file in Images/.
-import { strict as assert } from 'assert';
-import { spawnSync } from 'child_process';
-import * as fs from 'fs';
-import * as path from 'path';
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import sharp from 'sharp';
-import { readVectorsCsv } from '../src/internal';
 import { writeTinyClip } from '../src/data/demo/tiny-models';
+import { readVectorsCsv } from '../src/internal';
 import { tmpDir } from './support/data';
 
 describe('data:embed (scripts/embed-dogs.ts)', function () {

@@ -1,15 +1,15 @@
 // Image embeddings of every kind of photo a student may have, and the folder
 // cache: incremental, never mixing models, surviving damage and a kill mid-write.
-import { strict as assert } from 'assert';
-import { spawnSync } from 'child_process';
-import * as fs from 'fs';
-import * as path from 'path';
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import sharp from 'sharp';
-import { config, embedImages, readNpy } from '../src/internal';
+import { writeTinyClip } from '../src/data/demo/tiny-models';
 import { decodeForClip, toPixelValues } from '../src/embed/images';
 import { unloadModels } from '../src/embed/model';
+import { config, embedImages, readNpy } from '../src/internal';
 import { tmpDir } from './support/data';
-import { writeTinyClip } from '../src/data/demo/tiny-models';
 
 const saved = { ...config };
 const tiny = writeTinyClip(path.join(tmpDir('model'), 'tiny-clip'));
@@ -129,7 +129,9 @@ describe('image embeddings', function () {
     const reused = toPixelValues(images, size, norm, new Float32Array(4 * 3 * size * size).fill(7));
     for (const got of [fresh, reused]) {
       assert.equal(got.length, expected.length);
-      got.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < 1e-6, `${i}: ${v} vs ${expected[i]}`));
+      got.forEach((v, i) => {
+        assert.ok(Math.abs(v - expected[i]) < 1e-6, `${i}: ${v} vs ${expected[i]}`);
+      });
     }
   });
 
@@ -138,7 +140,9 @@ describe('image embeddings', function () {
     const fp32 = await embedImages(files, { progress: false });
     const q8 = await embedImages(files, { progress: false, dtype: 'q8' });
     assert.notDeepEqual(q8.vectors.data, fp32.vectors.data);
-    q8.vectors.data.forEach((v, i) => assert.ok(Math.abs(v - fp32.vectors.data[i]) < 0.02 * Math.max(1, Math.abs(v)), `${i}: ${v} vs ${fp32.vectors.data[i]}`));
+    q8.vectors.data.forEach((v, i) => {
+      assert.ok(Math.abs(v - fp32.vectors.data[i]) < 0.02 * Math.max(1, Math.abs(v)), `${i}: ${v} vs ${fp32.vectors.data[i]}`);
+    });
   });
 
   describe('folder cache', () => {

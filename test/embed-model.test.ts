@@ -1,16 +1,16 @@
 // CLIP loading and text embeddings through the real transformers.js code, on a
 // tiny CLIP-shaped model the tests generate: from a folder, and downloaded from a
 // loopback model hub into models/, then offline.
-import { strict as assert } from 'assert';
-import { spawnSync } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
-import { config, embedTexts } from '../src/internal';
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { TINY_PROJECTION_DIM, writeTinyClip } from '../src/data/demo/tiny-models';
 import { unloadModels } from '../src/embed/model';
+import { config, embedTexts } from '../src/internal';
 import { tmpDir } from './support/data';
 import { startHub } from './support/hub';
-import { TINY_PROJECTION_DIM, writeTinyClip } from '../src/data/demo/tiny-models';
 
 const saved = { ...config };
 const tiny = writeTinyClip(path.join(tmpDir('model'), 'tiny-clip'));
@@ -48,7 +48,9 @@ describe('CLIP model loading and text embeddings', () => {
     const unit = await embedTexts(['a dog and a girl'], { normalize: true });
     const norm = Math.hypot(...raw.data);
     assert.ok(Math.abs(Math.hypot(...unit.data) - 1) < 1e-5);
-    unit.data.forEach((v, i) => assert.ok(Math.abs(v - raw.data[i] / norm) < 1e-6));
+    unit.data.forEach((v, i) => {
+      assert.ok(Math.abs(v - raw.data[i] / norm) < 1e-6);
+    });
   });
 
   it('dtype q8 loads the quantised files: close to fp32, not equal', async () => {

@@ -1,15 +1,15 @@
 // Multilingual text queries: a sentence-transformers text encoder (transformer ->
 // mean pooling -> Dense into CLIP's 512-d space), checked against the same
 // arithmetic done plainly here from the generated weights.
-import { strict as assert } from 'assert';
-import * as fs from 'fs';
-import * as path from 'path';
-import { config, embedTexts } from '../src/internal';
-import { unloadModels, transformers } from '../src/embed/model';
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { writeTinyMultilingual } from '../src/data/demo/tiny-models';
+import { transformers, unloadModels } from '../src/embed/model';
 import { readSafetensors } from '../src/embed/sentence';
+import { config, embedTexts } from '../src/internal';
 import { tmpDir } from './support/data';
 import { startHub } from './support/hub';
-import { writeTinyMultilingual } from '../src/data/demo/tiny-models';
 
 const saved = { ...config };
 const dir = path.join(tmpDir('ml'), 'tiny-multilingual');
@@ -47,9 +47,13 @@ describe('multilingual text queries (sentence-transformers layout)', () => {
     const got = await embedTexts(texts, { model: dir, batchSize: 2, cache: false });
     assert.deepEqual([got.n, got.d], [3, 512]);
     const want = await expected(texts);
-    got.data.forEach((v, i) => assert.ok(Math.abs(v - want[i]) < 1e-4 * Math.max(1, Math.abs(want[i])), `${i}: ${v} vs ${want[i]}`));
+    got.data.forEach((v, i) => {
+      assert.ok(Math.abs(v - want[i]) < 1e-4 * Math.max(1, Math.abs(want[i])), `${i}: ${v} vs ${want[i]}`);
+    });
     const alone = await embedTexts([texts[2]], { model: dir, cache: false });
-    alone.data.forEach((v, i) => assert.ok(Math.abs(v - got.data[2 * 512 + i]) < 1e-5));
+    alone.data.forEach((v, i) => {
+      assert.ok(Math.abs(v - got.data[2 * 512 + i]) < 1e-5);
+    });
   });
 
   it('downloads modules.json, pooling and Dense weights from the hub into models/, then works offline', async () => {

@@ -1,5 +1,5 @@
 // Evaluation measures on small hand-checked cases: recall@k and precision@k over search results, and recall by ids.
-import { strict as assert } from 'assert';
+import { strict as assert } from 'node:assert';
 import { labelRecall, precisionAtK, recallAtK } from '../src/internal';
 
 /** A search result from rows of labels and distances. */

@@ -1,21 +1,23 @@
 // The explorer's API without a browser: the server started as `npm run explore` starts it, on a generated demo
 // set, offline. Searches are compared with a plain-TS brute force over the CSV's vectors; labels, rounds, the
 // CSV export and import, a killed and restarted server, and every kind of bad input (a 4xx with a message).
-import { strict as assert } from 'assert';
-import * as fs from 'fs';
-import * as net from 'net';
-import * as path from 'path';
-import { demoEnv, embedImages, embedTexts, makeDemoSet, readVectorsCsv } from '../src/internal';
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
 import type { DemoSet, Matrix, PhotoRow } from '../src/internal';
+import { demoEnv, embedImages, embedTexts, makeDemoSet, readVectorsCsv } from '../src/internal';
 import { tmpDir } from './support/data';
 import { type Server, startServer, stopServer } from './support/explore';
 
 
+// biome-ignore lint/suspicious/noExplicitAny: JSON replies, each field checked by the assertions
 interface Reply<T = any> {
   status: number;
   body: T;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: as above
 async function call<T = any>(
   base: string,
   method: string,
@@ -60,7 +62,7 @@ function rawRequest(
     socket.on('data', (b: Buffer) => {
       text += b.toString();
       const m = /^HTTP\/1\.1 (\d+)[\s\S]*?\r\n\r\n([\s\S]*)$/.exec(text);
-      if (m && m[2].includes('}')) {
+      if (m?.[2].includes('}')) {
         socket.destroy();
         resolve({ status: Number(m[1]), body: m[2] });
       }

@@ -2,14 +2,14 @@
 // The explorer's page in a real browser (Debian's chromium through playwright-core) on the generated demo set,
 // offline: search by text, by an uploaded photo and "more like this"; label 10 photos by clicking; train; the
 // precision figure and the next grid appear; bad input gets its message; no request leaves 127.0.0.1; no page errors.
-import { strict as assert } from 'assert';
-import * as fs from 'fs';
-import * as path from 'path';
-import { demoEnv, makeDemoSet, readVectorsCsv } from '../src/internal';
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { DemoSet, PhotoRow } from '../src/internal';
+import { demoEnv, makeDemoSet, readVectorsCsv } from '../src/internal';
 import { CHROMIUM, hasChromium } from './support/browser';
-import { type Server, startServer, stopServer } from './support/explore';
 import { tmpDir } from './support/data';
+import { type Server, startServer, stopServer } from './support/explore';
 
 
 describe('explorer page in chromium on the demo set', function () {

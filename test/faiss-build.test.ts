@@ -1,9 +1,9 @@
 // Which faiss the addon links (faissBuild), and how native/faiss/lib/faiss-config.js
 // chooses it: setup's AVX2 build of Debian's faiss source where the CPU has AVX2,
 // Debian's generic libfaiss otherwise, a user's FAISS_PREFIX or conda env first.
-import { strict as assert } from 'assert';
-import * as fs from 'fs';
-import * as path from 'path';
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { faissBuild, faissVersion } from '../src/internal';
 import { tmpDir } from './support/data';
 

@@ -1,8 +1,8 @@
 // The registry of index kinds (src/faiss/registry.ts) is what downcast, the factory, the serialized
 // checks and the grid builders read: each row must be whole and agree with faiss's own names.
 import { strict as assert } from 'node:assert';
-import { MetricType, deserializeIndex, indexFactory, serializeIndex } from '../src/internal';
-import { INDEX_KINDS, factoryKinds, kindOfClass } from '../src/faiss/registry';
+import { factoryKinds, INDEX_KINDS, kindOfClass } from '../src/faiss/registry';
+import { deserializeIndex, indexFactory, MetricType, serializeIndex } from '../src/internal';
 import { FACTORY_FORMS } from '../src/search/factory';
 
 describe('index kinds registry', () => {

@@ -1,13 +1,13 @@
 // The grid runner on generated clustered data: the same answers as a loop
 // written by hand, one build per build setting, the cache reused on a re-run.
-import { strict as assert } from 'assert';
-import * as fs from 'fs';
-import * as path from 'path';
-import {
-  type GridRow, type IndexBuilder, IndexHNSWFlat, MetricType, ivfPQ, labelRecall, bestTradeoff, cartesian, fastest, hnswFlat, knnBruteForce,
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { clusteredVectors } from '../src/data/synthetic';
+import {bestTradeoff, cartesian, fastest, 
+  type GridRow, hnswFlat, type IndexBuilder, IndexHNSWFlat, ivfPQ, knnBruteForce,labelRecall, MetricType, 
   mostPrecise, ompSetNumThreads, paretoFront, precisionAtK, recallAtK, runGrid,
 } from '../src/internal';
-import { clusteredVectors } from '../src/data/synthetic';
 import { tmpDir } from './support/data';
 
 describe('parameter grid runner', () => {

@@ -1,9 +1,9 @@
 // HNSW and IVF recall against the exact result on clustered 512-d data (120 clusters,
 // like 120 breeds): recall must rise with efSearch / nprobe and reach the exact result.
-import { strict as assert } from 'assert';
-import {
-  IndexFlatL2, IndexHNSWFlat, IndexIDMap, IndexIDMap2, IndexIVFFlat, MetricType, indexFactory, knnBruteForce,
-  labelRecall, recallAtK, IndexFlat,
+import { strict as assert } from 'node:assert';
+import {IndexFlat,
+  IndexFlatL2, IndexHNSWFlat, IndexIDMap, IndexIDMap2, IndexIVFFlat, indexFactory, knnBruteForce,
+  labelRecall, MetricType, 
 } from '../src/internal';
 import { dataset } from './support/data';
 

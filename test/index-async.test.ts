@@ -1,6 +1,6 @@
 // Async add/train/search run on the thread pool: the event loop keeps running,
 // results equal the sync ones, and mutation during async work is refused.
-import { strict as assert } from 'assert';
+import { strict as assert } from 'node:assert';
 import { IndexFlat, IndexFlatL2, IndexHNSWFlat, IndexIVFFlat, MetricType } from '../src/internal';
 import { dataset } from './support/data';
 
@@ -42,7 +42,9 @@ describe('async operations', () => {
     index.add(xb);
     const parts = [0, 1, 2].map((i) => ({ data: xq.data.subarray(i * 100 * d, (i + 1) * 100 * d), n: 100, d }));
     const results = await Promise.all(parts.map((p) => index.searchAsync(p, 4)));
-    results.forEach((r, i) => assert.deepEqual(r, index.search(parts[i], 4)));
+    results.forEach((r, i) => {
+      assert.deepEqual(r, index.search(parts[i], 4));
+    });
   });
 
   it('refuses to change an index while async work on it runs', async () => {

@@ -3,9 +3,9 @@
 // is refused with a clear error, or now works and matches brute force / Python
 // faiss. The cases (test/support/crash-cases.ts) run in one child process, so a
 // regression fails its case (with the signal) instead of killing mocha.
-import { strict as assert } from 'assert';
-import { spawn } from 'child_process';
-import * as path from 'path';
+import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
 import { CASES } from './support/crash-cases';
 
 interface Line {
@@ -18,7 +18,7 @@ interface Line {
   ms?: number;
 }
 
-describe('issue 13: the process survives what used to crash it', function () {
+describe('issue 13: the process survives what used to crash it', () => {
   const results = new Map<string, Line>();
   let death = '';
 

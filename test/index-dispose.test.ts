@@ -1,8 +1,8 @@
 // dispose(): native memory is freed at once (the garbage collector cannot see it),
 // and nothing can reach a freed index afterwards: not the index, not its views,
 // not the indexes built on it. Every refused call leaves the process running.
-import { strict as assert } from 'assert';
-import * as path from 'path';
+import { strict as assert } from 'node:assert';
+import * as path from 'node:path';
 import { IndexFlatL2, IndexHNSWFlat, IndexIDMap, IndexIVFFlat, indexFactory } from '../src/internal';
 import { runInChild } from './support/child';
 

@@ -1,10 +1,10 @@
 // Bad input gets a clear error, and the process lives on. Each case asserts the
 // message; after each, the same process still searches correctly.
-import { strict as assert } from 'assert';
-import * as fs from 'fs';
-import * as path from 'path';
-import {
-  IndexFlat, IndexFlatL2, IndexHNSWFlat, IndexIDMap, IndexIVFFlat, MetricType, deserializeIndex, indexFactory,
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {deserializeIndex, 
+  IndexFlat, IndexFlatL2, IndexHNSWFlat, IndexIDMap, IndexIVFFlat, indexFactory,MetricType, 
   readIndex, serializeIndex, writeIndex,
 } from '../src/internal';
 import { runInChild } from './support/child';

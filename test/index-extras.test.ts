@@ -4,14 +4,14 @@
 // each against Python faiss (Debian's python3-faiss, the same faiss 1.7.3) on the
 // same index file and the same queries: labels and lims identical, distances within
 // float rounding (the addon may run the AVX2 build of faiss, Python the generic one).
-import { strict as assert } from 'assert';
-import * as fs from 'fs';
-import * as path from 'path';
-import {
-  DirectMap, IDSelector, IDSelectorArray, IDSelectorBatch, IDSelectorNot, IDSelectorRange, Index, IndexFlat, IndexFlatIP,
-  IndexFlatL2, IndexHNSWFlat, IndexIDMap, IndexIDMap2, IndexIVF, IndexIVFFlat, IndexIVFFlatDedup, MetricType,
-  RangeSearchResults, SearchParameters, SearchParametersHNSW, SearchParametersIVF, cloneIndex, deserializeIndex,
-  indexFactory, readIndex, readNpy, serializeIndex, writeIndex, writeNpy,
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {cloneIndex, 
+  DirectMap, deserializeIndex,type IDSelector, IDSelectorArray, IDSelectorBatch, IDSelectorNot, IDSelectorRange, type Index, IndexFlat, IndexFlatIP,
+  IndexFlatL2, IndexHNSWFlat, IndexIDMap, type IndexIDMap2, IndexIVF, IndexIVFFlat, IndexIVFFlatDedup, 
+  indexFactory, MetricType,
+  RangeSearchResults, readIndex, readNpy, SearchParameters, SearchParametersHNSW, SearchParametersIVF, serializeIndex, writeIndex, writeNpy,
 } from '../src/internal';
 import { dataset, sameResults, tmpDir } from './support/data';
 import { reference, requirePythonFaiss } from './support/python';

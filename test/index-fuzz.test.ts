@@ -7,11 +7,11 @@
 //
 // LAB_FUZZ_OPS: calls in all (default 2400); LAB_FUZZ_SEQ: calls per child
 // (default 300); LAB_FUZZ_SEED: the first seed (default 1; seeds run in order).
-import { strict as assert } from 'assert';
-import { spawn } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 
 const TOTAL = Number(process.env.LAB_FUZZ_OPS ?? 2400);
 const SEQ = Math.min(TOTAL, Number(process.env.LAB_FUZZ_SEQ ?? 300));

@@ -1,9 +1,9 @@
 // Serialisation: files and buffers round-trip to identical results, and files are
 // interchangeable with Python faiss (Debian's python3-faiss) in both directions.
-import { strict as assert } from 'assert';
-import * as path from 'path';
-import {
-  Index, IndexFlat, IndexHNSWFlat, IndexIDMap, IndexIVFFlat, MetricType, deserializeIndex, faissBuild, indexFactory, readIndex,
+import { strict as assert } from 'node:assert';
+import * as path from 'node:path';
+import {deserializeIndex, faissBuild, 
+  type Index, IndexFlat, IndexHNSWFlat, IndexIDMap, IndexIVFFlat, indexFactory, MetricType, readIndex,
   readNpy, serializeIndex, writeIndex, writeNpy,
 } from '../src/internal';
 import { dataset, sameResults, tmpDir } from './support/data';

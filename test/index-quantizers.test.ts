@@ -5,18 +5,18 @@
 // this binding, on the same data (their numpy generators, test/support/numpy-random.ts)
 // with the same checks and thresholds; and Python faiss (Debian's, the same 1.7.3) on
 // the same index files: labels identical up to ties, codes identical.
-import { strict as assert } from 'assert';
-import * as fs from 'fs';
-import * as path from 'path';
-import {
-  IDSelectorRange, Index, IndexFlat, IndexFlatL2, IndexHNSW, IndexHNSWPQ, IndexHNSWSQ, IndexIDMap, IndexIDMap2, IndexIVF,
-  IndexIVFFlat, IndexIVFPQ, IndexIVFScalarQuantizer, IndexPQ, IndexScalarQuantizer, MetricType, type QuantizerType,
-  ScalarQuantizer, SearchParameters, SearchParametersIVF, cloneIndex, deserializeIndex, indexFactory, ivfPQ,
-  knnBruteForce, readIndex, readNpy, runGrid, serializeIndex, writeIndex, writeNpy,
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {cloneIndex, deserializeIndex, 
+  IDSelectorRange, type Index, IndexFlat, IndexFlatL2, IndexHNSW, IndexHNSWPQ, IndexHNSWSQ, IndexIDMap, type IndexIDMap2, IndexIVF,
+  IndexIVFFlat, IndexIVFPQ, IndexIVFScalarQuantizer, IndexPQ, IndexScalarQuantizer, indexFactory, ivfPQ,
+  knnBruteForce, MetricType, type QuantizerType,readIndex, readNpy, runGrid, 
+  ScalarQuantizer, SearchParameters, SearchParametersIVF, serializeIndex, writeIndex, writeNpy,
 } from '../src/internal';
 import { parseFactory } from '../src/search/factory';
-import { type Dataset, RandomState, getDataset, getDataset2 } from './support/numpy-random';
 import { tmpDir } from './support/data';
+import { type Dataset, getDataset, getDataset2, RandomState } from './support/numpy-random';
 import { hasPythonFaiss, reference, requirePythonFaiss } from './support/python';
 
 const dir = tmpDir('quantizers');
@@ -432,7 +432,7 @@ describe('quantizers: IndexIVFPQ (faiss tests/test_index.py, test_index_accuracy
 
   describe('IndexAccuracy on Randu10k (faiss.randn data from Python faiss)', () => {
     let ds: Dataset & { gt: BigInt64Array };
-    before(function () {
+    before(() => {
       if (!hasPythonFaiss()) return;
       const prefix = file('randu10k');
       reference('dataset', 'randu10k', prefix);

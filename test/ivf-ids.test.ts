@@ -2,16 +2,16 @@
 // through add / remove / update / save / load with the same answers as a brute-force
 // search over the photos it should hold; recall rises with nprobe; an index and an
 // id map that are out of step are refused; ivfCells keeps faiss's k-means quiet.
-import { strict as assert } from 'assert';
-import * as fs from 'fs';
-import * as path from 'path';
-import {
-  IdMap, IndexFlatL2, IndexIVFFlat, MetricType, PhotoIdCollision, PhotoIndex, idMapFileOf, indexFactory, ivfCells, knnBruteForce, normalizePhotoPath, photoId,
-  recallAtK, type Matrix, type SearchResults,
-} from '../src/internal';
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { clusteredVectors } from '../src/data/synthetic';
+import {
+  IdMap, IndexFlatL2, type IndexIVFFlat, idMapFileOf, indexFactory, ivfCells, knnBruteForce, type Matrix, MetricType, normalizePhotoPath, PhotoIdCollision, PhotoIndex, photoId,
+  recallAtK, type SearchResults,
+} from '../src/internal';
 import { takeRows } from '../src/util/vectors';
-import { spawnSync } from 'child_process';
 import { tmpDir } from './support/data';
 
 const d = 32;
@@ -231,13 +231,11 @@ describe('PhotoIndex (IVF with ids)', () => {
       pb.save(b);
       pa.dispose();
       pb.dispose();
+      for (const f of [a, idMapFileOf(a)]) fs.copyFileSync(f, `${f}.bak`);
     });
     const restore = () => {
       for (const f of [a, idMapFileOf(a)]) if (fs.existsSync(`${f}.bak`)) fs.copyFileSync(`${f}.bak`, f);
     };
-    before(() => {
-      for (const f of [a, idMapFileOf(a)]) fs.copyFileSync(f, `${f}.bak`);
-    });
     afterEach(restore);
 
     it('another index under the map\'s name: both files named, with what differs', () => {

@@ -1,16 +1,16 @@
 // The library's layers (DESIGN.md, "Layers" and "Data flow"): metrics, runners
 // and indexes know no display, no module imports itself through others, and
 // progress travels as a report that show draws.
-import { strict as assert } from 'assert';
-import * as fs from 'fs';
-import * as path from 'path';
-import {
-  MetricType, type ProgressDetail, config, embedTexts, flat, hnswFlat, loadCourse, makeDemoSet, progressCallback,
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { clusteredVectors } from '../src/data/synthetic';
+import { unloadModels } from '../src/embed/model';
+import { runGrid } from '../src/eval/grid';
+import {config, embedTexts, flat, hnswFlat, loadCourse, 
+  MetricType, makeDemoSet, type ProgressDetail, progressCallback,
   runGrid as runGridWithBar, useDemoSet,
 } from '../src/internal';
-import { unloadModels } from '../src/embed/model';
-import { clusteredVectors } from '../src/data/synthetic';
-import { runGrid } from '../src/eval/grid';
 import { tmpDir } from './support/data';
 
 const SRC = path.join(__dirname, '..', 'src');

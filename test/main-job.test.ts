@@ -5,16 +5,16 @@
 // and with a valid trust signature, HTML that renders in chromium without the
 // network, my-photos.zip, and the summary. Also: a failing notebook stops the
 // run with its cell and error; the strip command.
-import { strict as assert } from 'assert';
-import { spawn, spawnSync } from 'child_process';
-import * as crypto from 'crypto';
-import * as fs from 'fs';
-import * as path from 'path';
-import * as http from 'http';
-import type { AddressInfo } from 'net';
+import { strict as assert } from 'node:assert';
+import { spawn, spawnSync } from 'node:child_process';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
 import * as tar from 'tar';
-import { dogPhoto, DEMO_BREEDS, makeDemoSet } from '../src/data/demo';
 import { writeZip } from '../scripts/zip';
+import { DEMO_BREEDS, dogPhoto, makeDemoSet } from '../src/data/demo';
 import { hasChromium, isTemplateRequest, openInBrowser } from './support/browser';
 import { tmpDir } from './support/data';
 import { startHub } from './support/hub';
@@ -330,7 +330,7 @@ describe('main job with the model at hand but no course file', function () {
       // With the course file but no model yet: both are downloaded before the notebooks run.
       const fresh = await runMain(['--notebooks', notebooks], { ...env, LAB_MODELS_DIR: path.join(tmp, 'models-2') });
       assert.equal(fresh.code, 0, fresh.stdout + fresh.stderr);
-      assert.match(fresh.stdout, /Downloading CLIP, lab-test\/tiny-clip, once into .*models-2[^]*Downloading the multilingual text encoder/);
+      assert.match(fresh.stdout, /Downloading CLIP, lab-test\/tiny-clip, once into .*models-2[\s\S]*Downloading the multilingual text encoder/);
       for (const f of ['tiny-clip/onnx/vision_model.onnx', 'tiny-clip/onnx/text_model.onnx', 'tiny-multilingual/onnx/model.onnx']) {
         assert.ok(fs.existsSync(path.join(tmp, 'models-2', 'lab-test', f)), f);
       }

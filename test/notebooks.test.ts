@@ -1,9 +1,9 @@
 // Notebooks: committed without outputs, and each runs headless on the tslab kernel
 // registered inside the project (as the main job and students' exports do).
-import { strict as assert } from 'assert';
-import { spawnSync } from 'child_process';
-import * as fs from 'fs';
-import * as path from 'path';
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { tmpDir } from './support/data';
 import { PYTHON } from './support/python';
 

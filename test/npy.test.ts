@@ -1,7 +1,7 @@
 // .npy files: numpy reads ours and we read numpy's (independent reference: np.load / np.save).
-import { strict as assert } from 'assert';
-import * as fs from 'fs';
-import * as path from 'path';
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { decodeNpy, encodeNpy, readNpy, writeNpy } from '../src/internal';
 import { tmpDir } from './support/data';
 import { reference, requirePythonFaiss } from './support/python';

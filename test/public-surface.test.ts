@@ -1,8 +1,8 @@
 // The public surface: what notebooks import from '../dist' (src/index.ts) is a short list, one way per concept,
 // documented in the README's "The library at a glance"; internals stay in src/internal.ts.
-import { strict as assert } from 'assert';
-import * as fs from 'fs';
-import * as path from 'path';
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as pub from '../src';
 import * as internal from '../src/internal';
 

@@ -1,9 +1,9 @@
 // The results layer on hand-checked cases: SearchResults views, recall@k and
 // precision@k (including the stride and tie cases), refused mismatches.
-import { strict as assert } from 'assert';
+import { strict as assert } from 'node:assert';
 import {
-  BruteForceIndex, IndexFlat, IndexFlatL2, IndexHNSWFlat, MetricType, SearchResults, knnBruteForce, precisionAtK,
-  precisionPerQuery, labelRecall, recallAtK, recallPerQuery,
+  BruteForceIndex, IndexFlat, IndexFlatL2, IndexHNSWFlat, knnBruteForce, labelRecall, MetricType, precisionAtK,
+  precisionPerQuery, recallAtK, recallPerQuery,SearchResults, 
 } from '../src/internal';
 import { dataset, sameResults } from './support/data';
 

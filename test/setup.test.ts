@@ -1,9 +1,9 @@
 // The set-up's moving parts that a student without root relies on: finding faiss
 // under a prefix or a conda env, and registering the kernel for the user.
-import { strict as assert } from 'assert';
-import { spawnSync } from 'child_process';
-import * as fs from 'fs';
-import * as path from 'path';
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { tmpDir } from './support/data';
 import { PYTHON } from './support/python';
 

@@ -1,8 +1,8 @@
 // The task notebooks quote the exercise sheet word for word: every line of a blockquote and every „...“ quotation in
 // a notebook's prose is found in the sheet's text (course/exercise-sheet.md), and our translation is marked as ours.
-import { strict as assert } from 'assert';
-import * as fs from 'fs';
-import * as path from 'path';
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 
 const ROOT = path.join(__dirname, '..');
 const SHEET = path.join(ROOT, 'course', 'exercise-sheet.md');
@@ -12,7 +12,7 @@ interface Cell { cell_type: string; source: string[] | string }
 const text = (c: Cell) => (Array.isArray(c.source) ? c.source.join('') : c.source);
 
 /** A line as compared: no quote marker, list marker or surrounding space; runs of spaces as one. */
-export function normalizeLine(line: string): string {
+function normalizeLine(line: string): string {
   return line
     .replace(/^\s*>/, '')
     .replace(/^\s*(?:[-*]|\d+\.)\s+/, '')

@@ -1,19 +1,19 @@
 // Display helpers: outside a kernel they return HTML (checked here as text and
 // by decoding the inlined thumbnails with sharp); inside one, a notebook that
 // uses every helper runs headless and its HTML export is opened in chromium.
-import { strict as assert } from 'assert';
-import * as fs from 'fs';
-import * as path from 'path';
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import sharp from 'sharp';
-import {
-  type GridRow, MetricType, SearchResults, chartHtml, formatNumber, paretoFigure, photoGridHtml, showChart, showNeighbours,
+import { describeFailure, runNotebook } from '../scripts/jupyter';
+import {chartHtml, formatNumber, 
+  type GridRow, MetricType, paretoFigure, photoGridHtml, SearchResults, showChart, showNeighbours,
   showParetoChart, showTable, tableHtml,
 } from '../src/internal';
-import { describeFailure, runNotebook } from '../scripts/jupyter';
 import { hasChromium, isTemplateRequest, openInBrowser } from './support/browser';
 import { tmpDir } from './support/data';
 import { PYTHON } from './support/python';
-import { spawnSync } from 'child_process';
 
 const ROOT = path.join(__dirname, '..');
 const dir = tmpDir('show');

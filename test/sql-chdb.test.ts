@@ -1,10 +1,10 @@
 // The SQL store on embedded ClickHouse (chdb) end to end: 20k generated 512-d vectors
 // in, bit-exact out; brute-force k-NN identical to exact FAISS; filters; the HNSW index
 // used (EXPLAIN) with its recall; the condition-cache bug avoided; bad rows refused.
-import { strict as assert } from 'assert';
-import {
-  IndexFlat, IndexFlatIP, IndexFlatL2, MetricType, SqlError, SqlVectorStore, chdbBackend, knnBruteForce, labelRecall, recallAtK,
-  type SqlBackend,
+import { strict as assert } from 'node:assert';
+import {chdbBackend, 
+  IndexFlat, IndexFlatIP, IndexFlatL2, knnBruteForce, labelRecall, MetricType, recallAtK,
+  type SqlBackend,SqlError, SqlVectorStore, 
 } from '../src/internal';
 import { l2normalize } from '../src/util/vectors';
 import { dataset, sameResults } from './support/data';
@@ -18,7 +18,7 @@ const { xb, xq } = dataset(n, d, nq);
 const breed = (i: number) => `breed-${i % 120}`;
 const rows = Array.from({ length: n }, (_, i) => ({ path: `photos/${i}.jpg`, label: breed(i), pose: i % 3 ? 'Front' : 'Side', score: (i % 100) / 100 }));
 
-describe('SqlVectorStore on chdb', function () {
+describe('SqlVectorStore on chdb', () => {
   let backend: SqlBackend;
   let store: SqlVectorStore;
 
@@ -106,7 +106,9 @@ describe('SqlVectorStore on chdb', function () {
     // Within one breed: the exact answer over that breed's rows only.
     const members = rows.map((r, i) => (r.label === breed(7) ? i : -1)).filter((i) => i >= 0);
     const sub = new Float32Array(members.length * d);
-    members.forEach((id, j) => sub.set(xb.data.subarray(id * d, (id + 1) * d), j * d));
+    members.forEach((id, j) => {
+      sub.set(xb.data.subarray(id * d, (id + 1) * d), j * d);
+    });
     const want = knnBruteForce(sub, q, d, k, MetricType.L2).labels.map((j) => BigInt(members[Number(j)]));
     const got = await store.search(q, k, { where: { label: breed(7) }, prefilter: true });
     assert.deepEqual([...got.labels], [...want]);

@@ -1,10 +1,10 @@
 // The SQL store's HNSW index in runGrid: one table per build setting, the lab's query
 // knobs swept on it; exact = 1 rows equal a plain-TS brute force, recall against faiss's
 // exact answer; tables dropped when done (kept with keep: true); bad knobs refused.
-import { strict as assert } from 'assert';
-import {
-  MetricType, SearchResults, chdbBackend, knnBruteForce, normalizeRows, recallAtK, runGrid, sqlHnswBuilder,
-  type SqlBackend,
+import { strict as assert } from 'node:assert';
+import {chdbBackend, knnBruteForce, 
+  MetricType, normalizeRows, recallAtK, runGrid, SearchResults, 
+  type SqlBackend,sqlHnswBuilder,
 } from '../src/internal';
 import { dataset, sameResults } from './support/data';
 import { sqlTestDir } from './support/sql';

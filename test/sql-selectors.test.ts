@@ -2,10 +2,10 @@
 // condition on id in the WHERE, and the answers equal a plain-TS brute force over the ids
 // the selector keeps (tested here by its own predicate, not by the selector), and FAISS's
 // IndexFlatL2 given the very same parameters. The lab's query knob names, too.
-import { strict as assert } from 'assert';
-import {
-  IDSelectorArray, IDSelectorBatch, IDSelectorNot, IDSelectorRange, IndexFlatL2, MetricType, SearchParameters,
-  SearchParametersHNSW, SearchParametersIVF, SqlVectorStore, chdbBackend, knnBruteForce, type IDSelector, type SqlBackend,
+import { strict as assert } from 'node:assert';
+import {chdbBackend, type IDSelector, 
+  IDSelectorArray, IDSelectorBatch, IDSelectorNot, IDSelectorRange, IndexFlatL2, knnBruteForce, MetricType, SearchParameters,
+  SearchParametersHNSW, SearchParametersIVF, type SqlBackend,SqlVectorStore, 
 } from '../src/internal';
 import { FLT_MAX } from '../src/util/check';
 import { dataset, sameResults } from './support/data';

@@ -2,9 +2,9 @@
 // LAB_CLICKHOUSE_URL when set (user/password from LAB_CLICKHOUSE_USER/_PASSWORD),
 // otherwise against a loopback server speaking ClickHouse's HTTP interface over chdb
 // (test/support/clickhouse-http.ts). The same store code and SQL as on chdb.
-import { strict as assert } from 'assert';
-import { IndexFlatL2, SqlError, SqlVectorStore, recallAtK, serverBackend, type SqlBackend } from '../src/internal';
-import { startFakeClickHouse, type FakeClickHouse } from './support/clickhouse-http';
+import { strict as assert } from 'node:assert';
+import { IndexFlatL2, recallAtK, type SqlBackend, SqlError, SqlVectorStore, serverBackend } from '../src/internal';
+import { type FakeClickHouse, startFakeClickHouse } from './support/clickhouse-http';
 import { dataset, sameResults } from './support/data';
 import { INJECTIONS, sqlTestDir } from './support/sql';
 
@@ -15,7 +15,7 @@ const k = 10;
 const { xb, xq } = dataset(n, d, nq, 30, 7);
 const rows = Array.from({ length: n }, (_, i) => ({ path: `p/${i}.jpg`, label: i < INJECTIONS.length ? INJECTIONS[i] : `breed-${i % 30}` }));
 
-describe('SqlVectorStore on a ClickHouse server (@clickhouse/client over HTTP)', function () {
+describe('SqlVectorStore on a ClickHouse server (@clickhouse/client over HTTP)', () => {
   const real = process.env.LAB_CLICKHOUSE_URL;
   let fake: FakeClickHouse | undefined;
   let backend: SqlBackend;

@@ -3,10 +3,10 @@
 // a Matrix whose n disagrees with its data, NaN/Infinity in rows and filters, and values
 // whose squared distances overflow float32 are refused as FAISS refuses them; sqlCandidates
 // stays exact with an HNSW index on the table.
-import { strict as assert } from 'assert';
-import {
-  IndexFlatL2, MetricType, SqlVectorStore, chdbBackend, formatStatement, knnBruteForce, sqlCandidates,
-  type Filter, type SqlBackend, type SqlStatement,
+import { strict as assert } from 'node:assert';
+import {chdbBackend, 
+  type Filter, formatStatement, 
+  IndexFlatL2, knnBruteForce, MetricType, type SqlBackend, type SqlStatement,SqlVectorStore, sqlCandidates,
 } from '../src/internal';
 import { valueLimit } from '../src/util/check';
 import { l2normalize } from '../src/util/vectors';
@@ -72,7 +72,9 @@ describe('SqlVectorStore: statements, checks and exact candidates', () => {
       // Reference: cosine over the Frontal rows (even ids) in plain TypeScript.
       const members = rows.map((r, i) => (r.pose === 'Frontal' ? i : -1)).filter((i) => i >= 0);
       const sub = new Float32Array(members.length * d);
-      members.forEach((id, j) => sub.set(xb.data.subarray(id * d, (id + 1) * d), j * d));
+      members.forEach((id, j) => {
+        sub.set(xb.data.subarray(id * d, (id + 1) * d), j * d);
+      });
       l2normalize(sub, d);
       const qn = Float32Array.from(q);
       l2normalize(qn, d);

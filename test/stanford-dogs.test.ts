@@ -1,11 +1,11 @@
 // Stanford Dogs download (progress, resume, size/checksum checks) against a
 // loopback server with small archives built here, and reading the official layout.
-import { strict as assert } from 'assert';
-import * as crypto from 'crypto';
-import * as fs from 'fs';
-import * as http from 'http';
-import type { AddressInfo } from 'net';
-import * as path from 'path';
+import { strict as assert } from 'node:assert';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
 import sharp from 'sharp';
 import * as tar from 'tar';
 import { downloadFile, downloadStanfordDogs, readStanfordDogs } from '../src/internal';

@@ -1,9 +1,9 @@
 // Tasks 2-4 without the queries' breeds: each notebook runs to the end, says what to supply (labels.csv or breed
 // names), still reports recall, and prints no NaN. On the generated demo set, its query photos renamed.
-import { strict as assert } from 'assert';
-import { spawnSync } from 'child_process';
-import * as fs from 'fs';
-import * as path from 'path';
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { demoEnv, makeDemoSet } from '../src/internal';
 import { tmpDir } from './support/data';
 import { PYTHON } from './support/python';

@@ -1,10 +1,10 @@
 // The course's vectors.csv(.gz): read what Python writes (lists or numpy arrays,
 // with or without the index column), round-trip our own, and name bad lines.
-import { strict as assert } from 'assert';
-import * as fs from 'fs';
-import * as path from 'path';
-import * as zlib from 'zlib';
-import { performance } from 'perf_hooks';
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import * as zlib from 'node:zlib';
 import { type PhotoRow, readNpy, readVectorsCsv, writeNpy, writeVectorsCsv } from '../src/internal';
 import { dataset, tmpDir } from './support/data';
 import { reference, requirePythonFaiss } from './support/python';

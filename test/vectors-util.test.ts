@@ -1,8 +1,8 @@
 // The shared matrix helpers: takeRows picks rows in the given order and keeps the
 // vectors' source; bad shapes and row numbers are refused with what was expected.
-import { strict as assert } from 'assert';
-import { checkMatrix, takeRows, valuesOf } from '../src/util/vectors';
+import { strict as assert } from 'node:assert';
 import type { Matrix } from '../src/types';
+import { checkMatrix, takeRows, valuesOf } from '../src/util/vectors';
 
 const m: Matrix = {
   data: Float32Array.from([0, 1, 10, 11, 20, 21, 30, 31]), n: 4, d: 2,

@@ -1,6 +1,6 @@
 // File formats, embeddings and display import and work where the FAISS addon
 // cannot be loaded (a failed build): only FAISS calls fail, with the addon's own advice.
-import { strict as assert } from 'assert';
+import { strict as assert } from 'node:assert';
 import { runInChild } from './support/child';
 
 describe('the library without the FAISS addon', () => {

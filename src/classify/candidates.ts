@@ -29,7 +29,7 @@ import {
   IDSelectorBatch, IDSelectorNot, type Index, IndexFlat, IndexHNSW, IndexIDMap, IndexIVF, IndexIVFFlatDedup, SearchParameters,
   SearchParametersHNSW, SearchParametersIVF,
 } from '../faiss';
-import { MetricType, type Hit } from '../search/results';
+import { type Hit, MetricType } from '../search/results';
 import type { SqlVectorStore } from '../sql/store';
 import { checkInteger, invalid } from '../util/check';
 

@@ -1,4 +1,5 @@
 /** Few-shot classification on embeddings: the classifier, the candidate sources (FAISS, SQL) and the mining loop. */
-export { LinearClassifier, type ClassifierOptions, type FitOptions, type FitResult, type Labels } from './linear';
-export { faissCandidates, sqlCandidates, type CandidateSource } from './candidates';
-export { HardNegativeMiner, classLabeller, listLabeller, type Labeller, type MinerOptions, type MiningRound } from './mining';
+
+export { type CandidateSource, faissCandidates, sqlCandidates } from './candidates';
+export { type ClassifierOptions, type FitOptions, type FitResult, type Labels, LinearClassifier } from './linear';
+export { classLabeller, HardNegativeMiner, type Labeller, listLabeller, type MinerOptions, type MiningRound } from './mining';

@@ -23,10 +23,11 @@
  * clf.score(allPhotos);                                   // Float32Array of logits
  * index.search(clf.query, 12);                            // the weight as the query
  */
+
+import { gaussian, rng } from '../data/synthetic';
 import type { Matrix } from '../types';
 import { ArgumentError, checkInteger, invalid } from '../util/check';
 import { valuesOf } from '../util/vectors';
-import { gaussian, rng } from '../data/synthetic';
 
 export interface ClassifierOptions {
   /** Logit scale: score = scale * (w . x) + bias (default 10). Fixed: w stays unit length. */

@@ -18,8 +18,9 @@
  * const r0 = await miner.round(classLabeller(course.classOf, 'Samoyed'));  // candidates, precision, loss
  * // or by hand: const c = await miner.candidates(); miner.label([ids...], [ids...]); miner.fit();
  */
-import type { Matrix } from '../types';
+
 import type { Hit } from '../search/results';
+import type { Matrix } from '../types';
 import { ArgumentError, checkInteger, invalid } from '../util/check';
 import { takeRows } from '../util/vectors';
 import type { CandidateSource } from './candidates';

@@ -13,9 +13,9 @@
  * const index = new IndexFlatL2(course.vectors.d);
  * index.add(q.database.vectors);
  */
-import * as crypto from 'crypto';
-import * as fs from 'fs';
-import * as path from 'path';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { config, PROJECT_ROOT } from '../config';
 import { embedImages } from '../embed/clip';
 import { listImages } from '../embed/images';
@@ -25,8 +25,8 @@ import { type PhotoRow, readVectorsCsv } from '../io/vectors-csv';
 import { type Matrix, rowsAreNormalized } from '../types';
 import { takeRows } from '../util/vectors';
 import { DEMO_MARKER, makeDemoSet, useDemoSet } from './demo';
-import { type ModelCheck, MODEL_CHECK, checkModel, cosine, findSamePhotos } from './model-check';
-import { type ZipExtraction, extractQueriesZip, findQueriesZip } from './queries-zip';
+import { checkModel, cosine, findSamePhotos, MODEL_CHECK, type ModelCheck } from './model-check';
+import { extractQueriesZip, findQueriesZip, type ZipExtraction } from './queries-zip';
 import { rng } from './synthetic';
 
 export { DEMO_MARKER }; // where scripts and the facade have always found it
@@ -403,7 +403,9 @@ export async function loadQueries(course: CourseData, options: LoadQueriesOption
 function samePhotos(vectors: Matrix, names: string[], course: CourseData, rtol: number): Array<number | undefined> {
   const same = findSamePhotos(vectors, course.vectors, rtol).ids;
   const byName = new Map<string, number>();
-  course.rows.forEach((r, i) => byName.set(r.filename.toLowerCase(), i));
+  course.rows.forEach((r, i) => {
+    byName.set(r.filename.toLowerCase(), i);
+  });
   const { d } = vectors;
   return same.map((id, q) => {
     if (id !== undefined) return id;
@@ -424,7 +426,9 @@ function holdOut(course: CourseData, options: LoadQueriesOptions, zipSeen = fals
     [breeds[i], breeds[j]] = [breeds[j], breeds[i]];
   }
   const byBreed = new Map<string, number[]>();
-  course.rows.forEach((r, i) => byBreed.set(r.class, [...(byBreed.get(r.class) ?? []), i]));
+  course.rows.forEach((r, i) => {
+    byBreed.set(r.class, [...(byBreed.get(r.class) ?? []), i]);
+  });
   const picked = breeds.slice(0, count).map((b) => {
     const ids = byBreed.get(b)!;
     return ids[Math.floor(random() * ids.length)];

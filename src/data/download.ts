@@ -3,11 +3,11 @@
  * The file is written as <dest>.part and renamed only once complete and checked,
  * so an interrupted download resumes where it stopped (HTTP Range) next time.
  */
-import * as crypto from 'crypto';
-import * as fs from 'fs';
-import * as http from 'http';
-import * as https from 'https';
-import * as path from 'path';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import * as path from 'node:path';
 import { Progress } from '../show/progress';
 
 export interface DownloadOptions {

@@ -13,11 +13,11 @@
  * const check = await checkModel(course);   // { checked: 3, cosines: [0.9999, ...], sameModel: true, message }
  * const same = findSamePhotos(q.vectors, course.vectors);   // { ids: [undefined, 1043, ...], ... }
  */
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { config, isLocalModel } from '../config';
-import { embedImages } from '../embed/clip';
 import { sha256 } from '../embed/cache';
+import { embedImages } from '../embed/clip';
 import { type Matrix, modelKey } from '../types';
 import type { CourseData } from './course';
 

@@ -15,9 +15,9 @@
  * const x = extractQueriesZip(zip!);                 // { dir: 'cache/queries-zip/<sha>/', files, skipped, ... }
  * const q = await embedImages(x.dir);
  */
-import * as crypto from 'crypto';
-import * as fs from 'fs';
-import * as path from 'path';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { type UnzipFileInfo, unzipSync } from 'fflate';
 import { config } from '../config';
 import { IMAGE_EXTENSIONS } from '../embed/images';

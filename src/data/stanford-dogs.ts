@@ -10,8 +10,8 @@
  * const root = await downloadStanfordDogs({ breeds: 10, perBreed: 20 });
  * const { files, rows } = readStanfordDogs(root);
  */
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as tar from 'tar';
 import { config } from '../config';
 import type { PhotoRow } from '../io/vectors-csv';
@@ -62,7 +62,7 @@ export async function downloadStanfordDogs(options: DownloadDogsOptions = {}): P
     filter: (p, entry) => {
       if ((entry as { type?: string }).type === 'Directory') return false;
       const m = BREED_DIR.exec(p);
-      if (!m || m[1] !== 'Images') return false;
+      if (m?.[1] !== 'Images') return false;
       const count = perBreedCount.get(m[2]);
       if (count === undefined && perBreedCount.size >= breeds) return false;
       if ((count ?? 0) >= perBreed) return false;

@@ -8,9 +8,9 @@
  * the new .npy first, then switches the manifest to it (both atomic renames), so
  * a process killed at any moment leaves the previous cache whole.
  */
-import * as crypto from 'crypto';
-import * as fs from 'fs';
-import * as path from 'path';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { writeFileAtomic } from '../io/files';
 import { readNpy, writeNpy } from '../io/npy';
 import type { Matrix } from '../types';
@@ -89,7 +89,9 @@ export class EmbeddingCache {
         throw new Error(`vectors ${npy.dtype} (${npy.shape}) do not match the manifest's ${m.files.length} x ${m.d} float32`);
       }
       const data = npy.data as Float32Array;
-      m.files.forEach((entry, i) => cache.rows.set(entry.path, { entry, vector: data.subarray(i * d, (i + 1) * d) }));
+      m.files.forEach((entry, i) => {
+        cache.rows.set(entry.path, { entry, vector: data.subarray(i * d, (i + 1) * d) });
+      });
       cache.d = d;
     } catch (e) {
       return new EmbeddingCache(dir, key, (e as Error).message);

@@ -6,8 +6,8 @@
  * const q = await embedImages('queries/');          // { vectors: {data, n, d: 512}, files, failed }
  * const t = await embedTexts(['a dog and a girl']);  // { data, n: 1, d: 512 }
  */
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { config } from '../config';
 import { Progress } from '../show/progress';
 import { type EmbeddingSource, type Matrix, modelKey } from '../types';
@@ -15,7 +15,7 @@ import { checkInteger, invalid } from '../util/check';
 import { l2normalize } from '../util/vectors';
 import { type CachedFile, EmbeddingCache, sha256 } from './cache';
 import { CLIP_NORM, decodeForClip, listImages, type PixelNorm, toPixelValues } from './images';
-import { type ModelOptions, loadPretrained, transformers } from './model';
+import { loadPretrained, type ModelOptions, transformers } from './model';
 import { embedTextsSentence, sentenceModules } from './sentence';
 
 export interface EmbedOptions extends ModelOptions {
@@ -110,16 +110,22 @@ export async function embedTexts(texts: string[], options: EmbedTextsOptions = {
   if (todo.length > 0) {
     const m = await embedTextsUncached(todo, { ...options, model, dtype, batchSize: batch });
     if (normalize) l2normalize(m.data, m.d);
-    todo.forEach((t, i) => fresh.set(t, m.data.subarray(i * m.d, (i + 1) * m.d)));
+    todo.forEach((t, i) => {
+      fresh.set(t, m.data.subarray(i * m.d, (i + 1) * m.d));
+    });
   }
   const d = (found.find(Boolean) ?? fresh.values().next().value)!.length;
   const data = new Float32Array(texts.length * d);
-  texts.forEach((t, i) => data.set(found[i] ?? fresh.get(t)!, i * d));
+  texts.forEach((t, i) => {
+    data.set(found[i] ?? fresh.get(t)!, i * d);
+  });
   if (cache && fresh.size > 0) {
     const rows = [...cache.all().filter((r) => r.vector.length === d && !fresh.has(r.entry.path))];
     for (const [t, v] of fresh) rows.push({ entry: { path: t, size: Buffer.byteLength(t), mtimeMs: 0, sha256: sha256(t) }, vector: v });
     const all = new Float32Array(rows.length * d);
-    rows.forEach((r, i) => all.set(r.vector, i * d));
+    rows.forEach((r, i) => {
+      all.set(r.vector, i * d);
+    });
     cache.save(rows.map((r) => r.entry), { data: all, n: rows.length, d });
   }
   // The multilingual encoder was trained into CLIP's image space (no model I/O: cached texts need no model).
@@ -145,7 +151,11 @@ async function embedTextsUncached(texts: string[], options: ModelOptions & { bat
     parts.push(Float32Array.from(out.text_embeds.data as Float32Array));
   }
   const data = new Float32Array(texts.length * d);
-  parts.reduce((o, p) => (data.set(p, o), o + p.length), 0);
+  let at = 0;
+  for (const p of parts) {
+    data.set(p, at);
+    at += p.length;
+  }
   return { data, n: texts.length, d };
 }
 
@@ -227,7 +237,9 @@ export async function embedImages(input: string | string[], options: EmbedImages
         const out = await tower.run(toPixelValues(ok.map((x) => x.px), tower.size, tower.norm, pixels), ok.length);
         const d = out.length / ok.length;
         if (normalize) l2normalize(out, d);
-        ok.forEach((x, j) => vectors.set(x.f, out.subarray(j * d, (j + 1) * d)));
+        ok.forEach((x, j) => {
+          vectors.set(x.f, out.subarray(j * d, (j + 1) * d));
+        });
       }
       bar.tick(decoded.length);
     }
@@ -238,7 +250,9 @@ export async function embedImages(input: string | string[], options: EmbedImages
   const files = found.filter((f) => vectors.has(f));
   const d = files.length ? vectors.get(files[0])!.length : cache?.d ?? 0;
   const data = new Float32Array(files.length * d);
-  files.forEach((f, i) => data.set(vectors.get(f)!, i * d));
+  files.forEach((f, i) => {
+    data.set(vectors.get(f)!, i * d);
+  });
   const result: EmbeddedImages = {
     vectors: { data, n: files.length, d, source: sourceOf(model, normalize, false) },
     files: files.map(rel), failed, skipped: skipped.map(rel), fromCache, model, normalized: normalize,

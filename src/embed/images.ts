@@ -4,8 +4,8 @@
  * white), WebP, GIF (first frame), TIFF, AVIF and grayscale; large photos are
  * shrunk while decoding, so a 12000x12000 image does not exhaust memory.
  */
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import sharp from 'sharp';
 
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif', '.bmp'];

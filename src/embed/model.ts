@@ -3,8 +3,8 @@
  * models/ (downloaded before), or from the model hub (downloaded once into
  * models/). Offline, a missing model gives one error saying where it looked.
  */
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { config, isLocalModel } from '../config';
 
 // Loaded on first use: importing the library for FAISS alone stays fast.
@@ -13,7 +13,8 @@ type Transformers = typeof import('@huggingface/transformers', { with: { 'resolu
 let lib: Transformers | undefined;
 /** @internal */
 export function transformers(): Transformers {
-  return (lib ??= require('@huggingface/transformers') as Transformers);
+  lib ??= require('@huggingface/transformers') as Transformers;
+  return lib;
 }
 
 export interface ModelOptions {

@@ -6,13 +6,13 @@
  * "a dog and a girl" finds. modules.json names the steps:
  *   Transformer -> Pooling (1_Pooling/config.json) -> Dense (2_Dense/) [-> Normalize]
  */
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { config, isLocalModel } from '../config';
 import { writeFileAtomic } from '../io/files';
 import type { Matrix } from '../types';
 import { l2normalize } from '../util/vectors';
-import { type ModelOptions, loadPretrained, transformers } from './model';
+import { loadPretrained, type ModelOptions, transformers } from './model';
 
 interface Module { path: string; type: string }
 
@@ -131,7 +131,9 @@ export async function embedTextsSentence(texts: string[], modules: Module[], opt
   }
   const d = rows[0].length;
   const data = new Float32Array(rows.length * d);
-  rows.forEach((r, i) => data.set(r, i * d));
+  rows.forEach((r, i) => {
+    data.set(r, i * d);
+  });
   return { data, n: rows.length, d };
 }
 

@@ -6,10 +6,11 @@
  * @example
  * saveAnswers('task4', { fastest: fastest(grid.rows).label, mostPrecise: mostPrecise(grid.rows).label });
  */
-import * as path from 'path';
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { config } from '../config';
 import { writeFileAtomic } from '../io/files';
-import * as fs from 'fs';
 
 export function answersFile(task: string): string {
   if (!/^[A-Za-z0-9_-]+$/.test(task)) throw new Error(`task name ${JSON.stringify(task)}: use letters, digits, _ or - (e.g. "task4")`);

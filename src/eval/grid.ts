@@ -20,14 +20,14 @@
  * });
  * fastest(grid.rows); mostPrecise(grid.rows); paretoFront(grid.rows);
  */
-import * as fs from 'fs';
-import * as path from 'path';
-import { performance } from 'perf_hooks';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { config } from '../config';
 import { IndexFlat } from '../faiss';
 import { matrixHash } from '../search/index-cache';
 import type { BuildArguments, IndexBuilder, QueryArguments, VectorIndex } from '../search/interface';
-import { MetricType, SearchResults, metricName } from '../search/results';
+import { MetricType, metricName, type SearchResults } from '../search/results';
 import type { Matrix, ProgressReport } from '../types';
 import { ArgumentError, checkInteger, invalid } from '../util/check';
 import { mean, precisionAtK, recallPerQuery, withTrueDistances } from './metrics';

@@ -6,7 +6,7 @@
  * @example
  * const t = await timeSearch(index, q.vectors, 3);   // { result, medianMs, msPerQuery, qps }
  */
-import { performance } from 'perf_hooks';
+import { performance } from 'node:perf_hooks';
 import type { VectorIndex } from '../search/interface';
 import type { SearchResults } from '../search/results';
 import type { Matrix } from '../types';

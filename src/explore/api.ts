@@ -15,14 +15,14 @@
  *
  * A query is one of { text, lang: 'en' | 'other' }, { breed }, { like: id }, { upload }.
  */
-import * as crypto from 'crypto';
-import * as fs from 'fs';
-import { performance } from 'perf_hooks';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
 import { faissCandidates } from '../classify/candidates';
 import { LinearClassifier } from '../classify/linear';
 import { classLabeller, HardNegativeMiner } from '../classify/mining';
-import { IndexHNSW } from '../search/faiss';
+import { IndexHNSW } from '../faiss';
 import type { Hit } from '../search/results';
 import { BACKENDS, type Backend, type Catalog } from './catalog';
 import { badRequest, HttpError } from './errors';

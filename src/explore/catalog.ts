@@ -12,15 +12,14 @@
  * const q = await cat.textVector('a dog in snow', 'en');
  * const hits = await cat.search(q, { k: 24, backend: 'flat', efSearch: 64, allowed: undefined });
  */
-import * as crypto from 'crypto';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { config } from '../config';
-import { loadCourse, type CourseData } from '../data/course';
+import { type CourseData, loadCourse } from '../data/course';
 import { makeDemoSet, useDemoSet } from '../data/demo';
 import { embedImages, embedTexts } from '../embed/clip';
-import { writeFileAtomic } from '../io/files';
 import {
   IDSelectorBatch,
   type Index,
@@ -29,7 +28,8 @@ import {
   METRIC_INNER_PRODUCT,
   SearchParameters,
   SearchParametersHNSW,
-} from '../search/faiss';
+} from '../faiss';
+import { writeFileAtomic } from '../io/files';
 import type { Hit } from '../search/results';
 import type { Matrix } from '../types';
 import { normalizeRows } from '../util/vectors';

@@ -7,8 +7,8 @@
  *   --state DIR   thumbnails and labelling sessions (default <cache>/explore)
  *   --demo        the generated demo set even when the course's files are there
  */
-import * as os from 'os';
-import { startExplorer, type ExplorerOptions } from './server';
+import * as os from 'node:os';
+import { type ExplorerOptions, startExplorer } from './server';
 
 const USAGE = 'usage: npm run explore -- [--port N] [--host ADDRESS] [--state DIR] [--demo]';
 

@@ -15,9 +15,9 @@
  * console.log(explorer.url);   // http://127.0.0.1:40123/
  * await explorer.close();
  */
-import * as crypto from 'crypto';
-import * as fs from 'fs';
-import * as path from 'path';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { PROJECT_ROOT } from '../config';
 import { CSV_LIMIT, findPathUp, registerApi, UPLOAD_LIMIT } from './api';

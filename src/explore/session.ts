@@ -12,8 +12,8 @@
  * sessions.setLabel(s, 17, 'positive');   // saved before the call returns
  * sessions.toCsv(s);                       // 'id,file,label,round\n17,Images/...,positive,0\n'
  */
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { writeFileAtomic } from '../io/files';
 import { HttpError } from './errors';
 

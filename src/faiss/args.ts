@@ -1,6 +1,6 @@
 /** Argument marshalling at the TS boundary: metrics, vectors, ids; errors keep their call site. */
 import type { SearchResult } from '../search/results';
-import { type MetricType, isMetric } from '../search/results';
+import { isMetric, type MetricType } from '../search/results';
 import type { Matrix } from '../types';
 import { ArgumentError, checkVectors, invalid, valueLimit } from '../util/check';
 

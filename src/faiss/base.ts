@@ -16,15 +16,15 @@
  * const { distances, labels } = index.search(xq, 5); // each nq*5, row-major
  */
 import type { NativeIndex, NativeSearchParams } from 'faiss-lab-native';
-import { type EmbeddingSource, type Matrix, sourceMismatch } from '../types';
 import type { QueryArguments, VectorIndex } from '../search/interface';
-import { type MetricType, SearchResults, metricName } from '../search/results';
-import { ArgumentError, checkInt64, checkInteger, invalid } from '../util/check';
 import { RangeSearchResults } from '../search/range';
+import { type MetricType, metricName, SearchResults } from '../search/results';
 import { SearchParameters } from '../search/selectors';
+import { type EmbeddingSource, type Matrix, sourceMismatch } from '../types';
+import { ArgumentError, checkInt64, checkInteger, invalid } from '../util/check';
 import { allocateResult, checkIds, emptyRange, keepStack, vectorsOf } from './args';
 import { native } from './native';
-import { type Op, type Role, ownersOf, readOnlyError, sharedError } from './ownership';
+import { type Op, ownersOf, type Role, readOnlyError, sharedError } from './ownership';
 
 /**
  * The most hits one rangeSearch call returns by default (options.maxResults, up to

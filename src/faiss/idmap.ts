@@ -1,14 +1,14 @@
 /** Ids of your own over another index: faiss.IndexIDMap and IndexIDMap2. */
 import type { NativeIndex } from 'faiss-lab-native';
 import { ArgumentError, invalid } from '../util/check';
-import { Index, downcastView } from './base';
+import { downcastView, Index } from './base';
 import { IndexFlat } from './flat';
 import { IndexHNSW } from './hnsw';
 import { DirectMap, IndexIVF, IndexIVFFlatDedup } from './ivf';
 import { native } from './native';
-import { type Op, type Role, ownershipOf } from './ownership';
-import { registerClass } from './registry';
+import { type Op, ownershipOf, type Role } from './ownership';
 import { IndexPQ, IndexScalarQuantizer } from './quantizers';
+import { registerClass } from './registry';
 
 /**
  * Maps your own int64 ids onto another index, faiss.IndexIDMap(index).

@@ -11,20 +11,20 @@ export const METRIC_INNER_PRODUCT = MetricType.INNER_PRODUCT;
 export const METRIC_L2 = MetricType.L2;
 export const METRIC_L1 = MetricType.L1;
 export const METRIC_Linf = MetricType.Linf;
+export { type RangeSearchResult, RangeSearchResults } from '../search/range';
 export { MetricType, metricName, type SearchResult, SearchResults } from '../search/results';
-export { RangeSearchResults, type RangeSearchResult } from '../search/range';
 export {
-  IDSelector, IDSelectorArray, IDSelectorBatch, IDSelectorNot, IDSelectorRange, SearchParameters, SearchParametersHNSW,
-  SearchParametersIVF, type IdList,
+  IDSelector, IDSelectorArray, IDSelectorBatch, IDSelectorNot, IDSelectorRange, type IdList,SearchParameters, SearchParametersHNSW,
+  SearchParametersIVF, 
 } from '../search/selectors';
-export { OMP_MAX_THREADS, faissBuild, faissVersion, ompGetMaxThreads, ompSetNumThreads } from './native';
 export { type AddOptions, FP16_MAX, Index, RANGE_SEARCH_MAX_RESULTS, type RangeSearchOptions } from './base';
 export { IndexFlat, IndexFlatIP, IndexFlatL2 } from './flat';
 export { HNSWParameters, IndexHNSW, IndexHNSWFlat } from './hnsw';
-export { DirectMap, type DirectMapType, IndexIVF, IndexIVFFlat, IndexIVFFlatDedup } from './ivf';
 export { IndexIDMap, IndexIDMap2 } from './idmap';
+export { cloneIndex, deserializeIndex, indexFactory, readIndex, serializeIndex, writeIndex } from './io';
+export { DirectMap, type DirectMapType, IndexIVF, IndexIVFFlat, IndexIVFFlatDedup } from './ivf';
+export { faissBuild, faissVersion, OMP_MAX_THREADS, ompGetMaxThreads, ompSetNumThreads } from './native';
 export {
   IndexHNSWPQ, IndexHNSWSQ, IndexIVFPQ, IndexIVFScalarQuantizer, IndexPQ, IndexScalarQuantizer, ProductQuantizerParameters,
   type QuantizerType, ScalarQuantizer, ScalarQuantizerParameters,
 } from './quantizers';
-export { cloneIndex, deserializeIndex, indexFactory, readIndex, serializeIndex, writeIndex } from './io';

@@ -3,8 +3,8 @@
  * deserializeIndex), cloneIndex and indexFactory, each returning the most specific
  * class (downcast).
  */
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { NativeIndex } from 'faiss-lab-native';
 import { writeFileAtomic } from '../io/files';
 import { type FactorySpec, parseFactory } from '../search/factory';
@@ -19,7 +19,7 @@ import './hnsw';
 import './idmap';
 import './ivf';
 import { native } from './native';
-import { type Role, ownershipOf } from './ownership';
+import { ownershipOf, type Role } from './ownership';
 import './quantizers';
 import { INDEX_KINDS, kindOfClass } from './registry';
 

@@ -5,17 +5,16 @@ import { MetricType, metricName } from '../search/results';
 import { type SearchParameters, SearchParametersIVF } from '../search/selectors';
 import { ArgumentError, checkInt32, checkInteger, invalid } from '../util/check';
 import { checkMetric } from './args';
-import { Index, downcastView } from './base';
+import { downcastView, Index } from './base';
 import { IndexFlat } from './flat';
 import { IndexHNSWFlat } from './hnsw';
 import { native } from './native';
-import { type Op, type Role, ownersOf, ownershipOf } from './ownership';
+import { type Op, ownershipOf, ownersOf, type Role } from './ownership';
 import { registerClass } from './registry';
 
 /** How an IVF index finds a vector by id (faiss.DirectMap): none, an array (ids 0..ntotal-1) or a hash table. */
 export const DirectMap = { NoMap: 0, Array: 1, Hashtable: 2 } as const;
 export type DirectMapType = (typeof DirectMap)[keyof typeof DirectMap];
-const DIRECT_MAP_NAMES = ['NoMap', 'Array', 'Hashtable'];
 
 export function ivfMetric(metric: unknown, what = 'IVF indexes'): MetricType {
   const m = checkMetric(metric);

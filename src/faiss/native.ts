@@ -2,7 +2,7 @@
  * The faiss addon (native/faiss), loaded on first use, and what it says about
  * itself: faiss's version, which build it links, OpenMP threads.
  */
-import * as os from 'os';
+import * as os from 'node:os';
 import type * as Addon from 'faiss-lab-native';
 import { checkInteger } from '../util/check';
 
@@ -11,7 +11,10 @@ import { checkInteger } from '../util/check';
 // throws the addon's own error, which lists the ways to fix it.
 let addon: typeof Addon | undefined;
 export const native = new Proxy({} as typeof Addon, {
-  get: (_, name) => (addon ??= require('faiss-lab-native') as typeof Addon)[name as keyof typeof Addon],
+  get: (_, name) => {
+    addon ??= require('faiss-lab-native') as typeof Addon;
+    return addon[name as keyof typeof Addon];
+  },
 });
 /** The faiss version the addon was built against, e.g. "1.7.3" ("unavailable" if the addon does not load). */
 export const faissVersion: string = (() => {

@@ -31,7 +31,10 @@ const ownership = new WeakMap<Index, Ownership>();
 
 export function ownershipOf(x: Index): Ownership {
   let o = ownership.get(x);
-  if (!o) ownership.set(x, (o = { users: [] }));
+  if (!o) {
+    o = { users: [] };
+    ownership.set(x, o);
+  }
   return o;
 }
 

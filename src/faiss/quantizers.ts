@@ -4,7 +4,7 @@
  * HNSW graphs (IndexHNSWSQ, IndexHNSWPQ), with their parameter views.
  */
 import type { NativeIndex, NativeSearchParams } from 'faiss-lab-native';
-import { HNSW_M_MAX, HNSW_M_MIN, checkKindMetric, checkPQ } from '../search/factory';
+import { checkKindMetric, checkPQ, HNSW_M_MAX, HNSW_M_MIN } from '../search/factory';
 import { MetricType } from '../search/results';
 import { type SearchParameters, SearchParametersHNSW, SearchParametersIVF } from '../search/selectors';
 import type { Matrix } from '../types';
@@ -12,7 +12,7 @@ import { ArgumentError, checkInt32, invalid } from '../util/check';
 import { checkMetric } from './args';
 import { type HalfFloatStorage, Index } from './base';
 import { IndexHNSW } from './hnsw';
-import { IndexIVF, checkIVFArgs } from './ivf';
+import { checkIVFArgs, IndexIVF } from './ivf';
 import { native } from './native';
 import { registerClass } from './registry';
 

@@ -10,9 +10,10 @@
  * Adding a kind: its class file (which calls registerClass), a row here, and
  * its constructor in the addon.
  */
-import type { Index } from './base';
+
 import type { IndexBuilder } from '../search/interface';
 import { MetricType } from '../search/results';
+import type { Index } from './base';
 
 const ALL_METRICS: MetricType[] = [MetricType.L2, MetricType.INNER_PRODUCT, MetricType.L1, MetricType.Linf];
 const L2_IP: MetricType[] = [MetricType.L2, MetricType.INNER_PRODUCT];

@@ -1,6 +1,6 @@
 /** File helpers every reader and writer shares: atomic writes, one wording for read errors. */
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 
 /** Writes bytes to `file` atomically: a crash leaves the old file or the new one, never half. */
 export function writeFileAtomic(file: string, bytes: Uint8Array | string): void {

@@ -2,7 +2,7 @@
  * numpy's .npy format (versions 1-3), so caches and results open in Python
  * with np.load. Little-endian, C order. Writes are atomic (temp file + rename).
  */
-import * as fs from 'fs';
+import * as fs from 'node:fs';
 import { ArgumentError, describe } from '../util/check';
 import { readError, writeFileAtomic } from './files';
 

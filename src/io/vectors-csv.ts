@@ -11,10 +11,10 @@
  * const { rows, vectors } = await readVectorsCsv('data/vectors.csv.gz');
  * index.add(vectors); // rows[i] describes vector i
  */
-import * as fs from 'fs';
-import * as path from 'path';
-import * as zlib from 'zlib';
-import { pipeline } from 'stream/promises';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import * as zlib from 'node:zlib';
 import { type Matrix, rowsAreNormalized } from '../types';
 import { ArgumentError, checkVectors } from '../util/check';
 import { readError } from './files';
@@ -279,7 +279,10 @@ class CsvParser {
   }
 
   private record(b: Buffer, start: number, end: number): void {
-    if (!this.cols) return this.header(b, start, end);
+    if (!this.cols) {
+      this.header(b, start, end);
+      return;
+    }
     let fields: Array<[number, number, boolean]>;
     try {
       fields = splitRecord(b, start, end);
@@ -335,7 +338,8 @@ class CsvParser {
     }
     if (b[i] !== 0x5d) this.fail('embedding is missing its closing "]"');
     if (count === 0) this.fail('embedding is an empty list');
-    const d = (this.d ??= count);
+    this.d ??= count;
+    const d = this.d;
     if (count !== d) this.fail(`embedding has ${count} values, expected ${d}`);
     if (this.data.length < (this.n + 1) * d) {
       const grown = new Float32Array(Math.max(1024 * d, this.data.length * 2));

@@ -12,7 +12,7 @@
  * const ids = IdMap.fromFiles(course.rows.map((r) => `${r.dir}/${r.filename}`));
  * ids.fileOf(ids.idOf('Images/n02111889-Samoyed/n02111889_1363.jpg')!);
  */
-import * as crypto from 'crypto';
+import * as crypto from 'node:crypto';
 import { ArgumentError, invalid } from '../util/check';
 
 /** Bits of a photo id: ids are below 2^52, safe integers in JavaScript and in JSON. */

@@ -25,15 +25,15 @@
  * photos.save('cache/ivf/dogs.faiss');             // + cache/ivf/dogs.ids.json
  * const again = PhotoIndex.load('cache/ivf/dogs.faiss');
  */
-import * as crypto from 'crypto';
-import * as fs from 'fs';
-import * as path from 'path';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { deserializeIndex, type Index, IndexIVF, indexFactory, serializeIndex } from '../faiss';
 import { writeFileAtomic } from '../io/files';
+import { type Hit, isMetric, MetricType, metricName, SearchResults } from '../search/results';
 import type { Matrix } from '../types';
 import { ArgumentError, checkInteger, invalid } from '../util/check';
 import { checkMatrix, takeRows } from '../util/vectors';
-import { type Index, IndexIVF, deserializeIndex, indexFactory, serializeIndex } from '../faiss';
-import { type Hit, MetricType, SearchResults, isMetric, metricName } from '../search/results';
 import { IdMap, ivfCells, MIN_POINTS_PER_CENTROID, normalizePhotoPath, PHOTO_ID_BITS } from './photo-ids';
 
 
@@ -233,7 +233,7 @@ export class PhotoIndex {
     const changed = new Set([...(options.changed ?? [])].map(normalizePhotoPath));
     const before = this.ntotal;
     const gone = this.ids.files().filter((f) => !listed.has(f) || changed.has(f));
-    const fresh = files.map((f, i) => i).filter((i) => {
+    const fresh = files.map((_, i) => i).filter((i) => {
       const f = normalizePhotoPath(files[i]);
       return !this.ids.has(f) || changed.has(f);
     });

@@ -4,9 +4,9 @@
  * Distances follow faiss: L2 is squared, INNER_PRODUCT is larger-is-closer.
  */
 import type { Matrix } from '../types';
-import { ArgumentError, FLT_MAX, checkInteger, checkVectors, invalid } from '../util/check';
+import { ArgumentError, checkInteger, checkVectors, FLT_MAX, invalid } from '../util/check';
 import type { QueryArguments, VectorIndex } from './interface';
-import { MetricType, SearchResults, isMetric } from './results';
+import { isMetric, MetricType, SearchResults } from './results';
 
 /** Distance between row i of a and row j of b (both row-major, dimension d), in float64. */
 export function distance(metric: MetricType, a: Float32Array, i: number, b: Float32Array, j: number, d: number): number {

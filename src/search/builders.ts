@@ -7,11 +7,12 @@
  * @example
  * runGrid({ builder: hnswFlat, build: { M: [16, 32], efConstruction: [40] }, query: { efSearch: [10, 50] }, ... })
  */
+
+import { type Index, IndexFlat, IndexHNSWFlat, IndexIVFFlat, IndexIVFPQ, readIndex, writeIndex } from '../faiss';
+import { registerBuilder } from '../faiss/registry';
 import type { Matrix } from '../types';
 import { ArgumentError } from '../util/check';
 import { BruteForceIndex } from './bruteforce';
-import { Index, IndexFlat, IndexHNSWFlat, IndexIVFFlat, IndexIVFPQ, readIndex, writeIndex } from '../faiss';
-import { registerBuilder } from '../faiss/registry';
 import type { BuildArguments, IndexBuilder } from './interface';
 import type { MetricType } from './results';
 

@@ -19,10 +19,10 @@
  * });
  * built.index; built.buildSeconds; built.cached;
  */
-import * as crypto from 'crypto';
-import * as fs from 'fs';
-import * as path from 'path';
-import { performance } from 'perf_hooks';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { config } from '../config';
 import { writeFileAtomic } from '../io/files';
 import type { Matrix } from '../types';

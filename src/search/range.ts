@@ -17,7 +17,7 @@
  * res.labels.subarray(res.lims[0], res.lims[1]);   // faiss's own slice
  */
 import { ArgumentError, checkInteger, invalid } from '../util/check';
-import { type Hit, MetricType, QueryHits, isMetric, largerIsCloser, metricName } from './results';
+import { type Hit, isMetric, largerIsCloser, type MetricType, metricName, QueryHits } from './results';
 
 /** faiss's RangeSearchResult for nq queries. */
 export interface RangeSearchResult {

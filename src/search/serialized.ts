@@ -411,7 +411,9 @@ function readIVF(r: Reader, what: string, variant: 'Flat' | 'Dedup' | 'PQ' | 'SQ
   const listType = r.fourcc(`${what}'s list sizes`);
   if (listType === 'full') {
     const v = new BigUint64Array(r.vector(`${what}'s list sizes`, 8, nlist).data);
-    v.forEach((x, i) => (sizes[i] = x > BigInt(s.ntotal) ? -1 : Number(x)));
+    v.forEach((x, i) => {
+      sizes[i] = x > BigInt(s.ntotal) ? -1 : Number(x);
+    });
   } else if (listType === 'sprs') {
     const v = new BigUint64Array(r.vector(`${what}'s list sizes`, 8).data);
     if (v.length % 2) r.fail(`${what}'s sparse list sizes come in pairs, but there are ${v.length}`, ltAt);

@@ -9,10 +9,10 @@
  * showParetoChart(grid.rows, { quality: 'precision' });
  * showChart({ data: [{ x: [1, 2], y: [3, 4], type: 'scatter' }], layout: { title: { text: 't' } } });
  */
-import * as fs from 'fs';
+import * as fs from 'node:fs';
 import type { GridRow } from '../eval/grid';
 import { paretoFront } from '../eval/grid';
-import { displayHtml, escapeHtml, inNotebook, scriptJson, STYLE, uniqueId } from './display';
+import { displayHtml, escapeHtml, inNotebook, STYLE, scriptJson, uniqueId } from './display';
 
 /** A Plotly figure: traces and layout, as plotly.js takes them. */
 export interface Figure {

@@ -8,9 +8,10 @@
  * await showMiningRound(round, { rows: course.rows, imageOf: (r) => course.imagePath(r) });
  * void showTable(miningTable(miner.rounds));
  */
-import { type PhotoGridOptions, type PhotoGridRow, type PhotoLike, showPhotoGrid } from './photos';
-import type { Hit } from '../search/results';
+
 import type { MiningRound } from '../classify/mining';
+import type { Hit } from '../search/results';
+import { type PhotoGridOptions, type PhotoGridRow, type PhotoLike, showPhotoGrid } from './photos';
 
 export interface MiningGridOptions<R extends PhotoLike> extends PhotoGridOptions {
   /** The dataset's rows by id (for captions: the class). */

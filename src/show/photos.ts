@@ -13,8 +13,8 @@
  *   imageOf: (row) => course.imagePath(row),
  * });
  */
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { Box } from '../io/vectors-csv';
 import type { SearchResults } from '../search/results';
 import { displayHtml, escapeHtml, STYLE } from './display';

@@ -8,7 +8,7 @@
  * for (...) bar.tick(batch.length);
  * bar.done(); // "embedding images: 120/120 images in 9.8 s (12.2 images/s)"
  */
-import { performance } from 'perf_hooks';
+import { performance } from 'node:perf_hooks';
 import type { ProgressDetail, ProgressReport } from '../types';
 import { escapeHtml, inNotebook } from './display';
 

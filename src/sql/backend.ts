@@ -9,9 +9,9 @@
  * const server = serverBackend({ url: 'http://localhost:8123' });
  * const bytes = await local.run('SELECT {x:UInt8} + 1', { x: 41 }, 'TabSeparated'); // "42\n"
  */
-import * as fs from 'fs';
-import * as path from 'path';
-import type { Readable } from 'stream';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Readable } from 'node:stream';
 import { config } from '../config';
 
 /** Parameter values by placeholder name: `{lab_q:Array(Float32)}` takes params.lab_q. */

@@ -6,13 +6,14 @@
  * import { SqlVectorStore } from '../dist';
  * const store = await SqlVectorStore.open({ table: 'dogs', d: 512, mode: 'replace' });
  */
+
+export { chdbBackend, defaultBackend, openChdbFolder, SESSION_SETTINGS, type ServerOptions, type SqlBackend, type SqlParams, serverBackend } from './backend';
+export { type SqlHnswBuilderOptions, sqlHnsw, sqlHnswBuilder } from './builder';
+export { type Condition, type Conditions, checkIdentifier, compileFilter, describeValue, type Filter, type Scalar, type SqlFilter } from './filter';
+export { decodeVectorsRowBinary, encodeNativeBlock, type NativeColumn, type NativeType, writeNativeFile } from './native';
+export { type FormatOptions, formatStatement, type SqlStatement, STATEMENTS_KEPT, showSql } from './statements';
 export {
-  SqlVectorStore, SqlError, INDEX_NAME, vectorParam,
-  type SqlStoreOptions, type SqlAddOptions, type SqlSearchOptions, type SqlMetric, type SqlQueryArguments,
-  type ColumnType, type IndexOptions, type IndexInfo,
+  type ColumnType, INDEX_NAME, type IndexInfo,type IndexOptions, type SqlAddOptions, SqlError, type SqlMetric, type SqlQueryArguments,type SqlSearchOptions, 
+  type SqlStoreOptions, 
+  SqlVectorStore, vectorParam,
 } from './store';
-export { chdbBackend, serverBackend, defaultBackend, openChdbFolder, SESSION_SETTINGS, type SqlBackend, type SqlParams, type ServerOptions } from './backend';
-export { formatStatement, showSql, STATEMENTS_KEPT, type SqlStatement, type FormatOptions } from './statements';
-export { compileFilter, checkIdentifier, describeValue, type Filter, type Conditions, type Condition, type SqlFilter, type Scalar } from './filter';
-export { encodeNativeBlock, writeNativeFile, decodeVectorsRowBinary, type NativeColumn, type NativeType } from './native';
-export { sqlHnsw, sqlHnswBuilder, type SqlHnswBuilderOptions } from './builder';

@@ -13,7 +13,7 @@
  * writeNativeFile('/tmp/x.native', [{ name: 'id', type: 'UInt64', values: ids },
  *   { name: 'vec', type: 'Array(Float32)', values: xb.data, d: 512 }], xb.n);
  */
-import * as fs from 'fs';
+import * as fs from 'node:fs';
 
 /** Column types the writer knows (what the store's metadata columns may be). */
 export type NativeType = 'UInt64' | 'Int64' | 'Float64' | 'Bool' | 'String' | 'Array(Float32)';

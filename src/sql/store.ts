@@ -20,24 +20,24 @@
  * await store.search(xq, 5, new SearchParameters({ sel: new IDSelectorNot(new IDSelectorBatch([17])) }));
  * await store.usesIndex(xq);                         // true (EXPLAIN indexes = 1)
  */
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
-import { performance } from 'perf_hooks';
-import { Progress } from '../show/progress';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import type { QueryArguments, VectorIndex } from '../search/interface';
+import { MetricType, metricName, SearchResults } from '../search/results';
 import {
   IDSelector, IDSelectorArray, IDSelectorBatch, IDSelectorNot, IDSelectorRange, SearchParameters, SearchParametersHNSW,
   SearchParametersIVF,
 } from '../search/selectors';
-import { MetricType, SearchResults, metricName } from '../search/results';
+import { Progress } from '../show/progress';
 import type { Matrix } from '../types';
 import {
-  ArgumentError, FLT_MAX, checkInteger, checkVectors, describe, firstNonFinite, invalid, valueLimit,
+  ArgumentError, checkInteger, checkVectors, describe, FLT_MAX, firstNonFinite, invalid, valueLimit,
 } from '../util/check';
 import { defaultBackend, type SqlBackend, type SqlParams } from './backend';
-import { type Filter, OWN_PREFIX, checkIdentifier, compileFilter, describeValue } from './filter';
-import { type NativeColumn, decodeVectorsRowBinary, writeNativeFile } from './native';
+import { checkIdentifier, compileFilter, describeValue, type Filter, OWN_PREFIX } from './filter';
+import { decodeVectorsRowBinary, type NativeColumn, writeNativeFile } from './native';
 import { type SqlStatement, StatementLog } from './statements';
 
 /** Distances the store searches with: L2 (squared in results), cosine (results: similarity), L1 and inner product (brute force only). */
@@ -219,7 +219,9 @@ export class SqlVectorStore implements VectorIndex {
     if (options == null || typeof options !== 'object') throw invalid('options', '{ table, d, ... }', options);
     const parts = String(options.table).split('.');
     if (parts.length > 2) throw invalid('table', 'a table name or database.table', options.table);
-    parts.forEach((p) => checkIdentifier(p, 'the table'));
+    parts.forEach((p) => {
+      checkIdentifier(p, 'the table');
+    });
     const table = parts.join('.');
     const metric = toSqlMetric(options.metric ?? 'L2');
     const extra = options.columns ?? {};

@@ -2,7 +2,7 @@
 // Opens an HTML file in Debian's chromium (playwright-core, no browser download)
 // and reports what a reader would see: images decoded, charts drawn, page errors,
 // and every request that left the file.
-import * as fs from 'fs';
+import * as fs from 'node:fs';
 
 export const CHROMIUM = process.env.LAB_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -58,6 +58,7 @@ export async function openInBrowser(file: string, screenshot?: string): Promise<
         placeholders: document.querySelectorAll('.lab-placeholder').length,
         notes: document.querySelectorAll('.lab-note').length,
         styledNotes: Array.from(document.querySelectorAll('.lab-note')).filter((n) => getComputedStyle(n).backgroundColor !== 'rgba(0, 0, 0, 0)').length,
+        // biome-ignore lint/performance/useDomNodeTextContent: the text as rendered, what a reader sees
         text: document.body.innerText,
       };
     });

@@ -2,11 +2,11 @@
 // (the parts @clickhouse/client uses) over chdb, so the real client's request code
 // (URL parameters, param_* values, settings, body streams, error headers) is exercised.
 // Test support, not product code: no auth check, one statement per request.
-import * as fs from 'fs';
-import * as http from 'http';
-import type { AddressInfo } from 'net';
-import * as os from 'os';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
 
 type Session = InstanceType<typeof import('chdb')['Session']>;
 interface NativeResult { bytes: Buffer; elapsed: number; rowsRead: number; bytesRead: number }
@@ -52,7 +52,7 @@ export async function startFakeClickHouse(dir: string): Promise<FakeClickHouse> 
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     let body = Buffer.concat(chunks);
-    if (req.headers['content-encoding'] === 'gzip') body = require('zlib').gunzipSync(body);
+    if (req.headers['content-encoding'] === 'gzip') body = require('node:zlib').gunzipSync(body);
     const inUrl = url.searchParams.get('query');
     let statement = inUrl ?? body.toString('utf8');
     const data = inUrl !== null && body.length > 0 ? body : undefined;
@@ -67,7 +67,7 @@ export async function startFakeClickHouse(dir: string): Promise<FakeClickHouse> 
     requests.push(entry);
     try {
       for (const [k, v] of settings) {
-        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) || !/^[A-Za-z0-9_.\-]*$/.test(v)) throw new Error(`Code: 115. DB::Exception: Unknown setting ${k}. (UNKNOWN_SETTING)`);
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) || !/^[A-Za-z0-9_.-]*$/.test(v)) throw new Error(`Code: 115. DB::Exception: Unknown setting ${k}. (UNKNOWN_SETTING)`);
         await run(`SET ${k} = '${v}'`, 'TabSeparated', {});
       }
       let file: string | undefined;

@@ -3,21 +3,22 @@
 // (test/support/crash-child.ts), so a regression fails its case instead of
 // taking mocha down. Results that matter are compared with brute force or with
 // Python faiss.
-import { strict as assert } from 'assert';
-import * as fs from 'fs';
-import * as path from 'path';
-import {
-  Index, IndexFlat, IndexFlatL2, IndexHNSWFlat, IndexHNSWPQ, IndexHNSWSQ, IndexIDMap, IndexIDMap2, IndexIVF, IndexIVFFlat, IndexIVFPQ,
-  IndexIVFScalarQuantizer, IndexPQ, IndexScalarQuantizer, IDSelectorBatch, MetricType, ScalarQuantizer, SearchParameters, deserializeIndex,
-  indexFactory, knnBruteForce,
-  OMP_MAX_THREADS, ompGetMaxThreads, ompSetNumThreads, readIndex, serializeIndex, writeIndex,
-} from '../../src/internal';
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { rng } from '../../src/data/synthetic';
+import {deserializeIndex,IDSelectorBatch, 
+  type Index, IndexFlat, IndexFlatL2, IndexHNSWFlat, IndexHNSWPQ, IndexHNSWSQ, IndexIDMap, IndexIDMap2, IndexIVF, IndexIVFFlat, IndexIVFPQ,
+  IndexIVFScalarQuantizer, IndexPQ, IndexScalarQuantizer, 
+  indexFactory, knnBruteForce,MetricType, 
+  OMP_MAX_THREADS, ompGetMaxThreads, ompSetNumThreads, readIndex, ScalarQuantizer, SearchParameters, serializeIndex, writeIndex,
+} from '../../src/internal';
 import { valueLimit } from '../../src/util/check';
 import { hasPythonFaiss, PYTHON } from './python';
-import { spawnSync } from 'child_process';
 
 /** A case returns nothing, a reason it was skipped, or a note for the log. */
+// biome-ignore lint/suspicious/noConfusingVoidType: most cases return nothing, and TypeScript types that as void
 export type Outcome = { skip?: string; note?: string } | void;
 export type Case = () => Outcome | Promise<Outcome>;
 
@@ -442,7 +443,7 @@ export const CASES: Record<string, Case> = {
 
   // ---- files and buffers ----------------------------------------------------------
   'writeIndex and readIndex refuse a path with a NUL byte and leave no file behind'() {
-    const dir = fs.mkdtempSync(path.join(require('os').tmpdir(), 'lab-crash-'));
+    const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'lab-crash-'));
     const flat = new IndexFlatL2(d);
     flat.add(xb);
     refuses(() => writeIndex(flat, path.join(dir, 'a\0b.index')), /file contains a NUL byte \(\\0\), which no file name can hold: remove it/);
@@ -517,7 +518,7 @@ export const CASES: Record<string, Case> = {
       if (process.env.CI) throw new Error(`${PYTHON} with faiss and numpy not found (apt-get install python3-faiss python3-numpy)`);
       return { skip: 'Python faiss not found' };
     }
-    const dir = fs.mkdtempSync(path.join(require('os').tmpdir(), 'lab-crash-py-'));
+    const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'lab-crash-py-'));
     fs.writeFileSync(path.join(dir, 'xb.f32'), Buffer.from(xb.buffer));
     fs.writeFileSync(path.join(dir, 'xq.f32'), Buffer.from(xq.buffer));
     const out = JSON.parse(python(`

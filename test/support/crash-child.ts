@@ -1,7 +1,7 @@
 // Runs every case of crash-cases.ts in this process, in order, and writes one JSON
 // line per case to stdout as it ends: { name, ok, error?, skip?, note? }. A case that
 // kills the process leaves its name as the last "start" line.
-import * as fs from 'fs';
+import * as fs from 'node:fs';
 import { CASES } from './crash-cases';
 
 function line(o: object): void {

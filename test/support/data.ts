@@ -1,7 +1,7 @@
 // Seeded data sets shared by the tests, and a temporary folder per test file.
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { clusteredVectors } from '../../src/data/synthetic';
 import type { Matrix } from '../../src/types';
 

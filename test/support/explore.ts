@@ -1,8 +1,8 @@
 // The explorer started as `npm run explore` starts it (src/explore/cli.ts through tsx), for the API and page tests.
 // Node itself runs the server (tsx as a loader, not the tsx command): the tsx command is a second process, and a
 // SIGKILL to it left the server running, holding the test's pipes open so that mocha never exited.
-import { type ChildProcess, spawn } from 'child_process';
-import * as path from 'path';
+import { type ChildProcess, spawn } from 'node:child_process';
+import * as path from 'node:path';
 
 const ROOT = path.join(__dirname, '..', '..');
 

@@ -15,18 +15,18 @@
 // Error with a message; a result must make sense (labels among the ids added,
 // no NaN distances). Anything else exits with code 3 and says what. At the end
 // one JSON line on stdout: { ops, refused, codes, native }.
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
-import {
-  DirectMap, IDSelector, IDSelectorArray, IDSelectorBatch, IDSelectorNot, IDSelectorRange, Index, IndexFlat, IndexFlatIP,
-  IndexFlatL2, IndexHNSW, IndexHNSWFlat, IndexHNSWPQ, IndexHNSWSQ, IndexIDMap, IndexIDMap2, IndexIVF, IndexIVFFlat,
-  IndexIVFFlatDedup, IndexIVFPQ, IndexIVFScalarQuantizer, IndexPQ, IndexScalarQuantizer, MetricType, type QuantizerType,
-  ScalarQuantizer,
-  SearchParameters, SearchParametersHNSW, SearchParametersIVF, cloneIndex, deserializeIndex, indexFactory, ompSetNumThreads,
-  readIndex, serializeIndex, writeIndex,
-} from '../../src/internal';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { rng } from '../../src/data/synthetic';
+import {cloneIndex, 
+  DirectMap, deserializeIndex, IDSelector, IDSelectorArray, IDSelectorBatch, IDSelectorNot, IDSelectorRange, type Index, IndexFlat, IndexFlatIP,
+  IndexFlatL2, IndexHNSW, IndexHNSWFlat, IndexHNSWPQ, IndexHNSWSQ, IndexIDMap, IndexIDMap2, IndexIVF, IndexIVFFlat,
+  IndexIVFFlatDedup, IndexIVFPQ, IndexIVFScalarQuantizer, IndexPQ, IndexScalarQuantizer, indexFactory, MetricType, ompSetNumThreads,type QuantizerType,
+  readIndex, 
+  ScalarQuantizer,
+  SearchParameters, SearchParametersHNSW, SearchParametersIVF, serializeIndex, writeIndex,
+} from '../../src/internal';
 import { valueLimit } from '../../src/util/check';
 
 const [seedArg, opsArg, logFile] = process.argv.slice(2);
@@ -55,7 +55,10 @@ function pick<T>(xs: readonly T[]): T {
 }
 function weighted<T>(xs: ReadonlyArray<[number, T]>): T {
   let t = g() * xs.reduce((s, [w]) => s + w, 0);
-  for (const [w, x] of xs) if ((t -= w) < 0) return x;
+  for (const [w, x] of xs) {
+    t -= w;
+    if (t < 0) return x;
+  }
   return xs[xs.length - 1][1];
 }
 
@@ -490,7 +493,7 @@ async function reconstructMany(e: Entry): Promise<void> {
       const keys = chance(0.8) ? Array.from({ length: int(0, 8) }, () => idArg(e)) : idListArg(e);
       return attempt(`${e.name}.reconstructBatch(${describeArg(keys)})`, () => index.reconstructBatch(keys as number[]));
     })())) as { ok: Float32Array } | undefined;
-  if (r && r.ok.some((v) => Number.isNaN(v))) fail(`${e.name}: reconstructed NaN`);
+  if (r?.ok.some((v) => Number.isNaN(v))) fail(`${e.name}: reconstructed NaN`);
 }
 
 async function directMapOp(e: Entry): Promise<void> {
@@ -568,7 +571,7 @@ async function codecOp(e: Entry): Promise<void> {
     const n = (x instanceof Float32Array ? x : (x as { data: Float32Array }).data).length / d;
     if (r.ok.length !== n * codec.saCodeSize) fail(`${e.name}.saEncode: ${r.ok.length} bytes for ${n} vectors of ${codec.saCodeSize}`);
     const back = (await attempt(`${e.name}.saDecode(its own ${r.ok.length} bytes)`, () => codec.saDecode(r.ok))) as { ok: Float32Array } | undefined;
-    if (back && back.ok.some((v) => !Number.isFinite(v))) fail(`${e.name}: saDecode of saEncode's codes gave a value that is not finite`);
+    if (back?.ok.some((v) => !Number.isFinite(v))) fail(`${e.name}: saDecode of saEncode's codes gave a value that is not finite`);
     return;
   }
   // Codes of the right size with random bytes (list numbers beyond nlist), of a wrong size, or not bytes.
@@ -670,7 +673,7 @@ async function one(i: number): Promise<void> {
       const known = e!.ids ? Array.from(e!.ids) : [];
       const key = chance(0.5) && known.length ? Number(pick(known)) : goodOrBad(() => int(0, 50));
       const r = (await attempt(`${e!.name}.reconstruct(${String(key)})`, () => e!.index.reconstruct(key))) as { ok: Float32Array } | undefined;
-      if (r && r.ok.some((v) => Number.isNaN(v))) fail(`reconstruct(${key}) gave NaN`);
+      if (r?.ok.some((v) => Number.isNaN(v))) fail(`reconstruct(${key}) gave NaN`);
       return;
     }
     case 'param': {

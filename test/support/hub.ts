@@ -1,9 +1,9 @@
 // A loopback stand-in for the model hub: serves /<org>/<name>/resolve/main/<file>
 // from local folders, the URL layout transformers.js downloads from.
-import * as fs from 'fs';
-import * as http from 'http';
-import type { AddressInfo } from 'net';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
 
 export interface Hub {
   url: string;
@@ -17,9 +17,9 @@ export async function startHub(models: Record<string, string>): Promise<Hub> {
     const url = decodeURIComponent((req.url ?? '').split('?')[0]);
     requests.push(`${req.method} ${url}`);
     const m = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(url);
-    const dir = m && models[m[1]];
-    const file = dir && path.join(dir, m[3]);
-    if (!file || !file.startsWith(dir) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
+    const dir = m ? models[m[1]] : undefined;
+    const file = m && dir ? path.join(dir, m[3]) : undefined;
+    if (!dir || !file?.startsWith(dir) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('Entry not found');
       return;
     }

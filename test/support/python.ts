@@ -1,6 +1,6 @@
 // Runs the Python reference (Debian's /usr/bin/python3 with faiss and numpy).
-import { spawnSync } from 'child_process';
-import * as path from 'path';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
 
 export const PYTHON = process.env.LAB_PYTHON ?? '/usr/bin/python3';
 const SCRIPT = path.join(__dirname, '..', 'python', 'reference.py');

@@ -5,7 +5,8 @@ import { tmpDir } from './data';
 let dir: string | undefined;
 
 export function sqlTestDir(): string {
-  return (dir ??= tmpDir('chdb'));
+  dir ??= tmpDir('chdb');
+  return dir;
 }
 
 /** Labels and filter values that would break SQL pasted together from strings. */

@@ -1,6 +1,6 @@
 // The tiny generated models live in the product now (the demo set uses them):
 // src/data/demo/tiny-models.ts. Kept for bench/ scripts that import them from here.
-import * as path from 'path';
+import * as path from 'node:path';
 import { writeTinyClip } from '../../src/data/demo/tiny-models';
 
 export * from '../../src/data/demo/tiny-models';

@@ -1,7 +1,7 @@
-'use strict';
+
 // Loads the compiled addon; a failed load says what to do instead of a bare dlopen error.
-const fs = require('fs');
-const path = require('path');
+const fs = require('node:fs');
+const path = require('node:path');
 
 const file = path.join(__dirname, '..', 'build', 'Release', 'faiss_lab.node');
 

@@ -1,8 +1,8 @@
-'use strict';
+
 // `npm install` / `npm rebuild` entry: find faiss, say which one, run node-gyp.
-const { spawnSync } = require('child_process');
-const fs = require('fs');
-const path = require('path');
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
 const { findFaiss, stamp, HOW_TO_INSTALL } = require('./faiss-config');
 
 const root = path.join(__dirname, '..');

@@ -1,4 +1,4 @@
-'use strict';
+
 // Finds the faiss library to build against, in this order:
 //   1. FAISS_PREFIX (a folder with include/faiss and lib/libfaiss.{so,a})      faissBuild 'prefix:<dir>'
 //   2. an active conda env (CONDA_PREFIX; conda-forge's faiss-cpu ships a shared lib)  'conda:<env>'
@@ -10,8 +10,8 @@
 //   4. /usr/local                                                              'prefix:/usr/local'
 // Used by build.js (to report), by binding.gyp (`node lib/faiss-config.js <field>`),
 // by scripts/build-faiss.sh (`own-build`: whether to build) and scripts/lab.sh (`stamp`).
-const fs = require('fs');
-const path = require('path');
+const fs = require('node:fs');
+const path = require('node:path');
 
 const MULTIARCH = ['lib/x86_64-linux-gnu', 'lib/aarch64-linux-gnu', 'lib64', 'lib'];
 /** Where scripts/build-faiss.sh puts its builds (ignored by git, outside node_modules). */

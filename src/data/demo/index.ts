@@ -18,19 +18,19 @@
  * const demo = await makeDemoSet('data/demo');
  * // LAB_DATA_DIR=demo.dataDir LAB_QUERIES_DIR=demo.queriesDir LAB_CLIP_MODEL=demo.clipModel ...
  */
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { config, type LabConfig } from '../../config';
 import { embedImages } from '../../embed/clip';
 import { writeFileAtomic } from '../../io/files';
 import { writeVectorsCsv } from '../../io/vectors-csv';
 import { checkInteger } from '../../util/check';
 import { readStanfordDogs } from '../stanford-dogs';
-import { annotationXml, DEMO_BREEDS, type BreedStyle, dogPhoto } from './photos';
+import { annotationXml, type BreedStyle, DEMO_BREEDS, dogPhoto } from './photos';
 import { writeTinyClip, writeTinyMultilingual } from './tiny-models';
 
-export { DEMO_BREEDS, SCENES, dogPhoto, annotationXml, type BreedStyle, type DogPhoto } from './photos';
-export { writeTinyClip, writeTinyMultilingual, writeClipFiles, TINY_PROJECTION_DIM } from './tiny-models';
+export { annotationXml, type BreedStyle, DEMO_BREEDS, type DogPhoto, dogPhoto, SCENES } from './photos';
+export { TINY_PROJECTION_DIM, writeClipFiles, writeTinyClip, writeTinyMultilingual } from './tiny-models';
 
 /** The file that marks a generated demo set (meaningless results); loadCourse then says DEMO DATA. */
 export const DEMO_MARKER = 'DEMO-DATA.txt';

@@ -107,7 +107,9 @@ export interface Graph {
 /** Serialises a graph as an ONNX model (IR 8, opset 13). */
 export function onnxModel(name: string, g: Graph): Buffer {
   const graph = new Msg();
-  g.nodes.forEach((n, i) => graph.msg(1, node(n, i)));
+  g.nodes.forEach((n, i) => {
+    graph.msg(1, node(n, i));
+  });
   graph.str(2, name);
   for (const t of g.initializers) graph.msg(5, tensor(t));
   for (const v of g.inputs) graph.msg(11, valueInfo(v));

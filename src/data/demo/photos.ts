@@ -179,7 +179,7 @@ export async function dogPhoto(b: BreedStyle, seed: number): Promise<DogPhoto> {
   // Sensor noise: the sum of two uniforms, about +-14 levels.
   for (let i = 0; i < data.length; i++) {
     const v = data[i] + (random() + random() - 1) * 14;
-    data[i] = v < 0 ? 0 : v > 255 ? 255 : v;
+    data[i] = Math.min(255, Math.max(0, v));
   }
   const jpeg = await sharp(data, { raw: { width, height, channels: 3 } }).jpeg({ quality: 85 }).toBuffer();
   const clamp = (v: number, hi: number) => Math.max(0, Math.min(hi, Math.round(v)));

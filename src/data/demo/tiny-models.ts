@@ -16,10 +16,10 @@
  * config.clipModel = writeTinyClip('/tmp/tiny-clip');
  * const t = await embedTexts(['a dog']);   // (1, 512)
  */
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { gaussian, rng } from '../synthetic';
-import { FLOAT, INT64, type Graph, type Node, type Tensor, onnxModel } from './onnx';
+import { FLOAT, type Graph, INT64, type Node, onnxModel, type Tensor } from './onnx';
 
 export const TINY_PROJECTION_DIM = 512;
 const HIDDEN = 32;
