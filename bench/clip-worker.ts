@@ -12,9 +12,7 @@
 import * as readline from 'node:readline';
 import { CLIP_NORM, decodeForClip, toPixelValues } from '../src/embed/images';
 import { loadPretrained, transformers } from '../src/embed/model';
-import {clusteredVectors, config, embedImages, embedTexts, 
-  IndexFlat, MetricType, writeNpy,
-} from '../src/internal';
+import { clusteredVectors, config, embedImages, embedTexts, IndexFlat, MetricType, writeNpy } from '../src/internal';
 import { median } from './harness';
 
 const seconds = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e9;
@@ -22,7 +20,9 @@ const seconds = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e9;
 type VisionModel = (inputs: object) => Promise<{ image_embeds: { data: Float32Array } }>;
 const vision = () => {
   const t = transformers();
-  return loadPretrained('vision', (id, o) => t.CLIPVisionModelWithProjection.from_pretrained(id, o)) as unknown as Promise<VisionModel>;
+  return loadPretrained('vision', (id, o) =>
+    t.CLIPVisionModelWithProjection.from_pretrained(id, o),
+  ) as unknown as Promise<VisionModel>;
 };
 
 // biome-ignore lint/suspicious/noExplicitAny: a JSON message from the parent process, read field by field
@@ -37,7 +37,11 @@ async function handle(req: Record<string, any>): Promise<object> {
     case 'model': {
       const model = await vision();
       const t = transformers();
-      const pixels = new t.Tensor('float32', Float32Array.from({ length: req.batch * 3 * 224 * 224 }, () => Math.random() * 2 - 1), [req.batch, 3, 224, 224]);
+      const pixels = new t.Tensor(
+        'float32',
+        Float32Array.from({ length: req.batch * 3 * 224 * 224 }, () => Math.random() * 2 - 1),
+        [req.batch, 3, 224, 224],
+      );
       const t0 = process.hrtime.bigint();
       for (let i = 0; i < req.n / req.batch; i++) await model({ pixel_values: pixels });
       return { seconds: seconds(t0) };
@@ -51,7 +55,9 @@ async function handle(req: Record<string, any>): Promise<object> {
       const decoded = await Promise.all((req.files as string[]).map((f) => decodeForClip(f, 224)));
       const px = toPixelValues(decoded, 224, CLIP_NORM);
       writeNpy(req.pixelsOut, px, [decoded.length, 3, 224, 224]);
-      const out = await (await vision())({ pixel_values: new (transformers().Tensor)('float32', px, [decoded.length, 3, 224, 224]) });
+      const out = await (await vision())({
+        pixel_values: new (transformers().Tensor)('float32', px, [decoded.length, 3, 224, 224]),
+      });
       writeNpy(req.out, out.image_embeds.data, [decoded.length, out.image_embeds.data.length / decoded.length]);
       return {};
     }

@@ -43,10 +43,17 @@ export function vitB32Folder(out: string): string {
 }
 
 /** `count` photo files: from `folder`, or generated (smooth random colour fields with noise, JPEG quality 90). */
-async function photos(folder: string | undefined, count: number, out: string): Promise<{ files: string[]; source: string }> {
+async function photos(
+  folder: string | undefined,
+  count: number,
+  out: string,
+): Promise<{ files: string[]; source: string }> {
   if (folder) {
-    const files = listImages(folder).files.filter((f) => /\.jpe?g$/i.test(f)).slice(0, count);
-    if (files.length < count) throw new Error(`${folder} has ${files.length} JPEG photos; the benchmark needs ${count}`);
+    const files = listImages(folder)
+      .files.filter((f) => /\.jpe?g$/i.test(f))
+      .slice(0, count);
+    if (files.length < count)
+      throw new Error(`${folder} has ${files.length} JPEG photos; the benchmark needs ${count}`);
     return { files, source: `${count} JPEG photos from ${path.basename(path.resolve(folder))}` };
   }
   const dir = path.join(out, 'photos');
@@ -55,10 +62,18 @@ async function photos(folder: string | undefined, count: number, out: string): P
   for (let i = 0; i < count; i++) {
     const f = path.join(dir, `photo-${String(i).padStart(3, '0')}.jpg`);
     if (!fs.existsSync(f)) {
-      const seed = Uint8Array.from({ length: 12 * 9 * 3 }, (_, j) => (Math.sin(i * 7919 + j * 104729) * 0.5 + 0.5) * 255);
-      const smooth = await sharp(seed, { raw: { width: 12, height: 9, channels: 3 } }).resize(500, 375, { kernel: 'cubic' }).raw().toBuffer();
+      const seed = Uint8Array.from(
+        { length: 12 * 9 * 3 },
+        (_, j) => (Math.sin(i * 7919 + j * 104729) * 0.5 + 0.5) * 255,
+      );
+      const smooth = await sharp(seed, { raw: { width: 12, height: 9, channels: 3 } })
+        .resize(500, 375, { kernel: 'cubic' })
+        .raw()
+        .toBuffer();
       const noisy = smooth.map((v, j) => Math.max(0, Math.min(255, v + ((j * 2654435761 + i) % 41) - 20)));
-      await sharp(noisy, { raw: { width: 500, height: 375, channels: 3 } }).jpeg({ quality: 90 }).toFile(f);
+      await sharp(noisy, { raw: { width: 500, height: 375, channels: 3 } })
+        .jpeg({ quality: 90 })
+        .toFile(f);
     }
     files.push(f);
   }
@@ -66,17 +81,26 @@ async function photos(folder: string | undefined, count: number, out: string): P
 }
 
 function ourWorker(model: string, dtype: string): Worker {
-  return new Worker(`ours ${dtype}`, process.execPath, [require.resolve('tsx/cli'), path.join(__dirname, 'clip-worker.ts')],
-    { ...process.env, LAB_CLIP_MODEL: model, LAB_DTYPE: dtype });
+  return new Worker(
+    `ours ${dtype}`,
+    process.execPath,
+    [require.resolve('tsx/cli'), path.join(__dirname, 'clip-worker.ts')],
+    { ...process.env, LAB_CLIP_MODEL: model, LAB_DTYPE: dtype },
+  );
 }
-
 
 /** Cosine similarity of row i of a and b, both (n, d). */
 function cosines(a: Float32Array, b: Float32Array, d: number): number[] {
   const out: number[] = [];
   for (let o = 0; o < a.length; o += d) {
-    let ab = 0, aa = 0, bb = 0;
-    for (let j = o; j < o + d; j++) { ab += a[j] * b[j]; aa += a[j] * a[j]; bb += b[j] * b[j]; }
+    let ab = 0,
+      aa = 0,
+      bb = 0;
+    for (let j = o; j < o + d; j++) {
+      ab += a[j] * b[j];
+      aa += a[j] * a[j];
+      bb += b[j] * b[j];
+    }
     out.push(ab / Math.sqrt(aa * bb));
   }
   return out;
@@ -101,14 +125,18 @@ function crossCosine(a: Float32Array, d: number): number {
 }
 
 const mib = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MiB`;
-const stats = (xs: number[]) => `mean ${(xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(4)}, min ${Math.min(...xs).toFixed(4)}`;
+const stats = (xs: number[]) =>
+  `mean ${(xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(4)}, min ${Math.min(...xs).toFixed(4)}`;
 
 export async function clipComparisons(o: ClipBenchOptions): Promise<Comparison[]> {
   const model = vitB32Folder(o.out);
   const { files, source } = await photos(o.images, o.count, o.out);
   const GMAC = 4.41; // bench/python/clip_model.py vision_macs(): multiply-adds per image
 
-  const py0 = new Worker('PyTorch', PYTHON, [path.join(PY_DIR, 'clip_bench.py')], { ...process.env, PYTHONPATH: PY_DIR });
+  const py0 = new Worker('PyTorch', PYTHON, [path.join(PY_DIR, 'clip_bench.py')], {
+    ...process.env,
+    PYTHONPATH: PY_DIR,
+  });
   const { gflops: peak } = await py0.request<{ gflops: number }>({ op: 'sgemm' });
   const pyInfo = await py0.request<{ threads: number; default_threads: number; torch: string }>({ op: 'info' });
   // PyTorch at its faster thread count: its default, or all cores (here the default was faster).
@@ -120,22 +148,30 @@ export async function clipComparisons(o: ClipBenchOptions): Promise<Comparison[]
   }
   py0.close();
   const torchThreads = Number(Object.entries(tried).sort((a, b) => b[1] - a[1])[0][0]);
-  const pyWorker = () => new Worker('PyTorch', PYTHON, [path.join(PY_DIR, 'clip_bench.py')],
-    { ...process.env, PYTHONPATH: PY_DIR, LAB_TORCH_THREADS: String(torchThreads) });
+  const pyWorker = () =>
+    new Worker('PyTorch', PYTHON, [path.join(PY_DIR, 'clip_bench.py')], {
+      ...process.env,
+      PYTHONPATH: PY_DIR,
+      LAB_TORCH_THREADS: String(torchThreads),
+    });
 
   const rows: Row[] = [];
   const best = { fp32: 0, q8: 0, torch: 0 };
   const rate = (s: number) => files.length / s;
-  const gf = (ips: number) => `${(ips * GMAC * 2).toFixed(0)} GFLOP/s (${((100 * ips * GMAC * 2) / peak).toFixed(0)}% of sgemm)`;
+  const gf = (ips: number) =>
+    `${(ips * GMAC * 2).toFixed(0)} GFLOP/s (${((100 * ips * GMAC * 2) / peak).toFixed(0)}% of sgemm)`;
   for (const batch of BATCHES) {
     const sides = { torch: pyWorker(), fp32: ourWorker(model, 'fp32'), q8: ourWorker(model, 'q8') };
     const times: Record<keyof typeof sides, number[]> = { torch: [], fp32: [], q8: [] };
     const warm = files.slice(0, batch);
     for (const w of Object.values(sides)) await w.request({ op: 'images', files: warm, batch });
     for (let r = 0; r < o.reps; r++) {
-      for (const [name, w] of Object.entries(sides)) times[name as keyof typeof sides].push(await w.seconds({ op: 'images', files, batch }));
+      for (const [name, w] of Object.entries(sides))
+        times[name as keyof typeof sides].push(await w.seconds({ op: 'images', files, batch }));
     }
-    const rss = Object.fromEntries(await Promise.all(Object.entries(sides).map(async ([k, w]) => [k, (await w.request({ op: 'info' })).maxrss])));
+    const rss = Object.fromEntries(
+      await Promise.all(Object.entries(sides).map(async ([k, w]) => [k, (await w.request({ op: 'info' })).maxrss])),
+    );
     const n = Math.max(batch, 16 - (16 % batch));
     const alone: Record<string, number> = {};
     for (const [name, w] of Object.entries(sides)) alone[name] = n / (await w.seconds({ op: 'model', n, batch }));
@@ -147,14 +183,29 @@ export async function clipComparisons(o: ClipBenchOptions): Promise<Comparison[]
       const ours = rate(median(times[dtype]));
       best[dtype] = Math.max(best[dtype], ours);
       rows.push({
-        case: `${dtype}, batch ${batch}: JPEG files in`, ours, reference: torch, ratio: ours / torch,
+        case: `${dtype}, batch ${batch}: JPEG files in`,
+        ours,
+        reference: torch,
+        ratio: ours / torch,
         results: `${gf(ours)} vs ${gf(torch)}; peak RSS ${mib(rss[dtype])} vs ${mib(rss.torch)}; model alone ${alone[dtype].toFixed(1)} vs ${alone.torch.toFixed(1)} images/s`,
       });
     }
   }
   rows.push(
-    { case: 'best fp32 vs best PyTorch', ours: best.fp32, reference: best.torch, ratio: best.fp32 / best.torch, results: 'goal >= 1.70' },
-    { case: 'best q8 vs best PyTorch', ours: best.q8, reference: best.torch, ratio: best.q8 / best.torch, results: 'goal >= 3.00' },
+    {
+      case: 'best fp32 vs best PyTorch',
+      ours: best.fp32,
+      reference: best.torch,
+      ratio: best.fp32 / best.torch,
+      results: 'goal >= 1.70',
+    },
+    {
+      case: 'best q8 vs best PyTorch',
+      ours: best.q8,
+      reference: best.torch,
+      ratio: best.q8 / best.torch,
+      results: 'goal >= 3.00',
+    },
   );
 
   // Agreement: same weights, so our embeddings should match PyTorch's; q8 should stay close to fp32.
@@ -168,9 +219,16 @@ export async function clipComparisons(o: ClipBenchOptions): Promise<Comparison[]
   await fp32.request({ op: 'embed', files: few, out: f('ours-fp32') });
   await q8.request({ op: 'embed', files: few, out: f('ours-q8') });
   await py.request({ op: 'embed', files: few, out: f('torch') });
-  const queries = await Promise.all([fp32, q8].map((w) => w.request<{ embed: number; search: number; total: number }>({
-    op: 'queries', n: 20580, k: 5, texts: QUERIES,
-  })));
+  const queries = await Promise.all(
+    [fp32, q8].map((w) =>
+      w.request<{ embed: number; search: number; total: number }>({
+        op: 'queries',
+        n: 20580,
+        k: 5,
+        texts: QUERIES,
+      }),
+    ),
+  );
   for (const w of [fp32, q8, py]) w.close();
   const load = (name: string) => readNpy(f(name)).data as Float32Array;
   const ours = load('ours-fp32');
@@ -180,11 +238,15 @@ export async function clipComparisons(o: ClipBenchOptions): Promise<Comparison[]
   const note = [
     `Photos: ${source}, each pass embeds all ${files.length}; ${o.reps} repetitions, median; ours on ${os.availableParallelism()} threads, ` +
       `PyTorch ${pyInfo.torch} on ${torchThreads} (model alone at batch 8: ` +
-      `${Object.entries(tried).map(([n, r]) => `${r.toFixed(1)} images/s on ${n}`).join(', ')}; its default here: ${pyInfo.default_threads}). PyTorch side: PIL + torchvision (Resize 224 bicubic, ` +
+      `${Object.entries(tried)
+        .map(([n, r]) => `${r.toFixed(1)} images/s on ${n}`)
+        .join(
+          ', ',
+        )}; its default here: ${pyInfo.default_threads}). PyTorch side: PIL + torchvision (Resize 224 bicubic, ` +
       'CenterCrop, Normalize, as CLIP\'s own preprocess) + eager model under no_grad. "Model alone": random pixels, no files.',
     `Cost: ${GMAC} G multiply-adds (${(2 * GMAC).toFixed(1)} GFLOP) per image, so GFLOP/s = ${(2 * GMAC).toFixed(1)} x images/s ` +
       `(for q8, float work done as int8); numpy's float32 matmul (sgemm 2048^3, same run): ${peak.toFixed(0)} GFLOP/s. ` +
-      'That is not the hardware\'s peak where OpenBLAS lacks kernels for the CPU (here: OpenBLAS 0.3.21 runs its AVX2 ' +
+      "That is not the hardware's peak where OpenBLAS lacks kernels for the CPU (here: OpenBLAS 0.3.21 runs its AVX2 " +
       '"Haswell" kernel on an AVX-512 AMD EPYC, family 26), so ONNX Runtime\'s own AVX-512 kernels can pass it.',
     `Agreement on ${few.length} photos (cosine): ours vs PyTorch on the same pixels ${agree(load('ours-from-pixels'), load('torch-from-pixels'))} ` +
       `(the ONNX export); end to end, ours (sharp) vs PyTorch (PIL) ${agree(ours, load('torch'))} (the two preprocessings); ` +
@@ -197,7 +259,7 @@ export async function clipComparisons(o: ClipBenchOptions): Promise<Comparison[]
     reference: 'PyTorch eager (Debian python3-torch) with PIL and torchvision, end to end from JPEG files',
     unit: 'images/s',
     better: 'higher',
-    goal: 'best fp32 >= 1.7x PyTorch\'s best, best quantised (q8) >= 3x',
+    goal: "best fp32 >= 1.7x PyTorch's best, best quantised (q8) >= 3x",
     rows,
     note,
   };
@@ -209,7 +271,13 @@ export async function clipComparisons(o: ClipBenchOptions): Promise<Comparison[]
     rows: (['fp32', 'q8'] as const).flatMap((dtype, i) => [
       { case: `${dtype}: text embedding`, ours: queries[i].embed, reference: NaN, ratio: NaN, results: '' },
       { case: `${dtype}: IndexFlat L1 search, k=5`, ours: queries[i].search, reference: NaN, ratio: NaN, results: '' },
-      { case: `${dtype}: query total`, ours: queries[i].total, reference: NaN, ratio: NaN, results: `median of ${QUERIES.length} different queries` },
+      {
+        case: `${dtype}: query total`,
+        ours: queries[i].total,
+        reference: NaN,
+        ratio: NaN,
+        results: `median of ${QUERIES.length} different queries`,
+      },
     ]),
     note: 'Texts are embedded with the cache off (a cached query costs no model call); the model is loaded before timing.',
   };
@@ -217,8 +285,20 @@ export async function clipComparisons(o: ClipBenchOptions): Promise<Comparison[]
 }
 
 const QUERIES = [
-  'a dog and a girl', 'a black puppy on the grass', 'two dogs playing in the snow', 'a dog wearing a red collar',
-  'a small white dog on a sofa', 'a man walking a large dog', 'a dog catching a frisbee', 'a sleeping beagle',
-  'a husky with blue eyes', 'a dog in the water', 'a brown dog looking at the camera', 'a poodle with a haircut',
-  'a dog and a cat', 'a child hugging a puppy', 'a dog running on the beach', 'a golden retriever with a ball',
+  'a dog and a girl',
+  'a black puppy on the grass',
+  'two dogs playing in the snow',
+  'a dog wearing a red collar',
+  'a small white dog on a sofa',
+  'a man walking a large dog',
+  'a dog catching a frisbee',
+  'a sleeping beagle',
+  'a husky with blue eyes',
+  'a dog in the water',
+  'a brown dog looking at the camera',
+  'a poodle with a haircut',
+  'a dog and a cat',
+  'a child hugging a puppy',
+  'a dog running on the beach',
+  'a golden retriever with a ball',
 ];

@@ -11,8 +11,14 @@ export async function csvComparison(o: { n: number; reps: number; out: string })
   const d = 512;
   const m = clusteredVectors({ n: o.n, d, clusters: 120, spread: 2.5, seed: 9 });
   const rows = Array.from({ length: o.n }, (_, i) => ({
-    filename: `n02085620_${i}.jpg`, dir: 'Images/n02085620-Chihuahua', class: `breed_${m.classes[i]}`, pose: 'Unspecified',
-    xmin: 1, ymin: 2, xmax: 300, ymax: 400,
+    filename: `n02085620_${i}.jpg`,
+    dir: 'Images/n02085620-Chihuahua',
+    class: `breed_${m.classes[i]}`,
+    pose: 'Unspecified',
+    xmin: 1,
+    ymin: 2,
+    xmax: 300,
+    ymax: 400,
   }));
   const file = path.join(o.out, 'vectors.csv.gz');
   await writeVectorsCsv(file, rows, m);
@@ -26,8 +32,11 @@ export async function csvComparison(o: { n: number; reps: number; out: string })
   }
   const ours = median(times);
 
-  const py = spawnSync(PYTHON, [path.join(__dirname, 'python', 'csv_bench.py'), file, o.out, String(o.reps)], { encoding: 'utf8' });
-  if (py.status !== 0) throw new Error(`Python CSV bench failed (needs python3-pandas: bash scripts/lab.sh bench):\n${py.stderr}`);
+  const py = spawnSync(PYTHON, [path.join(__dirname, 'python', 'csv_bench.py'), file, o.out, String(o.reps)], {
+    encoding: 'utf8',
+  });
+  if (py.status !== 0)
+    throw new Error(`Python CSV bench failed (needs python3-pandas: bash scripts/lab.sh bench):\n${py.stderr}`);
   const ref = JSON.parse(py.stdout) as Record<string, number>;
   const same = (way: string): string => {
     const theirs = readNpy(path.join(o.out, `py.csv.${way}.npy`)).data as Float32Array;
@@ -41,8 +50,20 @@ export async function csvComparison(o: { n: number; reps: number; out: string })
     unit: 's',
     goal: 'at least 2x faster than the fastest Python way (ratio <= 0.5), values identical',
     rows: [
-      { case: 'vs pandas + ast.literal_eval', ours, reference: ref['pandas + ast.literal_eval'], ratio: ours / ref['pandas + ast.literal_eval'], results: same('eval') },
-      { case: 'vs pandas + np.fromstring', ours, reference: ref['pandas + np.fromstring'], ratio: ours / ref['pandas + np.fromstring'], results: same('fromstring') },
+      {
+        case: 'vs pandas + ast.literal_eval',
+        ours,
+        reference: ref['pandas + ast.literal_eval'],
+        ratio: ours / ref['pandas + ast.literal_eval'],
+        results: same('eval'),
+      },
+      {
+        case: 'vs pandas + np.fromstring',
+        ours,
+        reference: ref['pandas + np.fromstring'],
+        ratio: ours / ref['pandas + np.fromstring'],
+        results: same('fromstring'),
+      },
     ],
   };
 }

@@ -17,7 +17,9 @@ async function main(): Promise<void> {
     const t0 = process.hrtime.bigint();
     const r = await embedImages(folder, { cache: false, batchSize, progress: false });
     const s = Number(process.hrtime.bigint() - t0) / 1e9;
-    console.log(`batch ${String(batchSize).padStart(2)}: ${r.vectors.n} photos in ${s.toFixed(2)} s = ${(r.vectors.n / s).toFixed(1)} images/s (${r.failed.length} unreadable)`);
+    console.log(
+      `batch ${String(batchSize).padStart(2)}: ${r.vectors.n} photos in ${s.toFixed(2)} s = ${(r.vectors.n / s).toFixed(1)} images/s (${r.failed.length} unreadable)`,
+    );
   }
 }
 

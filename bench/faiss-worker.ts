@@ -18,7 +18,9 @@ if (addon) {
   const M = Module as unknown as { _resolveFilename: (request: string, ...rest: unknown[]) => string };
   const resolve = M._resolveFilename;
   M._resolveFilename = function (this: unknown, request: string, ...rest: unknown[]) {
-    return request === 'faiss-lab-native' ? path.join(addon, 'lib', 'binding.js') : resolve.call(this, request, ...rest);
+    return request === 'faiss-lab-native'
+      ? path.join(addon, 'lib', 'binding.js')
+      : resolve.call(this, request, ...rest);
   };
 }
 /* eslint-disable @typescript-eslint/no-require-imports */

@@ -25,10 +25,19 @@ async function main(): Promise<void> {
   const comparisons = [];
   if (only.includes('faiss')) comparisons.push(await faissComparison({ n, reps, grid, out }));
   if (only.includes('csv')) comparisons.push(await csvComparison({ n, reps, out }));
-  if (only.includes('sql')) comparisons.push(await sqlComparison({ sizes: arg('sql-sizes', '20000,1000000').split(',').map(Number), nq: Number(arg('sql-queries', '20')), out }));
+  if (only.includes('sql'))
+    comparisons.push(
+      await sqlComparison({
+        sizes: arg('sql-sizes', '20000,1000000').split(',').map(Number),
+        nq: Number(arg('sql-queries', '20')),
+        out,
+      }),
+    );
   if (only.includes('clip')) {
     const images = arg('images', '') || undefined;
-    comparisons.push(...(await clipComparisons({ reps: Math.min(reps, 3), out, images, count: Number(arg('count', '64')) })));
+    comparisons.push(
+      ...(await clipComparisons({ reps: Math.min(reps, 3), out, images, count: Number(arg('count', '64')) })),
+    );
   }
   const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
   const file = path.join(__dirname, 'RESULTS.md');

@@ -8,9 +8,20 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import {chdbBackend, clusteredVectors, 
-  IndexFlatL2, IndexHNSWFlat, labelRecall, type Matrix, ompSetNumThreads, type SearchResults, SqlVectorStore, serializeIndex,
-  takeRows, timeSearch, type VectorIndex,
+import {
+  chdbBackend,
+  clusteredVectors,
+  IndexFlatL2,
+  IndexHNSWFlat,
+  labelRecall,
+  type Matrix,
+  ompSetNumThreads,
+  type SearchResults,
+  SqlVectorStore,
+  serializeIndex,
+  takeRows,
+  timeSearch,
+  type VectorIndex,
 } from '../src/internal';
 import { type Comparison, median, type Row } from './harness';
 
@@ -20,7 +31,11 @@ const efConstruction = 64;
 // ClickHouse's default search list (efSearch: hnsw_candidate_list_size_for_search), and a larger one (recall bought with latency).
 const searchLists = [256, 1024];
 
-interface Options { sizes: number[]; nq: number; out: string }
+interface Options {
+  sizes: number[];
+  nq: number;
+  out: string;
+}
 
 function mib(bytes: number): string {
   return `${(bytes / 2 ** 20).toFixed(0)} MiB`;
@@ -30,7 +45,11 @@ function mib(bytes: number): string {
  * Single-query latency, as an application asks: timeSearch (a warm-up, then one timed
  * search) of each query alone, the median over the queries in seconds; and each answer.
  */
-async function timeQueries(index: VectorIndex, xq: Matrix, k: number): Promise<{ seconds: number; results: SearchResults[] }> {
+async function timeQueries(
+  index: VectorIndex,
+  xq: Matrix,
+  k: number,
+): Promise<{ seconds: number; results: SearchResults[] }> {
   const ms: number[] = [];
   const results: SearchResults[] = [];
   for (let i = 0; i < xq.n; i++) {
@@ -71,12 +90,30 @@ export async function sqlComparison(o: Options): Promise<Comparison> {
       const insertS = (performance.now() - t0) / 1000;
       const { seconds: chBrute, results: brute } = await timeQueries(store, xq, 10);
       const identical = brute.every((r, i) => r.labels.every((l, j) => l === exact.labels[i * 10 + j]));
-      rows.push({ case: `${tag}: insert (Native file)`, ours: insertS, reference: NaN, ratio: NaN, results: `${(n / insertS).toFixed(0)} vectors/s` });
+      rows.push({
+        case: `${tag}: insert (Native file)`,
+        ours: insertS,
+        reference: NaN,
+        ratio: NaN,
+        results: `${(n / insertS).toFixed(0)} vectors/s`,
+      });
       // One part, one graph (as FAISS's one index), whatever the background merges had reached.
       const partsBefore = await store.parts();
       const merged = await store.optimize();
-      rows.push({ case: `${tag}: merge parts (OPTIMIZE FINAL)`, ours: merged.seconds, reference: NaN, ratio: NaN, results: `${partsBefore} -> ${merged.parts} part(s)` });
-      rows.push({ case: `${tag}: brute force k=10`, ours: chBrute, reference: faissFlat, ratio: chBrute / faissFlat, results: identical ? 'ids identical to IndexFlatL2' : 'ids differ' });
+      rows.push({
+        case: `${tag}: merge parts (OPTIMIZE FINAL)`,
+        ours: merged.seconds,
+        reference: NaN,
+        ratio: NaN,
+        results: `${partsBefore} -> ${merged.parts} part(s)`,
+      });
+      rows.push({
+        case: `${tag}: brute force k=10`,
+        ours: chBrute,
+        reference: faissFlat,
+        ratio: chBrute / faissFlat,
+        results: identical ? 'ids identical to IndexFlatL2' : 'ids differ',
+      });
 
       // FAISS HNSW with the same M / efConstruction / efSearch.
       console.error(`sql bench: ${tag}: FAISS HNSW build`);
@@ -97,16 +134,26 @@ export async function sqlComparison(o: Options): Promise<Comparison> {
       for (const quantization of ['bf16', 'f32'] as const) {
         console.error(`sql bench: ${tag}: chdb index ${quantization}`);
         const { seconds, info } = await store.createIndex({ quantization, M, efConstruction });
-        rows.push({ case: `${tag}: index build ${quantization} (M=${M}, efC=${efConstruction})`, ours: seconds, reference: faissBuild, ratio: seconds / faissBuild,
-          results: `index ${mib(info.bytes)} vs FAISS HNSW ${mib(faissBytes)}` });
+        rows.push({
+          case: `${tag}: index build ${quantization} (M=${M}, efC=${efConstruction})`,
+          ours: seconds,
+          reference: faissBuild,
+          ratio: seconds / faissBuild,
+          results: `index ${mib(info.bytes)} vs FAISS HNSW ${mib(faissBytes)}`,
+        });
         for (const list of searchLists) {
           store.setQueryArguments({ efSearch: list });
           const used = await store.usesIndex(q0, 10);
           const { seconds: chIndex, results } = await timeQueries(store, xq, 10);
           const recall = recallOf(exact, results);
           const f = faiss.get(list)!;
-          rows.push({ case: `${tag}: index search ${quantization} k=10 (list ${list})`, ours: chIndex, reference: f.seconds, ratio: chIndex / f.seconds,
-            results: `recall@10 ${recall.toFixed(3)} vs ${f.recall.toFixed(3)}${used ? '' : ' (EXPLAIN: index NOT used)'}; ${(chBrute / chIndex).toFixed(1)}x faster than brute force` });
+          rows.push({
+            case: `${tag}: index search ${quantization} k=10 (list ${list})`,
+            ours: chIndex,
+            reference: f.seconds,
+            ratio: chIndex / f.seconds,
+            results: `recall@10 ${recall.toFixed(3)} vs ${f.recall.toFixed(3)}${used ? '' : ' (EXPLAIN: index NOT used)'}; ${(chBrute / chIndex).toFixed(1)}x faster than brute force`,
+          });
         }
       }
       await store.drop();
@@ -116,8 +163,20 @@ export async function sqlComparison(o: Options): Promise<Comparison> {
     backend.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
-  rows.push({ case: 'anchor: LAION 100M x 512, brute force (ClickHouse blog)', ours: NaN, reference: 4.6, ratio: NaN, results: 'their server, published figure' });
-  rows.push({ case: "anchor: LAION 100M x 512, index ('hnsw', cosine, bf16, 64, 256)", ours: NaN, reference: 0.019, ratio: NaN, results: 'their server, published figure' });
+  rows.push({
+    case: 'anchor: LAION 100M x 512, brute force (ClickHouse blog)',
+    ours: NaN,
+    reference: 4.6,
+    ratio: NaN,
+    results: 'their server, published figure',
+  });
+  rows.push({
+    case: "anchor: LAION 100M x 512, index ('hnsw', cosine, bf16, 64, 256)",
+    ours: NaN,
+    reference: 0.019,
+    ratio: NaN,
+    results: 'their server, published figure',
+  });
   return {
     title: `5. Vector search in SQL: chdb (ClickHouse 26.7) brute force vs HNSW index, beside our FAISS (${o.sizes.map((s) => s.toLocaleString('en')).join(' and ')} x ${d})`,
     reference: `our FAISS binding on the same data (IndexFlatL2; IndexHNSWFlat M=${M}, efConstruction=${efConstruction}, efSearch = the search list size); for the anchor rows, ClickHouse's published LAION figures`,

@@ -9,9 +9,22 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import {bestTradeoff, clusteredVectors, faissVersion, fastest, formatTable, hnswFlat, 
-  IndexFlatL2, ivfFlat,MetricType, 
-  mostPrecise, ompGetMaxThreads, precisionAtK, readIndex, runGrid, writeIndex,
+import {
+  bestTradeoff,
+  clusteredVectors,
+  faissVersion,
+  fastest,
+  formatTable,
+  hnswFlat,
+  IndexFlatL2,
+  ivfFlat,
+  MetricType,
+  mostPrecise,
+  ompGetMaxThreads,
+  precisionAtK,
+  readIndex,
+  runGrid,
+  writeIndex,
 } from '../src/internal';
 import { arg } from './args';
 
@@ -22,7 +35,9 @@ const d = 512;
 const k = 5;
 
 async function main(): Promise<void> {
-  console.log(`faiss ${faissVersion}, ${ompGetMaxThreads()} threads; ${n} generated vectors of d=${d} in 120 classes\n`);
+  console.log(
+    `faiss ${faissVersion}, ${ompGetMaxThreads()} threads; ${n} generated vectors of d=${d} in 120 classes\n`,
+  );
   // Overlapping classes (spread 2.5), like breeds that look alike.
   const all = clusteredVectors({ n: n + 10, d, clusters: 120, spread: 2.5, seed: 7 });
   // The first n rows are the database (a view, no copy); the last 10 the queries.
@@ -40,19 +55,48 @@ async function main(): Promise<void> {
 
   // Task 4: the HNSW grid, each build once, efSearch swept (ann-benchmarks style).
   const grid = await runGrid({
-    builder: hnswFlat, data: xb, queries: xq, k, classes,
+    builder: hnswFlat,
+    data: xb,
+    queries: xq,
+    k,
+    classes,
     metrics: [MetricType.L2, MetricType.L1],
     build: full ? { M: [8, 16, 32], efConstruction: [40, 100, 200] } : { M: [16], efConstruction: [40] },
     query: { efSearch: [10, 50, 100] },
   });
-  const columns = ['metric', 'M', 'efConstruction', 'efSearch', 'buildSeconds', 'latencyMs', 'recall', 'precision', 'cached'];
-  console.log(`\nHNSW grid (${full ? 'full' : 'small; --grid full for all 18 builds'}), ${k}-NN of 10 queries:\n${formatTable(grid.rows, columns)}\n`);
-  for (const [what, row] of [['fastest', fastest(grid.rows)], ['most precise', mostPrecise(grid.rows)], ['best trade-off', bestTradeoff(grid.rows)]] as const) {
-    console.log(`${what}: ${row.label} (${row.latencyMs.toFixed(3)} ms, precision@${k} ${row.precision?.toFixed(3)}, recall@${k} ${row.recall.toFixed(3)})`);
+  const columns = [
+    'metric',
+    'M',
+    'efConstruction',
+    'efSearch',
+    'buildSeconds',
+    'latencyMs',
+    'recall',
+    'precision',
+    'cached',
+  ];
+  console.log(
+    `\nHNSW grid (${full ? 'full' : 'small; --grid full for all 18 builds'}), ${k}-NN of 10 queries:\n${formatTable(grid.rows, columns)}\n`,
+  );
+  for (const [what, row] of [
+    ['fastest', fastest(grid.rows)],
+    ['most precise', mostPrecise(grid.rows)],
+    ['best trade-off', bestTradeoff(grid.rows)],
+  ] as const) {
+    console.log(
+      `${what}: ${row.label} (${row.latencyMs.toFixed(3)} ms, precision@${k} ${row.precision?.toFixed(3)}, recall@${k} ${row.recall.toFixed(3)})`,
+    );
   }
 
   // Beyond the sheet: IVF with nprobe.
-  const ivf = await runGrid({ builder: ivfFlat, data: xb, queries: xq, k, build: { nlist: [143] }, query: { nprobe: [1, 4, 16, 64] } });
+  const ivf = await runGrid({
+    builder: ivfFlat,
+    data: xb,
+    queries: xq,
+    k,
+    build: { nlist: [143] },
+    query: { nprobe: [1, 4, 16, 64] },
+  });
   console.log(`\nIVF143,Flat:\n${formatTable(ivf.rows, ['nprobe', 'latencyMs', 'recall', 'buildSeconds'])}\n`);
 
   fs.mkdirSync(out, { recursive: true });
@@ -60,7 +104,9 @@ async function main(): Promise<void> {
   writeIndex(flat, file);
   const again = readIndex(file).search(xq, k);
   const same = again.labels.every((v, i) => v === exact.labels[i]);
-  console.log(`wrote ${file} (${(fs.statSync(file).size / 2 ** 20).toFixed(1)} MiB); read back: ${same ? 'identical results' : 'DIFFERENT results'}`);
+  console.log(
+    `wrote ${file} (${(fs.statSync(file).size / 2 ** 20).toFixed(1)} MiB); read back: ${same ? 'identical results' : 'DIFFERENT results'}`,
+  );
   fs.writeFileSync(path.join(out, 'hnsw-grid.json'), JSON.stringify(grid.rows, null, 1));
   if (!same) process.exitCode = 1;
 }

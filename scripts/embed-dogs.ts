@@ -13,12 +13,18 @@ async function main(): Promise<void> {
   const dogs = readStanfordDogs(root);
   // Exactly the photos the dataset lists (not every file under Images/), each with its row.
   const images = path.join(root, 'Images');
-  const emb = await embedImages(dogs.files, { cache: path.join(config.cacheDir, `stanford-dogs.${path.basename(config.clipModel)}.${config.dtype}.raw`) });
+  const emb = await embedImages(dogs.files, {
+    cache: path.join(config.cacheDir, `stanford-dogs.${path.basename(config.clipModel)}.${config.dtype}.raw`),
+  });
   const rowOf = new Map(dogs.files.map((f, i) => [f, dogs.rows[i]]));
   const rows = emb.files.map((f) => rowOf.get(f)!);
   await writeVectorsCsv(out, rows, emb.vectors);
-  const noBox = dogs.missingAnnotations.length ? `; ${dogs.missingAnnotations.length} without annotation (breed from the folder, no box)` : '';
-  console.log(`wrote ${out}: ${emb.vectors.n} photos x ${emb.vectors.d} (${emb.model}) from ${images}; ${emb.failed.length} unreadable${noBox}`);
+  const noBox = dogs.missingAnnotations.length
+    ? `; ${dogs.missingAnnotations.length} without annotation (breed from the folder, no box)`
+    : '';
+  console.log(
+    `wrote ${out}: ${emb.vectors.n} photos x ${emb.vectors.d} (${emb.model}) from ${images}; ${emb.failed.length} unreadable${noBox}`,
+  );
 }
 
 main().catch((e: Error) => {

@@ -47,13 +47,19 @@ export function runNotebook(notebook: string, outDir: string, options: RunOption
     let err = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
     child.stderr.on('data', (b: Buffer) => (err += b.toString()));
-    child.on('error', (e) => reject(new Error(`cannot run ${JUPYTER_PYTHON} (is Jupyter installed? bash scripts/lab.sh setup): ${e.message}`)));
+    child.on('error', (e) =>
+      reject(new Error(`cannot run ${JUPYTER_PYTHON} (is Jupyter installed? bash scripts/lab.sh setup): ${e.message}`)),
+    );
     child.on('close', (code) => {
       const line = out.trim().split('\n').pop() ?? '';
       try {
         resolve(JSON.parse(line) as NotebookRun);
       } catch {
-        reject(new Error(`running ${path.basename(notebook)} failed (exit ${code}) before any cell ran:\n${err.slice(-3000)}`));
+        reject(
+          new Error(
+            `running ${path.basename(notebook)} failed (exit ${code}) before any cell ran:\n${err.slice(-3000)}`,
+          ),
+        );
       }
     });
   });

@@ -65,30 +65,43 @@ export async function clipModelAvailable(timeoutMs = 4000): Promise<{ ok: boolea
     return { ok, why: ok ? `model folder ${model}` : `the model folder ${model} has no onnx/vision_model.onnx` };
   }
   const kept = path.join(config.modelsDir, model);
-  if (fs.existsSync(path.join(kept, 'onnx', 'vision_model.onnx'))) return { ok: true, why: `${model} kept in ${rel(kept)}` };
-  if (config.offline) return { ok: false, why: `${model} is not in ${rel(config.modelsDir)} and downloads are off (LAB_OFFLINE)` };
+  if (fs.existsSync(path.join(kept, 'onnx', 'vision_model.onnx')))
+    return { ok: true, why: `${model} kept in ${rel(kept)}` };
+  if (config.offline)
+    return { ok: false, why: `${model} is not in ${rel(config.modelsDir)} and downloads are off (LAB_OFFLINE)` };
   const url = `${config.remoteHost}${model}/resolve/main/config.json`;
   try {
     const r = await fetch(url, { method: 'HEAD', signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
-    if (r.status < 500) return { ok: true, why: `${model} downloads from ${config.remoteHost} (once, into ${rel(config.modelsDir)})` };
+    if (r.status < 500)
+      return { ok: true, why: `${model} downloads from ${config.remoteHost} (once, into ${rel(config.modelsDir)})` };
     return { ok: false, why: `${config.remoteHost} answered ${r.status}` };
   } catch (e) {
     const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).name;
-    return { ok: false, why: `${model} is not in ${rel(config.modelsDir)} and ${config.remoteHost} cannot be reached (${cause})` };
+    return {
+      ok: false,
+      why: `${model} is not in ${rel(config.modelsDir)} and ${config.remoteHost} cannot be reached (${cause})`,
+    };
   }
 }
 
 /** The notebooks to run: NN-*.ipynb in order. */
 export function listNotebooks(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir).filter((f) => /^\d\d-.*\.ipynb$/.test(f)).sort().map((f) => path.join(dir, f));
+  return fs
+    .readdirSync(dir)
+    .filter((f) => /^\d\d-.*\.ipynb$/.test(f))
+    .sort()
+    .map((f) => path.join(dir, f));
 }
 
 /** Exports in `out` (NN-name.ipynb / .html) of notebooks other than `names`: left by an earlier run. */
 export function otherExports(out: string, names: string[]): string[] {
   if (!fs.existsSync(out)) return [];
   const run = new Set(names);
-  return fs.readdirSync(out).filter((f) => /^\d\d-.*\.(ipynb|html)$/.test(f) && !run.has(f.replace(/\.(ipynb|html)$/, ''))).sort();
+  return fs
+    .readdirSync(out)
+    .filter((f) => /^\d\d-.*\.(ipynb|html)$/.test(f) && !run.has(f.replace(/\.(ipynb|html)$/, '')))
+    .sort();
 }
 
 /** The photos of my-photos/ (by extension; README.md and hidden files left out). */
@@ -125,7 +138,9 @@ function runTsx(script: string, args: string[]): void {
 
 /** Whether a model is a local folder or already kept in models/ (nothing to download). */
 function modelAtHand(model: string, file: string): boolean {
-  return isLocalModel(model) ? fs.existsSync(path.resolve(model)) : fs.existsSync(path.join(config.modelsDir, model, file));
+  return isLocalModel(model)
+    ? fs.existsSync(path.resolve(model))
+    : fs.existsSync(path.join(config.modelsDir, model, file));
 }
 
 /**
@@ -136,18 +151,27 @@ function modelAtHand(model: string, file: string): boolean {
  */
 async function prefetchModels(): Promise<void> {
   const steps: Array<[string, string, string, () => Promise<unknown>]> = [
-    [config.clipModel, 'onnx/vision_model.onnx', 'CLIP', async () => {
-      const photo = path.join(os.tmpdir(), `lab-main-${process.pid}.jpg`);
-      fs.writeFileSync(photo, (await dogPhoto(DEMO_BREEDS[0], 1)).jpeg);
-      try {
-        await embedImages([photo], { cache: false, progress: false });
-      } finally {
-        fs.rmSync(photo, { force: true });
-      }
-      await embedTexts(['a dog'], { cache: false, progress: false });
-    }],
-    [config.multilingualModel, 'onnx/model.onnx', 'the multilingual text encoder (notebook 6)', () =>
-      embedTexts(['ein Hund'], { model: config.multilingualModel, cache: false, progress: false })],
+    [
+      config.clipModel,
+      'onnx/vision_model.onnx',
+      'CLIP',
+      async () => {
+        const photo = path.join(os.tmpdir(), `lab-main-${process.pid}.jpg`);
+        fs.writeFileSync(photo, (await dogPhoto(DEMO_BREEDS[0], 1)).jpeg);
+        try {
+          await embedImages([photo], { cache: false, progress: false });
+        } finally {
+          fs.rmSync(photo, { force: true });
+        }
+        await embedTexts(['a dog'], { cache: false, progress: false });
+      },
+    ],
+    [
+      config.multilingualModel,
+      'onnx/model.onnx',
+      'the multilingual text encoder (notebook 6)',
+      () => embedTexts(['ein Hund'], { model: config.multilingualModel, cache: false, progress: false }),
+    ],
   ];
   for (const [model, file, what, load] of steps) {
     if (config.offline || modelAtHand(model, file)) continue;
@@ -187,7 +211,9 @@ async function plan(): Promise<Plan> {
   if (!csv && !flag('demo')) {
     const model = await clipModelAvailable();
     if (model.ok && flag('build-data')) {
-      say(`No course vectors in ${rel(config.dataDir)}: building them from Stanford Dogs with ${config.clipModel} (--build-data).`);
+      say(
+        `No course vectors in ${rel(config.dataDir)}: building them from Stanford Dogs with ${config.clipModel} (--build-data).`,
+      );
       const subset = ['breeds', 'per-breed'].flatMap((o) => (option(o) ? [`--${o}`, option(o)!] : []));
       runTsx('scripts/download-dogs.ts', subset);
       runTsx('scripts/embed-dogs.ts', []);
@@ -202,15 +228,20 @@ async function plan(): Promise<Plan> {
   }
   if (csv) {
     const model = await clipModelAvailable();
-    const queries = fs.existsSync(config.queriesDir) ? fs.readdirSync(config.queriesDir).filter((f) => IMAGE_EXTENSIONS.includes(path.extname(f).toLowerCase())) : [];
+    const queries = fs.existsSync(config.queriesDir)
+      ? fs.readdirSync(config.queriesDir).filter((f) => IMAGE_EXTENSIONS.includes(path.extname(f).toLowerCase()))
+      : [];
     const zip = queries.length ? undefined : findQueriesZip(config.queriesDir, config.dataDir);
     const where = queries.length
       ? `${queries.length} query photos in ${rel(config.queriesDir)}`
       : zip
         ? `query photos from ${rel(zip)}`
         : `no query photos in ${rel(config.queriesDir)} and no queries.zip (10 photos are held out instead)`;
-    say(`Course data: ${rel(csv)}${fs.existsSync(path.join(path.dirname(csv), DEMO_MARKER)) ? ' (a DEMO set)' : ''}; ${where}.`);
-    if (!model.ok) say(`Warning: the CLIP model is not available (${model.why}): notebooks that embed photos or texts will fail.`);
+    say(
+      `Course data: ${rel(csv)}${fs.existsSync(path.join(path.dirname(csv), DEMO_MARKER)) ? ' (a DEMO set)' : ''}; ${where}.`,
+    );
+    if (!model.ok)
+      say(`Warning: the CLIP model is not available (${model.why}): notebooks that embed photos or texts will fail.`);
     else await prefetchModels();
     return { demo: undefined, reason: 'course', env };
   }
@@ -219,7 +250,9 @@ async function plan(): Promise<Plan> {
   const dir = path.resolve(process.env.LAB_DEMO_DIR || path.join(PROJECT_ROOT, 'data', 'demo'));
   say(BAR);
   say(`DEMO DATA: ${reason}`);
-  say(`Running every notebook on a generated demo set (${rel(dir)}): drawn photos and a tiny model with random weights,`);
+  say(
+    `Running every notebook on a generated demo set (${rel(dir)}): drawn photos and a tiny model with random weights,`,
+  );
   say('so every step runs, but the results mean nothing.');
   say(BAR);
   const demo = await makeDemoSet(dir, { log: (s) => say(s) });
@@ -232,22 +265,40 @@ function printAnswers(demo: boolean): void {
   const a = readAnswers('task4');
   say(`Task 4: the 5-NN HNSW grid${demo ? ' (DEMO DATA: meaningless)' : ''}`);
   if (!a) {
-    say(`  no answers saved (${rel(path.join(config.exportDir, 'answers', 'task4.json'))} is missing: is there a notebooks/04-*.ipynb?)`);
+    say(
+      `  no answers saved (${rel(path.join(config.exportDir, 'answers', 'task4.json'))} is missing: is there a notebooks/04-*.ipynb?)`,
+    );
     return;
   }
   const num = (v: unknown, digits: number) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : '-');
   const queries = typeof a.queries === 'number' ? a.queries : undefined;
   const quality = a.quality === 'recall' ? 'recall@5 (no query breeds known)' : 'precision@5';
   type Saved = { label?: string; latencyMs?: number; precision?: number | null; recall?: number };
-  for (const [key, what] of [['fastest', 'fastest setting'], ['mostPrecise', 'most precise setting'], ['bestTradeoff', 'best trade-off']] as const) {
+  for (const [key, what] of [
+    ['fastest', 'fastest setting'],
+    ['mostPrecise', 'most precise setting'],
+    ['bestTradeoff', 'best trade-off'],
+  ] as const) {
     const r = a[key] as Saved | undefined;
-    if (!r) { say(`  ${what.padEnd(21)} (not saved)`); continue; }
-    say(`  ${`${what}:`.padEnd(22)}${r.label ?? '?'}  (${num(r.latencyMs, 3)} ms per batch${queries ? ` of ${queries} queries` : ''}, ` +
-      `precision@5 ${num(r.precision, 3)}, recall@5 ${num(r.recall, 3)})`);
-    const others = (key === 'fastest' ? a.equallyFast : key === 'mostPrecise' ? a.tiedForMostPrecise : undefined) as Saved[] | undefined;
+    if (!r) {
+      say(`  ${what.padEnd(21)} (not saved)`);
+      continue;
+    }
+    say(
+      `  ${`${what}:`.padEnd(22)}${r.label ?? '?'}  (${num(r.latencyMs, 3)} ms per batch${queries ? ` of ${queries} queries` : ''}, ` +
+        `precision@5 ${num(r.precision, 3)}, recall@5 ${num(r.recall, 3)})`,
+    );
+    const others = (key === 'fastest' ? a.equallyFast : key === 'mostPrecise' ? a.tiedForMostPrecise : undefined) as
+      | Saved[]
+      | undefined;
     if (others && others.length > 1) {
-      say(`  ${''.padEnd(22)}${key === 'fastest' ? `${others.length - 1} more equally fast within the timing noise`
-        : `${others.length} settings tie for the best ${quality}; picked by: ${String(a.tieRule)}`}`);
+      say(
+        `  ${''.padEnd(22)}${
+          key === 'fastest'
+            ? `${others.length - 1} more equally fast within the timing noise`
+            : `${others.length} settings tie for the best ${quality}; picked by: ${String(a.tieRule)}`
+        }`,
+      );
     }
   }
 }
@@ -269,12 +320,14 @@ async function main(): Promise<number> {
   const notebooksDir = path.resolve(option('notebooks') ?? path.join(PROJECT_ROOT, 'notebooks'));
   const notebooks = listNotebooks(notebooksDir);
   if (notebooks.length === 0) throw new Error(`no notebooks (NN-name.ipynb) in ${notebooksDir}`);
-  if (!fs.existsSync(path.join(PROJECT_ROOT, 'dist', 'index.js'))) throw new Error('the library is not compiled (dist/): run bash scripts/lab.sh setup');
+  if (!fs.existsSync(path.join(PROJECT_ROOT, 'dist', 'index.js')))
+    throw new Error('the library is not compiled (dist/): run bash scripts/lab.sh setup');
   if (!fs.existsSync(path.join(JUPYTER_PATH, 'kernels', 'tslab', 'kernel.json'))) {
     throw new Error(`the tslab kernel is not registered in ${rel(JUPYTER_PATH)}: run bash scripts/lab.sh setup`);
   }
   const timeout = Number(option('timeout') ?? 1800);
-  if (!Number.isInteger(timeout) || timeout < 1) throw new Error(`--timeout ${option('timeout')}: expected whole seconds per cell, e.g. --timeout 1800`);
+  if (!Number.isInteger(timeout) || timeout < 1)
+    throw new Error(`--timeout ${option('timeout')}: expected whole seconds per cell, e.g. --timeout 1800`);
 
   const { demo, env } = await plan();
   const out = config.exportDir;
@@ -287,10 +340,15 @@ async function main(): Promise<number> {
   const zip = path.join(out, 'my-photos.zip');
   fs.rmSync(zip, { force: true });
   if (photos.length > 0) {
-    const bytes = writeZip(zip, photos.map((f) => ({ name: path.join('my-photos', path.relative(config.myPhotosDir, f)), file: f })));
+    const bytes = writeZip(
+      zip,
+      photos.map((f) => ({ name: path.join('my-photos', path.relative(config.myPhotosDir, f)), file: f })),
+    );
     say(`my-photos.zip: ${photos.length} photo(s), ${size(bytes)}`);
   } else {
-    say(`my-photos.zip not written: ${rel(config.myPhotosDir)} has no photos (task 5 asks for your own; see its notebook).`);
+    say(
+      `my-photos.zip not written: ${rel(config.myPhotosDir)} has no photos (task 5 asks for your own; see its notebook).`,
+    );
   }
 
   say(`\nRunning ${notebooks.length} notebook(s) from ${rel(notebooksDir)} into ${rel(out)}/`);
@@ -315,7 +373,10 @@ async function main(): Promise<number> {
       say('FAILED');
       console.error(`\n${describeFailure(run)}`);
       console.error(`\nThe run stopped at ${name}; the notebooks before it are in ${rel(out)}/.`);
-      const earlier = otherExports(out, notebooks.slice(0, i + 1).map((f) => path.basename(f, '.ipynb')));
+      const earlier = otherExports(
+        out,
+        notebooks.slice(0, i + 1).map((f) => path.basename(f, '.ipynb')),
+      );
       if (earlier.length > 0) console.error(`Not from this run (left by an earlier one): ${earlier.join(', ')}.`);
       return 1;
     }
@@ -336,9 +397,19 @@ async function main(): Promise<number> {
     const files = ['ipynb', 'html'].map((ext) => path.join(out, `${t.name}.${ext}`)).filter((f) => fs.existsSync(f));
     say(`  ${t.name}: ${files.map((f) => `${path.extname(f).slice(1)} ${size(fs.statSync(f).size)}`).join(', ')}`);
   }
-  const stale = otherExports(out, times.map((t) => t.name));
-  if (stale.length > 0) say(`  Not from this run (no such notebook in ${rel(notebooksDir)}/; delete before you submit): ${stale.join(', ')}`);
-  say(fs.existsSync(zip) ? `  my-photos.zip: ${photos.length} photo(s), ${size(fs.statSync(zip).size)}` : '  my-photos.zip: not written (no photos in my-photos/)');
+  const stale = otherExports(
+    out,
+    times.map((t) => t.name),
+  );
+  if (stale.length > 0)
+    say(
+      `  Not from this run (no such notebook in ${rel(notebooksDir)}/; delete before you submit): ${stale.join(', ')}`,
+    );
+  say(
+    fs.existsSync(zip)
+      ? `  my-photos.zip: ${photos.length} photo(s), ${size(fs.statSync(zip).size)}`
+      : '  my-photos.zip: not written (no photos in my-photos/)',
+  );
   say('The .ipynb files are signed as trusted for this user: Jupyter shows their charts when opened.');
   if (demo) say(`\n${REAL_RUN_FILES}`);
   say(BAR);
@@ -348,9 +419,15 @@ async function main(): Promise<number> {
 /** What an executed notebook's cells wrote to stderr (warnings), or ''. */
 function stderrOf(file: string): string {
   try {
-    const nb = JSON.parse(fs.readFileSync(file, 'utf8')) as { cells: Array<{ outputs?: Array<{ name?: string; text?: string | string[] }> }> };
-    return nb.cells.flatMap((c) => c.outputs ?? []).filter((o) => o.name === 'stderr')
-      .map((o) => (Array.isArray(o.text) ? o.text.join('') : o.text ?? '')).join('').trim();
+    const nb = JSON.parse(fs.readFileSync(file, 'utf8')) as {
+      cells: Array<{ outputs?: Array<{ name?: string; text?: string | string[] }> }>;
+    };
+    return nb.cells
+      .flatMap((c) => c.outputs ?? [])
+      .filter((o) => o.name === 'stderr')
+      .map((o) => (Array.isArray(o.text) ? o.text.join('') : (o.text ?? '')))
+      .join('')
+      .trim();
   } catch {
     return '';
   }
@@ -358,7 +435,9 @@ function stderrOf(file: string): string {
 
 if (require.main === module) {
   main().then(
-    (code) => { process.exitCode = code; },
+    (code) => {
+      process.exitCode = code;
+    },
     (e: Error) => {
       console.error(`main job: ${e.message}`);
       process.exitCode = 1;

@@ -16,7 +16,9 @@ interface Cell {
   execution_count?: number | null;
   metadata?: Record<string, unknown>;
 }
-interface Notebook { cells: Cell[] }
+interface Notebook {
+  cells: Cell[];
+}
 
 /** What a notebook carries that a committed one should not: e.g. ["cell 3: 2 outputs"]. */
 export function leftovers(nb: Notebook): string[] {
@@ -25,7 +27,8 @@ export function leftovers(nb: Notebook): string[] {
     if (c.cell_type !== 'code') return;
     const what: string[] = [];
     if (c.outputs && c.outputs.length > 0) what.push(`${c.outputs.length} output(s)`);
-    if (c.execution_count !== null && c.execution_count !== undefined) what.push(`execution count ${c.execution_count}`);
+    if (c.execution_count !== null && c.execution_count !== undefined)
+      what.push(`execution count ${c.execution_count}`);
     if (c.metadata && 'execution' in c.metadata) what.push('run timing');
     if (what.length) found.push(`cell ${i}: ${what.join(', ')}`);
   });
@@ -54,7 +57,11 @@ export function notebookFiles(args: string[]): string[] {
   return inputs.flatMap((p) => {
     if (!fs.existsSync(p)) throw new Error(`${p}: no such file or folder`);
     if (fs.statSync(p).isDirectory()) {
-      return fs.readdirSync(p).filter((f) => f.endsWith('.ipynb')).sort().map((f) => path.join(p, f));
+      return fs
+        .readdirSync(p)
+        .filter((f) => f.endsWith('.ipynb'))
+        .sort()
+        .map((f) => path.join(p, f));
     }
     return [p];
   });
@@ -89,7 +96,11 @@ function main(): number {
     }
   }
   if (check) {
-    console.log(dirty ? `${dirty} of ${files.length} notebook(s) have outputs: run bash scripts/lab.sh strip` : `${files.length} notebook(s) without outputs`);
+    console.log(
+      dirty
+        ? `${dirty} of ${files.length} notebook(s) have outputs: run bash scripts/lab.sh strip`
+        : `${files.length} notebook(s) without outputs`,
+    );
     return dirty ? 1 : 0;
   }
   if (!dirty) console.log(`${files.length} notebook(s) already without outputs`);

@@ -78,7 +78,9 @@ function load(): LabConfig {
     dtype: env('LAB_DTYPE') ?? 'fp32',
     threads: positiveInt('LAB_THREADS') ?? os.availableParallelism(),
     dogsUrl: env('LAB_DOGS_URL') ?? 'http://vision.stanford.edu/aditya86/ImageNetDogs/',
-    sqlDir: path.resolve(env('LAB_SQL_DIR') ?? path.join(env('LAB_DATA_DIR') ?? path.join(PROJECT_ROOT, 'data'), 'chdb')),
+    sqlDir: path.resolve(
+      env('LAB_SQL_DIR') ?? path.join(env('LAB_DATA_DIR') ?? path.join(PROJECT_ROOT, 'data'), 'chdb'),
+    ),
     clickhouseUrl: env('LAB_CLICKHOUSE_URL'),
     clickhouseUser: env('LAB_CLICKHOUSE_USER') ?? 'default',
     clickhousePassword: env('LAB_CLICKHOUSE_PASSWORD') ?? '',
@@ -88,7 +90,8 @@ function load(): LabConfig {
 function positiveInt(name: string): number | undefined {
   const v = env(name);
   if (v === undefined) return undefined;
-  if (!/^[1-9]\d*$/.test(v.trim())) throw new Error(`${name}=${v} is not valid: expected a whole number of threads, 1 or more`);
+  if (!/^[1-9]\d*$/.test(v.trim()))
+    throw new Error(`${name}=${v} is not valid: expected a whole number of threads, 1 or more`);
   return Number(v);
 }
 

@@ -13,20 +13,50 @@ import { progressCallback } from './show/progress';
 
 export { config } from './config';
 // Data: the course's files, the demo set, embeddings (files -> embed -> cache).
-export {type CourseData, 
-  loadCourse, loadMyPhotos, loadQueries, type MyPhotos,type Queries, 
-} from './data/course';
+export { type CourseData, loadCourse, loadMyPhotos, loadQueries, type MyPhotos, type Queries } from './data/course';
 export { clusteredVectors } from './data/synthetic';
 export { type EmbeddedImages, embedImages, embedTexts } from './embed/clip';
 // FAISS, by faiss's names (Python's snake_case as camelCase).
-export {cloneIndex, faissBuild, 
-  faissVersion, IDSelectorArray,
-  IDSelectorBatch, IDSelectorNot, IDSelectorRange, 
-  Index, IndexFlat, IndexFlatIP, IndexFlatL2, IndexHNSWFlat, 
-  IndexHNSWPQ, IndexHNSWSQ,IndexIDMap,
-  IndexIDMap2, IndexIVF, IndexIVFFlat, IndexIVFPQ, IndexIVFScalarQuantizer, IndexPQ, IndexScalarQuantizer, indexFactory,METRIC_INNER_PRODUCT, METRIC_L1, METRIC_L2, METRIC_Linf, 
-  type MetricType, metricName, ompGetMaxThreads, ompSetNumThreads,type RangeSearchResults,
-  readIndex, ScalarQuantizer, SearchParameters, SearchParametersHNSW, SearchParametersIVF, SearchResults,writeIndex, 
+export {
+  cloneIndex,
+  faissBuild,
+  faissVersion,
+  IDSelectorArray,
+  IDSelectorBatch,
+  IDSelectorNot,
+  IDSelectorRange,
+  Index,
+  IndexFlat,
+  IndexFlatIP,
+  IndexFlatL2,
+  IndexHNSWFlat,
+  IndexHNSWPQ,
+  IndexHNSWSQ,
+  IndexIDMap,
+  IndexIDMap2,
+  IndexIVF,
+  IndexIVFFlat,
+  IndexIVFPQ,
+  IndexIVFScalarQuantizer,
+  IndexPQ,
+  IndexScalarQuantizer,
+  indexFactory,
+  METRIC_INNER_PRODUCT,
+  METRIC_L1,
+  METRIC_L2,
+  METRIC_Linf,
+  type MetricType,
+  metricName,
+  ompGetMaxThreads,
+  ompSetNumThreads,
+  type RangeSearchResults,
+  readIndex,
+  ScalarQuantizer,
+  SearchParameters,
+  SearchParametersHNSW,
+  SearchParametersIVF,
+  SearchResults,
+  writeIndex,
 } from './faiss';
 export { readNpy, writeNpy } from './io/npy';
 export { type PhotoRow, readVectorsCsv } from './io/vectors-csv';
@@ -41,12 +71,21 @@ import { sqlHnsw } from './sql/builder';
 /** The index kinds a grid can build: runGrid({ builder: builders.hnswFlat, ... }); sqlHnsw: the SQL store's HNSW. */
 export const builders = { flat, hnswFlat, ivfFlat, ivfPQ, bruteForce, sqlHnsw };
 
-export {classLabeller, faissCandidates, HardNegativeMiner, 
-  LinearClassifier, listLabeller,sqlCandidates, 
+export {
+  classLabeller,
+  faissCandidates,
+  HardNegativeMiner,
+  LinearClassifier,
+  listLabeller,
+  sqlCandidates,
 } from './classify';
 export { saveAnswers } from './eval/answers';
-export {bestTradeoffSettings, 
-  fastestSettings, groupMeans,latencySpread, mostPreciseSettings, 
+export {
+  bestTradeoffSettings,
+  fastestSettings,
+  groupMeans,
+  latencySpread,
+  mostPreciseSettings,
 } from './eval/best-settings';
 export { type GridRow, paretoFront } from './eval/grid';
 // Evaluate: measures, timing, grids, honest answers.

@@ -40,18 +40,27 @@ export function describeSource(s: EmbeddingSource | undefined): string {
  * Why vectors from `query` cannot be searched among vectors from `index`, or
  * undefined when they can (or when either origin is unknown).
  */
-export function sourceMismatch(index: EmbeddingSource | undefined, query: EmbeddingSource | undefined): string | undefined {
+export function sourceMismatch(
+  index: EmbeddingSource | undefined,
+  query: EmbeddingSource | undefined,
+): string | undefined {
   if (!index || !query) return undefined;
   const a = spaceOf(index);
   const b = spaceOf(query);
   if (a && b && a !== b) {
-    return `the index holds ${describeSource(index)}, but the queries are ${describeSource(query)}: ` +
-      `embed the queries with the index's model (LAB_CLIP_MODEL / { model: ... })`;
+    return (
+      `the index holds ${describeSource(index)}, but the queries are ${describeSource(query)}: ` +
+      `embed the queries with the index's model (LAB_CLIP_MODEL / { model: ... })`
+    );
   }
   if (index.normalized !== query.normalized) {
-    const fix = index.normalized ? '{ normalize: true }' : '{ normalize: false } (the default, like the course\'s vectors)';
-    return `the index holds ${describeSource(index)}, but the queries are ${describeSource(query)}: ` +
-      `distances between the two mean nothing; embed the queries with ${fix}`;
+    const fix = index.normalized
+      ? '{ normalize: true }'
+      : "{ normalize: false } (the default, like the course's vectors)";
+    return (
+      `the index holds ${describeSource(index)}, but the queries are ${describeSource(query)}: ` +
+      `distances between the two mean nothing; embed the queries with ${fix}`
+    );
   }
   return undefined;
 }

@@ -2,9 +2,20 @@
 // beyond the spread of the runs, and cachedBuild keeps what a notebook's loop builds.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import {bestTradeoffSettings, cachedBuild, clusteredVectors,
-  fastestSettings, 
-  IndexHNSWFlat, knnBruteForce, latencySpread, METRIC_L1, mostPreciseSettings, ompSetNumThreads, quantile, recallAtK,type TimedSetting, 
+import {
+  bestTradeoffSettings,
+  cachedBuild,
+  clusteredVectors,
+  fastestSettings,
+  IndexHNSWFlat,
+  knnBruteForce,
+  latencySpread,
+  METRIC_L1,
+  mostPreciseSettings,
+  ompSetNumThreads,
+  quantile,
+  recallAtK,
+  type TimedSetting,
 } from '../src/internal';
 import { tmpDir } from './support/data';
 
@@ -18,7 +29,10 @@ const setting = (label: string, runsMs: number[], precision?: number, recall = 1
 describe('best settings: ties and noise', () => {
   it('quantile() interpolates as numpy does', () => {
     // numpy: np.quantile([1, 2, 3, 4, 10], [0.25, 0.5, 0.75]) == [2, 3, 4]
-    assert.deepEqual([0.25, 0.5, 0.75].map((q) => quantile([10, 1, 3, 2, 4], q)), [2, 3, 4]);
+    assert.deepEqual(
+      [0.25, 0.5, 0.75].map((q) => quantile([10, 1, 3, 2, 4], q)),
+      [2, 3, 4],
+    );
     // np.quantile([1, 2, 3, 4], 0.25) == 1.75
     assert.equal(quantile([4, 3, 2, 1], 0.25), 1.75);
     assert.ok(Number.isNaN(quantile([], 0.5)));
@@ -35,7 +49,10 @@ describe('best settings: ties and noise', () => {
     ];
     const v = mostPreciseSettings(rows, 'precision');
     assert.equal(v.best, 0.84);
-    assert.deepEqual(v.tied.map((r) => r.label), ['b', 'c', 'd']);
+    assert.deepEqual(
+      v.tied.map((r) => r.label),
+      ['b', 'c', 'd'],
+    );
     assert.equal(v.pick.label, 'd');
     assert.match(v.sentence, /3 of 5 settings tie for the best precision@k, 0\.840: b; c; d\. Picked by the rule/);
     // A single best is said to be alone.
@@ -61,11 +78,18 @@ describe('best settings: ties and noise', () => {
     assert.match(v.sentence, /faster beyond the noise than every other setting \(runner-up: slow/);
 
     // Medians 1.0 and 1.05 with runs that overlap: equally fast, both named.
-    const noisy = [setting('p', [0.8, 0.9, 1.0, 1.4, 1.6]), setting('q', [0.85, 0.95, 1.05, 1.3, 1.5]), setting('r', [5, 5, 5, 5, 5])];
+    const noisy = [
+      setting('p', [0.8, 0.9, 1.0, 1.4, 1.6]),
+      setting('q', [0.85, 0.95, 1.05, 1.3, 1.5]),
+      setting('r', [5, 5, 5, 5, 5]),
+    ];
     const w = fastestSettings(noisy);
     assert.equal(w.fastest.label, 'p');
     assert.ok(!w.decided);
-    assert.deepEqual(w.equallyFast.map((r) => r.label), ['p', 'q']);
+    assert.deepEqual(
+      w.equallyFast.map((r) => r.label),
+      ['p', 'q'],
+    );
     assert.match(w.sentence, /1 other setting\(s\) cannot be told apart from it/);
     const s = latencySpread(noisy[0]);
     assert.deepEqual([s.q1, s.q3], [0.9, 1.4]);
@@ -79,7 +103,9 @@ describe('best settings: ties and noise', () => {
 
   it('the trade-off is the fastest among settings within the tolerance of the best', () => {
     const rows = [
-      setting('best', [9, 9, 9, 9], 0.9), setting('close', [2, 2, 2, 2], 0.895), setting('far', [1, 1, 1, 1], 0.5),
+      setting('best', [9, 9, 9, 9], 0.9),
+      setting('close', [2, 2, 2, 2], 0.895),
+      setting('far', [1, 1, 1, 1], 0.5),
     ];
     assert.equal(bestTradeoffSettings(rows, 'precision', 0.01).fastest.label, 'close');
     assert.equal(bestTradeoffSettings(rows, 'precision', 0).fastest.label, 'best');

@@ -7,10 +7,27 @@
 // to over-fetching where it does not (an IndexIDMap): the same rounds either way.
 import { strict as assert } from 'node:assert';
 import { clusteredVectors, gaussian, rng } from '../src/data/synthetic';
-import {type CandidateSource, chdbBackend, classLabeller, faissCandidates, 
-  HardNegativeMiner, IDSelectorBatch, IDSelectorNot, IndexFlatIP, IndexHNSWFlat, IndexIVFFlat, indexFactory, LinearClassifier, listLabeller, MetricType,type MiningRound, normalizeRows,
-  SearchParametersHNSW, type SqlBackend,SqlVectorStore, 
-  sqlCandidates, 
+import {
+  type CandidateSource,
+  chdbBackend,
+  classLabeller,
+  faissCandidates,
+  HardNegativeMiner,
+  IDSelectorBatch,
+  IDSelectorNot,
+  IndexFlatIP,
+  IndexHNSWFlat,
+  IndexIVFFlat,
+  indexFactory,
+  LinearClassifier,
+  listLabeller,
+  MetricType,
+  type MiningRound,
+  normalizeRows,
+  SearchParametersHNSW,
+  type SqlBackend,
+  SqlVectorStore,
+  sqlCandidates,
 } from '../src/internal';
 import { sqlTestDir } from './support/sql';
 
@@ -65,8 +82,14 @@ describe('LinearClassifier', () => {
     let dot = 0;
     for (let t = 0; t < d; t++) dot += clf.weight[t] * xb.data[5 * d + t];
     assert.ok(Math.abs(s[0] - (clf.scale * dot + 0.25)) < 1e-4);
-    assert.deepEqual(new LinearClassifier(d, undefined, { seed: 4 }).weight, new LinearClassifier(d, undefined, { seed: 4 }).weight);
-    assert.notDeepEqual(new LinearClassifier(d, undefined, { seed: 4 }).weight, new LinearClassifier(d, undefined, { seed: 5 }).weight);
+    assert.deepEqual(
+      new LinearClassifier(d, undefined, { seed: 4 }).weight,
+      new LinearClassifier(d, undefined, { seed: 4 }).weight,
+    );
+    assert.notDeepEqual(
+      new LinearClassifier(d, undefined, { seed: 4 }).weight,
+      new LinearClassifier(d, undefined, { seed: 5 }).weight,
+    );
     assert.throws(() => LinearClassifier.fromVector(new Float32Array(d)), /no direction/);
     assert.deepEqual(clf.query.source, { normalized: true });
   });
@@ -83,7 +106,8 @@ describe('LinearClassifier', () => {
     const { clf, r } = fitOnce();
     assert.equal(r.losses.length, 51);
     // Full batch: the loss never rises by more than rounding; today 0.534 -> 0.044.
-    for (let i = 1; i < r.losses.length; i++) assert.ok(r.losses[i] <= r.losses[i - 1] + 1e-9, `loss rose at epoch ${i}: ${r.losses.slice(0, i + 1)}`);
+    for (let i = 1; i < r.losses.length; i++)
+      assert.ok(r.losses[i] <= r.losses[i - 1] + 1e-9, `loss rose at epoch ${i}: ${r.losses.slice(0, i + 1)}`);
     assert.ok(r.losses[50] < 0.5 * r.losses[0], `${r.losses[0]} -> ${r.losses[50]}`);
     assert.ok(Math.abs(norm(clf.weight) - 1) < 1e-5);
     assert.ok(Math.abs(clf.loss(rowsOf(ids), y) - r.losses[50]) < 1e-9);
@@ -95,7 +119,8 @@ describe('LinearClassifier', () => {
     assert.ok(Math.abs(norm(a.clf.weight) - 1) < 1e-5);
     // Probabilities: positives above negatives after the fit.
     const prob = clf.probability(rowsOf(ids));
-    const meanOf = (want: boolean) => ids.reduce((s, _, i) => s + (y[i] === want ? prob[i] : 0), 0) / y.filter((v) => v === want).length;
+    const meanOf = (want: boolean) =>
+      ids.reduce((s, _, i) => s + (y[i] === want ? prob[i] : 0), 0) / y.filter((v) => v === want).length;
     assert.ok(meanOf(true) > 0.8 && meanOf(false) < 0.2, `${meanOf(true)} ${meanOf(false)}`);
   });
 
@@ -109,7 +134,10 @@ describe('LinearClassifier', () => {
 });
 
 /** Runs the mining loop on one backend; checks the invariants every round. */
-async function mine(source: CandidateSource, rounds = 5): Promise<{ rounds: MiningRound[]; zeroShotAll: number; finalAll: number }> {
+async function mine(
+  source: CandidateSource,
+  rounds = 5,
+): Promise<{ rounds: MiningRound[]; zeroShotAll: number; finalAll: number }> {
   const miner = new HardNegativeMiner({ vectors: xb, source, classifier: LinearClassifier.fromVector(prompt), n: 10 });
   const zeroShotAll = await miner.precisionAtN(labeller);
   const seen = new Set<number>();
@@ -122,8 +150,14 @@ async function mine(source: CandidateSource, rounds = 5): Promise<{ rounds: Mini
       seen.add(h.id);
     }
     assert.equal(round.labelled, seen.size);
-    assert.ok(round.fit && round.fit.losses[round.fit.losses.length - 1] < round.fit.losses[0], `round ${r}: the fit did not lower the loss`);
-    assert.ok(Math.abs(norm(miner.classifier.weight) - 1) < 1e-5, `round ${r}: weight norm ${norm(miner.classifier.weight)}`);
+    assert.ok(
+      round.fit && round.fit.losses[round.fit.losses.length - 1] < round.fit.losses[0],
+      `round ${r}: the fit did not lower the loss`,
+    );
+    assert.ok(
+      Math.abs(norm(miner.classifier.weight) - 1) < 1e-5,
+      `round ${r}: weight norm ${norm(miner.classifier.weight)}`,
+    );
     out.push(round);
   }
   return { rounds: out, zeroShotAll, finalAll: await miner.precisionAtN(labeller) };
@@ -157,8 +191,14 @@ describe('hard-negative mining', () => {
     // Today: precision@10 of each round's new candidates 0.4, 0.8, 0.9, 0.6, 0.9 (round 0 = zero-shot);
     // the classifier's own precision@10 over all photos 0.4 at the start, 1.0 after 5 rounds.
     const later = p.slice(1);
-    assert.ok(Math.max(...later) > p[0] && later.reduce((s, x) => s + x, 0) / later.length > p[0] + 0.2, `precision by round: ${p.join(', ')}`);
-    assert.ok(faissRun.finalAll >= 0.9 && faissRun.finalAll > faissRun.zeroShotAll, `${faissRun.zeroShotAll} -> ${faissRun.finalAll}`);
+    assert.ok(
+      Math.max(...later) > p[0] && later.reduce((s, x) => s + x, 0) / later.length > p[0] + 0.2,
+      `precision by round: ${p.join(', ')}`,
+    );
+    assert.ok(
+      faissRun.finalAll >= 0.9 && faissRun.finalAll > faissRun.zeroShotAll,
+      `${faissRun.zeroShotAll} -> ${faissRun.finalAll}`,
+    );
     // Positives found so far grow every round (today 4, 12, 21, 27, 36).
     for (let r = 1; r < 5; r++) assert.ok(faissRun.rounds[r].found > faissRun.rounds[r - 1].found);
   });
@@ -167,18 +207,27 @@ describe('hard-negative mining', () => {
     const sqlRun = await mine(sqlCandidates(store));
     const ids = (run: typeof sqlRun) => run.rounds.map((r) => r.candidates.map((h) => h.id));
     assert.deepEqual(ids(sqlRun), ids(faissRun));
-    assert.deepEqual(sqlRun.rounds.map((r) => r.precision), faissRun.rounds.map((r) => r.precision));
+    assert.deepEqual(
+      sqlRun.rounds.map((r) => r.precision),
+      faissRun.rounds.map((r) => r.precision),
+    );
     assert.equal(sqlRun.finalAll, faissRun.finalAll);
   });
 
   it('where faiss 1.7.3 takes no selector (an IndexIDMap), over-fetching gives the same rounds', async () => {
     const idmap = indexFactory(d, 'IDMap,Flat', MetricType.INNER_PRODUCT);
-    idmap.addWithIds(xb, BigInt64Array.from({ length: n }, (_, i) => BigInt(i)));
+    idmap.addWithIds(
+      xb,
+      BigInt64Array.from({ length: n }, (_, i) => BigInt(i)),
+    );
     try {
       const source = faissCandidates(idmap);
       assert.match(source.name, /over-fetched/);
       const run = await mine(source);
-      assert.deepEqual(run.rounds.map((r) => r.candidates.map((h) => h.id)), faissRun.rounds.map((r) => r.candidates.map((h) => h.id)));
+      assert.deepEqual(
+        run.rounds.map((r) => r.candidates.map((h) => h.id)),
+        faissRun.rounds.map((r) => r.candidates.map((h) => h.id)),
+      );
     } finally {
       idmap.dispose();
     }
@@ -194,7 +243,10 @@ describe('hard-negative mining', () => {
       const next = await source.search(prompt, 40, exclude);
       assert.equal(next.length, 40);
       assert.ok(next.every((h) => !exclude.has(h.id)));
-      assert.deepEqual(next.map((h) => h.rank), Array.from({ length: 40 }, (_, i) => i + 1));
+      assert.deepEqual(
+        next.map((h) => h.rank),
+        Array.from({ length: 40 }, (_, i) => i + 1),
+      );
       // All but 3 excluded: at the index's efSearch the graph search around them finds fewer than the
       // 3 left (today 1); asking for more, up to the whole graph, all 3.
       const exceptThree = new Set(Array.from({ length: n - 3 }, (_, i) => i));
@@ -208,7 +260,7 @@ describe('hard-negative mining', () => {
     }
   });
 
-  it('IVF: the selector (SearchParametersIVF at the index\'s nprobe) excludes and fills k', async () => {
+  it("IVF: the selector (SearchParametersIVF at the index's nprobe) excludes and fills k", async () => {
     const ivf = new IndexIVFFlat(new IndexFlatIP(d), d, 40, MetricType.INNER_PRODUCT);
     ivf.train(xb);
     ivf.add(xb);
@@ -222,7 +274,10 @@ describe('hard-negative mining', () => {
       const next = await source.search(prompt, 50, exclude); // the first cell is used up: the other lists fill in
       assert.equal(next.length, 50);
       assert.ok(next.every((h) => !exclude.has(h.id)));
-      assert.deepEqual(next.map((h) => h.rank), Array.from({ length: 50 }, (_, i) => i + 1));
+      assert.deepEqual(
+        next.map((h) => h.rank),
+        Array.from({ length: 50 }, (_, i) => i + 1),
+      );
       const all = await faissCandidates(ip).search(prompt, 5, new Set(Array.from({ length: n - 3 }, (_, i) => i)));
       assert.deepEqual(all.map((h) => h.id).sort(), [n - 3, n - 2, n - 1], 'fewer than k left: what is left');
     } finally {
@@ -231,12 +286,20 @@ describe('hard-negative mining', () => {
   });
 
   it('labels by hand: lists of ids; a photo labelled both ways is refused; unlabelled ones may come back', async () => {
-    const miner = new HardNegativeMiner({ vectors: xb, source: faissCandidates(ip), classifier: LinearClassifier.fromVector(prompt), n: 6 });
+    const miner = new HardNegativeMiner({
+      vectors: xb,
+      source: faissCandidates(ip),
+      classifier: LinearClassifier.fromVector(prompt),
+      n: 6,
+    });
     const shown = (await miner.candidates()).map((h) => h.id);
     const positive = shown.filter((id) => raw.classes[id] === target).slice(0, 1);
     const negative = shown.filter((id) => raw.classes[id] !== target).slice(0, 2);
     const round = await miner.round(listLabeller(positive, negative));
-    assert.deepEqual(round.candidates.map((h) => h.id), shown);
+    assert.deepEqual(
+      round.candidates.map((h) => h.id),
+      shown,
+    );
     assert.equal(round.labelled, positive.length + negative.length);
     const again = (await miner.candidates()).map((h) => h.id);
     assert.ok(again.every((id) => !positive.includes(id) && !negative.includes(id)));

@@ -12,10 +12,23 @@ import { type DemoSet, makeDemoSet, writeClipFiles } from '../src/data/demo';
 import { FLOAT, onnxModel } from '../src/data/demo/onnx';
 import { gaussian, rng } from '../src/data/synthetic';
 import { unloadModels } from '../src/embed/model';
-import {checkModel, config, embedImages, extractQueriesZip, findQueriesZip,
-  findSamePhotos, judgeModelCheck, knnBruteForce, loadCourse, loadQueries, MetricType, 
-  MODEL_CHECK, precisionReport, safeEntryPath,
-  writeVectorsCsv,ZIP_LIMITS, 
+import {
+  checkModel,
+  config,
+  embedImages,
+  extractQueriesZip,
+  findQueriesZip,
+  findSamePhotos,
+  judgeModelCheck,
+  knnBruteForce,
+  loadCourse,
+  loadQueries,
+  MetricType,
+  MODEL_CHECK,
+  precisionReport,
+  safeEntryPath,
+  writeVectorsCsv,
+  ZIP_LIMITS,
 } from '../src/internal';
 import { filesUnder, tmpDir } from './support/data';
 
@@ -36,22 +49,27 @@ function writeOtherTinyClip(dir: string, demoModel: string): string {
   const randn = (n: number, scale: number) => Float32Array.from({ length: n }, () => normal() * scale);
   const H = 32;
   const P = 512;
-  fs.writeFileSync(path.join(dir, 'onnx', 'vision_model.onnx'), onnxModel('tiny_clip_vision_other', {
-    inputs: [{ name: 'pixel_values', type: FLOAT, shape: ['batch_size', 3, 224, 224] }],
-    outputs: [{ name: 'image_embeds', type: FLOAT, shape: ['batch_size', P] }],
-    initializers: [
-      { name: 'patch_embedding', dims: [H, 3, 32, 32], data: randn(H * 3 * 32 * 32, 0.02) },
-      { name: 'visual_projection', dims: [H, P], data: randn(H * P, 0.2) },
-    ],
-    nodes: [
-      {
-        op: 'Conv', inputs: ['pixel_values', 'patch_embedding'], outputs: ['hidden'],
-        attrs: { kernel_shape: [32, 32], strides: [32, 32] },
-      },
-      { op: 'ReduceMean', inputs: ['hidden'], outputs: ['pooled'], attrs: { axes: [2, 3], keepdims: 0 } },
-      { op: 'MatMul', inputs: ['pooled', 'visual_projection'], outputs: ['image_embeds'] },
-    ],
-  }));
+  fs.writeFileSync(
+    path.join(dir, 'onnx', 'vision_model.onnx'),
+    onnxModel('tiny_clip_vision_other', {
+      inputs: [{ name: 'pixel_values', type: FLOAT, shape: ['batch_size', 3, 224, 224] }],
+      outputs: [{ name: 'image_embeds', type: FLOAT, shape: ['batch_size', P] }],
+      initializers: [
+        { name: 'patch_embedding', dims: [H, 3, 32, 32], data: randn(H * 3 * 32 * 32, 0.02) },
+        { name: 'visual_projection', dims: [H, P], data: randn(H * P, 0.2) },
+      ],
+      nodes: [
+        {
+          op: 'Conv',
+          inputs: ['pixel_values', 'patch_embedding'],
+          outputs: ['hidden'],
+          attrs: { kernel_shape: [32, 32], strides: [32, 32] },
+        },
+        { op: 'ReduceMean', inputs: ['hidden'], outputs: ['pooled'], attrs: { axes: [2, 3], keepdims: 0 } },
+        { op: 'MatMul', inputs: ['pooled', 'visual_projection'], outputs: ['image_embeds'] },
+      ],
+    }),
+  );
   return dir;
 }
 
@@ -59,7 +77,11 @@ function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let ab = 0;
   let aa = 0;
   let bb = 0;
-  for (let t = 0; t < a.length; t++) { ab += a[t] * b[t]; aa += a[t] * a[t]; bb += b[t] * b[t]; }
+  for (let t = 0; t < a.length; t++) {
+    ab += a[t] * b[t];
+    aa += a[t] * a[t];
+    bb += b[t] * b[t];
+  }
   return ab / Math.sqrt(aa * bb);
 }
 
@@ -75,7 +97,10 @@ describe('course guards', () => {
   beforeEach(() => {
     unloadModels();
     Object.assign(config, saved, {
-      dataDir: set.dataDir, clipModel: set.clipModel, cacheDir: tmpDir('guards-cache'), offline: true,
+      dataDir: set.dataDir,
+      clipModel: set.clipModel,
+      cacheDir: tmpDir('guards-cache'),
+      offline: true,
       queriesDir: path.join(tmpDir('guards-project'), 'queries'),
     });
   });
@@ -92,7 +117,10 @@ describe('course guards', () => {
       assert.equal(check.sameModel, true);
       assert.equal(check.cause, undefined);
       assert.doesNotMatch(check.message, /WARNING/);
-      assert.match(check.message, /Model check: 3 of the dataset's photos, embedded with .*, get their vectors in vectors\.csv\.gz back/);
+      assert.match(
+        check.message,
+        /Model check: 3 of the dataset's photos, embedded with .*, get their vectors in vectors\.csv\.gz back/,
+      );
       // Spread: one from each third of the dataset, the same ones every time.
       const n = course.rows.length;
       check.rows.forEach((id, i) => {
@@ -142,7 +170,10 @@ describe('course guards', () => {
       unloadModels();
       const right = await checkModel(foreign);
       assert.equal(right.sameModel, true);
-      assert.ok(right.cosines.every((c) => c > 0.9999), `${right.cosines}`);
+      assert.ok(
+        right.cosines.every((c) => c > 0.9999),
+        `${right.cosines}`,
+      );
     });
 
     it('without the photos it checks nothing and says so; the bands of the verdict', async () => {
@@ -212,12 +243,18 @@ describe('course guards', () => {
       assert.deepEqual(q.names, want.names);
       assert.deepEqual(q.classes, want.classes);
       assert.deepEqual(q.vectors.data, want.vectors.data);
-      assert.deepEqual(q.images, q.names.map((f) => path.join(q.zip!.dir, f)));
+      assert.deepEqual(
+        q.images,
+        q.names.map((f) => path.join(q.zip!.dir, f)),
+      );
       assert.equal(q.database.vectors.n, course.vectors.n);
-      assert.match(q.note, new RegExp(
-        '^4 query photos from .*queries\\.zip \\(unpacked into .*queries-zip/[0-9a-f]{16}/; ' +
-        '7 folder and macOS entries ignored\\), breeds from the file names\\.',
-      ));
+      assert.match(
+        q.note,
+        new RegExp(
+          '^4 query photos from .*queries\\.zip \\(unpacked into .*queries-zip/[0-9a-f]{16}/; ' +
+            '7 folder and macOS entries ignored\\), breeds from the file names\\.',
+        ),
+      );
       assert.equal(q.modelCheck?.sameModel, true);
       // The second load uses the unpacked copy.
       const again = await loadQueries(course);
@@ -234,10 +271,14 @@ describe('course guards', () => {
     it('labels.csv inside the zip names the breeds', async () => {
       const course = await loadCourse();
       const zip = path.join(path.dirname(config.queriesDir), 'queries.zip');
-      fs.writeFileSync(zip, zipSync({
-        'Q/photo1.jpg': read('beagle_q1.jpg'), 'Q/photo2.jpg': read('Chihuahua_q1.jpg'),
-        'Q/labels.csv': new Uint8Array(Buffer.from('file,breed\nphoto1.jpg,beagle\nphoto2.jpg,Chihuahua\n')),
-      }));
+      fs.writeFileSync(
+        zip,
+        zipSync({
+          'Q/photo1.jpg': read('beagle_q1.jpg'),
+          'Q/photo2.jpg': read('Chihuahua_q1.jpg'),
+          'Q/labels.csv': new Uint8Array(Buffer.from('file,breed\nphoto1.jpg,beagle\nphoto2.jpg,Chihuahua\n')),
+        }),
+      );
       const q = await loadQueries(course);
       assert.deepEqual(q.names, ['photo1.jpg', 'photo2.jpg']);
       assert.deepEqual(q.classes, ['beagle', 'Chihuahua']);
@@ -282,7 +323,10 @@ describe('course guards', () => {
       // Outside the cache nothing changed; inside it, the zip's folder holds the one good photo.
       const after = filesUnderIfAny(base);
       const cache = path.relative(base, config.cacheDir) + path.sep;
-      assert.deepEqual(after.filter((f) => !f.startsWith(cache)), before);
+      assert.deepEqual(
+        after.filter((f) => !f.startsWith(cache)),
+        before,
+      );
       const unpacked = filesUnderIfAny(path.join(config.cacheDir, 'queries-zip'));
       const sha = path.basename(q.zip!.dir);
       assert.deepEqual(unpacked, [path.join(sha, '.queries-zip.json'), path.join(sha, 'beagle_q1.jpg')]);
@@ -299,7 +343,10 @@ describe('course guards', () => {
       fs.writeFileSync(zip, zipSync({ 'a.jpg': photo, 'b.jpg': photo, 'c.jpg': photo }, { level: 0 }));
       const x = extractQueriesZip(zip, { cacheDir: path.join(dir, 'cache'), maxBytes: 2 * photo.length + 10 });
       assert.deepEqual(x.files, ['a.jpg', 'b.jpg']);
-      assert.deepEqual(x.skipped.map((s) => s.entry), ['c.jpg']);
+      assert.deepEqual(
+        x.skipped.map((s) => s.entry),
+        ['c.jpg'],
+      );
       assert.match(x.skipped[0].reason, /over the limit for the whole zip/);
       // Headers that lie about the unpacked size: never more is inflated than they say.
       const lying = Buffer.from(zipSync({ 'small.jpg': photo, 'big.jpg': photo }, { level: 6 }));
@@ -316,7 +363,10 @@ describe('course guards', () => {
       const l = extractQueriesZip(zip, { cacheDir: path.join(dir, 'cache') });
       assert.deepEqual(l.files, ['small.jpg']);
       assert.equal(fs.statSync(path.join(l.dir, 'small.jpg')).size, 100, 'cut at the declared size');
-      assert.deepEqual(l.skipped.map((s) => s.entry), ['big.jpg']);
+      assert.deepEqual(
+        l.skipped.map((s) => s.entry),
+        ['big.jpg'],
+      );
       assert.match(l.skipped[0].reason, /^damaged: /);
 
       fs.writeFileSync(zip, 'this is not a zip file at all, just text');
@@ -354,7 +404,10 @@ describe('course guards', () => {
         for (let r = 0; r < course.vectors.n; r++) {
           let s = 0;
           for (let t = 0; t < d; t++) s += (xq[t] - course.vectors.data[r * d + t]) ** 2;
-          if (s < bestDist) { bestDist = s; best = r; }
+          if (s < bestDist) {
+            bestDist = s;
+            best = r;
+          }
         }
         return { best, rel: bestDist / qq };
       });
@@ -363,8 +416,14 @@ describe('course guards', () => {
       q.names.forEach((name, k) => {
         assert.equal(q.sameAs[k], nearest[k].rel < 1e-6 ? nearest[k].best : undefined, name);
       });
-      assert.deepEqual(q.sameAs.filter((x) => x !== undefined), [dup]);
-      assert.deepEqual(q.scoredClasses, q.classes.map((c, k) => (k === i ? undefined : c)));
+      assert.deepEqual(
+        q.sameAs.filter((x) => x !== undefined),
+        [dup],
+      );
+      assert.deepEqual(
+        q.scoredClasses,
+        q.classes.map((c, k) => (k === i ? undefined : c)),
+      );
       assert.equal(q.classes[i], 'beagle');
       const file = path.posix.join(course.rows[dup].dir, course.rows[dup].filename);
       const said = `beagle_from_dataset.jpg is the dataset's photo #${dup} (${file}): it finds itself`;
@@ -416,8 +475,14 @@ describe('course guards', () => {
       q.set(db.subarray(2 * d, 3 * d), 0); // row 2 exactly
       q.set(db.subarray(4 * d, 5 * d), d); // row 4, one value nudged by 3%: relative distance about 2e-4
       q[d] *= 1 + 3e-2;
-      q.set(db.subarray(0, d).map((v) => v + 3), 2 * d); // nowhere near
-      db.set(db.subarray(2 * d, 3 * d).map((v) => v * (1 + 1e-5)), 3 * d); // a near copy of row 2
+      q.set(
+        db.subarray(0, d).map((v) => v + 3),
+        2 * d,
+      ); // nowhere near
+      db.set(
+        db.subarray(2 * d, 3 * d).map((v) => v * (1 + 1e-5)),
+        3 * d,
+      ); // a near copy of row 2
       const same = findSamePhotos({ data: q, n: 3, d }, { data: db, n: 5, d });
       assert.deepEqual(same.ids, [2, undefined, undefined]);
       assert.equal(same.relative[0], 0);

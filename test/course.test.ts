@@ -6,8 +6,15 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type DemoSet, makeDemoSet } from '../src/data/demo';
 import { unloadModels } from '../src/embed/model';
-import {breedFromFileName, config, loadCourse, loadQueries, 
-  type PhotoRow, readQueryLabels, readVectorsCsv, writeVectorsCsv,
+import {
+  breedFromFileName,
+  config,
+  loadCourse,
+  loadQueries,
+  type PhotoRow,
+  readQueryLabels,
+  readVectorsCsv,
+  writeVectorsCsv,
 } from '../src/internal';
 import { tmpDir } from './support/data';
 
@@ -49,11 +56,21 @@ describe('query breeds from file names and labels.csv', () => {
   it('labels.csv: header optional, quotes, ; or tab, breed names matched loosely, empty breed = unknown', () => {
     const dir = tmpDir('labels');
     const file = path.join(dir, 'labels.csv');
-    fs.writeFileSync(file, 'file,breed\n"a.jpg","Beagle"\nb.jpg;english setter\nc.jpg\tsetter\nd.jpg,\ne.jpg,Dingo\n\n');
+    fs.writeFileSync(
+      file,
+      'file,breed\n"a.jpg","Beagle"\nb.jpg;english setter\nc.jpg\tsetter\nd.jpg,\ne.jpg,Dingo\n\n',
+    );
     const labels = readQueryLabels(file, course);
-    assert.deepEqual([...labels.entries()], [
-      ['a.jpg', 'beagle'], ['b.jpg', 'English_setter'], ['c.jpg', 'setter'], ['d.jpg', undefined], ['e.jpg', 'Dingo'],
-    ]);
+    assert.deepEqual(
+      [...labels.entries()],
+      [
+        ['a.jpg', 'beagle'],
+        ['b.jpg', 'English_setter'],
+        ['c.jpg', 'setter'],
+        ['d.jpg', undefined],
+        ['e.jpg', 'Dingo'],
+      ],
+    );
     fs.writeFileSync(file, 'a.jpg,beagle\njust one field\n');
     assert.throws(() => readQueryLabels(file, course), /labels\.csv, line 2: expected "file,breed"/);
   });
@@ -64,11 +81,21 @@ describe('loadQueries and loadCourse on a small generated set', () => {
 
   before(async () => {
     // 12 breeds x 3 photos: enough for ten held-out breeds.
-    set = await makeDemoSet(path.join(tmpDir('course-demo'), 'demo'), { breeds: 12, perBreed: 3, queries: 4, log: false });
+    set = await makeDemoSet(path.join(tmpDir('course-demo'), 'demo'), {
+      breeds: 12,
+      perBreed: 3,
+      queries: 4,
+      log: false,
+    });
   });
   beforeEach(() => {
     unloadModels();
-    Object.assign(config, saved, { dataDir: set.dataDir, clipModel: set.clipModel, cacheDir: tmpDir('course-cache'), offline: true });
+    Object.assign(config, saved, {
+      dataDir: set.dataDir,
+      clipModel: set.clipModel,
+      cacheDir: tmpDir('course-cache'),
+      offline: true,
+    });
   });
   after(() => {
     unloadModels();
@@ -78,7 +105,8 @@ describe('loadQueries and loadCourse on a small generated set', () => {
   it('labels.csv wins over file names; files it does not list fall back to their names; unknown breeds are said', async () => {
     const course = await loadCourse();
     const dir = tmpDir('queries');
-    for (const f of ['Chihuahua_q1.jpg', 'Maltese_dog_q1.jpg', 'beagle_q1.jpg']) fs.copyFileSync(path.join(set.queriesDir, f), path.join(dir, f));
+    for (const f of ['Chihuahua_q1.jpg', 'Maltese_dog_q1.jpg', 'beagle_q1.jpg'])
+      fs.copyFileSync(path.join(set.queriesDir, f), path.join(dir, f));
     fs.copyFileSync(path.join(set.queriesDir, 'golden_retriever_q1.jpg'), path.join(dir, 'mystery.jpg'));
     // Without labels.csv: the names.
     let q = await loadQueries(course, { dir });
@@ -152,7 +180,11 @@ describe('loadQueries and loadCourse on a small generated set', () => {
     // Other contents (one row fewer), with the old modification time put back: the size tells.
     const mtime = fs.statSync(file).mtime;
     const n = csv.vectors.n - 1;
-    await writeVectorsCsv(file, csv.rows.slice(0, n), { data: csv.vectors.data.slice(0, n * csv.vectors.d), n, d: csv.vectors.d });
+    await writeVectorsCsv(file, csv.rows.slice(0, n), {
+      data: csv.vectors.data.slice(0, n * csv.vectors.d),
+      n,
+      d: csv.vectors.d,
+    });
     fs.utimesSync(file, mtime, mtime);
     const changed = await loadCourse({ file });
     assert.doesNotMatch(changed.summary, /binary copy/);
@@ -174,7 +206,10 @@ describe('loadQueries and loadCourse on a small generated set', () => {
 
   it('a missing CSV gets an error that says what to put where', async () => {
     config.dataDir = tmpDir('no-data');
-    await assert.rejects(loadCourse(), /no course vectors in .*: put the course's vectors\.csv\.gz there .*npm run data:dogs, then npm run data:embed/);
+    await assert.rejects(
+      loadCourse(),
+      /no course vectors in .*: put the course's vectors\.csv\.gz there .*npm run data:dogs, then npm run data:embed/,
+    );
     await assert.rejects(loadCourse({ file: path.join(config.dataDir, 'mine.csv') }), /mine\.csv does not exist/);
   });
 });

@@ -8,8 +8,16 @@ import * as path from 'node:path';
 import sharp from 'sharp';
 import { DEMO_BREEDS, type DemoSet, demoEnv, makeDemoSet } from '../src/data/demo';
 import { CLIP_FILES, unloadModels } from '../src/embed/model';
-import {breedFromFileName, config, 
-  DEMO_MARKER, knnBruteForce, loadCourse, loadQueries, MetricType, precisionAtK, readStanfordDogs,
+import {
+  breedFromFileName,
+  config,
+  DEMO_MARKER,
+  knnBruteForce,
+  loadCourse,
+  loadQueries,
+  MetricType,
+  precisionAtK,
+  readStanfordDogs,
   readVectorsCsv,
 } from '../src/internal';
 import { filesUnder, tmpDir } from './support/data';
@@ -52,8 +60,14 @@ describe('demo set', () => {
       assert.match(r.pose, /^(Left|Right|Unspecified)$/);
       const meta = await sharp(dogs.files[i]).metadata();
       assert.equal(meta.format, 'jpeg');
-      assert.ok(r.xmin >= 0 && r.xmin < r.xmax && r.xmax < meta.width!, `${r.filename}: x ${r.xmin}..${r.xmax} of ${meta.width}`);
-      assert.ok(r.ymin >= 0 && r.ymin < r.ymax && r.ymax < meta.height!, `${r.filename}: y ${r.ymin}..${r.ymax} of ${meta.height}`);
+      assert.ok(
+        r.xmin >= 0 && r.xmin < r.xmax && r.xmax < meta.width!,
+        `${r.filename}: x ${r.xmin}..${r.xmax} of ${meta.width}`,
+      );
+      assert.ok(
+        r.ymin >= 0 && r.ymin < r.ymax && r.ymax < meta.height!,
+        `${r.filename}: y ${r.ymin}..${r.ymax} of ${meta.height}`,
+      );
       // The dog fills a good part of the photo.
       assert.ok((r.xmax - r.xmin) * (r.ymax - r.ymin) > 0.1 * meta.width! * meta.height!);
     }
@@ -74,7 +88,10 @@ describe('demo set', () => {
     const files = fs.readdirSync(set.queriesDir).sort();
     assert.equal(files.length, 10);
     const breeds = files.map((f) => breedFromFileName(f, course));
-    assert.deepEqual(breeds, files.map((f) => f.replace(/_q1\.jpg$/, '')));
+    assert.deepEqual(
+      breeds,
+      files.map((f) => f.replace(/_q1\.jpg$/, '')),
+    );
     assert.equal(new Set(breeds).size, 10);
     const dataset = new Set(csv.files.map(sha));
     for (const f of files) assert.ok(!dataset.has(sha(path.join(set.queriesDir, f))), `${f} is also a dataset photo`);
@@ -82,17 +99,29 @@ describe('demo set', () => {
 
   it('the two tiny models and the DEMO marker, which says what it is and what to supply', () => {
     for (const f of CLIP_FILES) assert.ok(fs.existsSync(path.join(set.clipModel, f)), f);
-    for (const f of ['modules.json', 'onnx/model.onnx', '2_Dense/model.safetensors']) assert.ok(fs.existsSync(path.join(set.multilingualModel, f)), f);
+    for (const f of ['modules.json', 'onnx/model.onnx', '2_Dense/model.safetensors'])
+      assert.ok(fs.existsSync(path.join(set.multilingualModel, f)), f);
     const marker = fs.readFileSync(path.join(set.dataDir, DEMO_MARKER), 'utf8');
     assert.match(marker, /^DEMO DATA/);
     assert.match(marker, /mean nothing/);
-    for (const f of ['data/vectors.csv.gz', 'queries/', 'npm run data:dogs', 'my-photos/']) assert.ok(marker.includes(f), f);
-    assert.deepEqual(Object.keys(demoEnv(set)).sort(), ['LAB_CLIP_MODEL', 'LAB_DATA_DIR', 'LAB_MULTILINGUAL_MODEL', 'LAB_QUERIES_DIR']);
+    for (const f of ['data/vectors.csv.gz', 'queries/', 'npm run data:dogs', 'my-photos/'])
+      assert.ok(marker.includes(f), f);
+    assert.deepEqual(Object.keys(demoEnv(set)).sort(), [
+      'LAB_CLIP_MODEL',
+      'LAB_DATA_DIR',
+      'LAB_MULTILINGUAL_MODEL',
+      'LAB_QUERIES_DIR',
+    ]);
   });
 
   it('loads as the course (marked demo) and the tiny model groups the breeds somewhat', async () => {
     Object.assign(config, saved, {
-      ...{ dataDir: set.dataDir, queriesDir: set.queriesDir, clipModel: set.clipModel, multilingualModel: set.multilingualModel },
+      ...{
+        dataDir: set.dataDir,
+        queriesDir: set.queriesDir,
+        clipModel: set.clipModel,
+        multilingualModel: set.multilingualModel,
+      },
       cacheDir: tmpDir('demo-cache'),
     });
     unloadModels();
@@ -111,8 +140,18 @@ describe('demo set', () => {
   });
 
   it('is deterministic (a subset made again has the same bytes) and a complete set is left as it is', async () => {
-    const small = await makeDemoSet(path.join(tmpDir('demo-small'), 'demo'), { breeds: 3, perBreed: 4, queries: 3, log: false });
-    const again = await makeDemoSet(path.join(tmpDir('demo-small'), 'demo'), { breeds: 3, perBreed: 4, queries: 3, log: false });
+    const small = await makeDemoSet(path.join(tmpDir('demo-small'), 'demo'), {
+      breeds: 3,
+      perBreed: 4,
+      queries: 3,
+      log: false,
+    });
+    const again = await makeDemoSet(path.join(tmpDir('demo-small'), 'demo'), {
+      breeds: 3,
+      perBreed: 4,
+      queries: 3,
+      log: false,
+    });
     const files = filesUnder(small.dataDir);
     assert.deepEqual(filesUnder(again.dataDir), files);
     for (const f of files) assert.equal(sha(path.join(again.dataDir, f)), sha(path.join(small.dataDir, f)), f);

@@ -53,9 +53,14 @@ describe('image embeddings', function () {
     await base.clone().grayscale().jpeg().toFile(path.join(dir, 'gray.jpg'));
     await picture(1, 1).png().toFile(path.join(dir, 'tiny.png'));
     await sharp({ create: { width: 12000, height: 12000, channels: 3, background: { r: 200, g: 120, b: 40 } } })
-      .jpeg({ quality: 50 }).toFile(path.join(dir, 'huge.jpg'));
+      .jpeg({ quality: 50 })
+      .toFile(path.join(dir, 'huge.jpg'));
     fs.mkdirSync(path.join(dir, 'sub'));
-    await base.clone().resize(200, 150).jpeg().toFile(path.join(dir, 'sub', 'nested.jpg'));
+    await base
+      .clone()
+      .resize(200, 150)
+      .jpeg()
+      .toFile(path.join(dir, 'sub', 'nested.jpg'));
     const plain = fs.readFileSync(path.join(dir, 'plain.jpg'));
     fs.writeFileSync(path.join(dir, 'truncated.jpg'), plain.subarray(0, plain.length / 3));
     fs.writeFileSync(path.join(dir, 'empty.png'), '');
@@ -69,10 +74,24 @@ describe('image embeddings', function () {
 
   it('embeds every readable kind of photo; reports bad files by name and skips them', async () => {
     const r = await embedImages(dir, { cache: false, progress: false });
-    assert.deepEqual(r.files, ['alpha.png', 'anim.gif', 'cmyk.jpg', 'exif-rotated.jpg', 'gray.jpg', 'huge.jpg', 'photo.webp', 'plain.jpg',
-      'progressive.jpg', 'sub/nested.jpg', 'tiny.png']);
+    assert.deepEqual(r.files, [
+      'alpha.png',
+      'anim.gif',
+      'cmyk.jpg',
+      'exif-rotated.jpg',
+      'gray.jpg',
+      'huge.jpg',
+      'photo.webp',
+      'plain.jpg',
+      'progressive.jpg',
+      'sub/nested.jpg',
+      'tiny.png',
+    ]);
     assert.deepEqual(r.failed.map((f) => f.file).sort(), ['empty.png', 'text.jpg', 'truncated.jpg']);
-    assert.ok(r.failed.every((f) => /^not a readable image: /.test(f.error)), JSON.stringify(r.failed));
+    assert.ok(
+      r.failed.every((f) => /^not a readable image: /.test(f.error)),
+      JSON.stringify(r.failed),
+    );
     assert.deepEqual(r.skipped, ['notes.txt']);
     assert.equal(r.vectors.d, 512);
     assert.equal(r.vectors.data.length, r.files.length * 512);
@@ -115,15 +134,22 @@ describe('image embeddings', function () {
     assert.deepEqual(c.vectors.data, a.vectors.data);
   });
 
-  it('pixel values are CLIP\'s (x / 255 - mean) / std, channel-first, whatever buffer they are packed into', () => {
-    const norm = { mean: [0.48145466, 0.4578275, 0.40821073], std: [0.26862954, 0.26130258, 0.27577711], rescale: 1 / 255 };
+  it("pixel values are CLIP's (x / 255 - mean) / std, channel-first, whatever buffer they are packed into", () => {
+    const norm = {
+      mean: [0.48145466, 0.4578275, 0.40821073],
+      std: [0.26862954, 0.26130258, 0.27577711],
+      rescale: 1 / 255,
+    };
     const size = 5;
-    const images = [0, 1].map((k) => Buffer.from(Array.from({ length: size * size * 3 }, (_, i) => (i * 37 + k * 101) % 256)));
+    const images = [0, 1].map((k) =>
+      Buffer.from(Array.from({ length: size * size * 3 }, (_, i) => (i * 37 + k * 101) % 256)),
+    );
     const expected = new Float32Array(2 * 3 * size * size);
     images.forEach((rgb, b) => {
-      for (let c = 0; c < 3; c++) for (let p = 0; p < size * size; p++) {
-        expected[(b * 3 + c) * size * size + p] = (rgb[p * 3 + c] / 255 - norm.mean[c]) / norm.std[c];
-      }
+      for (let c = 0; c < 3; c++)
+        for (let p = 0; p < size * size; p++) {
+          expected[(b * 3 + c) * size * size + p] = (rgb[p * 3 + c] / 255 - norm.mean[c]) / norm.std[c];
+        }
     });
     const fresh = toPixelValues(images, size, norm);
     const reused = toPixelValues(images, size, norm, new Float32Array(4 * 3 * size * size).fill(7));
@@ -141,7 +167,10 @@ describe('image embeddings', function () {
     const q8 = await embedImages(files, { progress: false, dtype: 'q8' });
     assert.notDeepEqual(q8.vectors.data, fp32.vectors.data);
     q8.vectors.data.forEach((v, i) => {
-      assert.ok(Math.abs(v - fp32.vectors.data[i]) < 0.02 * Math.max(1, Math.abs(v)), `${i}: ${v} vs ${fp32.vectors.data[i]}`);
+      assert.ok(
+        Math.abs(v - fp32.vectors.data[i]) < 0.02 * Math.max(1, Math.abs(v)),
+        `${i}: ${v} vs ${fp32.vectors.data[i]}`,
+      );
     });
   });
 
@@ -154,7 +183,10 @@ describe('image embeddings', function () {
     };
 
     before(async () => {
-      for (let i = 0; i < 6; i++) await picture(100 + 20 * i, 90).jpeg().toFile(path.join(photos, `p${i}.jpg`));
+      for (let i = 0; i < 6; i++)
+        await picture(100 + 20 * i, 90)
+          .jpeg()
+          .toFile(path.join(photos, `p${i}.jpg`));
     });
 
     it('stores .npy + manifest; a second run embeds nothing and gives the same vectors', async () => {
@@ -163,7 +195,10 @@ describe('image embeddings', function () {
       const { manifest, npy } = load();
       assert.equal(manifest.model, tiny);
       assert.equal(manifest.normalize, false);
-      assert.deepEqual(manifest.files.map((f: { path: string }) => f.path), first.files);
+      assert.deepEqual(
+        manifest.files.map((f: { path: string }) => f.path),
+        first.files,
+      );
       assert.match(manifest.files[0].sha256, /^[0-9a-f]{64}$/);
       assert.deepEqual(npy.shape, [6, 512]);
       assert.deepEqual(npy.data, first.vectors.data);
@@ -195,8 +230,10 @@ describe('image embeddings', function () {
     });
 
     it('refuses to mix another model or normalisation into the cache', async () => {
-      await assert.rejects(embedImages(photos, { cache, normalize: true, progress: false }),
-        /holds .*tiny-clip \(fp32, raw\) vectors, not .*tiny-clip \(fp32, L2-normalised\): use another cache folder/);
+      await assert.rejects(
+        embedImages(photos, { cache, normalize: true, progress: false }),
+        /holds .*tiny-clip \(fp32, raw\) vectors, not .*tiny-clip \(fp32, L2-normalised\): use another cache folder/,
+      );
       // The default cache folder differs per model and normalisation, so defaults never collide.
       const unit = await embedImages(photos, { normalize: true, progress: false });
       assert.equal(unit.fromCache, 0);
@@ -219,7 +256,10 @@ describe('image embeddings', function () {
     it('two folders with the same name keep separate default caches', async () => {
       const a = path.join(tmpDir('same-a'), 'Images');
       const b = path.join(tmpDir('same-b'), 'Images');
-      for (const [dirName, w] of [[a, 60], [b, 90]] as const) {
+      for (const [dirName, w] of [
+        [a, 60],
+        [b, 90],
+      ] as const) {
         fs.mkdirSync(dirName);
         await picture(w, 40).jpeg().toFile(path.join(dirName, 'x.jpg'));
       }
@@ -230,7 +270,7 @@ describe('image embeddings', function () {
       assert.deepEqual((await embedImages(a, { progress: false })).vectors.data, ra.vectors.data);
     });
 
-    it('keeps another live process\'s write in progress; the vectors say where they came from', async () => {
+    it("keeps another live process's write in progress; the vectors say where they came from", async () => {
       const live = path.join(cache, `manifest.json.${process.ppid}.tmp`);
       fs.writeFileSync(live, 'being written');
       await picture(61, 61).jpeg().toFile(path.join(photos, 'live.jpg'));
@@ -263,7 +303,10 @@ describe('image embeddings', function () {
           }
           lab.embedImages(${JSON.stringify(photos)}, { cache: ${JSON.stringify(cache)}, progress: false });
         `;
-        const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8', cwd: path.join(__dirname, '..') });
+        const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], {
+          encoding: 'utf8',
+          cwd: path.join(__dirname, '..'),
+        });
         assert.equal(r.signal, 'SIGKILL', `the child was not killed: ${r.stderr}`);
         fs.rmSync(path.join(photos, 'new.jpg'));
         const after = await embedImages(photos, { cache, progress: false });

@@ -35,9 +35,12 @@ describe('CLIP model loading and text embeddings', () => {
     assert.notDeepEqual(a.data.subarray(0, a.d), a.data.subarray(a.d));
   });
 
-  it('a text\'s vector does not depend on its batch (padding) or on case and spacing', async () => {
+  it("a text's vector does not depend on its batch (padding) or on case and spacing", async () => {
     const alone = await embedTexts(['a dog'], { cache: false });
-    const batched = await embedTexts(['a dog', 'a much longer sentence about a girl and her dog'], { batchSize: 2, cache: false });
+    const batched = await embedTexts(['a dog', 'a much longer sentence about a girl and her dog'], {
+      batchSize: 2,
+      cache: false,
+    });
     const variant = await embedTexts(['A   Dog'], { cache: false });
     assert.deepEqual(batched.data.subarray(0, alone.d), alone.data);
     assert.deepEqual(variant.data, alone.data);
@@ -73,7 +76,10 @@ describe('CLIP model loading and text embeddings', () => {
     try {
       Object.assign(config, { clipModel: 'lab-test/tiny-clip', remoteHost: hub.url });
       const online = await embedTexts(['a dog'], { cache: false });
-      assert.ok(hub.requests.some((r) => r.endsWith('/lab-test/tiny-clip/resolve/main/onnx/text_model.onnx')), hub.requests.join('\n'));
+      assert.ok(
+        hub.requests.some((r) => r.endsWith('/lab-test/tiny-clip/resolve/main/onnx/text_model.onnx')),
+        hub.requests.join('\n'),
+      );
       assert.ok(fs.existsSync(path.join(config.modelsDir, 'lab-test', 'tiny-clip', 'onnx', 'text_model.onnx')));
       await hub.close();
       unloadModels();
@@ -82,7 +88,11 @@ describe('CLIP model loading and text embeddings', () => {
       assert.deepEqual(offline.data, online.data);
       unloadModels();
       config.clipModel = tiny;
-      assert.deepEqual((await embedTexts(['a dog'], { cache: false })).data, online.data, 'the downloaded model is the folder\'s');
+      assert.deepEqual(
+        (await embedTexts(['a dog'], { cache: false })).data,
+        online.data,
+        "the downloaded model is the folder's",
+      );
     } finally {
       await hub.close().catch(() => undefined);
     }
@@ -109,14 +119,20 @@ describe('CLIP model loading and text embeddings', () => {
     const cacheDir = fs.readdirSync(config.cacheDir).find((f) => f.startsWith('texts.tiny-clip.fp32.raw'))!;
     const manifest = JSON.parse(fs.readFileSync(path.join(config.cacheDir, cacheDir, 'manifest.json'), 'utf8'));
     assert.deepEqual(manifest.files.map((f: { path: string }) => f.path).sort(), ['a dog', 'a girl', 'a new text']);
-    await assert.rejects(embedTexts(['a dog'], { cache: path.join(config.cacheDir, cacheDir), normalize: true }), /not .*L2-normalised/);
+    await assert.rejects(
+      embedTexts(['a dog'], { cache: path.join(config.cacheDir, cacheDir), normalize: true }),
+      /not .*L2-normalised/,
+    );
   });
 
   it('offline without the model: one error saying where it looked and how to supply a folder', async () => {
     Object.assign(config, { clipModel: 'lab-test/not-here', offline: true });
     await assert.rejects(embedTexts(['a dog']), (e: Error) => {
       assert.match(e.message, /cannot load the CLIP model "lab-test\/not-here"/);
-      assert.match(e.message, new RegExp(`looked in: ${config.modelsDir.replace(/[/.]/g, '\\$&')}/lab-test/not-here \\(downloads are off\\)`));
+      assert.match(
+        e.message,
+        new RegExp(`looked in: ${config.modelsDir.replace(/[/.]/g, '\\$&')}/lab-test/not-here \\(downloads are off\\)`),
+      );
       assert.match(e.message, /point LAB_CLIP_MODEL\s+at a folder holding config.json, tokenizer.json/);
       return true;
     });
@@ -129,11 +145,13 @@ describe('CLIP model loading and text embeddings', () => {
     await assert.rejects(embedTexts(['ok', 3 as unknown as string]), /Expected a non-empty array of strings for texts/);
   });
 
-  it('LAB_THREADS sets ONNX Runtime\'s threads (default: all cores); a bad value is a clear error', () => {
-    const threads = (value?: string) => spawnSync(process.execPath, ['--import', 'tsx', '-e',
-      'console.log(require("./src/config").config.threads)'], {
-      cwd: path.join(__dirname, '..'), encoding: 'utf8', env: { ...process.env, LAB_THREADS: value },
-    });
+  it("LAB_THREADS sets ONNX Runtime's threads (default: all cores); a bad value is a clear error", () => {
+    const threads = (value?: string) =>
+      spawnSync(process.execPath, ['--import', 'tsx', '-e', 'console.log(require("./src/config").config.threads)'], {
+        cwd: path.join(__dirname, '..'),
+        encoding: 'utf8',
+        env: { ...process.env, LAB_THREADS: value },
+      });
     assert.equal(threads(undefined).stdout.trim(), String(os.availableParallelism()));
     assert.equal(threads('1').stdout.trim(), '1');
     const bad = threads('two');

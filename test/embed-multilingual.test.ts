@@ -20,7 +20,7 @@ async function expected(texts: string[]): Promise<Float32Array> {
   const H = weights.hidden;
   const out = new Float32Array(texts.length * 512);
   texts.forEach((text, t) => {
-    const ids = (tokenizer(text).input_ids.data as BigInt64Array);
+    const ids = tokenizer(text).input_ids.data as BigInt64Array;
     const mean = new Float64Array(H);
     for (const id of ids) for (let k = 0; k < H; k++) mean[k] += weights.embedding[Number(id) * H + k] / ids.length;
     for (let o = 0; o < 512; o++) {
@@ -62,12 +62,18 @@ describe('multilingual text queries (sentence-transformers layout)', () => {
       Object.assign(config, { remoteHost: hub.url });
       const online = await embedTexts(['ein Hund'], { model: 'lab-test/tiny-multilingual', cache: false });
       for (const f of ['modules.json', '1_Pooling/config.json', '2_Dense/model.safetensors', 'onnx/model.onnx']) {
-        assert.ok(fs.existsSync(path.join(config.modelsDir, 'lab-test', 'tiny-multilingual', f)), `${f} not in models/`);
+        assert.ok(
+          fs.existsSync(path.join(config.modelsDir, 'lab-test', 'tiny-multilingual', f)),
+          `${f} not in models/`,
+        );
       }
       await hub.close();
       unloadModels();
       config.offline = true;
-      assert.deepEqual((await embedTexts(['ein Hund'], { model: 'lab-test/tiny-multilingual', cache: false })).data, online.data);
+      assert.deepEqual(
+        (await embedTexts(['ein Hund'], { model: 'lab-test/tiny-multilingual', cache: false })).data,
+        online.data,
+      );
     } finally {
       await hub.close().catch(() => undefined);
     }

@@ -4,19 +4,75 @@ import { labelRecall, precisionAtK, recallAtK } from '../src/internal';
 
 /** A search result from rows of labels and distances. */
 const result = (labels: number[][], distances: number[][]) => ({
-  labels: BigInt64Array.from(labels.flat().map(BigInt)), distances: Float32Array.from(distances.flat()),
-  n: labels.length, k: labels[0].length,
+  labels: BigInt64Array.from(labels.flat().map(BigInt)),
+  distances: Float32Array.from(distances.flat()),
+  n: labels.length,
+  k: labels[0].length,
 });
 
 describe('evaluation measures', () => {
-  const exact = result([[0, 1, 2], [10, 11, 12]], [[0, 1, 2], [0, 1, 2]]);
+  const exact = result(
+    [
+      [0, 1, 2],
+      [10, 11, 12],
+    ],
+    [
+      [0, 1, 2],
+      [0, 1, 2],
+    ],
+  );
 
   it('recallAtK counts true neighbours found, in any order, and a tie at the k-th distance', () => {
-    assert.equal(recallAtK(exact, result([[2, 0, 1], [10, 11, 12]], [[2, 0, 1], [0, 1, 2]])), 1);
+    assert.equal(
+      recallAtK(
+        exact,
+        result(
+          [
+            [2, 0, 1],
+            [10, 11, 12],
+          ],
+          [
+            [2, 0, 1],
+            [0, 1, 2],
+          ],
+        ),
+      ),
+      1,
+    );
     // Query 0 finds 0 only; query 1 finds 12 only: 2 of 6.
-    assert.equal(recallAtK(exact, result([[0, 5, -1], [12, 99, 98]], [[0, 7, 9], [2, 8, 9]])), 2 / 6);
+    assert.equal(
+      recallAtK(
+        exact,
+        result(
+          [
+            [0, 5, -1],
+            [12, 99, 98],
+          ],
+          [
+            [0, 7, 9],
+            [2, 8, 9],
+          ],
+        ),
+      ),
+      2 / 6,
+    );
     // Id 7 at distance 2.0 ties the 3rd true neighbour (id 2 at 2.0): counted, as ann-benchmarks does.
-    assert.equal(recallAtK(exact, result([[0, 1, 7], [10, 11, 12]], [[0, 1, 2], [0, 1, 2]])), 1);
+    assert.equal(
+      recallAtK(
+        exact,
+        result(
+          [
+            [0, 1, 7],
+            [10, 11, 12],
+          ],
+          [
+            [0, 1, 2],
+            [0, 1, 2],
+          ],
+        ),
+      ),
+      1,
+    );
     assert.equal(recallAtK(exact, result([[0], [10]], [[0], [0]]), 1), 1); // recall@1 against a k=3 truth
   });
 
@@ -27,12 +83,30 @@ describe('evaluation measures', () => {
     assert.equal(labelRecall(Iref, BigInt64Array.from([0n, 10n]), 2, 1), 1);
   });
 
-  it('precisionAtK counts results of the query\'s class; -1 is a miss; unknown classes are left out', () => {
+  it("precisionAtK counts results of the query's class; -1 is a miss; unknown classes are left out", () => {
     const classes = ['pug', 'pug', 'beagle', 'beagle', 'pug'];
-    const found = result([[0, 1, 2], [3, 4, -1]], [[0, 1, 2], [0, 1, 3.4e38]]);
-    assert.equal(precisionAtK(found, ['pug', 'beagle'], (l) => classes[l]), (2 + 1) / 6);
-    assert.equal(precisionAtK(found, ['pug', 'beagle'], (l) => classes[l], 1), 1); // labels 0 (pug) and 3 (beagle)
-    assert.equal(precisionAtK(found, ['pug', undefined], (l) => classes[l]), 2 / 3);
+    const found = result(
+      [
+        [0, 1, 2],
+        [3, 4, -1],
+      ],
+      [
+        [0, 1, 2],
+        [0, 1, 3.4e38],
+      ],
+    );
+    assert.equal(
+      precisionAtK(found, ['pug', 'beagle'], (l) => classes[l]),
+      (2 + 1) / 6,
+    );
+    assert.equal(
+      precisionAtK(found, ['pug', 'beagle'], (l) => classes[l], 1),
+      1,
+    ); // labels 0 (pug) and 3 (beagle)
+    assert.equal(
+      precisionAtK(found, ['pug', undefined], (l) => classes[l]),
+      2 / 3,
+    );
     assert.ok(Number.isNaN(precisionAtK(found, [undefined, undefined], (l) => classes[l])));
   });
 

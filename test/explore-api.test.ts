@@ -10,7 +10,6 @@ import { demoEnv, embedImages, embedTexts, makeDemoSet, readVectorsCsv } from '.
 import { tmpDir } from './support/data';
 import { type Server, startServer, stopServer } from './support/explore';
 
-
 // biome-ignore lint/suspicious/noExplicitAny: JSON replies, each field checked by the assertions
 interface Reply<T = any> {
   status: number;

@@ -11,7 +11,6 @@ import { CHROMIUM, hasChromium } from './support/browser';
 import { tmpDir } from './support/data';
 import { type Server, startServer, stopServer } from './support/explore';
 
-
 describe('explorer page in chromium on the demo set', function () {
   this.timeout(10 * 60 * 1000);
   const tmp = tmpDir('explore-page');

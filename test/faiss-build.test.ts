@@ -27,8 +27,10 @@ function fakeOwnBuild(version: string, complete = true): string {
   const [major, minor, patch] = version.split('.');
   fs.mkdirSync(path.join(dir, 'include', 'faiss'), { recursive: true });
   fs.mkdirSync(path.join(dir, 'lib'));
-  fs.writeFileSync(path.join(dir, 'include', 'faiss', 'Index.h'),
-    `#define FAISS_VERSION_MAJOR ${major}\n#define FAISS_VERSION_MINOR ${minor}\n#define FAISS_VERSION_PATCH ${patch}\n`);
+  fs.writeFileSync(
+    path.join(dir, 'include', 'faiss', 'Index.h'),
+    `#define FAISS_VERSION_MAJOR ${major}\n#define FAISS_VERSION_MINOR ${minor}\n#define FAISS_VERSION_PATCH ${patch}\n`,
+  );
   fs.writeFileSync(path.join(dir, 'lib', 'libfaiss.a'), '');
   if (complete) fs.writeFileSync(path.join(dir, 'build.json'), '{}');
   return vendor;
@@ -38,8 +40,10 @@ function fakePrefix(): string {
   const prefix = tmpDir('faiss-prefix');
   fs.mkdirSync(path.join(prefix, 'include', 'faiss'), { recursive: true });
   fs.mkdirSync(path.join(prefix, 'lib'));
-  fs.writeFileSync(path.join(prefix, 'include', 'faiss', 'Index.h'),
-    '#define FAISS_VERSION_MAJOR 1\n#define FAISS_VERSION_MINOR 9\n#define FAISS_VERSION_PATCH 0\n');
+  fs.writeFileSync(
+    path.join(prefix, 'include', 'faiss', 'Index.h'),
+    '#define FAISS_VERSION_MAJOR 1\n#define FAISS_VERSION_MINOR 9\n#define FAISS_VERSION_PATCH 0\n',
+  );
   fs.writeFileSync(path.join(prefix, 'lib', 'libfaiss.so'), '');
   return prefix;
 }
@@ -59,10 +63,14 @@ describe('faiss build: which faiss the addon links', () => {
 
   it('is the AVX2 build after setup on a CPU with AVX2 (CI)', function () {
     const env = process.env;
-    const chosenElsewhere = env.FAISS_PREFIX || env.CONDA_PREFIX || /^(0|off|no|false|generic)$/i.test(env.LAB_FAISS_BUILD ?? '');
+    const chosenElsewhere =
+      env.FAISS_PREFIX || env.CONDA_PREFIX || /^(0|off|no|false|generic)$/i.test(env.LAB_FAISS_BUILD ?? '');
     if (!config.cpuHasAvx2() || chosenElsewhere || !env.CI) this.skip();
-    assert.equal(faissBuild, 'avx2',
-      `setup did not link faiss with AVX2: see native/faiss/vendor/faiss-${faissVersion}-avx2.log or .../build.log`);
+    assert.equal(
+      faissBuild,
+      'avx2',
+      `setup did not link faiss with AVX2: see native/faiss/vendor/faiss-${faissVersion}-avx2.log or .../build.log`,
+    );
   });
 });
 
@@ -73,17 +81,21 @@ describe('faiss build: the choice (faiss-config.js)', () => {
     if (system.error || system.source !== 'system (/usr)') this.skip();
   });
 
-  it('without an AVX2 build, Debian\'s generic libfaiss', () => {
+  it("without an AVX2 build, Debian's generic libfaiss", () => {
     assert.equal(system.build, 'generic');
     assert.deepEqual(system.cflags, []);
   });
 
-  it('a complete AVX2 build of the installed version, on a CPU with AVX2: linked with faiss\'s AVX2 flags', () => {
+  it("a complete AVX2 build of the installed version, on a CPU with AVX2: linked with faiss's AVX2 flags", () => {
     const vendor = fakeOwnBuild(system.version);
     const found = config.findFaiss({}, { vendor, cpuinfo: cpuinfo(AVX2) });
     assert.equal(found.build, 'avx2');
     assert.equal(found.include, path.join(vendor, `faiss-${system.version}-avx2`, 'include'));
-    assert.deepEqual(found.libraries, [path.join(vendor, `faiss-${system.version}-avx2`, 'lib', 'libfaiss.a'), '-lopenblas', '-lgomp']);
+    assert.deepEqual(found.libraries, [
+      path.join(vendor, `faiss-${system.version}-avx2`, 'lib', 'libfaiss.a'),
+      '-lopenblas',
+      '-lgomp',
+    ]);
     assert.deepEqual(found.cflags, ['-mavx2', '-mfma', '-mf16c', '-mpopcnt']);
   });
 
@@ -92,7 +104,8 @@ describe('faiss build: the choice (faiss-config.js)', () => {
     const avx2 = cpuinfo(AVX2);
     assert.equal(config.findFaiss({}, { vendor, cpuinfo: cpuinfo('avx sse4_2 popcnt') }).build, 'generic');
     assert.equal(config.findFaiss({}, { vendor, cpuinfo: cpuinfo('avx avx2 popcnt') }).build, 'generic'); // FMA/F16C hidden (a VM)
-    for (const v of ['0', 'generic', 'off']) assert.equal(config.findFaiss({ LAB_FAISS_BUILD: v }, { vendor, cpuinfo: avx2 }).build, 'generic');
+    for (const v of ['0', 'generic', 'off'])
+      assert.equal(config.findFaiss({ LAB_FAISS_BUILD: v }, { vendor, cpuinfo: avx2 }).build, 'generic');
     assert.equal(config.findFaiss({ LAB_FAISS_BUILD: 'avx2' }, { vendor, cpuinfo: avx2 }).build, 'avx2');
     assert.equal(config.findFaiss({}, { vendor: fakeOwnBuild(system.version, false), cpuinfo: avx2 }).build, 'generic');
     assert.equal(config.findFaiss({}, { vendor: fakeOwnBuild('0.0.1'), cpuinfo: avx2 }).build, 'generic');
@@ -112,7 +125,11 @@ describe('faiss build: the choice (faiss-config.js)', () => {
     const vendor = tmpDir('vendor');
     const avx2 = cpuinfo(AVX2);
     const plan = config.ownBuildPlan({}, { vendor, cpuinfo: avx2 });
-    assert.deepEqual(plan, { build: true, version: system.version, dir: path.join(vendor, `faiss-${system.version}-avx2`) });
+    assert.deepEqual(plan, {
+      build: true,
+      version: system.version,
+      dir: path.join(vendor, `faiss-${system.version}-avx2`),
+    });
     assert.match(config.ownBuildPlan({}, { vendor, cpuinfo: cpuinfo('sse4_2') }).reason, /no AVX2/);
     assert.match(config.ownBuildPlan({ LAB_FAISS_BUILD: '0' }, { vendor, cpuinfo: avx2 }).reason, /LAB_FAISS_BUILD=0/);
     assert.match(config.ownBuildPlan({ FAISS_PREFIX: fakePrefix() }, { vendor, cpuinfo: avx2 }).reason, /FAISS_PREFIX/);

@@ -1,9 +1,17 @@
 // HNSW and IVF recall against the exact result on clustered 512-d data (120 clusters,
 // like 120 breeds): recall must rise with efSearch / nprobe and reach the exact result.
 import { strict as assert } from 'node:assert';
-import {IndexFlat,
-  IndexFlatL2, IndexHNSWFlat, IndexIDMap, IndexIDMap2, IndexIVFFlat, indexFactory, knnBruteForce,
-  labelRecall, MetricType, 
+import {
+  IndexFlat,
+  IndexFlatL2,
+  IndexHNSWFlat,
+  IndexIDMap,
+  IndexIDMap2,
+  IndexIVFFlat,
+  indexFactory,
+  knnBruteForce,
+  labelRecall,
+  MetricType,
 } from '../src/internal';
 import { dataset } from './support/data';
 
@@ -96,14 +104,17 @@ describe('IndexIVFFlat', () => {
 });
 
 describe('IndexIDMap', () => {
-  it('returns the caller\'s ids, matching brute force', () => {
+  it("returns the caller's ids, matching brute force", () => {
     const sub = { data: xb.data.subarray(0, 500 * d), n: 500, d };
     const ids = BigInt64Array.from({ length: 500 }, (_, i) => 10_000_000_000n + BigInt(i) * 3n);
     const index = new IndexIDMap(new IndexFlatL2(d));
     index.addWithIds(sub, ids);
     const got = index.search(xq, 5);
     const want = knnBruteForce(sub.data, xq.data, d, 5, MetricType.L2);
-    assert.deepEqual([...got.labels], [...want.labels].map((l) => ids[Number(l)]));
+    assert.deepEqual(
+      [...got.labels],
+      [...want.labels].map((l) => ids[Number(l)]),
+    );
     assert.ok(index.index instanceof IndexFlatL2);
     assert.equal(index.index.ntotal, 500);
   });
@@ -129,7 +140,10 @@ describe('IndexIDMap', () => {
     assert.ok(inner instanceof IndexHNSWFlat);
     inner.hnsw.efSearch = 99;
     assert.equal(inner.hnsw.efSearch, 99);
-    index.addWithIds(xb.data.subarray(0, 200 * d), BigInt64Array.from({ length: 200 }, (_, i) => BigInt(i + 1)));
+    index.addWithIds(
+      xb.data.subarray(0, 200 * d),
+      BigInt64Array.from({ length: 200 }, (_, i) => BigInt(i + 1)),
+    );
     const { labels } = index.search(xb.data.subarray(0, d), 1);
     assert.equal(labels[0], 1n);
   });

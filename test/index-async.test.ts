@@ -13,7 +13,9 @@ describe('async operations', () => {
     index.add(xb);
     let immediate = false;
     let ticks = 0;
-    setImmediate(() => { immediate = true; });
+    setImmediate(() => {
+      immediate = true;
+    });
     const timer = setInterval(() => ticks++, 1);
     const t0 = process.hrtime.bigint();
     const res = await index.searchAsync(xq, 5);
@@ -25,12 +27,19 @@ describe('async operations', () => {
     assert.deepEqual(res, index.search(xq, 5));
   });
 
-  it('addAsync of 20k x 512 into HNSW keeps the loop alive, reports progress, equals a sync build\'s answers closely', async () => {
+  it("addAsync of 20k x 512 into HNSW keeps the loop alive, reports progress, equals a sync build's answers closely", async () => {
     const index = new IndexHNSWFlat(d, 16);
     const progress: number[] = [];
     let immediate = false;
-    setImmediate(() => { immediate = true; });
-    await index.addAsync(xb, { onProgress: (done, total) => { assert.equal(total, xb.n); progress.push(done); } });
+    setImmediate(() => {
+      immediate = true;
+    });
+    await index.addAsync(xb, {
+      onProgress: (done, total) => {
+        assert.equal(total, xb.n);
+        progress.push(done);
+      },
+    });
     assert.ok(immediate);
     assert.equal(index.ntotal, xb.n);
     assert.equal(progress.at(-1), xb.n);
@@ -71,11 +80,14 @@ describe('async operations', () => {
     assert.equal(quantizer.ntotal, 32);
   });
 
-  it('a failed async call rejects with faiss\'s message and the caller\'s stack', async () => {
+  it("a failed async call rejects with faiss's message and the caller's stack", async () => {
     const ivf = new IndexIVFFlat(new IndexFlatL2(d), d, 64);
     await assert.rejects(ivf.trainAsync(xq.data.subarray(0, 10 * d)), (e: Error & { code?: string }) => {
       assert.equal(e.code, 'ERR_FAISS');
-      assert.match(e.message, /Number of training points \(10\) should be at least as large as number of clusters \(64\)/);
+      assert.match(
+        e.message,
+        /Number of training points \(10\) should be at least as large as number of clusters \(64\)/,
+      );
       assert.match(e.stack ?? '', /index-async\.test\.ts/);
       return true;
     });

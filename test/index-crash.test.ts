@@ -34,7 +34,8 @@ describe('issue 13: the process survives what used to crash it', () => {
     child.stdout.on('data', (b) => (out += b));
     child.stderr.on('data', (b) => (err += b));
     const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
-      child.on('close', (c, s) => resolve([c, s])));
+      child.on('close', (c, s) => resolve([c, s])),
+    );
     let last = '';
     for (const text of out.split('\n').filter(Boolean)) {
       const line = JSON.parse(text) as Line;
@@ -42,7 +43,11 @@ describe('issue 13: the process survives what used to crash it', () => {
       else if (line.name) results.set(line.name, line);
     }
     if (signal || code !== 0) {
-      const stderr = err.split('\n').filter((l) => !l.startsWith('WARNING clustering')).slice(-15).join('\n');
+      const stderr = err
+        .split('\n')
+        .filter((l) => !l.startsWith('WARNING clustering'))
+        .slice(-15)
+        .join('\n');
       death = `the child process ${signal ? `died of ${signal}` : `exited with ${code}`} during case "${last}":\n${stderr}`;
     }
   });

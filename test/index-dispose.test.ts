@@ -22,7 +22,9 @@ describe('dispose()', () => {
     assert.throws(() => index.add(xb), GONE);
     assert.throws(() => index.ntotal, GONE);
     assert.throws(() => index.hnsw.efSearch, GONE);
-    assert.throws(() => { index.hnsw.efSearch = 10; }, GONE);
+    assert.throws(() => {
+      index.hnsw.efSearch = 10;
+    }, GONE);
     assert.throws(() => index.reset(), GONE);
     assert.equal(String(index), 'IndexHNSWFlat(disposed)');
     index.dispose();
@@ -38,24 +40,28 @@ describe('dispose()', () => {
     assert.ok(freed > 150 * 2 ** 20, `only ${(freed / 2 ** 20).toFixed(0)} MiB freed of the index's 195 MiB`);
   });
 
-  it('an IVF\'s own quantizer (indexFactory) dies with it; a view cannot be disposed alone', () => {
+  it("an IVF's own quantizer (indexFactory) dies with it; a view cannot be disposed alone", () => {
     const ivf = indexFactory(d, 'IVF4,Flat');
     ivf.train(xb);
     ivf.add(xb);
     const quantizer = (ivf as IndexIVFFlat).quantizer;
     assert.equal(quantizer.ntotal, 4);
-    assert.throws(() => quantizer.dispose(), /lives inside another one \(an IVF's quantizer, an IDMap's index\): dispose that one/);
+    assert.throws(
+      () => quantizer.dispose(),
+      /lives inside another one \(an IVF's quantizer, an IDMap's index\): dispose that one/,
+    );
     ivf.dispose();
     assert.throws(() => quantizer.ntotal, GONE);
     assert.equal(quantizer.disposed, true);
   });
 
-  it('an index another one is built on (quantizer, IDMap\'s index) is disposed after it, not before', () => {
+  it("an index another one is built on (quantizer, IDMap's index) is disposed after it, not before", () => {
     const quantizer = new IndexFlatL2(d);
     const ivf = new IndexIVFFlat(quantizer, d, 4);
     ivf.train(xb);
     ivf.add(xb);
-    const first = /another index is built on this one \(as its quantizer, or wrapped by an IDMap\): dispose that one first/;
+    const first =
+      /another index is built on this one \(as its quantizer, or wrapped by an IDMap\): dispose that one first/;
     assert.throws(() => quantizer.dispose(), first);
     assert.equal(ivf.search(q, 1).labels[0], 0n);
     ivf.dispose();
@@ -64,7 +70,10 @@ describe('dispose()', () => {
 
     const inner = new IndexFlatL2(d);
     const idmap = new IndexIDMap(inner);
-    idmap.addWithIds(xb, BigInt64Array.from({ length: 500 }, (_, i) => BigInt(1000 + i)));
+    idmap.addWithIds(
+      xb,
+      BigInt64Array.from({ length: 500 }, (_, i) => BigInt(1000 + i)),
+    );
     assert.throws(() => inner.dispose(), first);
     idmap.dispose();
     assert.equal(inner.ntotal, 500);

@@ -3,9 +3,18 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import {deserializeIndex, 
-  IndexFlat, IndexFlatL2, IndexHNSWFlat, IndexIDMap, IndexIVFFlat, indexFactory,MetricType, 
-  readIndex, serializeIndex, writeIndex,
+import {
+  deserializeIndex,
+  IndexFlat,
+  IndexFlatL2,
+  IndexHNSWFlat,
+  IndexIDMap,
+  IndexIVFFlat,
+  indexFactory,
+  MetricType,
+  readIndex,
+  serializeIndex,
+  writeIndex,
 } from '../src/internal';
 import { runInChild } from './support/child';
 import { tmpDir } from './support/data';
@@ -33,13 +42,25 @@ describe('errors: vectors and arguments', () => {
   flat.add(xb);
 
   it('wrong dimension', () => {
-    fails(() => flat.add(new Float32Array(d + 3)), /Expected a length that is a multiple of d=8 .* but received Float32Array\(11\)/);
-    fails(() => flat.search({ data: new Float32Array(16), n: 1, d: 16 }, 1), /xq has vectors of d=16, but the index has d=8/);
+    fails(
+      () => flat.add(new Float32Array(d + 3)),
+      /Expected a length that is a multiple of d=8 .* but received Float32Array\(11\)/,
+    );
+    fails(
+      () => flat.search({ data: new Float32Array(16), n: 1, d: 16 }, 1),
+      /xq has vectors of d=16, but the index has d=8/,
+    );
   });
 
   it('wrong array type', () => {
-    fails(() => flat.add([1, 2, 3, 4, 5, 6, 7, 8] as unknown as Float32Array), /Expected a Float32Array .*Float32Array.from.* but received Array\(8\)/);
-    fails(() => flat.search(new Float64Array(d) as unknown as Float32Array, 1), /Expected a Float32Array.* but received Float64Array\(8\)/);
+    fails(
+      () => flat.add([1, 2, 3, 4, 5, 6, 7, 8] as unknown as Float32Array),
+      /Expected a Float32Array .*Float32Array.from.* but received Array\(8\)/,
+    );
+    fails(
+      () => flat.search(new Float64Array(d) as unknown as Float32Array, 1),
+      /Expected a Float32Array.* but received Float64Array\(8\)/,
+    );
     fails(() => flat.add(undefined as unknown as Float32Array), /Expected a Float32Array .* but received undefined/);
   });
 
@@ -52,7 +73,7 @@ describe('errors: vectors and arguments', () => {
     assert.equal(flat.ntotal, 50, 'nothing was added');
   });
 
-  it('empty input: a batch of 0 vectors is faiss\'s no-op (issue 12); a partial vector is refused', () => {
+  it("empty input: a batch of 0 vectors is faiss's no-op (issue 12); a partial vector is refused", () => {
     flat.add(new Float32Array(0));
     assert.equal(flat.ntotal, 50, 'nothing was added');
     fails(() => flat.add(new Float32Array(d - 1)), /Expected a length that is a multiple of d=8/);
@@ -66,7 +87,10 @@ describe('errors: vectors and arguments', () => {
 
   it('search on an empty index', () => {
     for (const index of [new IndexFlatL2(d), new IndexHNSWFlat(d, 8)]) {
-      fails(() => index.search(xb.subarray(0, d), 1), /search on an empty Index(FlatL2|HNSWFlat) \(ntotal = 0\): add vectors first/);
+      fails(
+        () => index.search(xb.subarray(0, d), 1),
+        /search on an empty Index(FlatL2|HNSWFlat) \(ntotal = 0\): add vectors first/,
+      );
     }
   });
 
@@ -74,50 +98,78 @@ describe('errors: vectors and arguments', () => {
     fails(() => new IndexFlatL2(0), /Expected an integer >= 1 for d but received 0/);
     fails(() => new IndexFlat(d, 7 as MetricType), /Expected a MetricType .* for metric but received 7/);
     fails(() => new IndexHNSWFlat(d, 1), /Expected an integer between 2 and 512 for M but received 1/);
-    fails(() => { new IndexHNSWFlat(d, 8).hnsw.efSearch = 0; }, /for hnsw.efSearch but received 0/);
-    fails(() => indexFactory(d, 'NotAnIndex42'), /indexFactory\(8, "NotAnIndex42"\): .*could not parse|not recognized|NotAnIndex42/i);
+    fails(() => {
+      new IndexHNSWFlat(d, 8).hnsw.efSearch = 0;
+    }, /for hnsw.efSearch but received 0/);
+    fails(
+      () => indexFactory(d, 'NotAnIndex42'),
+      /indexFactory\(8, "NotAnIndex42"\): .*could not parse|not recognized|NotAnIndex42/i,
+    );
     fails(() => indexFactory(d, ''), /Expected a non-empty string for description/);
   });
 });
 
 describe('errors: combinations faiss 1.7.3 would abort on', () => {
   it('IVF with L1 or Linf is refused (faiss asserts and kills the process)', () => {
-    fails(() => new IndexIVFFlat(new IndexFlat(d, MetricType.L1), d, 4, MetricType.L1), /IVF indexes support MetricType.L2 and INNER_PRODUCT only, not L1/);
+    fails(
+      () => new IndexIVFFlat(new IndexFlat(d, MetricType.L1), d, 4, MetricType.L1),
+      /IVF indexes support MetricType.L2 and INNER_PRODUCT only, not L1/,
+    );
     fails(() => indexFactory(d, 'IVF4,Flat', MetricType.Linf), /IVF indexes support .* not Linf/);
   });
 
   it('untrained IVF: add and search are refused', () => {
     const ivf = new IndexIVFFlat(new IndexFlatL2(d), d, 4);
     fails(() => ivf.add(xb), /IndexIVFFlat is not trained: call train\(x\)/);
-    fails(() => ivf.search(xb.subarray(0, d), 1), /IndexIVFFlat is not trained: call train\(x\) and add\(x\) before search/);
-    fails(() => { ivf.nprobe = 0; }, /for nprobe but received 0/);
+    fails(
+      () => ivf.search(xb.subarray(0, d), 1),
+      /IndexIVFFlat is not trained: call train\(x\) and add\(x\) before search/,
+    );
+    fails(() => {
+      ivf.nprobe = 0;
+    }, /for nprobe but received 0/);
   });
 
-  it('IVF training with fewer points than lists: faiss\'s own error', () => {
+  it("IVF training with fewer points than lists: faiss's own error", () => {
     const ivf = new IndexIVFFlat(new IndexFlatL2(d), d, 64);
-    fails(() => ivf.train(xb), /Number of training points \(50\) should be at least as large as number of clusters \(64\)/);
+    fails(
+      () => ivf.train(xb),
+      /Number of training points \(50\) should be at least as large as number of clusters \(64\)/,
+    );
   });
 
   it('ids on an index that stores none, add without ids on an IDMap', () => {
     const ids = BigInt64Array.from({ length: 50 }, (_, i) => BigInt(i));
-    fails(() => new IndexFlatL2(d).addWithIds(xb, ids), /IndexFlatL2 does not store ids: wrap it, new IndexIDMap\(index\)/);
+    fails(
+      () => new IndexFlatL2(d).addWithIds(xb, ids),
+      /IndexFlatL2 does not store ids: wrap it, new IndexIDMap\(index\)/,
+    );
     const idmap = new IndexIDMap(new IndexFlatL2(d));
     fails(() => idmap.add(), /IndexIDMap needs ids: use addWithIds\(x, ids\)/);
-    fails(() => idmap.addWithIds(xb, ids.slice(0, 3)), /Expected one id per vector \(50\) for ids but received BigInt64Array\(3\)/);
-    fails(() => idmap.addWithIds(xb, Array.from(ids) as unknown as BigInt64Array), /Expected a BigInt64Array .* for ids/);
+    fails(
+      () => idmap.addWithIds(xb, ids.slice(0, 3)),
+      /Expected one id per vector \(50\) for ids but received BigInt64Array\(3\)/,
+    );
+    fails(
+      () => idmap.addWithIds(xb, Array.from(ids) as unknown as BigInt64Array),
+      /Expected a BigInt64Array .* for ids/,
+    );
     const full = new IndexFlatL2(d);
     full.add(xb);
     fails(() => new IndexIDMap(full), /IndexIDMap needs an empty index, but it holds 50 vectors/);
   });
 
-  it('faiss exceptions become JS errors with faiss\'s message and code ERR_FAISS', () => {
+  it("faiss exceptions become JS errors with faiss's message and code ERR_FAISS", () => {
     const hnsw = new IndexHNSWFlat(d, 8);
     hnsw.add(xb);
-    assert.throws(() => hnsw.removeIds(BigInt64Array.from([1n])), (e: Error & { code?: string }) => {
-      assert.equal(e.code, 'ERR_FAISS');
-      assert.match(e.message, /not implemented/);
-      return true;
-    });
+    assert.throws(
+      () => hnsw.removeIds(BigInt64Array.from([1n])),
+      (e: Error & { code?: string }) => {
+        assert.equal(e.code, 'ERR_FAISS');
+        assert.match(e.message, /not implemented/);
+        return true;
+      },
+    );
     healthy();
   });
 });
@@ -131,14 +183,20 @@ describe('errors: index files', () => {
   it('missing path, a folder, missing folder on write', () => {
     fails(() => readIndex(path.join(dir, 'nope.index')), /cannot read index: .*nope.index does not exist/);
     fails(() => readIndex(dir), /is not a file/);
-    fails(() => writeIndex(flat, path.join(dir, 'no', 'such', 'x.index')), /cannot write index to .*folder .* does not exist/);
+    fails(
+      () => writeIndex(flat, path.join(dir, 'no', 'such', 'x.index')),
+      /cannot write index to .*folder .* does not exist/,
+    );
   });
 
   it('truncated file: a clear error, and the old index file survives a failed write', () => {
     const bytes = fs.readFileSync(good);
     const cut = path.join(dir, 'cut.index');
     fs.writeFileSync(cut, bytes.subarray(0, bytes.length - 17));
-    fails(() => readIndex(cut), /cannot read a faiss index from .*cut.index \(truncated, or not a faiss index file\?\): .*read error/);
+    fails(
+      () => readIndex(cut),
+      /cannot read a faiss index from .*cut.index \(truncated, or not a faiss index file\?\): .*read error/,
+    );
     fails(() => deserializeIndex(bytes.subarray(0, 30)), /cannot deserialize a faiss index from Buffer\(30\)/);
     assert.deepEqual(fs.readFileSync(good), bytes);
   });

@@ -1,6 +1,15 @@
 // Exact indexes against the plain-TypeScript brute force: identical labels, equal distances.
 import { strict as assert } from 'node:assert';
-import { IndexFlat, IndexFlatIP, IndexFlatL2, indexFactory, knnBruteForce, MetricType, metricName, ompSetNumThreads } from '../src/internal';
+import {
+  IndexFlat,
+  IndexFlatIP,
+  IndexFlatL2,
+  indexFactory,
+  knnBruteForce,
+  MetricType,
+  metricName,
+  ompSetNumThreads,
+} from '../src/internal';
 import { FLT_MAX } from '../src/util/check';
 import { dataset, sameResults } from './support/data';
 

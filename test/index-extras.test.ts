@@ -7,11 +7,36 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import {cloneIndex, 
-  DirectMap, deserializeIndex,type IDSelector, IDSelectorArray, IDSelectorBatch, IDSelectorNot, IDSelectorRange, type Index, IndexFlat, IndexFlatIP,
-  IndexFlatL2, IndexHNSWFlat, IndexIDMap, type IndexIDMap2, IndexIVF, IndexIVFFlat, IndexIVFFlatDedup, 
-  indexFactory, MetricType,
-  RangeSearchResults, readIndex, readNpy, SearchParameters, SearchParametersHNSW, SearchParametersIVF, serializeIndex, writeIndex, writeNpy,
+import {
+  cloneIndex,
+  DirectMap,
+  deserializeIndex,
+  type IDSelector,
+  IDSelectorArray,
+  IDSelectorBatch,
+  IDSelectorNot,
+  IDSelectorRange,
+  type Index,
+  IndexFlat,
+  IndexFlatIP,
+  IndexFlatL2,
+  IndexHNSWFlat,
+  IndexIDMap,
+  type IndexIDMap2,
+  IndexIVF,
+  IndexIVFFlat,
+  IndexIVFFlatDedup,
+  indexFactory,
+  MetricType,
+  RangeSearchResults,
+  readIndex,
+  readNpy,
+  SearchParameters,
+  SearchParametersHNSW,
+  SearchParametersIVF,
+  serializeIndex,
+  writeIndex,
+  writeNpy,
 } from '../src/internal';
 import { dataset, sameResults, tmpDir } from './support/data';
 import { reference, requirePythonFaiss } from './support/python';
@@ -36,8 +61,12 @@ type Op = Record<string, unknown>;
 /** Runs ops on the index file in Python faiss (test/python/reference.py run). */
 function python(indexFile: string, ops: Op[]): void {
   const job = file('job.json');
-  fs.writeFileSync(job, JSON.stringify({ index: indexFile, ops }, (_, v) =>
-    typeof v === 'bigint' ? Number(v) : v instanceof BigInt64Array ? Array.from(v, Number) : v));
+  fs.writeFileSync(
+    job,
+    JSON.stringify({ index: indexFile, ops }, (_, v) =>
+      typeof v === 'bigint' ? Number(v) : v instanceof BigInt64Array ? Array.from(v, Number) : v,
+    ),
+  );
   reference('run', job);
 }
 
@@ -48,14 +77,24 @@ function saved(index: Index): string {
 }
 
 /** Python's search of the index file, with the same parameters as ours. */
-function pySearch(indexFile: string, k_: number, params?: SearchParameters, xqFile = XQ): { distances: Float32Array; labels: BigInt64Array; shape: number[] } {
+function pySearch(
+  indexFile: string,
+  k_: number,
+  params?: SearchParameters,
+  xqFile = XQ,
+): { distances: Float32Array; labels: BigInt64Array; shape: number[] } {
   const out = file('py');
   python(indexFile, [{ op: 'search', xq: xqFile, k: k_, params: params?.toNative() ?? null, out }]);
   const D = readNpy(`${out}.D.npy`);
   return { distances: D.data as Float32Array, labels: readNpy(`${out}.I.npy`).data as BigInt64Array, shape: D.shape };
 }
 
-function pyRange(indexFile: string, radius: number, params?: SearchParameters, xqFile = XQ): RangeSearchResults & { limsBig: BigInt64Array } {
+function pyRange(
+  indexFile: string,
+  radius: number,
+  params?: SearchParameters,
+  xqFile = XQ,
+): RangeSearchResults & { limsBig: BigInt64Array } {
   const out = file('pyr');
   python(indexFile, [{ op: 'range', xq: xqFile, radius, params: params?.toNative() ?? null, out }]);
   const lims = readNpy(`${out}.lims.npy`).data as BigInt64Array;
@@ -71,12 +110,19 @@ function pyRange(indexFile: string, radius: number, params?: SearchParameters, x
   return Object.assign(res, { limsBig: lims });
 }
 
-function sameRange(a: { lims: Float64Array; distances: Float32Array; labels: BigInt64Array }, b: typeof a, rtol = 1e-5): void {
+function sameRange(
+  a: { lims: Float64Array; distances: Float32Array; labels: BigInt64Array },
+  b: typeof a,
+  rtol = 1e-5,
+): void {
   assert.deepEqual(Array.from(a.lims), Array.from(b.lims), 'lims');
   assert.deepEqual(a.labels, b.labels, 'labels');
   for (let i = 0; i < a.distances.length; i++) {
     const tol = rtol * Math.max(1, Math.abs(a.distances[i]));
-    assert.ok(Math.abs(a.distances[i] - b.distances[i]) <= tol, `distance ${i}: ${a.distances[i]} vs ${b.distances[i]}`);
+    assert.ok(
+      Math.abs(a.distances[i] - b.distances[i]) <= tol,
+      `distance ${i}: ${a.distances[i]} vs ${b.distances[i]}`,
+    );
   }
 }
 
@@ -144,10 +190,32 @@ function ivf(nlist = 16, metric: MetricType = MetricType.L2): IndexIVFFlat {
 describe('issue 12: empty batches, as in faiss', () => {
   const kinds: Array<[string, () => Index]> = [
     ['IndexFlatL2', flatL2],
-    ['IndexHNSWFlat', () => { const h = new IndexHNSWFlat(d, 16); h.add(xb); return h; }],
+    [
+      'IndexHNSWFlat',
+      () => {
+        const h = new IndexHNSWFlat(d, 16);
+        h.add(xb);
+        return h;
+      },
+    ],
     ['IndexIVFFlat', () => ivf()],
-    ['IndexIDMap', () => { const m = indexFactory(d, 'IDMap,Flat'); m.addWithIds(xb, ids(0, nb, 3)); return m; }],
-    ['IndexIVFFlatDedup', () => { const x = indexFactory(d, 'IVF8,FlatDedup'); x.train(xb); x.add(xb); return x; }],
+    [
+      'IndexIDMap',
+      () => {
+        const m = indexFactory(d, 'IDMap,Flat');
+        m.addWithIds(xb, ids(0, nb, 3));
+        return m;
+      },
+    ],
+    [
+      'IndexIVFFlatDedup',
+      () => {
+        const x = indexFactory(d, 'IVF8,FlatDedup');
+        x.train(xb);
+        x.add(xb);
+        return x;
+      },
+    ],
   ];
   for (const [name, make] of kinds) {
     it(`${name}: add / addWithIds of 0 vectors add nothing; search of 0 queries answers (0, k) like Python's`, async function () {
@@ -168,13 +236,19 @@ describe('issue 12: empty batches, as in faiss', () => {
       assert.equal(res.labels.length, 0);
       assert.equal((await index.searchAsync(new Float32Array(0), k)).n, 0);
       assert.deepEqual(res.all(), []);
-      if (index instanceof IndexFlat || index instanceof IndexIDMap || (index instanceof IndexIVF && !(index instanceof IndexIVFFlatDedup))) {
+      if (
+        index instanceof IndexFlat ||
+        index instanceof IndexIDMap ||
+        (index instanceof IndexIVF && !(index instanceof IndexIVFFlatDedup))
+      ) {
         const r = index.rangeSearch(new Float32Array(0), 1);
         assert.deepEqual(Array.from(r.lims), [0]);
         assert.equal(r.nq, 0);
       }
-      if (index instanceof IndexFlat || index instanceof IndexHNSWFlat) assert.equal(index.reconstructBatch(new BigInt64Array(0)).length, 0);
-      if (!(index instanceof IndexIDMap) && !(index instanceof IndexIVFFlatDedup)) assert.equal(index.reconstructN(0, 0).length, 0);
+      if (index instanceof IndexFlat || index instanceof IndexHNSWFlat)
+        assert.equal(index.reconstructBatch(new BigInt64Array(0)).length, 0);
+      if (!(index instanceof IndexIDMap) && !(index instanceof IndexIVFFlatDedup))
+        assert.equal(index.reconstructN(0, 0).length, 0);
       // Still refused: a partial vector.
       refuses(() => index.search(new Float32Array(d + 1), k), /multiple of d=32/);
       requirePythonFaiss(this);
@@ -195,7 +269,10 @@ describe('issue 12: empty batches, as in faiss', () => {
     const h = new IndexHNSWFlat(d, 8);
     h.train(new Float32Array(0));
     const v = indexFactory(d, 'IVF8,Flat');
-    assert.throws(() => v.train(new Float32Array(0)), (e: Error & { code?: string }) => e.code === 'ERR_FAISS' && /Number of training points \(0\)/.test(e.message));
+    assert.throws(
+      () => v.train(new Float32Array(0)),
+      (e: Error & { code?: string }) => e.code === 'ERR_FAISS' && /Number of training points \(0\)/.test(e.message),
+    );
     assert.equal(v.isTrained, false);
     // Two IVFs over one quantizer: once it holds nlist centroids, training the second on nothing is faiss's no-op.
     const q = new IndexFlatL2(d);
@@ -208,7 +285,7 @@ describe('issue 12: empty batches, as in faiss', () => {
 });
 
 describe('issue 12: className names the exact class', () => {
-  it('each kind, as Python\'s type(read_index(file)).__name__; IVF<n>,FlatDedup is an IndexIVFFlatDedup', function () {
+  it("each kind, as Python's type(read_index(file)).__name__; IVF<n>,FlatDedup is an IndexIVFFlatDedup", function () {
     const made: Array<[Index, string]> = [
       [indexFactory(d, 'Flat'), 'IndexFlat'],
       [new IndexFlatL2(d), 'IndexFlatL2'],
@@ -224,8 +301,14 @@ describe('issue 12: className names the exact class', () => {
     for (const [index, name] of made) {
       assert.equal(index.className, name);
       const back = deserializeIndex(serializeIndex(index));
-      assert.equal(back.className, index.className === 'IndexFlat' && index.metricType === MetricType.L2 ? 'IndexFlatL2' : name);
-      assert.ok(back instanceof (index.constructor as typeof Index), `${back.constructor.name} vs ${index.constructor.name}`);
+      assert.equal(
+        back.className,
+        index.className === 'IndexFlat' && index.metricType === MetricType.L2 ? 'IndexFlatL2' : name,
+      );
+      assert.ok(
+        back instanceof (index.constructor as typeof Index),
+        `${back.constructor.name} vs ${index.constructor.name}`,
+      );
     }
     const dedup = made[6][0];
     assert.ok(dedup instanceof IndexIVFFlatDedup && dedup instanceof IndexIVFFlat && dedup instanceof IndexIVF);
@@ -238,7 +321,11 @@ describe('issue 12: className names the exact class', () => {
       // faiss writes IndexFlat(d, L2) as an IndexFlatL2 (IxF2) and reads that back, as we do; Python's
       // wrapper names the IndexFlatL2 / IndexFlatIP it reads (C++ classes, as ours say) 'IndexFlat'.
       const ours = deserializeIndex(serializeIndex(index)).className;
-      assert.equal(JSON.parse(fs.readFileSync(out, 'utf8')).class, /^IndexFlat(L2|IP)$/.test(ours) ? 'IndexFlat' : ours, name);
+      assert.equal(
+        JSON.parse(fs.readFileSync(out, 'utf8')).class,
+        /^IndexFlat(L2|IP)$/.test(ours) ? 'IndexFlat' : ours,
+        name,
+      );
     }
   });
 
@@ -255,7 +342,10 @@ describe('issue 12: className names the exact class', () => {
     refuses(() => index.reconstruct(0), /cannot give back its vectors/);
     refuses(() => index.reconstructN(0, 2), /cannot give back its vectors/);
     refuses(() => index.makeDirectMap(), /cannot reconstruct/);
-    refuses(() => index.search(xq, 3, new SearchParametersIVF({ sel: new IDSelectorRange(0, 10) })), /duplicates it should exclude/);
+    refuses(
+      () => index.search(xq, 3, new SearchParametersIVF({ sel: new IDSelectorRange(0, 10) })),
+      /duplicates it should exclude/,
+    );
     refuses(() => index.mergeFrom(cloneIndex(index)), /table of duplicates/);
     refuses(() => indexFactory(d, 'IDMap,IVF16,FlatDedup'), /keeps ids of your own itself/);
     refuses(() => new IndexIDMap(indexFactory(d, 'IVF16,FlatDedup')), /keeps ids of your own itself/);
@@ -298,10 +388,17 @@ describe('issue 12: rangeSearch (faiss range_search) against Python', () => {
         const hits = res.hits(q);
         assert.equal(hits.length, res.count(q));
         for (let i = 1; i < hits.length; i++) {
-          assert.ok(metric === MetricType.L2 ? hits[i].distance >= hits[i - 1].distance : hits[i].distance <= hits[i - 1].distance);
+          assert.ok(
+            metric === MetricType.L2
+              ? hits[i].distance >= hits[i - 1].distance
+              : hits[i].distance <= hits[i - 1].distance,
+          );
         }
         assert.ok(hits.every((h) => (metric === MetricType.L2 ? h.distance < radius : h.distance > radius)));
-        assert.deepEqual(hits.map((h) => h.id).sort((a, b) => a - b), Array.from(res.labels.subarray(res.lims[q], res.lims[q + 1]), Number).sort((a, b) => a - b));
+        assert.deepEqual(
+          hits.map((h) => h.id).sort((a, b) => a - b),
+          Array.from(res.labels.subarray(res.lims[q], res.lims[q + 1]), Number).sort((a, b) => a - b),
+        );
       }
       assert.equal(res.toRows().length, res.total);
     }
@@ -331,24 +428,37 @@ describe('issue 12: rangeSearch (faiss range_search) against Python', () => {
     const index = flatL2();
     const radius = radiusFor(MetricType.L2, 0.02);
     const f = saved(index);
-    for (const sel of [new IDSelectorBatch(ids(0, 700, 3)), new IDSelectorArray(ids(1, 400, 5)), new IDSelectorNot(new IDSelectorRange(0, 1000))]) {
+    for (const sel of [
+      new IDSelectorBatch(ids(0, 700, 3)),
+      new IDSelectorArray(ids(1, 400, 5)),
+      new IDSelectorNot(new IDSelectorRange(0, 1000)),
+    ]) {
       const p = new SearchParameters({ sel });
       const res = index.rangeSearch(xq, radius, p);
       sameRange(res, pyRange(f, radius, p));
-      assert.ok(Array.from(res.labels).every((l) => sel.isMember(l)), String(sel));
+      assert.ok(
+        Array.from(res.labels).every((l) => sel.isMember(l)),
+        String(sel),
+      );
     }
   });
 
-  it('maxResults: a search that would find more is refused (ERR_FAISS_LIMIT); chunked answers equal one call\'s', () => {
+  it("maxResults: a search that would find more is refused (ERR_FAISS_LIMIT); chunked answers equal one call's", () => {
     const index = flatL2();
     const radius = radiusFor(MetricType.L2, 0.01);
     const whole = index.rangeSearch(xq, radius);
     // Room for 3 queries' worth at a time: 7 chunks, the same hits.
     const chunked = index.rangeSearch(xq, radius, undefined, { maxResults: 3 * nb + 10 });
     sameRange(chunked, whole, 1e-5);
-    assert.throws(() => index.rangeSearch(xq, Infinity, undefined, { maxResults: 5 * nb }), (e: Error & { code?: string }) =>
-      e.code === 'ERR_FAISS_LIMIT' && /more than maxResults = 10000/.test(e.message));
-    assert.equal(index.rangeSearch(xq.data.subarray(0, d), Infinity).total, nb, 'an infinite radius holds every vector');
+    assert.throws(
+      () => index.rangeSearch(xq, Infinity, undefined, { maxResults: 5 * nb }),
+      (e: Error & { code?: string }) => e.code === 'ERR_FAISS_LIMIT' && /more than maxResults = 10000/.test(e.message),
+    );
+    assert.equal(
+      index.rangeSearch(xq.data.subarray(0, d), Infinity).total,
+      nb,
+      'an infinite radius holds every vector',
+    );
     refuses(() => index.rangeSearch(xq, NaN), /Expected a number .* for radius but received NaN/);
     refuses(() => index.rangeSearch(xq, 1, undefined, { maxResults: 0 }), /maxResults/);
   });
@@ -369,11 +479,21 @@ describe('issue 12: rangeSearch (faiss range_search) against Python', () => {
 });
 
 describe('issue 12: reconstructN, reconstructBatch and the IVF direct map', () => {
-  it('flat and HNSW: reconstructN(i0, n) and reconstructBatch(keys) give the stored vectors, as Python\'s reconstruct_n / reconstruct_batch', function () {
-    for (const index of [flatL2(), (() => { const h = new IndexHNSWFlat(d, 8); h.add(xb); return h; })()]) {
+  it("flat and HNSW: reconstructN(i0, n) and reconstructBatch(keys) give the stored vectors, as Python's reconstruct_n / reconstruct_batch", function () {
+    for (const index of [
+      flatL2(),
+      (() => {
+        const h = new IndexHNSWFlat(d, 8);
+        h.add(xb);
+        return h;
+      })(),
+    ]) {
       assert.deepEqual(index.reconstructN(0, nb), xb.data);
       assert.deepEqual(index.reconstructN(1500, 20), rows(1500, 20));
-      assert.deepEqual(index.reconstructBatch([7, 3, 1999, 7]), Float32Array.from([...rows(7, 1), ...rows(3, 1), ...rows(1999, 1), ...rows(7, 1)]));
+      assert.deepEqual(
+        index.reconstructBatch([7, 3, 1999, 7]),
+        Float32Array.from([...rows(7, 1), ...rows(3, 1), ...rows(1999, 1), ...rows(7, 1)]),
+      );
       assert.deepEqual(index.reconstructBatch(BigInt64Array.of(5n)), rows(5, 1));
       assert.deepEqual(index.reconstruct(12n), rows(12, 1));
       assert.equal(index.reconstructN(nb, 0).length, 0);
@@ -385,7 +505,10 @@ describe('issue 12: reconstructN, reconstructBatch and the IVF direct map', () =
     const f = saved(flatL2());
     const outN = file('rn.npy');
     const outB = file('rb.npy');
-    python(f, [{ op: 'reconstruct_n', i0: 100, n: 300, out: outN }, { op: 'reconstruct_batch', keys: [9, 4, 1000], out: outB }]);
+    python(f, [
+      { op: 'reconstruct_n', i0: 100, n: 300, out: outN },
+      { op: 'reconstruct_batch', keys: [9, 4, 1000], out: outB },
+    ]);
     assert.deepEqual(readNpy(outN).data, rows(100, 300));
     assert.deepEqual(readNpy(outB).data, flatL2().reconstructBatch([9, 4, 1000]));
   });
@@ -394,7 +517,10 @@ describe('issue 12: reconstructN, reconstructBatch and the IVF direct map', () =
     const v = ivf();
     assert.deepEqual(v.reconstructN(0, nb), xb.data);
     assert.equal(v.directMapType, DirectMap.NoMap);
-    refuses(() => v.reconstruct(5), /through its direct map, which it does not have: call index.makeDirectMap\(\) first/);
+    refuses(
+      () => v.reconstruct(5),
+      /through its direct map, which it does not have: call index.makeDirectMap\(\) first/,
+    );
     refuses(() => v.reconstructBatch([5]), /makeDirectMap/);
     v.makeDirectMap();
     assert.equal(v.directMapType, DirectMap.Array);
@@ -403,7 +529,10 @@ describe('issue 12: reconstructN, reconstructBatch and the IVF direct map', () =
     // The array map keeps up with add(); ids of your own and removal need the hash table.
     v.add(rows(0, 10));
     assert.deepEqual(v.reconstruct(2009), rows(9, 1));
-    refuses(() => v.addWithIds(rows(0, 1), BigInt64Array.of(99999n)), /array direct map.*setDirectMapType\(DirectMap.Hashtable\)/);
+    refuses(
+      () => v.addWithIds(rows(0, 1), BigInt64Array.of(99999n)),
+      /array direct map.*setDirectMapType\(DirectMap.Hashtable\)/,
+    );
     refuses(() => v.removeIds(BigInt64Array.of(3n)), /array direct map .*DirectMap.Hashtable/);
     refuses(() => v.reconstruct(5000), /invalid key/);
     v.makeDirectMap(false);
@@ -414,7 +543,12 @@ describe('issue 12: reconstructN, reconstructBatch and the IVF direct map', () =
     const out = file('r.npy');
     const outB = file('rb.npy');
     const outN = file('rn.npy');
-    python(f, [{ op: 'reconstruct_n', i0: 0, n: nb, out: outN }, { op: 'make_direct_map' }, { op: 'reconstruct', key: 77, out }, { op: 'reconstruct_batch', keys: [3, 1500], out: outB }]);
+    python(f, [
+      { op: 'reconstruct_n', i0: 0, n: nb, out: outN },
+      { op: 'make_direct_map' },
+      { op: 'reconstruct', key: 77, out },
+      { op: 'reconstruct_batch', keys: [3, 1500], out: outB },
+    ]);
     w.makeDirectMap();
     assert.deepEqual(readNpy(outN).data, w.reconstructN(0, nb));
     assert.deepEqual(readNpy(out).data, w.reconstruct(77));
@@ -426,11 +560,17 @@ describe('issue 12: reconstructN, reconstructBatch and the IVF direct map', () =
     v.train(xb);
     const own = ids(1_000_000, nb, 7);
     v.addWithIds(xb, own);
-    refuses(() => v.makeDirectMap(), /array direct map needs the ids 0..ntotal-1, each once, but the index holds id 1\d{6} .*DirectMap.Hashtable/);
+    refuses(
+      () => v.makeDirectMap(),
+      /array direct map needs the ids 0..ntotal-1, each once, but the index holds id 1\d{6} .*DirectMap.Hashtable/,
+    );
     assert.equal(v.directMapType, DirectMap.NoMap, 'a refused array map leaves none behind');
     v.setDirectMapType(DirectMap.Hashtable);
     assert.deepEqual(v.reconstruct(1_000_007), rows(1, 1));
-    assert.deepEqual(v.reconstructBatch([1_000_000 + 7 * 1999, 1_000_000n]), Float32Array.from([...rows(1999, 1), ...rows(0, 1)]));
+    assert.deepEqual(
+      v.reconstructBatch([1_000_000 + 7 * 1999, 1_000_000n]),
+      Float32Array.from([...rows(1999, 1), ...rows(0, 1)]),
+    );
     assert.equal(v.removeIds(BigInt64Array.of(1_000_007n, 5n)), 1);
     refuses(() => v.reconstruct(1_000_007), /key not found/);
     // add() without ids files the vectors under ntotal.. (faiss 1.7.3 would use an uninitialised number).
@@ -441,7 +581,10 @@ describe('issue 12: reconstructN, reconstructBatch and the IVF direct map', () =
     inner.setDirectMapType(DirectMap.Hashtable);
     refuses(() => new IndexIDMap(inner), /hash-table direct map: setDirectMapType\(DirectMap.Array\)/);
     const wrapped = indexFactory(d, 'IDMap2,IVF4,Flat') as IndexIDMap2;
-    refuses(() => (wrapped.index as IndexIVF).setDirectMapType(DirectMap.Hashtable), /inside an IndexIDMap2.*DirectMap.Array/);
+    refuses(
+      () => (wrapped.index as IndexIVF).setDirectMapType(DirectMap.Hashtable),
+      /inside an IndexIDMap2.*DirectMap.Array/,
+    );
     requirePythonFaiss(this);
     const w = indexFactory(d, 'IVF16,Flat') as IndexIVFFlat;
     w.train(xb);
@@ -449,7 +592,11 @@ describe('issue 12: reconstructN, reconstructBatch and the IVF direct map', () =
     const f = saved(w);
     w.setDirectMapType(DirectMap.Hashtable);
     const outB = file('rb.npy');
-    python(f, [{ op: 'set_direct_map_type', type: 2 }, { op: 'remove_ids', ids: [1_000_014], array: true }, { op: 'reconstruct_batch', keys: [1_000_000, 1_000_021], out: outB }]);
+    python(f, [
+      { op: 'set_direct_map_type', type: 2 },
+      { op: 'remove_ids', ids: [1_000_014], array: true },
+      { op: 'reconstruct_batch', keys: [1_000_000, 1_000_021], out: outB },
+    ]);
     w.removeIds(BigInt64Array.of(1_000_014n));
     assert.deepEqual(readNpy(outB).data, w.reconstructBatch([1_000_000, 1_000_021]));
   });
@@ -460,7 +607,10 @@ describe('issue 12: reconstructN, reconstructBatch and the IVF direct map', () =
     assert.deepEqual(m.reconstructN(100, 1500), rows(0, 1500));
     assert.deepEqual(m.reconstructN(100n, 3), rows(0, 3));
     m.removeIds(BigInt64Array.of(1200n));
-    assert.throws(() => m.reconstructN(100, 1500), (e: Error & { code?: string }) => /ERR_FAISS/.test(e.code ?? ''));
+    assert.throws(
+      () => m.reconstructN(100, 1500),
+      (e: Error & { code?: string }) => /ERR_FAISS/.test(e.code ?? ''),
+    );
     const plain = indexFactory(d, 'IDMap,Flat');
     plain.addWithIds(xb, ids(0, nb));
     refuses(() => plain.reconstructN(0, 2), /keeps no table from ids to vectors/);
@@ -468,7 +618,10 @@ describe('issue 12: reconstructN, reconstructBatch and the IVF direct map', () =
     const iv = indexFactory(d, 'IDMap2,IVF8,Flat') as IndexIDMap2;
     iv.train(xb);
     iv.addWithIds(xb, ids(5000, nb));
-    refuses(() => iv.reconstruct(5001), /the IndexIVFFlat finds a vector by id only through its direct map.*index.index.makeDirectMap\(\)/);
+    refuses(
+      () => iv.reconstruct(5001),
+      /the IndexIVFFlat finds a vector by id only through its direct map.*index.index.makeDirectMap\(\)/,
+    );
     (iv.index as IndexIVF).makeDirectMap();
     assert.deepEqual(iv.reconstruct(5001), rows(1, 1));
     assert.deepEqual(iv.reconstructN(5010, 4), rows(10, 4));
@@ -490,10 +643,14 @@ describe('issue 12: search parameters and id selectors against Python', () => {
     const ours = index.search(xq, k_, params);
     sameResults(pySearch(f, k_, params), ours, 1e-5);
     const sel = params.sel;
-    if (sel) assert.ok(Array.from(ours.labels).every((l) => l === -1n || sel.isMember(l)), `${params}`);
+    if (sel)
+      assert.ok(
+        Array.from(ours.labels).every((l) => l === -1n || sel.isMember(l)),
+        `${params}`,
+      );
   }
 
-  it('flat (L2, inner product): SearchParameters({ sel }) for each selector gives Python\'s results', function () {
+  it("flat (L2, inner product): SearchParameters({ sel }) for each selector gives Python's results", function () {
     requirePythonFaiss(this);
     for (const metric of [MetricType.L2, MetricType.INNER_PRODUCT]) {
       const index = new IndexFlat(d, metric);
@@ -506,17 +663,21 @@ describe('issue 12: search parameters and id selectors against Python', () => {
     }
   });
 
-  it('HNSW: SearchParametersHNSW({ efSearch, sel }) gives Python\'s results (efSearch per call, as faiss 1.7.3 applies it)', function () {
+  it("HNSW: SearchParametersHNSW({ efSearch, sel }) gives Python's results (efSearch per call, as faiss 1.7.3 applies it)", function () {
     requirePythonFaiss(this);
     const h = new IndexHNSWFlat(d, 16);
     h.add(xb);
     const f = saved(h);
     for (const sel of selectors()) check(h, f, new SearchParametersHNSW({ efSearch: 40, sel }));
     check(h, f, new SearchParametersHNSW({ efSearch: 10 }));
-    check(h, f, new SearchParametersHNSW({ efSearch: 100, checkRelativeDistance: false, sel: new IDSelectorRange(0, 1000) }));
+    check(
+      h,
+      f,
+      new SearchParametersHNSW({ efSearch: 100, checkRelativeDistance: false, sel: new IDSelectorRange(0, 1000) }),
+    );
   });
 
-  it('IVF: SearchParametersIVF({ nprobe, maxCodes, sel }) gives Python\'s results; IDSelectorRange with assumeSorted too', function () {
+  it("IVF: SearchParametersIVF({ nprobe, maxCodes, sel }) gives Python's results; IDSelectorRange with assumeSorted too", function () {
     requirePythonFaiss(this);
     for (const metric of [MetricType.L2, MetricType.INNER_PRODUCT]) {
       const v = ivf(16, metric);
@@ -529,7 +690,7 @@ describe('issue 12: search parameters and id selectors against Python', () => {
     }
   });
 
-  it('parameters apply to one call: faiss\'s defaults (nprobe 1, efSearch 16), not the index\'s knobs, which stay as they are', async () => {
+  it("parameters apply to one call: faiss's defaults (nprobe 1, efSearch 16), not the index's knobs, which stay as they are", async () => {
     const v = ivf();
     v.nprobe = 8;
     const one = v.search(xq, k, new SearchParametersIVF());
@@ -545,7 +706,9 @@ describe('issue 12: search parameters and id selectors against Python', () => {
     const none = flat.search(xq, 3, new SearchParameters({ sel: new IDSelectorRange(5000, 6000) }));
     assert.ok(Array.from(none.labels).every((l) => l === -1n));
     assert.ok(Array.from(none.distances).every((x) => x > 3e38));
-    assert.ok(flat.search(xq, 3, new SearchParameters({ sel: new IDSelectorRange(50, 10) })).labels.every((l) => l === -1n));
+    assert.ok(
+      flat.search(xq, 3, new SearchParameters({ sel: new IDSelectorRange(50, 10) })).labels.every((l) => l === -1n),
+    );
   });
 
   it('refused before faiss, with the reason: the wrong kind of parameters, an IDMap, flat L1, an array id outside a flat index, bad values', () => {
@@ -558,17 +721,29 @@ describe('issue 12: search parameters and id selectors against Python', () => {
     const l1 = new IndexFlat(d, MetricType.L1);
     l1.add(xb);
     const sel = new IDSelectorRange(0, 10);
-    refuses(() => flat.search(xq, 3, new SearchParametersIVF({ sel })), /neither efSearch nor nprobe: pass new SearchParameters\(\{ sel \}\)/);
+    refuses(
+      () => flat.search(xq, 3, new SearchParametersIVF({ sel })),
+      /neither efSearch nor nprobe: pass new SearchParameters\(\{ sel \}\)/,
+    );
     refuses(() => h.search(xq, 3, new SearchParameters({ sel })), /takes SearchParametersHNSW/);
     refuses(() => h.search(xq, 3, new SearchParametersIVF({ sel })), /takes SearchParametersHNSW/);
     refuses(() => v.search(xq, 3, new SearchParametersHNSW({ sel })), /takes SearchParametersIVF/);
-    refuses(() => m.search(xq, 3, new SearchParameters({ sel })), /takes no search parameters .*search params not supported/);
+    refuses(
+      () => m.search(xq, 3, new SearchParameters({ sel })),
+      /takes no search parameters .*search params not supported/,
+    );
     refuses(() => l1.search(xq, 3, new SearchParameters({ sel })), /by L2 and inner product only, not L1/);
-    refuses(() => flat.search(xq, 3, new SearchParameters({ sel: new IDSelectorArray([1, 2000]) })), /holds id 2000, not a label .*IDSelectorBatch/);
+    refuses(
+      () => flat.search(xq, 3, new SearchParameters({ sel: new IDSelectorArray([1, 2000]) })),
+      /holds id 2000, not a label .*IDSelectorBatch/,
+    );
     refuses(() => flat.search(xq, 3, new SearchParameters({ sel: new IDSelectorArray([-1]) })), /holds id -1/);
     refuses(() => flat.search(xq, 3, { sel } as unknown as SearchParameters), /Expected a SearchParameters/);
     refuses(() => new SearchParametersIVF({ nprobe: 0 }), /nprobe/);
-    refuses(() => new SearchParametersIVF({ efSearch: 3 } as never), /SearchParametersIVF has no "efSearch" \(SearchParametersHNSW has it\)/);
+    refuses(
+      () => new SearchParametersIVF({ efSearch: 3 } as never),
+      /SearchParametersIVF has no "efSearch" \(SearchParametersHNSW has it\)/,
+    );
     refuses(() => new SearchParametersHNSW({ efSearch: 2 ** 32 + 4 }), /efSearch/);
     refuses(() => new IDSelectorBatch([1.5]), /ids\[0\]/);
     refuses(() => new IDSelectorRange(0, 2n ** 63n), /imax/);
@@ -577,12 +752,15 @@ describe('issue 12: search parameters and id selectors against Python', () => {
     p.efSearch = -3; // fields change after construction: checked at the call
     refuses(() => h.search(xq, 3, p), /efSearch/);
     // An array selector is not bounds-checked inside IDSelectorNot (faiss tests membership there).
-    assert.equal(flat.search(xq, 3, new SearchParameters({ sel: new IDSelectorNot(new IDSelectorArray([99999])) })).n, xq.n);
+    assert.equal(
+      flat.search(xq, 3, new SearchParameters({ sel: new IDSelectorNot(new IDSelectorArray([99999])) })).n,
+      xq.n,
+    );
   });
 });
 
 describe('issue 12: mergeFrom and cloneIndex against Python', () => {
-  it('flat: mergeFrom appends the other\'s vectors (labels from ntotal) and empties it, as Python\'s merge_from', function () {
+  it("flat: mergeFrom appends the other's vectors (labels from ntotal) and empties it, as Python's merge_from", function () {
     const a = new IndexFlatL2(d);
     a.add(rows(0, 1200));
     const b = new IndexFlatL2(d);
@@ -597,7 +775,10 @@ describe('issue 12: mergeFrom and cloneIndex against Python', () => {
     refuses(() => a.mergeFrom(b, 5), /addId must be 0/);
     requirePythonFaiss(this);
     const out = file('py');
-    python(fa, [{ op: 'merge', other: fb }, { op: 'search', xq: XQ, k, out }]);
+    python(fa, [
+      { op: 'merge', other: fb },
+      { op: 'search', xq: XQ, k, out },
+    ]);
     assert.deepEqual(readNpy(`${out}.I.npy`).data, a.search(xq, k).labels);
   });
 
@@ -621,7 +802,10 @@ describe('issue 12: mergeFrom and cloneIndex against Python', () => {
     sameResults(whole.search(xq, k), a.search(xq, k), 0);
     requirePythonFaiss(this);
     const out = file('py');
-    python(fa, [{ op: 'merge', other: fb, add_id: 1000 }, { op: 'search', xq: XQ, k, out }]);
+    python(fa, [
+      { op: 'merge', other: fb, add_id: 1000 },
+      { op: 'search', xq: XQ, k, out },
+    ]);
     assert.deepEqual(readNpy(`${out}.I.npy`).data, a.search(xq, k).labels);
   });
 
@@ -638,7 +822,10 @@ describe('issue 12: mergeFrom and cloneIndex against Python', () => {
     const ours = a.search(xq, k);
     requirePythonFaiss(this);
     const out = file('py');
-    python(fa, [{ op: 'merge', other: fb, add_id: 1 }, { op: 'search', xq: XQ, k, out }]);
+    python(fa, [
+      { op: 'merge', other: fb, add_id: 1 },
+      { op: 'search', xq: XQ, k, out },
+    ]);
     assert.deepEqual(readNpy(`${out}.I.npy`).data, ours.labels);
 
     const h1 = new IndexHNSWFlat(d, 8);
@@ -674,13 +861,28 @@ describe('issue 12: mergeFrom and cloneIndex against Python', () => {
     assert.equal(m2.ntotal, 0);
   });
 
-  it('cloneIndex: an independent copy of the same class with the same answers (HNSW stays IndexHNSWFlat, writable; Python\'s 1.7.3 clone is not)', function () {
+  it("cloneIndex: an independent copy of the same class with the same answers (HNSW stays IndexHNSWFlat, writable; Python's 1.7.3 clone is not)", function () {
     const kinds: Index[] = [
       flatL2(),
-      (() => { const h = new IndexHNSWFlat(d, 16); h.add(xb); h.hnsw.efSearch = 32; return h; })(),
+      (() => {
+        const h = new IndexHNSWFlat(d, 16);
+        h.add(xb);
+        h.hnsw.efSearch = 32;
+        return h;
+      })(),
       ivf(),
-      (() => { const x = indexFactory(d, 'IVF8_HNSW8,Flat') as IndexIVF; x.train(xb); x.add(xb); x.nprobe = 3; return x; })(),
-      (() => { const m = indexFactory(d, 'IDMap2,Flat'); m.addWithIds(xb, ids(9, nb, 4)); return m; })(),
+      (() => {
+        const x = indexFactory(d, 'IVF8_HNSW8,Flat') as IndexIVF;
+        x.train(xb);
+        x.add(xb);
+        x.nprobe = 3;
+        return x;
+      })(),
+      (() => {
+        const m = indexFactory(d, 'IDMap2,Flat');
+        m.addWithIds(xb, ids(9, nb, 4));
+        return m;
+      })(),
     ];
     for (const index of kinds) {
       const copy = cloneIndex(index);
@@ -711,6 +913,9 @@ describe('issue 12: mergeFrom and cloneIndex against Python', () => {
       assert.deepEqual(readNpy(`${out}.I.npy`).data, cloneIndex(index).search(xq, k).labels);
     }
     // Python's clone of an IndexHNSWFlat is a plain IndexHNSW, which faiss 1.7.3 cannot write.
-    assert.throws(() => python(saved(kinds[1]), [{ op: 'clone' }, { op: 'write', path: file('clone.index') }]), /'h != 0' failed/);
+    assert.throws(
+      () => python(saved(kinds[1]), [{ op: 'clone' }, { op: 'write', path: file('clone.index') }]),
+      /'h != 0' failed/,
+    );
   });
 });

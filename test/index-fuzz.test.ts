@@ -43,10 +43,13 @@ function runChild(seed: number, ops: number, dir: string): Promise<Run> {
     child.stderr.on('data', (b) => (stderr += b));
     let timedOut = false;
     // A sequence takes a few seconds; minutes mean a hang (faiss looping forever).
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, 60_000 + ops * 200);
+    const timer = setTimeout(
+      () => {
+        timedOut = true;
+        child.kill('SIGKILL');
+      },
+      60_000 + ops * 200,
+    );
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       resolve({ seed, ops, code, signal, timedOut, stdout, stderr, log });
@@ -56,15 +59,29 @@ function runChild(seed: number, ops: number, dir: string): Promise<Run> {
 
 function lastCalls(file: string, n = 6): string {
   try {
-    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-n).map((l) => `    ${l.slice(0, 400)}`).join('\n');
+    return fs
+      .readFileSync(file, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .slice(-n)
+      .map((l) => `    ${l.slice(0, 400)}`)
+      .join('\n');
   } catch {
     return '    (no log)';
   }
 }
 
 function report(r: Run): string {
-  const how = r.timedOut ? 'hung (killed after the timeout)' : r.signal ? `died of ${r.signal}` : `exited with code ${r.code}`;
-  const stderr = r.stderr.split('\n').filter((l) => l && !l.startsWith('WARNING clustering')).slice(-10).join('\n');
+  const how = r.timedOut
+    ? 'hung (killed after the timeout)'
+    : r.signal
+      ? `died of ${r.signal}`
+      : `exited with code ${r.code}`;
+  const stderr = r.stderr
+    .split('\n')
+    .filter((l) => l && !l.startsWith('WARNING clustering'))
+    .slice(-10)
+    .join('\n');
   return (
     `fuzz seed ${r.seed} (${r.ops} calls) ${how}. Last calls (all in ${r.log}):\n${lastCalls(r.log)}\n` +
     `stderr:\n${stderr}\n` +
@@ -92,14 +109,19 @@ describe('issue 13: random index calls never take the process down (fuzz)', func
           failures.push(report(r));
           continue;
         }
-        const summary = JSON.parse(r.stdout.trim().split('\n').pop()!) as { refused: number; native: Record<string, number> };
+        const summary = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
+          refused: number;
+          native: Record<string, number>;
+        };
         refused += summary.refused;
         for (const [k, v] of Object.entries(summary.native)) native[k] = (native[k] ?? 0) + v;
       }
     });
     await Promise.all(workers);
     const last = seeds[seeds.length - 1][0];
-    console.log(`      fuzz: ${TOTAL} calls in ${seeds.length} sequences (seeds ${FIRST}..${last}), ${refused} refused with an error, ${failures.length} crashed`);
+    console.log(
+      `      fuzz: ${TOTAL} calls in ${seeds.length} sequences (seeds ${FIRST}..${last}), ${refused} refused with an error, ${failures.length} crashed`,
+    );
     const nativeKinds = Object.entries(native).map(([k, v]) => `${v} x ${k}`);
     if (nativeKinds.length) console.log(`      C++ exceptions that were not faiss's own: ${nativeKinds.join('; ')}`);
     if (failures.length === 0) fs.rmSync(dir, { recursive: true, force: true });

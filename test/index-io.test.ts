@@ -2,9 +2,21 @@
 // interchangeable with Python faiss (Debian's python3-faiss) in both directions.
 import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
-import {deserializeIndex, faissBuild, 
-  type Index, IndexFlat, IndexHNSWFlat, IndexIDMap, IndexIVFFlat, indexFactory, MetricType, readIndex,
-  readNpy, serializeIndex, writeIndex, writeNpy,
+import {
+  deserializeIndex,
+  faissBuild,
+  type Index,
+  IndexFlat,
+  IndexHNSWFlat,
+  IndexIDMap,
+  IndexIVFFlat,
+  indexFactory,
+  MetricType,
+  readIndex,
+  readNpy,
+  serializeIndex,
+  writeIndex,
+  writeNpy,
 } from '../src/internal';
 import { dataset, sameResults, tmpDir } from './support/data';
 import { reference, requirePythonFaiss } from './support/python';
@@ -30,7 +42,11 @@ const FACTORIES: Array<[string, MetricType]> = [
 function build(factory: string, metric: MetricType): Index {
   const index = indexFactory(d, factory, metric);
   if (!index.isTrained) index.train(xb);
-  if (index instanceof IndexIDMap) index.addWithIds(xb, BigInt64Array.from({ length: xb.n }, (_, i) => BigInt(i * 10 + 7)));
+  if (index instanceof IndexIDMap)
+    index.addWithIds(
+      xb,
+      BigInt64Array.from({ length: xb.n }, (_, i) => BigInt(i * 10 + 7)),
+    );
   else index.add(xb);
   if (index instanceof IndexIVFFlat) index.nprobe = 4;
   return index;
@@ -39,7 +55,10 @@ function build(factory: string, metric: MetricType): Index {
 function pythonSearch(indexFile: string, name: string): { distances: Float32Array; labels: BigInt64Array } {
   const out = path.join(dir, name);
   reference('search', indexFile, path.join(dir, 'xq.npy'), String(k), out);
-  return { distances: readNpy(`${out}.D.npy`).data as Float32Array, labels: readNpy(`${out}.I.npy`).data as BigInt64Array };
+  return {
+    distances: readNpy(`${out}.D.npy`).data as Float32Array,
+    labels: readNpy(`${out}.I.npy`).data as BigInt64Array,
+  };
 }
 
 describe('index files and buffers', () => {
@@ -83,7 +102,7 @@ describe('index files and buffers', () => {
     });
   }
 
-  it('flat search matches Python faiss on the same data (same labels; distances bit-identical on Debian\'s faiss, else within float rounding)', function () {
+  it("flat search matches Python faiss on the same data (same labels; distances bit-identical on Debian's faiss, else within float rounding)", function () {
     requirePythonFaiss(this);
     for (const metric of [MetricType.L2, MetricType.INNER_PRODUCT, MetricType.L1]) {
       const file = path.join(dir, `exact-${metric}.faissindex`);

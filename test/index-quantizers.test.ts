@@ -8,11 +8,38 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import {cloneIndex, deserializeIndex, 
-  IDSelectorRange, type Index, IndexFlat, IndexFlatL2, IndexHNSW, IndexHNSWPQ, IndexHNSWSQ, IndexIDMap, type IndexIDMap2, IndexIVF,
-  IndexIVFFlat, IndexIVFPQ, IndexIVFScalarQuantizer, IndexPQ, IndexScalarQuantizer, indexFactory, ivfPQ,
-  knnBruteForce, MetricType, type QuantizerType,readIndex, readNpy, runGrid, 
-  ScalarQuantizer, SearchParameters, SearchParametersIVF, serializeIndex, writeIndex, writeNpy,
+import {
+  cloneIndex,
+  deserializeIndex,
+  IDSelectorRange,
+  type Index,
+  IndexFlat,
+  IndexFlatL2,
+  IndexHNSW,
+  IndexHNSWPQ,
+  IndexHNSWSQ,
+  IndexIDMap,
+  type IndexIDMap2,
+  IndexIVF,
+  IndexIVFFlat,
+  IndexIVFPQ,
+  IndexIVFScalarQuantizer,
+  IndexPQ,
+  IndexScalarQuantizer,
+  indexFactory,
+  ivfPQ,
+  knnBruteForce,
+  MetricType,
+  type QuantizerType,
+  readIndex,
+  readNpy,
+  runGrid,
+  ScalarQuantizer,
+  SearchParameters,
+  SearchParametersIVF,
+  serializeIndex,
+  writeIndex,
+  writeNpy,
 } from '../src/internal';
 import { parseFactory } from '../src/search/factory';
 import { tmpDir } from './support/data';
@@ -79,19 +106,24 @@ function packCodes(values: number[], nbits: number): Uint8Array {
  * of faiss may order or cut near-ties differently).
  */
 function sameUpToTies(
-  a: { distances: Float32Array; labels: BigInt64Array }, b: { distances: Float32Array; labels: BigInt64Array }, k: number,
-  rtol = 1e-5, what = '',
+  a: { distances: Float32Array; labels: BigInt64Array },
+  b: { distances: Float32Array; labels: BigInt64Array },
+  k: number,
+  rtol = 1e-5,
+  what = '',
 ): void {
   for (let q = 0; q < a.labels.length / k; q++) {
     const da = a.distances.subarray(q * k, (q + 1) * k);
     const db = b.distances.subarray(q * k, (q + 1) * k);
     const tol = (x: number) => rtol * Math.max(1, Math.abs(x));
-    for (let j = 0; j < k; j++) assert.ok(Math.abs(da[j] - db[j]) <= tol(da[j]), `${what} query ${q} rank ${j}: ${da[j]} vs ${db[j]}`);
+    for (let j = 0; j < k; j++)
+      assert.ok(Math.abs(da[j] - db[j]) <= tol(da[j]), `${what} query ${q} rank ${j}: ${da[j]} vs ${db[j]}`);
     const last = da[k - 1];
     const la = a.labels.subarray(q * k, (q + 1) * k);
     const lb = new Set(b.labels.subarray(q * k, (q + 1) * k));
     for (let j = 0; j < k; j++) {
-      if (Math.abs(da[j] - last) > tol(last)) assert.ok(lb.has(la[j]), `${what} query ${q}: label ${la[j]} (distance ${da[j]}) missing`);
+      if (Math.abs(da[j] - last) > tol(last))
+        assert.ok(lb.has(la[j]), `${what} query ${q}: label ${la[j]} (distance ${da[j]}) missing`);
     }
   }
 }
@@ -103,21 +135,107 @@ describe('quantizers: the factory strings the lab builds, and what it refuses', 
 
   it('each form builds its class with its parameters; IDMap forms wrap it', () => {
     const cases: Array<[string, MetricType, string, (i: Index) => void]> = [
-      ['PQ4', L2, 'IndexPQ', (i) => assert.deepEqual([(i as IndexPQ).pq.M, (i as IndexPQ).pq.nbits, (i as IndexPQ).codeSize], [4, 8, 4])],
-      ['PQ8x4np', IP, 'IndexPQ', (i) => assert.deepEqual([(i as IndexPQ).pq.M, (i as IndexPQ).pq.nbits, (i as IndexPQ).codeSize], [8, 4, 4])],
-      ['PQ16x6np', L2, 'IndexPQ', (i) => assert.deepEqual([(i as IndexPQ).pq.ksub, (i as IndexPQ).pq.dsub, (i as IndexPQ).codeSize], [64, 2, 12])],
-      ['IVF8,PQ8np', L2, 'IndexIVFPQ', (i) => assert.deepEqual([(i as IndexIVFPQ).nlist, (i as IndexIVFPQ).pq.M, (i as IndexIVFPQ).saCodeSize, (i as IndexIVFPQ).byResidual], [8, 8, 9, true])],
-      ['IVF300_HNSW8,PQ4x4', IP, 'IndexIVFPQ', (i) => assert.equal((i as IndexIVF).quantizer.className, 'IndexHNSWFlat')],
-      ['SQ8', L2, 'IndexScalarQuantizer', (i) => assert.deepEqual([(i as IndexScalarQuantizer).sq.qtype, (i as IndexScalarQuantizer).codeSize], [ScalarQuantizer.QT_8bit, 32])],
-      ['SQ4', IP, 'IndexScalarQuantizer', (i) => assert.deepEqual([(i as IndexScalarQuantizer).sq.qtype, (i as IndexScalarQuantizer).codeSize], [ScalarQuantizer.QT_4bit, 16])],
+      [
+        'PQ4',
+        L2,
+        'IndexPQ',
+        (i) => assert.deepEqual([(i as IndexPQ).pq.M, (i as IndexPQ).pq.nbits, (i as IndexPQ).codeSize], [4, 8, 4]),
+      ],
+      [
+        'PQ8x4np',
+        IP,
+        'IndexPQ',
+        (i) => assert.deepEqual([(i as IndexPQ).pq.M, (i as IndexPQ).pq.nbits, (i as IndexPQ).codeSize], [8, 4, 4]),
+      ],
+      [
+        'PQ16x6np',
+        L2,
+        'IndexPQ',
+        (i) => assert.deepEqual([(i as IndexPQ).pq.ksub, (i as IndexPQ).pq.dsub, (i as IndexPQ).codeSize], [64, 2, 12]),
+      ],
+      [
+        'IVF8,PQ8np',
+        L2,
+        'IndexIVFPQ',
+        (i) =>
+          assert.deepEqual(
+            [
+              (i as IndexIVFPQ).nlist,
+              (i as IndexIVFPQ).pq.M,
+              (i as IndexIVFPQ).saCodeSize,
+              (i as IndexIVFPQ).byResidual,
+            ],
+            [8, 8, 9, true],
+          ),
+      ],
+      [
+        'IVF300_HNSW8,PQ4x4',
+        IP,
+        'IndexIVFPQ',
+        (i) => assert.equal((i as IndexIVF).quantizer.className, 'IndexHNSWFlat'),
+      ],
+      [
+        'SQ8',
+        L2,
+        'IndexScalarQuantizer',
+        (i) =>
+          assert.deepEqual(
+            [(i as IndexScalarQuantizer).sq.qtype, (i as IndexScalarQuantizer).codeSize],
+            [ScalarQuantizer.QT_8bit, 32],
+          ),
+      ],
+      [
+        'SQ4',
+        IP,
+        'IndexScalarQuantizer',
+        (i) =>
+          assert.deepEqual(
+            [(i as IndexScalarQuantizer).sq.qtype, (i as IndexScalarQuantizer).codeSize],
+            [ScalarQuantizer.QT_4bit, 16],
+          ),
+      ],
       ['SQ6', L2, 'IndexScalarQuantizer', (i) => assert.equal((i as IndexScalarQuantizer).codeSize, 24)],
-      ['SQfp16', L2, 'IndexScalarQuantizer', (i) => assert.deepEqual([(i as IndexScalarQuantizer).codeSize, (i as IndexScalarQuantizer).isTrained], [64, true])],
-      ['IVF8,SQ8', IP, 'IndexIVFScalarQuantizer', (i) => assert.deepEqual([(i as IndexIVFScalarQuantizer).codeSize, (i as IndexIVFScalarQuantizer).byResidual], [32, true])],
-      ['HNSW16,SQ8', L2, 'IndexHNSWSQ', (i) => assert.deepEqual([(i as IndexHNSWSQ).hnsw.M, (i as IndexHNSWSQ).codeSize], [16, 32])],
+      [
+        'SQfp16',
+        L2,
+        'IndexScalarQuantizer',
+        (i) =>
+          assert.deepEqual([(i as IndexScalarQuantizer).codeSize, (i as IndexScalarQuantizer).isTrained], [64, true]),
+      ],
+      [
+        'IVF8,SQ8',
+        IP,
+        'IndexIVFScalarQuantizer',
+        (i) =>
+          assert.deepEqual(
+            [(i as IndexIVFScalarQuantizer).codeSize, (i as IndexIVFScalarQuantizer).byResidual],
+            [32, true],
+          ),
+      ],
+      [
+        'HNSW16,SQ8',
+        L2,
+        'IndexHNSWSQ',
+        (i) => assert.deepEqual([(i as IndexHNSWSQ).hnsw.M, (i as IndexHNSWSQ).codeSize], [16, 32]),
+      ],
       ['HNSW8_SQfp16', IP, 'IndexHNSWSQ', (i) => assert.equal((i as IndexHNSWSQ).sq.qtype, ScalarQuantizer.QT_fp16)],
-      ['HNSW16,PQ8np', L2, 'IndexHNSWPQ', (i) => assert.deepEqual([(i as IndexHNSWPQ).pq.M, (i as IndexHNSWPQ).pq.nbits, (i as IndexHNSWPQ).codeSize], [8, 8, 8])],
+      [
+        'HNSW16,PQ8np',
+        L2,
+        'IndexHNSWPQ',
+        (i) =>
+          assert.deepEqual(
+            [(i as IndexHNSWPQ).pq.M, (i as IndexHNSWPQ).pq.nbits, (i as IndexHNSWPQ).codeSize],
+            [8, 8, 8],
+          ),
+      ],
       ['IDMap,PQ4np', IP, 'IndexIDMap', (i) => assert.ok((i as IndexIDMap).index instanceof IndexPQ)],
-      ['IDMap2,IVF8,SQ6', L2, 'IndexIDMap2', (i) => assert.ok((i as IndexIDMap2).index instanceof IndexIVFScalarQuantizer)],
+      [
+        'IDMap2,IVF8,SQ6',
+        L2,
+        'IndexIDMap2',
+        (i) => assert.ok((i as IndexIDMap2).index instanceof IndexIVFScalarQuantizer),
+      ],
       ['HNSW8,SQ4,IDMap', L2, 'IndexIDMap', (i) => assert.ok((i as IndexIDMap).index instanceof IndexHNSWSQ)],
     ];
     for (const [desc, metric, cls, check] of cases) {
@@ -137,19 +255,59 @@ describe('quantizers: the factory strings the lab builds, and what it refuses', 
   it('parameters faiss 1.7.3 crashes on, and metrics it aborts on or ignores, are refused naming the parameter and range', () => {
     const refused: Array<[number, string, MetricType, RegExp]> = [
       [32, 'PQ2x0', L2, /the PQ's nbits \(bits per sub-quantizer code\) of an IndexPQ must be between 1 and 16, not 0/],
-      [32, 'PQ8x99', L2, /the PQ's nbits .* must be between 1 and 16, not 99 \(faiss 1\.7\.3 divides by zero with nbits=0 \(PQ2x0\) and aborts far above \(PQ8x99\)/],
-      [512, 'PQ7', L2, /the PQ's M \(sub-quantizers\) must divide d=512, not 7: each sub-quantizer encodes d\/M components .*M could be 1, 2, 4, 8, 16, 32, 64/],
+      [
+        32,
+        'PQ8x99',
+        L2,
+        /the PQ's nbits .* must be between 1 and 16, not 99 \(faiss 1\.7\.3 divides by zero with nbits=0 \(PQ2x0\) and aborts far above \(PQ8x99\)/,
+      ],
+      [
+        512,
+        'PQ7',
+        L2,
+        /the PQ's M \(sub-quantizers\) must divide d=512, not 7: each sub-quantizer encodes d\/M components .*M could be 1, 2, 4, 8, 16, 32, 64/,
+      ],
       [512, 'IVF32,PQ7np', L2, /must divide d=512, not 7/],
       [32, 'PQ0', L2, /the PQ's M \(sub-quantizers\) of an IndexPQ must be an integer between 1 and d=32, not 0/],
       [32, 'PQ64', L2, /between 1 and d=32, not 64/],
-      [32, 'IVF32,PQ8x9np', L2, /nbits .* of an IndexIVFPQ must be between 1 and 8, not 9 \(faiss 1\.7\.3's IndexIVFPQ refuses more than 8/],
-      [32, 'PQ8x12', L2, /PQ8x12 without np asks for polysemous training, which the lab runs up to nbits=8 .* write PQ8x12np/],
+      [
+        32,
+        'IVF32,PQ8x9np',
+        L2,
+        /nbits .* of an IndexIVFPQ must be between 1 and 8, not 9 \(faiss 1\.7\.3's IndexIVFPQ refuses more than 8/,
+      ],
+      [
+        32,
+        'PQ8x12',
+        L2,
+        /PQ8x12 without np asks for polysemous training, which the lab runs up to nbits=8 .* write PQ8x12np/,
+      ],
       [32, 'HNSW8,PQ4x4', L2, /nbits .* of an IndexHNSWPQ must be 8, not 4/],
-      [32, 'HNSW8_SQ8', MetricType.L1, /IndexHNSWSQ supports MetricType\.L2 and INNER_PRODUCT only, not L1 \(faiss 1\.7\.3's scalar quantizer throws on other metrics inside HNSW's parallel add, which ends the process\)/],
-      [32, 'HNSW8,PQ4', IP, /IndexHNSWPQ supports MetricType\.L2 only, not INNER_PRODUCT \(.*silently search by L2\): HNSW<M>,SQ8 or HNSW<M> search by inner product/],
-      [32, 'PQ4', MetricType.L1, /IndexPQ supports MetricType\.L2 and INNER_PRODUCT only, not L1 \(faiss 1\.7\.3's PQ search silently takes any other metric for inner product\)/],
+      [
+        32,
+        'HNSW8_SQ8',
+        MetricType.L1,
+        /IndexHNSWSQ supports MetricType\.L2 and INNER_PRODUCT only, not L1 \(faiss 1\.7\.3's scalar quantizer throws on other metrics inside HNSW's parallel add, which ends the process\)/,
+      ],
+      [
+        32,
+        'HNSW8,PQ4',
+        IP,
+        /IndexHNSWPQ supports MetricType\.L2 only, not INNER_PRODUCT \(.*silently search by L2\): HNSW<M>,SQ8 or HNSW<M> search by inner product/,
+      ],
+      [
+        32,
+        'PQ4',
+        MetricType.L1,
+        /IndexPQ supports MetricType\.L2 and INNER_PRODUCT only, not L1 \(faiss 1\.7\.3's PQ search silently takes any other metric for inner product\)/,
+      ],
       [32, 'SQ8', MetricType.Linf, /IndexScalarQuantizer supports MetricType\.L2 and INNER_PRODUCT only, not Linf/],
-      [32, 'IVF8,SQ8', MetricType.L1, /IndexIVFScalarQuantizer supports .* not L1 \(faiss 1\.7\.3 aborts the process on IVF with L1\/Linf\)/],
+      [
+        32,
+        'IVF8,SQ8',
+        MetricType.L1,
+        /IndexIVFScalarQuantizer supports .* not L1 \(faiss 1\.7\.3 aborts the process on IVF with L1\/Linf\)/,
+      ],
       [32, 'IVF8,PQ4', MetricType.Linf, /IndexIVFPQ supports .* not Linf/],
       [32, 'SQ2', L2, /scalar quantizers here are SQ4, SQ6, SQ8 and SQfp16/],
       [32, 'SQ8_direct', L2, /scalar quantizers here are SQ4, SQ6, SQ8 and SQfp16/],
@@ -158,11 +316,14 @@ describe('quantizers: the factory strings the lab builds, and what it refuses', 
       [32, 'IVF0,PQ4', L2, /nlist must be between 1 and 1048576, not 0/],
     ];
     for (const [d, desc, metric, re] of refused) {
-      assert.throws(() => indexFactory(d, desc, metric), (e: Error) => {
-        assert.match(e.message, re, desc);
-        assert.ok(e.message.startsWith(`indexFactory(${d}, ${JSON.stringify(desc)}): `), e.message);
-        return true;
-      });
+      assert.throws(
+        () => indexFactory(d, desc, metric),
+        (e: Error) => {
+          assert.match(e.message, re, desc);
+          assert.ok(e.message.startsWith(`indexFactory(${d}, ${JSON.stringify(desc)}): `), e.message);
+          return true;
+        },
+      );
     }
   });
 
@@ -172,22 +333,30 @@ describe('quantizers: the factory strings the lab builds, and what it refuses', 
     assert.throws(() => new IndexIVFPQ(new IndexFlatL2(32), 32, 8, 4, 0), /must be between 1 and 8, not 0/);
     assert.throws(() => new IndexHNSWSQ(32, ScalarQuantizer.QT_8bit, 16, MetricType.Linf), /not Linf/);
     assert.throws(() => new IndexHNSWPQ(32, 5), /must divide d=32, not 5/);
-    assert.throws(() => new IndexScalarQuantizer(32, 'QT_8bit' as unknown as QuantizerType), /for qtype but received "QT_8bit"/);
+    assert.throws(
+      () => new IndexScalarQuantizer(32, 'QT_8bit' as unknown as QuantizerType),
+      /for qtype but received "QT_8bit"/,
+    );
     const ivfpq = new IndexIVFPQ(new IndexFlatL2(32), 32, 16, 4, 6);
-    assert.throws(() => ivfpq.train(xt.subarray(0, 40 * 32)), /trains nlist=16 centroids for its lists and 2\^nbits=64 centroids per sub-quantizer: it needs at least 64 training vectors, not 40 \(.*warns below 39 per centroid: 2496 here\)/);
+    assert.throws(
+      () => ivfpq.train(xt.subarray(0, 40 * 32)),
+      /trains nlist=16 centroids for its lists and 2\^nbits=64 centroids per sub-quantizer: it needs at least 64 training vectors, not 40 \(.*warns below 39 per centroid: 2496 here\)/,
+    );
     assert.equal(ivfpq.quantizer.ntotal, 0);
     ivfpq.byResidual = false;
     ivfpq.train(xt);
     assert.equal(ivfpq.byResidual, false);
-    assert.throws(() => { ivfpq.byResidual = true; }, /set it before train\(\)/);
+    assert.throws(() => {
+      ivfpq.byResidual = true;
+    }, /set it before train\(\)/);
     assert.throws(() => new IndexPQ(32, 4, 8).search(xt.subarray(0, 32), 1), /is not trained/);
   });
 });
 
 // ---- numpy's generators ---------------------------------------------------------------
 
-describe('quantizers: faiss test data sets (numpy\'s RandomState in TypeScript)', () => {
-  it('get_dataset is bit-identical to numpy\'s; get_dataset_2 equal within float32 rounding', function () {
+describe("quantizers: faiss test data sets (numpy's RandomState in TypeScript)", () => {
+  it("get_dataset is bit-identical to numpy's; get_dataset_2 equal within float32 rounding", function () {
     requirePythonFaiss(this);
     const check = (name: string, args: number[], ours: Dataset, exactBits: boolean) => {
       const prefix = file(name);
@@ -239,7 +408,10 @@ describe('quantizers: ProductQuantizer (faiss tests/test_product_quantizer.py)',
       pq.train(Float32Array.from(rs.rand(ksub * 16)));
       const centroids = pq.pq.centroids; // (M, ksub, dsub)
       assert.equal(centroids.length, 2 * ksub * 8);
-      const idx: number[][] = Array.from({ length: 100 }, () => [Math.floor(rs.double() * ksub), Math.floor(rs.double() * ksub)]);
+      const idx: number[][] = Array.from({ length: 100 }, () => [
+        Math.floor(rs.double() * ksub),
+        Math.floor(rs.double() * ksub),
+      ]);
       const x = new Float32Array(100 * 16);
       idx.forEach(([a, b], i) => {
         x.set(centroids.subarray(a * 8, a * 8 + 8), i * 16);
@@ -255,7 +427,13 @@ describe('quantizers: ProductQuantizer (faiss tests/test_product_quantizer.py)',
   });
 
   it('TestPQTables: search distances are the distances to the decoded codes (L2 and IP, 8 and 4 bits, dsub 2 to 5)', () => {
-    for (const [d, dsub, nbit] of [[16, 2, 8], [20, 5, 8], [18, 2, 8], [36, 4, 8], [32, 4, 4]]) {
+    for (const [d, dsub, nbit] of [
+      [16, 2, 8],
+      [20, 5, 8],
+      [18, 2, 8],
+      [36, 4, 8],
+      [32, 4, 4],
+    ]) {
       const M = d / dsub;
       const g = new RandomState(d * 7 + dsub);
       const normal = (n: number) => Float32Array.from({ length: n }, () => g.normal());
@@ -270,8 +448,10 @@ describe('quantizers: ProductQuantizer (faiss tests/test_product_quantizer.py)',
         const res = pq.search(xq, 200);
         const ref = knnBruteForce(decoded, xq, d, 200, metric);
         for (let i = 0; i < res.distances.length; i++) {
-          assert.ok(Math.abs(res.distances[i] - ref.distances[i]) <= 1e-4 * Math.max(1, Math.abs(ref.distances[i])),
-            `d=${d} dsub=${dsub} metric ${metric}: ${res.distances[i]} vs ${ref.distances[i]}`);
+          assert.ok(
+            Math.abs(res.distances[i] - ref.distances[i]) <= 1e-4 * Math.max(1, Math.abs(ref.distances[i])),
+            `d=${d} dsub=${dsub} metric ${metric}: ${res.distances[i]} vs ${ref.distances[i]}`,
+          );
         }
         pq.dispose();
       }
@@ -318,7 +498,9 @@ describe('quantizers: IndexIVFPQ (faiss tests/test_index.py, test_index_accuracy
     const index = new IndexIVFPQ(new IndexFlatL2(32), 32, 32, 8, 8);
     index.train(xt);
     index.add(xb);
-    assert.throws(() => { index.nprobe = 0; }, /nprobe/);
+    assert.throws(() => {
+      index.nprobe = 0;
+    }, /nprobe/);
     assert.throws(() => index.search(xq, -10), /for k/);
     index.nprobe = 4;
     const res = index.search(xq, 10);
@@ -326,7 +508,10 @@ describe('quantizers: IndexIVFPQ (faiss tests/test_index.py, test_index_accuracy
   });
 
   // test_index_accuracy.py TestPQFlavors: eval_intersection with the flat top 10, 200 queries (ref Dec 14, 2018).
-  for (const [metric, name] of [[L2, 'L2'], [IP, 'IP']] as const) {
+  for (const [metric, name] of [
+    [L2, 'L2'],
+    [IP, 'IP'],
+  ] as const) {
     it(`TestPQFlavors.test_IVFPQ_${name}: intersection with the exact top 10 within 3 of faiss's reference, range search agrees`, () => {
       // faiss's references (Dec 14, 2018) for L2. For inner product upstream builds the index by L2 and sets
       // metric_type afterwards, so its k-means is not the spherical one faiss runs for an index built by inner
@@ -343,10 +528,15 @@ describe('quantizers: IndexIVFPQ (faiss tests/test_index.py, test_index_accuracy
         index.nprobe = 4;
         const res = index.search(xq, 10);
         const ninter = evalIntersection(res.labels, gt, 10);
-        assert.ok(Math.abs(ninter - ref[`${metric},${byResidual}`]) <= 3, `by_residual=${byResidual}: ninter=${ninter}`);
+        assert.ok(
+          Math.abs(ninter - ref[`${metric},${byResidual}`]) <= 3,
+          `by_residual=${byResidual}: ninter=${ninter}`,
+        );
         // Range search at the radius of the last hit finds what search found within it (< 2% differ).
         let radius = metric === IP ? -Infinity : Infinity;
-        for (let q = 0; q < 200; q++) radius = metric === IP ? Math.max(radius, res.distances[q * 10 + 9]) : Math.min(radius, res.distances[q * 10 + 9]);
+        for (let q = 0; q < 200; q++)
+          radius =
+            metric === IP ? Math.max(radius, res.distances[q * 10 + 9]) : Math.min(radius, res.distances[q * 10 + 9]);
         const rr = index.rangeSearch(xq, radius);
         let ntot = 0;
         let ndiff = 0;
@@ -366,12 +556,15 @@ describe('quantizers: IndexIVFPQ (faiss tests/test_index.py, test_index_accuracy
     });
   }
 
-  it('TestPQFlavors.test_IVFPQ_non8bit: 8x2 and 2x8 codes, intersection within 4 of faiss\'s reference (465, 458)', () => {
+  it("TestPQFlavors.test_IVFPQ_non8bit: 8x2 and 2x8 codes, intersection within 4 of faiss's reference (465, 458)", () => {
     const { xt, xb, xq } = getDataset2(16, 10000, 2000, 200);
     const gt = exact(xb, xq, 16, 10);
     const quantizer = new IndexFlat(16);
     const ninter: Record<string, number> = {};
-    for (const [v, M, nbits] of [['2x8', 8, 2], ['8x2', 2, 8]] as const) {
+    for (const [v, M, nbits] of [
+      ['2x8', 8, 2],
+      ['8x2', 2, 8],
+    ] as const) {
       const index = new IndexIVFPQ(quantizer, 16, 64, M, nbits);
       index.train(xt);
       index.add(xb);
@@ -394,9 +587,12 @@ describe('quantizers: IndexIVFPQ (faiss tests/test_index.py, test_index_accuracy
       index.reset();
       const ids = new BigInt64Array(200);
       const seen = new Set<number>();
-      for (let i = 0; i < 200;) {
+      for (let i = 0; i < 200; ) {
         const id = Math.floor(g.double() * 10000);
-        if (!seen.has(id)) { seen.add(id); ids[i++] = BigInt(id); }
+        if (!seen.has(id)) {
+          seen.add(id);
+          ids[i++] = BigInt(id);
+        }
       }
       index.addWithIds(x.subarray(0, 100 * d), ids.subarray(0, 100));
       index.setDirectMapType(2);
@@ -444,7 +640,14 @@ describe('quantizers: IndexIVFPQ (faiss tests/test_index.py, test_index_accuracy
     const e10 = (index: Index) => {
       if (!index.isTrained) index.train(ds.xt);
       index.add(ds.xb);
-      return inTopK(index.search(ds.xq, 100).labels.filter((_, i) => i % 100 < 10), 10, ds.gt, 1) / 1000;
+      return (
+        inTopK(
+          index.search(ds.xq, 100).labels.filter((_, i) => i % 100 < 10),
+          10,
+          ds.gt,
+          1,
+        ) / 1000
+      );
     };
     const M = 128 / 8;
     const ncentroids = Math.floor(4 * Math.sqrt(10000));
@@ -474,8 +677,12 @@ describe('quantizers: IndexIVFPQ (faiss tests/test_index.py, test_index_accuracy
 // ---- scalar quantizers -----------------------------------------------------------------------
 
 const QT: Record<string, QuantizerType> = {
-  '8bit': ScalarQuantizer.QT_8bit, '4bit': ScalarQuantizer.QT_4bit, '8bit_uniform': ScalarQuantizer.QT_8bit_uniform,
-  '4bit_uniform': ScalarQuantizer.QT_4bit_uniform, fp16: ScalarQuantizer.QT_fp16, '6bit': ScalarQuantizer.QT_6bit,
+  '8bit': ScalarQuantizer.QT_8bit,
+  '4bit': ScalarQuantizer.QT_4bit,
+  '8bit_uniform': ScalarQuantizer.QT_8bit_uniform,
+  '4bit_uniform': ScalarQuantizer.QT_4bit_uniform,
+  fp16: ScalarQuantizer.QT_fp16,
+  '6bit': ScalarQuantizer.QT_6bit,
 };
 
 describe('quantizers: ScalarQuantizer (faiss tests/test_index.py, test_index_accuracy.py, test_standalone_codec.py)', () => {
@@ -512,15 +719,31 @@ describe('quantizers: ScalarQuantizer (faiss tests/test_index.py, test_index_acc
       nok[q] = firstHits(index.search(xq, 10).labels, 10, ref, 10);
     }
     assert.ok(nok.flat >= 400 * 0.6, JSON.stringify(nok));
-    assert.ok(nok.flat >= nok['8bit'] && nok['8bit'] >= nok['4bit'] && nok['8bit'] >= nok['8bit_uniform'], JSON.stringify(nok));
+    assert.ok(
+      nok.flat >= nok['8bit'] && nok['8bit'] >= nok['4bit'] && nok['8bit'] >= nok['8bit_uniform'],
+      JSON.stringify(nok),
+    );
     assert.ok(nok['4bit'] >= nok['4bit_uniform'] && nok.fp16 >= nok['8bit'], JSON.stringify(nok));
   });
 
-  for (const [metric, name] of [[IP, 'IP'], [L2, 'L2']] as const) {
+  for (const [metric, name] of [
+    [IP, 'IP'],
+    [L2, 'L2'],
+  ] as const) {
     it(`TestSQFlavors.test_SQ_${name}: each SQ type within 10 of faiss's intersection reference; range search agrees (< 1%)`, () => {
       const ref: Record<string, number> = {
-        '0,8bit': 984, '0,4bit': 978, '0,8bit_uniform': 985, '0,4bit_uniform': 979, '0,fp16': 985, '0,6bit': 985,
-        '1,8bit': 979, '1,4bit': 973, '1,8bit_uniform': 979, '1,4bit_uniform': 972, '1,fp16': 979, '1,6bit': 987,
+        '0,8bit': 984,
+        '0,4bit': 978,
+        '0,8bit_uniform': 985,
+        '0,4bit_uniform': 979,
+        '0,fp16': 985,
+        '0,6bit': 985,
+        '1,8bit': 979,
+        '1,4bit': 973,
+        '1,8bit_uniform': 979,
+        '1,4bit_uniform': 972,
+        '1,fp16': 979,
+        '1,6bit': 987,
       };
       const { xt, xb, xq } = getDataset2(32, 2000, 1000, 200);
       const gt = exact(xb, xq, 32, 10, metric);
@@ -535,7 +758,9 @@ describe('quantizers: ScalarQuantizer (faiss tests/test_index.py, test_index_acc
         assert.ok(Math.abs(ninter - ref[`${metric},${q}`]) <= 10, `${q}: ninter=${ninter}`);
         if (q === '6bit') continue;
         let radius = metric === IP ? -Infinity : Infinity;
-        for (let i = 0; i < 200; i++) radius = metric === IP ? Math.max(radius, res.distances[i * 10 + 9]) : Math.min(radius, res.distances[i * 10 + 9]);
+        for (let i = 0; i < 200; i++)
+          radius =
+            metric === IP ? Math.max(radius, res.distances[i * 10 + 9]) : Math.min(radius, res.distances[i * 10 + 9]);
         const rr = index.rangeSearch(xq, radius);
         let ntot = 0;
         let ndiff = 0;
@@ -557,7 +782,13 @@ describe('quantizers: ScalarQuantizer (faiss tests/test_index.py, test_index_acc
 
   it('reconstruction error per component is at most half a step of the trained range (8, 6 and 4 bits, uniform or not)', () => {
     const { xt } = getDataset2(32, 2000, 0, 0);
-    for (const [q, levels] of [['8bit', 255], ['6bit', 63], ['4bit', 15], ['8bit_uniform', 255], ['4bit_uniform', 15]] as const) {
+    for (const [q, levels] of [
+      ['8bit', 255],
+      ['6bit', 63],
+      ['4bit', 15],
+      ['8bit_uniform', 255],
+      ['4bit_uniform', 15],
+    ] as const) {
       const index = new IndexScalarQuantizer(32, QT[q]);
       index.train(xt);
       const r = index.saDecode(index.saEncode(xt));
@@ -590,16 +821,26 @@ describe('quantizers: ScalarQuantizer (faiss tests/test_index.py, test_index_acc
         for (let i = 0; i < x2.length; i++) assert.ok(Math.abs(x2[i] - x3[i]) <= 1e-5 + 1e-8 * Math.abs(x2[i]));
       } else {
         let rows = 0;
-        for (let i = 0; i < 1000; i++) if (codes.subarray(i * cs, (i + 1) * cs).some((b, j) => b !== codes2[i * cs + j])) rows++;
+        for (let i = 0; i < 1000; i++)
+          if (codes.subarray(i * cs, (i + 1) * cs).some((b, j) => b !== codes2[i * cs + j])) rows++;
         assert.ok(rows < 10, `${rows} rows differ`);
-        const diffs = Array.from({ length: 1000 }, (_, i) => x2.subarray(i * 96, (i + 1) * 96).reduce((s, v, t) => s + Math.abs(v - x3[i * 96 + t]), 0)).sort((a, b) => a - b);
+        const diffs = Array.from({ length: 1000 }, (_, i) =>
+          x2.subarray(i * 96, (i + 1) * 96).reduce((s, v, t) => s + Math.abs(v - x3[i * 96 + t]), 0),
+        ).sort((a, b) => a - b);
         const avg = x2.reduce((s, v) => s + Math.abs(v), 0) / 1000;
         assert.ok(diffs[1000 - 10] < avg * 1e-5, `diffs[-10] = ${diffs[990]}`);
       }
     });
   }
 
-  for (const [low, high] of [['SQ4', 'SQ8'], ['SQ6', 'SQ8'], ['SQ8', 'SQfp16'], ['PQ6x8np', 'PQ8x8np'], ['PQ8x6np', 'PQ8x8np'], ['PQ8np', 'IVF256,PQ8np']]) {
+  for (const [low, high] of [
+    ['SQ4', 'SQ8'],
+    ['SQ6', 'SQ8'],
+    ['SQ8', 'SQfp16'],
+    ['PQ6x8np', 'PQ8x8np'],
+    ['PQ8x6np', 'PQ8x8np'],
+    ['PQ8np', 'IVF256,PQ8np'],
+  ]) {
     it(`TestAccuracy: ${low} reconstructs worse than ${high}`, () => {
       const { xt, xb } = getDataset2(96, 2000, 1000, 0);
       const errs = [low, high].map((desc) => {
@@ -618,11 +859,18 @@ describe('quantizers: ScalarQuantizer (faiss tests/test_index.py, test_index_acc
 
 describe('quantizers: IndexHNSWSQ and IndexHNSWPQ', () => {
   const { xb, xq } = getDataset2(32, 0, 1500, 200);
-  for (const [desc, metric] of [['HNSW16,SQ8', L2], ['HNSW16,SQ8', IP], ['HNSW16,SQ4', L2], ['HNSW16,PQ8np', L2], ['HNSW8,SQfp16', IP]] as const) {
+  for (const [desc, metric] of [
+    ['HNSW16,SQ8', L2],
+    ['HNSW16,SQ8', IP],
+    ['HNSW16,SQ4', L2],
+    ['HNSW16,PQ8np', L2],
+    ['HNSW8,SQfp16', IP],
+  ] as const) {
     it(`${desc} (${metric === L2 ? 'L2' : 'IP'}): with efSearch = ntotal it finds brute force's neighbours among the decoded vectors`, () => {
       const index = indexFactory(32, desc, metric) as IndexHNSW;
       assert.equal(index.isTrained, false); // also with fp16 codes, which need no training: faiss's HNSW waits for train()
-      if (!index.isTrained) assert.throws(() => index.add(xb), /is not trained: call train\(x\) with representative vectors before add/);
+      if (!index.isTrained)
+        assert.throws(() => index.add(xb), /is not trained: call train\(x\) with representative vectors before add/);
       index.train(xb);
       index.add(xb);
       const decoded = index.reconstructN(0, 1500);
@@ -633,7 +881,10 @@ describe('quantizers: IndexHNSWSQ and IndexHNSWPQ', () => {
       for (let q = 0; q < 200; q++) if (res.labels[q * 10] === ref.labels[q * 10]) same++;
       assert.ok(same >= 198, `${same} of 200 first neighbours agree with brute force on the decoded vectors`);
       for (let i = 0; i < res.distances.length; i += 10) {
-        assert.ok(Math.abs(res.distances[i] - ref.distances[i]) <= 1e-4 * Math.max(1, Math.abs(ref.distances[i])) || res.labels[i] !== ref.labels[i]);
+        assert.ok(
+          Math.abs(res.distances[i] - ref.distances[i]) <= 1e-4 * Math.max(1, Math.abs(ref.distances[i])) ||
+            res.labels[i] !== ref.labels[i],
+        );
       }
       // And against the raw vectors: recall of the exact nearest neighbour at the default efSearch.
       index.hnsw.efSearch = 64;
@@ -671,7 +922,10 @@ describe('quantizers: merge, search parameters, range search and ids', () => {
       fill(both, 0, 1000);
       a.mergeFrom(b, desc.startsWith('IVF') ? 600 : 0);
       assert.equal(b.ntotal, 0);
-      if (a instanceof IndexIVF) { a.nprobe = 16; (both as IndexIVF).nprobe = 16; }
+      if (a instanceof IndexIVF) {
+        a.nprobe = 16;
+        (both as IndexIVF).nprobe = 16;
+      }
       assert.deepEqual(a.search(xq, 10).labels, both.search(xq, 10).labels);
       const other = indexFactory(32, desc);
       other.train(xt.subarray(0, 1000 * 32));
@@ -687,15 +941,29 @@ describe('quantizers: merge, search parameters, range search and ids', () => {
     const res = sq.search(xq, 10, new SearchParameters({ sel: new IDSelectorRange(100, 300) }));
     const decoded = sq.reconstructN(0, 1000);
     const ref = knnBruteForce(decoded.subarray(100 * 32, 300 * 32), xq, 32, 10, IP);
-    sameUpToTies(res, { distances: ref.distances, labels: ref.labels.map((l) => l + 100n) }, 10, 1e-4, 'SQ with a selector');
+    sameUpToTies(
+      res,
+      { distances: ref.distances, labels: ref.labels.map((l) => l + 100n) },
+      10,
+      1e-4,
+      'SQ with a selector',
+    );
     assert.throws(() => sq.search(xq, 10, new SearchParametersIVF({ nprobe: 2 })), /has neither efSearch nor nprobe/);
     const pq = new IndexPQ(32, 8, 8);
     pq.train(xt);
     pq.add(xb);
-    assert.throws(() => pq.search(xq, 10, new SearchParameters({ sel: new IDSelectorRange(0, 10) })),
-      /faiss 1\.7\.3's IndexPQ takes only its own SearchParametersPQ, without a selector \("selector not supported"\)/);
-    assert.throws(() => pq.rangeSearch(xq, 1), /faiss 1\.7\.3 has no range search for an IndexPQ \("range search not implemented"\): use an IndexIVFPQ/);
-    assert.throws(() => sq.rangeSearch(xq, 1), /no range search for an IndexScalarQuantizer .* use an IndexIVFScalarQuantizer/);
+    assert.throws(
+      () => pq.search(xq, 10, new SearchParameters({ sel: new IDSelectorRange(0, 10) })),
+      /faiss 1\.7\.3's IndexPQ takes only its own SearchParametersPQ, without a selector \("selector not supported"\)/,
+    );
+    assert.throws(
+      () => pq.rangeSearch(xq, 1),
+      /faiss 1\.7\.3 has no range search for an IndexPQ \("range search not implemented"\): use an IndexIVFPQ/,
+    );
+    assert.throws(
+      () => sq.rangeSearch(xq, 1),
+      /no range search for an IndexScalarQuantizer .* use an IndexIVFScalarQuantizer/,
+    );
   });
 
   it('an IVFPQ filters with SearchParametersIVF({ nprobe, sel }) as its own search, restricted', () => {
@@ -706,10 +974,19 @@ describe('quantizers: merge, search parameters, range search and ids', () => {
     const all = ivf.search(xq, 1000);
     const res = ivf.search(xq, 5, new SearchParametersIVF({ nprobe: 16, sel: new IDSelectorRange(200, 400) }));
     for (let q = 0; q < 20; q++) {
-      const want = Array.from(all.labels.subarray(q * 1000, (q + 1) * 1000)).filter((l) => l >= 200n && l < 400n).slice(0, 5);
-      const wantD = want.map((l) => all.distances[q * 1000 + Array.from(all.labels.subarray(q * 1000, (q + 1) * 1000)).indexOf(l)]);
-      sameUpToTies({ labels: res.labels.subarray(q * 5, q * 5 + 5), distances: res.distances.subarray(q * 5, q * 5 + 5) },
-        { labels: BigInt64Array.from(want), distances: Float32Array.from(wantD) }, 5, 1e-6, `query ${q}`);
+      const want = Array.from(all.labels.subarray(q * 1000, (q + 1) * 1000))
+        .filter((l) => l >= 200n && l < 400n)
+        .slice(0, 5);
+      const wantD = want.map(
+        (l) => all.distances[q * 1000 + Array.from(all.labels.subarray(q * 1000, (q + 1) * 1000)).indexOf(l)],
+      );
+      sameUpToTies(
+        { labels: res.labels.subarray(q * 5, q * 5 + 5), distances: res.distances.subarray(q * 5, q * 5 + 5) },
+        { labels: BigInt64Array.from(want), distances: Float32Array.from(wantD) },
+        5,
+        1e-6,
+        `query ${q}`,
+      );
     }
   });
 
@@ -734,7 +1011,10 @@ describe('quantizers: merge, search parameters, range search and ids', () => {
 
   it('SQfp16 refuses values a half float cannot hold; an IVF by residual half of that', () => {
     const sq = new IndexScalarQuantizer(4, ScalarQuantizer.QT_fp16);
-    assert.throws(() => sq.add(Float32Array.of(1, 2, 65505, 0)), /x holds 65505 at vector 0, component 2, .* hold \|v\| <= 65504: divide the vectors by a constant/);
+    assert.throws(
+      () => sq.add(Float32Array.of(1, 2, 65505, 0)),
+      /x holds 65505 at vector 0, component 2, .* hold \|v\| <= 65504: divide the vectors by a constant/,
+    );
     sq.add(Float32Array.of(1, 2, 65504, 0));
     assert.throws(() => sq.saEncode(Float32Array.of(1, 2, -1e5, 0)), /-100000/);
     const ivf = new IndexIVFScalarQuantizer(new IndexFlatL2(4), 4, 1, ScalarQuantizer.QT_fp16);
@@ -748,11 +1028,19 @@ describe('quantizers: merge, search parameters, range search and ids', () => {
 // ---- the ivfPQ grid builder ------------------------------------------------------------------
 
 describe('quantizers: the ivfPQ grid builder', () => {
-  it('builds, searches at each nprobe, saves and loads; memory = codes + ids + centroids + codebook + faiss\'s table', async () => {
+  it("builds, searches at each nprobe, saves and loads; memory = codes + ids + centroids + codebook + faiss's table", async () => {
     const { xb, xq } = getDataset2(32, 0, 2000, 20);
     const grid = await runGrid({
-      builder: ivfPQ, data: { data: xb, n: 2000, d: 32 }, queries: { data: xq, n: 20, d: 32 }, k: 5,
-      metrics: [L2, IP], build: { nlist: [16], M: [8] }, query: { nprobe: [1, 16] }, cache: false, progress: false, repeats: 1,
+      builder: ivfPQ,
+      data: { data: xb, n: 2000, d: 32 },
+      queries: { data: xq, n: 20, d: 32 },
+      k: 5,
+      metrics: [L2, IP],
+      build: { nlist: [16], M: [8] },
+      query: { nprobe: [1, 16] },
+      cache: false,
+      progress: false,
+      repeats: 1,
     });
     assert.equal(grid.rows.length, 4);
     const index = ivfPQ.create(32, L2, { nlist: 16, M: 8 });
@@ -790,10 +1078,24 @@ describe('quantizers: the same index files in Python faiss', () => {
   });
   const k = 10;
   const forms: Array<[string, MetricType[]]> = [
-    ['PQ8np', [L2, IP]], ['PQ16x4np', [L2]], ['PQ4x10np', [IP]], ['IVF16,PQ8np', [L2, IP]], ['IVF16,PQ8x4np', [L2]],
-    ['IVF16_HNSW8,PQ4np', [IP]], ['SQ8', [L2, IP]], ['SQ4', [L2]], ['SQ6', [IP]], ['SQfp16', [L2]], ['IVF16,SQ8', [L2, IP]],
-    ['IVF16,SQ4', [IP]], ['HNSW16,SQ8', [L2, IP]], ['HNSW16,SQ6', [L2]], ['HNSW16,PQ8np', [L2]], ['IDMap,PQ8np', [IP]],
-    ['IDMap2,IVF16,SQfp16', [L2]], ['IDMap,HNSW16,PQ4np', [L2]],
+    ['PQ8np', [L2, IP]],
+    ['PQ16x4np', [L2]],
+    ['PQ4x10np', [IP]],
+    ['IVF16,PQ8np', [L2, IP]],
+    ['IVF16,PQ8x4np', [L2]],
+    ['IVF16_HNSW8,PQ4np', [IP]],
+    ['SQ8', [L2, IP]],
+    ['SQ4', [L2]],
+    ['SQ6', [IP]],
+    ['SQfp16', [L2]],
+    ['IVF16,SQ8', [L2, IP]],
+    ['IVF16,SQ4', [IP]],
+    ['HNSW16,SQ8', [L2, IP]],
+    ['HNSW16,SQ6', [L2]],
+    ['HNSW16,PQ8np', [L2]],
+    ['IDMap,PQ8np', [IP]],
+    ['IDMap2,IVF16,SQfp16', [L2]],
+    ['IDMap,HNSW16,PQ4np', [L2]],
   ];
   const names = ['INNER_PRODUCT', 'L2'];
   const idsOf = (n: number) => BigInt64Array.from({ length: n }, (_, i) => BigInt(i * 10 + 7)); // reference.py build's ids
@@ -829,15 +1131,26 @@ describe('quantizers: the same index files in Python faiss', () => {
         if (inner instanceof IndexPQ || inner instanceof IndexIVFPQ || inner instanceof IndexHNSWPQ) {
           assert.deepEqual([info.pqM, info.pqNbits, info.codeSize], [inner.pq.M, inner.pq.nbits, inner.codeSize]);
         }
-        if (inner instanceof IndexScalarQuantizer || inner instanceof IndexIVFScalarQuantizer || inner instanceof IndexHNSWSQ) {
+        if (
+          inner instanceof IndexScalarQuantizer ||
+          inner instanceof IndexIVFScalarQuantizer ||
+          inner instanceof IndexHNSWSQ
+        ) {
           assert.deepEqual([info.sqType, info.codeSize], [inner.sq.qtype, inner.codeSize]);
         }
         const out = file('py');
         const ops: Array<Record<string, unknown>> = [{ op: 'search', xq: XQ, k, out }];
-        const codec = inner instanceof IndexPQ || inner instanceof IndexScalarQuantizer || inner instanceof IndexIVFPQ || inner instanceof IndexIVFScalarQuantizer;
+        const codec =
+          inner instanceof IndexPQ ||
+          inner instanceof IndexScalarQuantizer ||
+          inner instanceof IndexIVFPQ ||
+          inner instanceof IndexIVFScalarQuantizer;
         if (codec && inner === index) ops.push({ op: 'sa_encode', x: XQ, out: `${out}.codes.npy` });
         pyRun(f, ops);
-        const py = { distances: readNpy(`${out}.D.npy`).data as Float32Array, labels: readNpy(`${out}.I.npy`).data as BigInt64Array };
+        const py = {
+          distances: readNpy(`${out}.D.npy`).data as Float32Array,
+          labels: readNpy(`${out}.I.npy`).data as BigInt64Array,
+        };
         sameUpToTies(index.search(xq, k), py, k, 1e-5, desc);
         if (codec && inner === index) {
           const pyCodes = readNpy(`${out}.codes.npy`).data as Uint8Array;
@@ -860,9 +1173,13 @@ describe('quantizers: the same index files in Python faiss', () => {
         writeIndex(index, f2);
         const out = file('pyr');
         pyRun(f2, [{ op: 'search', xq: XQ, k, out }]);
-        const py = { distances: readNpy(`${out}.D.npy`).data as Float32Array, labels: readNpy(`${out}.I.npy`).data as BigInt64Array };
+        const py = {
+          distances: readNpy(`${out}.D.npy`).data as Float32Array,
+          labels: readNpy(`${out}.I.npy`).data as BigInt64Array,
+        };
         sameUpToTies(index.search(xq, k), py, k, 1e-5, desc);
-        if (index instanceof IndexIDMap) for (const l of index.search(xq, k).labels) assert.ok(l === -1n || l % 10n === 7n);
+        if (index instanceof IndexIDMap)
+          for (const l of index.search(xq, k).labels) assert.ok(l === -1n || l % 10n === 7n);
       });
     }
   }
@@ -875,11 +1192,15 @@ describe('quantizers: the same index files in Python faiss', () => {
       const index = readIndex(f) as IndexPQ;
       const codesFile = file('codes.npy');
       const out = file('dec.npy');
-      pyRun(f, [{ op: 'sa_encode', x: XQ, out: codesFile }, { op: 'sa_decode', codes: codesFile, out }]);
+      pyRun(f, [
+        { op: 'sa_encode', x: XQ, out: codesFile },
+        { op: 'sa_decode', codes: codesFile, out },
+      ]);
       const codes = readNpy(codesFile).data as Uint8Array;
       const pyDecoded = readNpy(out).data as Float32Array;
       const ours = index.saDecode(codes);
-      for (let i = 0; i < ours.length; i++) assert.ok(Math.abs(ours[i] - pyDecoded[i]) <= 1e-6 * Math.max(1, Math.abs(ours[i])), `${desc} value ${i}`);
+      for (let i = 0; i < ours.length; i++)
+        assert.ok(Math.abs(ours[i] - pyDecoded[i]) <= 1e-6 * Math.max(1, Math.abs(ours[i])), `${desc} value ${i}`);
     }
   });
 });

@@ -8,8 +8,21 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { clusteredVectors } from '../src/data/synthetic';
 import {
-  IdMap, IndexFlatL2, type IndexIVFFlat, idMapFileOf, indexFactory, ivfCells, knnBruteForce, type Matrix, MetricType, normalizePhotoPath, PhotoIdCollision, PhotoIndex, photoId,
-  recallAtK, type SearchResults,
+  IdMap,
+  IndexFlatL2,
+  type IndexIVFFlat,
+  idMapFileOf,
+  indexFactory,
+  ivfCells,
+  knnBruteForce,
+  type Matrix,
+  MetricType,
+  normalizePhotoPath,
+  PhotoIdCollision,
+  PhotoIndex,
+  photoId,
+  recallAtK,
+  type SearchResults,
 } from '../src/internal';
 import { takeRows } from '../src/util/vectors';
 import { tmpDir } from './support/data';
@@ -18,7 +31,8 @@ const d = 32;
 const N = 3000;
 const all = clusteredVectors({ n: N + 400, d, clusters: 40, spread: 1.5, seed: 11 });
 // Photo i lives in the folder of its cluster, as Stanford Dogs keeps one folder per breed.
-const fileOf = (i: number) => `Images/n${String(all.classes[i]).padStart(8, '0')}-breed${all.classes[i]}/photo_${i}.jpg`;
+const fileOf = (i: number) =>
+  `Images/n${String(all.classes[i]).padStart(8, '0')}-breed${all.classes[i]}/photo_${i}.jpg`;
 const files = Array.from({ length: N + 400 }, (_, i) => fileOf(i));
 const rowsOf = (ids: number[]): Matrix => takeRows(all, ids);
 const range = (a: number, b: number) => Array.from({ length: b - a }, (_, i) => a + i);
@@ -62,13 +76,23 @@ describe('photo ids', () => {
     assert.throws(() => m.add(['a.jpg']), /already in the id map/);
     assert.throws(() => IdMap.fromFiles(['x.jpg', './x.jpg']), /already in the id map/);
     // A 2-bit hash makes collisions certain among 10 files.
-    assert.throws(() => IdMap.fromFiles(range(0, 10).map((i) => `p${i}.jpg`), (f) => photoId(f) % 4), (e: unknown) => {
-      assert.ok(e instanceof PhotoIdCollision);
-      assert.match(e.message, /both hash to id \d \(a 1 in 2\^52 chance\): rename one of the two files/);
-      return true;
-    });
+    assert.throws(
+      () =>
+        IdMap.fromFiles(
+          range(0, 10).map((i) => `p${i}.jpg`),
+          (f) => photoId(f) % 4,
+        ),
+      (e: unknown) => {
+        assert.ok(e instanceof PhotoIdCollision);
+        assert.match(e.message, /both hash to id \d \(a 1 in 2\^52 chance\): rename one of the two files/);
+        return true;
+      },
+    );
     assert.equal(m.size, 2, 'a refused add changes nothing');
-    assert.throws(() => IdMap.fromEntries([[photoId('a.jpg') + 1, 'a.jpg']], 'm.json'), /m\.json: entry 0 gives "a.jpg" id \d+, but its id is/);
+    assert.throws(
+      () => IdMap.fromEntries([[photoId('a.jpg') + 1, 'a.jpg']], 'm.json'),
+      /m\.json: entry 0 gives "a.jpg" id \d+, but its id is/,
+    );
   });
 
   it('ivfCells: min(round(sqrt(n)), floor(n / 39)), at least 1', () => {
@@ -88,7 +112,10 @@ describe('photo ids', () => {
       PhotoIndex.build(files, x, ${cells}).then((p) => { p.dispose(); return PhotoIndex.build(files.slice(0, 20), { data: x.data.slice(0, 320), n: 20, d: 16 }); })
         .then((p) => { process.stdout.write('built ' + p.nlist); p.dispose(); });`;
     const run = (src: string) => {
-      const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', src], { encoding: 'utf8', cwd: path.join(__dirname, '..') });
+      const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', src], {
+        encoding: 'utf8',
+        cwd: path.join(__dirname, '..'),
+      });
       assert.equal(r.status, 0, r.stderr);
       return r;
     };
@@ -96,7 +123,10 @@ describe('photo ids', () => {
     assert.equal(quiet.stdout, 'built 1'); // 20 photos: one cell, trained without a warning too
     assert.equal(quiet.stderr, '');
     const loud = run(script('{ cells: 17 }'));
-    assert.match(loud.stderr, /WARNING clustering 300 points to 17 centroids: please provide at least 663 training points/);
+    assert.match(
+      loud.stderr,
+      /WARNING clustering 300 points to 17 centroids: please provide at least 663 training points/,
+    );
   });
 });
 
@@ -105,7 +135,10 @@ describe('PhotoIndex (IVF with ids)', () => {
   let index: PhotoIndex;
 
   before(async () => {
-    index = await PhotoIndex.build(held.map((i) => files[i]), rowsOf(held));
+    index = await PhotoIndex.build(
+      held.map((i) => files[i]),
+      rowsOf(held),
+    );
   });
   after(() => index?.dispose());
 
@@ -126,7 +159,10 @@ describe('PhotoIndex (IVF with ids)', () => {
     const byHand = PhotoIndex.fromIndex(ivf, ids);
     byHand.nprobe = byHand.nlist;
     sameFiles(foundFiles(byHand, byHand.search(queries, k)), exactFiles(held, queries));
-    assert.throws(() => PhotoIndex.fromIndex(ivf, IdMap.fromFiles(['a.jpg'])), /holds \d+ vectors but the id map 1 photos/);
+    assert.throws(
+      () => PhotoIndex.fromIndex(ivf, IdMap.fromFiles(['a.jpg'])),
+      /holds \d+ vectors but the id map 1 photos/,
+    );
     byHand.dispose();
   });
 
@@ -149,7 +185,11 @@ describe('PhotoIndex (IVF with ids)', () => {
       recalls.push(recallAtK(ref, got, k));
     }
     // Today: 0.5025, 0.64, 0.75, 0.83, 0.9275, 0.99, 1 at nprobe 1, 2, 4, 8, 16, 32, 55 (40 queries, 55 cells).
-    for (let i = 1; i < recalls.length; i++) assert.ok(recalls[i] >= recalls[i - 1], `recall fell from nprobe ${probes[i - 1]} to ${probes[i]}: ${recalls.join(', ')}`);
+    for (let i = 1; i < recalls.length; i++)
+      assert.ok(
+        recalls[i] >= recalls[i - 1],
+        `recall fell from nprobe ${probes[i - 1]} to ${probes[i]}: ${recalls.join(', ')}`,
+      );
     assert.ok(recalls[0] < 0.8, `nprobe 1 should miss neighbours: ${recalls[0]}`);
     assert.equal(recalls[recalls.length - 1], 1);
   });
@@ -163,8 +203,14 @@ describe('PhotoIndex (IVF with ids)', () => {
     sameFiles(foundFiles(index, index.search(queries, k)), exactFiles(now, queries));
     // New photos and the removed ones back: every photo keeps the id it had.
     const fresh = range(N, N + 400);
-    await index.add(fresh.map((i) => files[i]), rowsOf(fresh));
-    await index.add(gone.map((i) => files[i]), rowsOf(gone));
+    await index.add(
+      fresh.map((i) => files[i]),
+      rowsOf(fresh),
+    );
+    await index.add(
+      gone.map((i) => files[i]),
+      rowsOf(gone),
+    );
     for (const [f, id] of before) assert.equal(index.ids.idOf(f), id, f);
     const everything = [...held, ...fresh];
     sameFiles(foundFiles(index, index.search(queries, k)), exactFiles(everything, queries));
@@ -192,23 +238,39 @@ describe('PhotoIndex (IVF with ids)', () => {
   });
 
   it('update() removes photos gone from the folder, adds new ones and replaces changed ones', async () => {
-    const p = await PhotoIndex.build(held.map((i) => files[i]), rowsOf(held));
+    const p = await PhotoIndex.build(
+      held.map((i) => files[i]),
+      rowsOf(held),
+    );
     try {
       p.nprobe = p.nlist;
       // The folder now: photos 0..99 deleted, 3000..3199 new.
       const listing = [...range(100, N), ...range(N, N + 200)];
-      const r1 = await p.update(listing.map((i) => files[i]), rowsOf(listing));
+      const r1 = await p.update(
+        listing.map((i) => files[i]),
+        rowsOf(listing),
+      );
       assert.equal(r1.removed.length, 100);
-      assert.deepEqual(r1.added, range(N, N + 200).map((i) => files[i]));
+      assert.deepEqual(
+        r1.added,
+        range(N, N + 200).map((i) => files[i]),
+      );
       assert.equal(r1.kept, N - 100);
       assert.equal(p.ntotal, listing.length);
       sameFiles(foundFiles(p, p.search(queries, k)), exactFiles(listing, queries));
       // Nothing changed: nothing to do.
-      const r2 = await p.update(listing.map((i) => files[i]), rowsOf(listing));
+      const r2 = await p.update(
+        listing.map((i) => files[i]),
+        rowsOf(listing),
+      );
       assert.deepEqual([r2.added.length, r2.removed.length, r2.kept], [0, 0, listing.length]);
       // Photo 500's file now holds photo 3300's picture: same path, same id, new vector.
       const changed = listing.map((i) => (i === 500 ? 3300 : i));
-      const r3 = await p.update(listing.map((i) => files[i]), rowsOf(changed), { changed: [files[500]] });
+      const r3 = await p.update(
+        listing.map((i) => files[i]),
+        rowsOf(changed),
+        { changed: [files[500]] },
+      );
       assert.deepEqual([r3.added, r3.removed], [[files[500]], [files[500]]]);
       const q = rowsOf([3300]);
       const top = p.hits(p.search(q, 1), 0)[0];
@@ -225,8 +287,14 @@ describe('PhotoIndex (IVF with ids)', () => {
     before(async () => {
       a = path.join(dir, 'a.faiss');
       b = path.join(dir, 'b.faiss');
-      const pa = await PhotoIndex.build(range(0, 1000).map((i) => files[i]), rowsOf(range(0, 1000)));
-      const pb = await PhotoIndex.build(range(0, 999).map((i) => files[i]), rowsOf(range(0, 999)));
+      const pa = await PhotoIndex.build(
+        range(0, 1000).map((i) => files[i]),
+        rowsOf(range(0, 1000)),
+      );
+      const pb = await PhotoIndex.build(
+        range(0, 999).map((i) => files[i]),
+        rowsOf(range(0, 999)),
+      );
       pa.save(a);
       pb.save(b);
       pa.dispose();
@@ -238,13 +306,19 @@ describe('PhotoIndex (IVF with ids)', () => {
     };
     afterEach(restore);
 
-    it('another index under the map\'s name: both files named, with what differs', () => {
+    it("another index under the map's name: both files named, with what differs", () => {
       fs.copyFileSync(b, a);
-      assert.throws(() => PhotoIndex.load(a), (e: Error) => {
-        assert.ok(e.message.includes(a) && e.message.includes(idMapFileOf(a)), e.message);
-        assert.match(e.message, /are out of step: .*bytes, the map was written for \d+; its SHA-256 is [0-9a-f]{12}…, the map's/);
-        return true;
-      });
+      assert.throws(
+        () => PhotoIndex.load(a),
+        (e: Error) => {
+          assert.ok(e.message.includes(a) && e.message.includes(idMapFileOf(a)), e.message);
+          assert.match(
+            e.message,
+            /are out of step: .*bytes, the map was written for \d+; its SHA-256 is [0-9a-f]{12}…, the map's/,
+          );
+          return true;
+        },
+      );
     });
 
     it('the same size but other bytes (a changed vector) is caught by the SHA-256', () => {
@@ -279,10 +353,17 @@ describe('PhotoIndex (IVF with ids)', () => {
   it('inner product on normalised vectors, and bad arguments refused', async () => {
     await assert.rejects(PhotoIndex.build(['a.jpg'], rowsOf([0, 1])), /one file per vector \(2\)/);
     await assert.rejects(PhotoIndex.build(['a.jpg', 'a.jpg'], rowsOf([0, 1])), /already in the id map/);
-    await assert.rejects(PhotoIndex.build(['a.jpg', 'b.jpg'], rowsOf([0, 1]), { metric: MetricType.L1 }), /L2 and INNER_PRODUCT only/);
-    const p = await PhotoIndex.build(['a.jpg', 'b.jpg', 'c.jpg'], rowsOf([0, 1, 2]), { metric: MetricType.INNER_PRODUCT });
+    await assert.rejects(
+      PhotoIndex.build(['a.jpg', 'b.jpg'], rowsOf([0, 1]), { metric: MetricType.L1 }),
+      /L2 and INNER_PRODUCT only/,
+    );
+    const p = await PhotoIndex.build(['a.jpg', 'b.jpg', 'c.jpg'], rowsOf([0, 1, 2]), {
+      metric: MetricType.INNER_PRODUCT,
+    });
     assert.equal(p.metricType, MetricType.INNER_PRODUCT);
-    assert.throws(() => { p.nprobe = 2; }, /nprobe/);
+    assert.throws(() => {
+      p.nprobe = 2;
+    }, /nprobe/);
     p.dispose();
   });
 });

@@ -7,9 +7,18 @@ import * as path from 'node:path';
 import { clusteredVectors } from '../src/data/synthetic';
 import { unloadModels } from '../src/embed/model';
 import { runGrid } from '../src/eval/grid';
-import {config, embedTexts, flat, hnswFlat, loadCourse, 
-  MetricType, makeDemoSet, type ProgressDetail, progressCallback,
-  runGrid as runGridWithBar, useDemoSet,
+import {
+  config,
+  embedTexts,
+  flat,
+  hnswFlat,
+  loadCourse,
+  MetricType,
+  makeDemoSet,
+  type ProgressDetail,
+  progressCallback,
+  runGrid as runGridWithBar,
+  useDemoSet,
 } from '../src/internal';
 import { tmpDir } from './support/data';
 
@@ -50,7 +59,8 @@ describe('layers', () => {
     const leaks = [...graph].flatMap(([file, deps]) =>
       /^(eval|search|photos|classify|io|util)\//.test(rel(file))
         ? deps.filter((d) => rel(d).startsWith('show/')).map((d) => `${rel(file)} -> ${rel(d)}`)
-        : []);
+        : [],
+    );
     assert.deepEqual(leaks, []);
   });
 
@@ -85,7 +95,16 @@ describe('progress as a report', () => {
     const reports: Array<[number, number, ProgressDetail | undefined]> = [];
     const options = { builder: hnswFlat, data: xb, queries: xq, k: 3, metrics: [MetricType.L2], build, cache };
     await runGrid({ ...options, progress: (done, total, detail) => reports.push([done, total, detail]) });
-    assert.deepEqual(reports.map(([done, total]) => [done, total]), [[0, 4], [1, 4], [2, 4], [3, 4], [4, 4]]);
+    assert.deepEqual(
+      reports.map(([done, total]) => [done, total]),
+      [
+        [0, 4],
+        [1, 4],
+        [2, 4],
+        [3, 4],
+        [4, 4],
+      ],
+    );
     const costs = cartesianCosts(build);
     const totalWork = costs.reduce((a, b) => a + b, 0);
     let work = 0;
@@ -106,7 +125,7 @@ describe('progress as a report', () => {
     );
   });
 
-  it('the facade\'s runGrid draws a bar by default, and none with progress: false', async () => {
+  it("the facade's runGrid draws a bar by default, and none with progress: false", async () => {
     const written: string[] = [];
     const write = process.stderr.write;
     process.stderr.write = ((s: string) => written.push(String(s)) > 0) as typeof process.stderr.write;
@@ -140,7 +159,7 @@ describe('the demo fallback points config at the demo set, explicitly', () => {
     unloadModels();
   });
 
-  it('loadCourse({ fallback: \'demo\' }) calls useDemoSet, says where config points; embedTexts follows', async () => {
+  it("loadCourse({ fallback: 'demo' }) calls useDemoSet, says where config points; embedTexts follows", async () => {
     const data = tmpDir('layers-demo');
     const cache = tmpDir('layers-demo-cache');
     Object.assign(config, { dataDir: data, cacheDir: cache, offline: true });

@@ -24,20 +24,45 @@ const ROOT = path.join(__dirname, '..');
 const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
 const NOTEBOOKS = path.join(ROOT, 'notebooks');
 const JUPYTER_PATH = path.join(ROOT, '.jupyter', 'share', 'jupyter');
-const notebooks = fs.readdirSync(NOTEBOOKS).filter((f) => /^\d\d-.*\.ipynb$/.test(f)).sort().map((f) => f.replace(/\.ipynb$/, ''));
+const notebooks = fs
+  .readdirSync(NOTEBOOKS)
+  .filter((f) => /^\d\d-.*\.ipynb$/.test(f))
+  .sort()
+  .map((f) => f.replace(/\.ipynb$/, ''));
 
-interface Output { output_type: string; name?: string; text?: string | string[]; data?: Record<string, string | string[]> }
-interface Cell { cell_type: string; source: string | string[]; outputs?: Output[] }
+interface Output {
+  output_type: string;
+  name?: string;
+  text?: string | string[];
+  data?: Record<string, string | string[]>;
+}
+interface Cell {
+  cell_type: string;
+  source: string | string[];
+  outputs?: Output[];
+}
 const readNb = (f: string) => JSON.parse(fs.readFileSync(f, 'utf8')) as { cells: Cell[] };
-const join = (t: string | string[] | undefined) => (Array.isArray(t) ? t.join('') : t ?? '');
-const outputText = (o: Output) => join(o.text) + Object.values(o.data ?? {}).map(join).join('\n');
+const join = (t: string | string[] | undefined) => (Array.isArray(t) ? t.join('') : (t ?? ''));
+const outputText = (o: Output) =>
+  join(o.text) +
+  Object.values(o.data ?? {})
+    .map(join)
+    .join('\n');
 
-interface Run { code: number | null; stdout: string; stderr: string; seconds: number }
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  seconds: number;
+}
 
 function runMain(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
   const t0 = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(TSX, [path.join(ROOT, 'scripts', 'main.ts'), ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+    const child = spawn(TSX, [path.join(ROOT, 'scripts', 'main.ts'), ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
@@ -52,27 +77,45 @@ function requireJupyter(ctx: Mocha.Context): void {
   const nbclient = spawnSync(PYTHON, ['-c', 'import nbconvert, nbclient'], { encoding: 'utf8' }).status === 0;
   const dist = fs.existsSync(path.join(ROOT, 'dist', 'index.js'));
   if (kernel && nbclient && dist) return;
-  const why = 'Jupyter (nbclient), the project\'s tslab kernel or dist/ is missing: run bash scripts/lab.sh setup';
+  const why = "Jupyter (nbclient), the project's tslab kernel or dist/ is missing: run bash scripts/lab.sh setup";
   if (process.env.CI) throw new Error(why);
   ctx.skip();
 }
 
 /** Whether each notebook's trust signature is valid for the given Jupyter data folder. */
 function trusted(files: string[], jupyterData: string): boolean[] {
-  const code = 'import sys, json, nbformat\nfrom nbformat.sign import NotebookNotary\nn = NotebookNotary()\n' +
+  const code =
+    'import sys, json, nbformat\nfrom nbformat.sign import NotebookNotary\nn = NotebookNotary()\n' +
     'print(json.dumps([bool(n.check_signature(nbformat.read(f, as_version=4))) for f in sys.argv[1:]]))';
-  const r = spawnSync(PYTHON, ['-c', code, ...files], { encoding: 'utf8', env: { ...process.env, JUPYTER_DATA_DIR: jupyterData } });
+  const r = spawnSync(PYTHON, ['-c', code, ...files], {
+    encoding: 'utf8',
+    env: { ...process.env, JUPYTER_DATA_DIR: jupyterData },
+  });
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout) as boolean[];
 }
 
 /** A notebook file with the given code cells, on the lab's kernel, importing the built library by its full path. */
 function notebookFile(file: string, cells: string[]): void {
-  fs.writeFileSync(file, JSON.stringify({
-    nbformat: 4, nbformat_minor: 5,
-    metadata: { kernelspec: { name: 'tslab', display_name: 'TypeScript', language: 'typescript' }, language_info: { name: 'typescript' } },
-    cells: cells.map((source, i) => ({ id: `c${i}`, cell_type: 'code', metadata: {}, execution_count: null, outputs: [], source })),
-  }));
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      nbformat: 4,
+      nbformat_minor: 5,
+      metadata: {
+        kernelspec: { name: 'tslab', display_name: 'TypeScript', language: 'typescript' },
+        language_info: { name: 'typescript' },
+      },
+      cells: cells.map((source, i) => ({
+        id: `c${i}`,
+        cell_type: 'code',
+        metadata: {},
+        execution_count: null,
+        outputs: [],
+        source,
+      })),
+    }),
+  );
 }
 
 describe('main job on the generated demo set (offline, no course files)', function () {
@@ -92,7 +135,9 @@ describe('main job on the generated demo set (offline, no course files)', functi
   };
   let run: Run;
   // The sources as the run found them (others may edit notebooks/ meanwhile).
-  const sources = new Map(notebooks.map((n) => [n, readNb(path.join(NOTEBOOKS, `${n}.ipynb`)).cells.map((c) => join(c.source))]));
+  const sources = new Map(
+    notebooks.map((n) => [n, readNb(path.join(NOTEBOOKS, `${n}.ipynb`)).cells.map((c) => join(c.source))]),
+  );
 
   before(async function () {
     requireJupyter(this);
@@ -112,9 +157,18 @@ describe('main job on the generated demo set (offline, no course files)', functi
     assert.equal(run.code, 0, `exit ${run.code}\n${run.stdout}\n${run.stderr}`);
     assert.ok(notebooks.length > 0);
     const order = notebooks.map((n) => run.stdout.indexOf(`] ${n} ... ok`));
-    assert.ok(order.every((i) => i >= 0), run.stdout);
-    assert.deepEqual(order, [...order].sort((a, b) => a - b));
-    assert.ok(fs.existsSync(path.join(tmp, 'demo', 'DEMO-DATA.txt')), 'the demo set was generated where LAB_DEMO_DIR says');
+    assert.ok(
+      order.every((i) => i >= 0),
+      run.stdout,
+    );
+    assert.deepEqual(
+      order,
+      [...order].sort((a, b) => a - b),
+    );
+    assert.ok(
+      fs.existsSync(path.join(tmp, 'demo', 'DEMO-DATA.txt')),
+      'the demo set was generated where LAB_DEMO_DIR says',
+    );
   });
 
   it('every executed notebook: no error, nothing on stderr', () => {
@@ -145,48 +199,81 @@ describe('main job on the generated demo set (offline, no course files)', functi
       const html = fs.readFileSync(file, 'utf8');
       // Nothing loaded from files beside it: every image inline.
       const srcs = [...html.matchAll(/<img[^>]*\ssrc="([^"]*)"/g)].map((m) => m[1]);
-      assert.deepEqual(srcs.filter((s) => !s.startsWith('data:')), [], `${name}: images not inline`);
+      assert.deepEqual(
+        srcs.filter((s) => !s.startsWith('data:')),
+        [],
+        `${name}: images not inline`,
+      );
       const report = await openInBrowser(file);
       assert.deepEqual(report.pageErrors, [], `${name}: page errors`);
-      assert.deepEqual(report.externalRequests.filter((u) => !isTemplateRequest(u)), [], `${name}: requests`);
-      assert.equal(report.decoded, report.images, `${name}: ${report.images - report.decoded} of ${report.images} images not decoded`);
-      assert.equal(report.drawnCharts, report.charts, `${name}: ${report.charts - report.drawnCharts} of ${report.charts} charts not drawn`);
-      console.log(`      ${name}.html: ${(fs.statSync(file).size / 2 ** 20).toFixed(2)} MiB, ${report.images} images, ${report.charts} charts`);
+      assert.deepEqual(
+        report.externalRequests.filter((u) => !isTemplateRequest(u)),
+        [],
+        `${name}: requests`,
+      );
+      assert.equal(
+        report.decoded,
+        report.images,
+        `${name}: ${report.images - report.decoded} of ${report.images} images not decoded`,
+      );
+      assert.equal(
+        report.drawnCharts,
+        report.charts,
+        `${name}: ${report.charts - report.drawnCharts} of ${report.charts} charts not drawn`,
+      );
+      console.log(
+        `      ${name}.html: ${(fs.statSync(file).size / 2 ** 20).toFixed(2)} MiB, ${report.images} images, ${report.charts} charts`,
+      );
     }
   });
 
   it('task 4 names every setting tied for the best precision@5, and every setting equally fast as the fastest', () => {
     const a = JSON.parse(fs.readFileSync(path.join(exportDir, 'answers', 'task4.json'), 'utf8')) as {
       rows: Array<{ label: string; precision: number | null; latencyMs: number }>;
-      tiedForMostPrecise: Array<{ label: string }>; mostPrecise: { label: string };
-      fastest: { label: string }; equallyFast: Array<{ label: string }>;
+      tiedForMostPrecise: Array<{ label: string }>;
+      mostPrecise: { label: string };
+      fastest: { label: string };
+      equallyFast: Array<{ label: string }>;
     };
     assert.equal(a.rows.length, 54);
     // Recomputed from the table: the settings at the best precision (step 0.02 with 10 queries).
     const best = Math.max(...a.rows.map((r) => r.precision ?? -1));
     const tied = a.rows.filter((r) => Math.abs((r.precision ?? -1) - best) < 1e-9).map((r) => r.label);
-    assert.deepEqual(a.tiedForMostPrecise.map((r) => r.label), tied);
+    assert.deepEqual(
+      a.tiedForMostPrecise.map((r) => r.label),
+      tied,
+    );
     assert.ok(tied.includes(a.mostPrecise.label));
     const fastestMedian = Math.min(...a.rows.map((r) => r.latencyMs));
     assert.equal(a.rows.find((r) => r.label === a.fastest.label)!.latencyMs, fastestMedian);
     assert.equal(a.equallyFast[0].label, a.fastest.label);
     // The answer cell names each tied setting.
     const nb = readNb(path.join(exportDir, '04-hnsw-grid.ipynb'));
-    const answer = nb.cells.flatMap((c) => c.outputs ?? []).map(outputText).find((t) => t.includes('Answer 1'))!;
+    const answer = nb.cells
+      .flatMap((c) => c.outputs ?? [])
+      .map(outputText)
+      .find((t) => t.includes('Answer 1'))!;
     for (const label of tied) assert.ok(answer.includes(label), `the answer does not name the tied ${label}`);
   });
 
   it('no task notebook prints NaN', () => {
     for (const n of notebooks) {
       const nb = readNb(path.join(exportDir, `${n}.ipynb`));
-      const text = nb.cells.flatMap((c) => c.outputs ?? []).map(outputText).join('\n').replace(/<script[\s\S]*?<\/script>/g, '');
+      const text = nb.cells
+        .flatMap((c) => c.outputs ?? [])
+        .map(outputText)
+        .join('\n')
+        .replace(/<script[\s\S]*?<\/script>/g, '');
       assert.doesNotMatch(text, /\bNaN\b/, `${n} prints NaN`);
     }
   });
 
   it('every executed notebook carries a valid trust signature (for the Jupyter data folder it was signed with)', () => {
     const files = notebooks.map((n) => path.join(exportDir, `${n}.ipynb`));
-    assert.deepEqual(trusted(files, jupyterData), files.map(() => true));
+    assert.deepEqual(
+      trusted(files, jupyterData),
+      files.map(() => true),
+    );
     // Not a vacuous check: another user's secret does not accept them.
     assert.deepEqual(trusted(files.slice(0, 1), tmpDir('other-jupyter')), [false]);
   });
@@ -195,7 +282,12 @@ describe('main job on the generated demo set (offline, no course files)', functi
     const zip = path.join(exportDir, 'my-photos.zip');
     const list = spawnSync(PYTHON, ['-m', 'zipfile', '-l', zip], { encoding: 'utf8' });
     assert.equal(list.status, 0, list.stderr);
-    const names = list.stdout.split('\n').slice(1).map((l) => l.split(/\s+/)[0]).filter(Boolean).sort();
+    const names = list.stdout
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(/\s+/)[0])
+      .filter(Boolean)
+      .sort();
     assert.deepEqual(names, ['my-photos/holiday/me-too.jpg', 'my-photos/me.jpg']);
     const test = spawnSync(PYTHON, ['-m', 'zipfile', '-t', zip], { encoding: 'utf8' });
     assert.equal(test.status, 0, test.stdout + test.stderr);
@@ -205,19 +297,30 @@ describe('main job on the generated demo set (offline, no course files)', functi
     const out = run.stdout;
     assert.match(out, /DEMO DATA/);
     assert.match(out, /Xenova\/clip-vit-base-patch32 is not in .* downloads are off \(LAB_OFFLINE\)/);
-    for (const f of ['data/vectors.csv.gz', 'queries/*.jpg', 'npm run data:dogs', 'my-photos/']) assert.ok(out.includes(f), f);
+    for (const f of ['data/vectors.csv.gz', 'queries/*.jpg', 'npm run data:dogs', 'my-photos/'])
+      assert.ok(out.includes(f), f);
     if (notebooks.some((n) => n.startsWith('04-'))) {
       for (const what of ['fastest setting', 'most precise setting', 'best trade-off']) {
-        assert.match(out, new RegExp(`${what}: +HNSW\\S*\\(M=\\d+.*\\(\\d+\\.\\d+ ms per batch of \\d+ queries, precision@5 \\d\\.\\d+, recall@5 \\d\\.\\d+\\)`), what);
+        assert.match(
+          out,
+          new RegExp(
+            `${what}: +HNSW\\S*\\(M=\\d+.*\\(\\d+\\.\\d+ ms per batch of \\d+ queries, precision@5 \\d\\.\\d+, recall@5 \\d\\.\\d+\\)`,
+          ),
+          what,
+        );
       }
     }
-    for (const n of notebooks) assert.match(out, new RegExp(`^  ${n} +[\\d.]+ s|^  ${n} +\\d+ min`, 'm'), `${n}'s time`);
+    for (const n of notebooks)
+      assert.match(out, new RegExp(`^  ${n} +[\\d.]+ s|^  ${n} +\\d+ min`, 'm'), `${n}'s time`);
     assert.match(out, /whole job +(\d+ min )?[\d.]+ s/);
     assert.match(out, /my-photos\.zip: 2 photo\(s\)/);
-    assert.match(out, /Not from this run \(no such notebook in notebooks\/; delete before you submit\): 99-removed\.html/);
+    assert.match(
+      out,
+      /Not from this run \(no such notebook in notebooks\/; delete before you submit\): 99-removed\.html/,
+    );
   });
 
-  it('a failing notebook stops the run: exit 1, the cell\'s source and error, the partly executed notebook', async () => {
+  it("a failing notebook stops the run: exit 1, the cell's source and error, the partly executed notebook", async () => {
     const dir = path.join(tmp, 'failing');
     fs.mkdirSync(dir);
     const dist = JSON.stringify(path.join(ROOT, 'dist'));
@@ -248,7 +351,8 @@ describe('main job on the generated demo set (offline, no course files)', functi
   });
 
   it('strip: committed notebooks have no outputs; an executed copy is stripped back to its sources', () => {
-    const tsx = (...args: string[]) => spawnSync(TSX, [path.join(ROOT, 'scripts', 'strip-notebooks.ts'), ...args], { encoding: 'utf8', cwd: ROOT });
+    const tsx = (...args: string[]) =>
+      spawnSync(TSX, [path.join(ROOT, 'scripts', 'strip-notebooks.ts'), ...args], { encoding: 'utf8', cwd: ROOT });
     const committed = tsx('--check');
     assert.equal(committed.status, 0, committed.stdout + committed.stderr);
     const dir = tmpDir('strip');
@@ -259,7 +363,11 @@ describe('main job on the generated demo set (offline, no course files)', functi
     assert.equal(tsx('--check', dir).status, 0);
     for (const n of notebooks) {
       const a = readNb(path.join(dir, `${n}.ipynb`));
-      assert.deepEqual(a.cells.map((c) => join(c.source)), sources.get(n), n);
+      assert.deepEqual(
+        a.cells.map((c) => join(c.source)),
+        sources.get(n),
+        n,
+      );
       for (const c of a.cells.filter((x) => x.cell_type === 'code')) {
         assert.deepEqual(c.outputs, []);
         assert.equal((c as { execution_count?: unknown }).execution_count, null);
@@ -287,7 +395,10 @@ describe('main job with the model at hand but no course file', function () {
       res.writeHead(200, { 'content-length': body.length }).end(body);
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const hub = await startHub({ 'lab-test/tiny-clip': src.clipModel, 'lab-test/tiny-multilingual': src.multilingualModel });
+    const hub = await startHub({
+      'lab-test/tiny-clip': src.clipModel,
+      'lab-test/tiny-multilingual': src.multilingualModel,
+    });
     try {
       const notebooks = path.join(tmp, 'notebooks');
       fs.mkdirSync(notebooks);
@@ -296,42 +407,78 @@ describe('main job with the model at hand but no course file', function () {
       ]);
       const data = path.join(tmp, 'data');
       const env: NodeJS.ProcessEnv = {
-        LAB_OFFLINE: '', HF_HUB_OFFLINE: '',
-        LAB_CLIP_MODEL: 'lab-test/tiny-clip', LAB_MULTILINGUAL_MODEL: 'lab-test/tiny-multilingual',
-        LAB_HF_ENDPOINT: hub.url, LAB_MODELS_DIR: path.join(tmp, 'models'),
+        LAB_OFFLINE: '',
+        HF_HUB_OFFLINE: '',
+        LAB_CLIP_MODEL: 'lab-test/tiny-clip',
+        LAB_MULTILINGUAL_MODEL: 'lab-test/tiny-multilingual',
+        LAB_HF_ENDPOINT: hub.url,
+        LAB_MODELS_DIR: path.join(tmp, 'models'),
         LAB_DOGS_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
-        LAB_DATA_DIR: data, LAB_DEMO_DIR: path.join(tmp, 'demo'), LAB_CACHE_DIR: path.join(tmp, 'cache'),
-        LAB_EXPORT_DIR: path.join(tmp, 'export'), LAB_MY_PHOTOS_DIR: path.join(tmp, 'my-photos'),
+        LAB_DATA_DIR: data,
+        LAB_DEMO_DIR: path.join(tmp, 'demo'),
+        LAB_CACHE_DIR: path.join(tmp, 'cache'),
+        LAB_EXPORT_DIR: path.join(tmp, 'export'),
+        LAB_MY_PHOTOS_DIR: path.join(tmp, 'my-photos'),
         JUPYTER_DATA_DIR: path.join(tmp, 'jupyter-data'),
       };
-      const summary = () => readNb(path.join(tmp, 'export', '01-course.ipynb')).cells[0].outputs!.map(outputText).join('');
+      const summary = () =>
+        readNb(path.join(tmp, 'export', '01-course.ipynb'))
+          .cells[0].outputs!.map(outputText)
+          .join('');
 
       const hint = await runMain(['--notebooks', notebooks], env);
       assert.equal(hint.code, 0, hint.stdout + hint.stderr);
-      assert.match(hint.stdout, /DEMO DATA: no .*vectors\.csv\.gz\. The CLIP model can be had \(lab-test\/tiny-clip downloads from http:\/\/127\.0\.0\.1/);
-      assert.match(hint.stdout, /npm run data:dogs, then npm run data:embed \(or: bash scripts\/lab\.sh main --build-data\)/);
+      assert.match(
+        hint.stdout,
+        /DEMO DATA: no .*vectors\.csv\.gz\. The CLIP model can be had \(lab-test\/tiny-clip downloads from http:\/\/127\.0\.0\.1/,
+      );
+      assert.match(
+        hint.stdout,
+        /npm run data:dogs, then npm run data:embed \(or: bash scripts\/lab\.sh main --build-data\)/,
+      );
       assert.match(summary(), /^DEMO DATA/);
 
       const built = await runMain(['--build-data', '--notebooks', notebooks], env);
       assert.equal(built.code, 0, built.stdout + built.stderr);
       assert.doesNotMatch(built.stdout, /DEMO DATA/);
       assert.ok(fs.existsSync(path.join(data, 'stanford-dogs', 'Images')));
-      assert.ok(hub.requests.some((r) => r.endsWith('/lab-test/tiny-clip/resolve/main/onnx/vision_model.onnx')), hub.requests.join('\n'));
+      assert.ok(
+        hub.requests.some((r) => r.endsWith('/lab-test/tiny-clip/resolve/main/onnx/vision_model.onnx')),
+        hub.requests.join('\n'),
+      );
       // The multilingual encoder is downloaded by the job (progress in the terminal), not inside notebook 6.
-      assert.match(built.stdout, /Downloading the multilingual text encoder \(notebook 6\), lab-test\/tiny-multilingual, once into/);
+      assert.match(
+        built.stdout,
+        /Downloading the multilingual text encoder \(notebook 6\), lab-test\/tiny-multilingual, once into/,
+      );
       assert.ok(fs.existsSync(path.join(tmp, 'models', 'lab-test', 'tiny-multilingual', 'onnx', 'model.onnx')));
       assert.doesNotMatch(built.stdout, /Downloading CLIP/, 'data:embed downloaded it already');
-      assert.match(summary(), new RegExp(`^9 photos x 512 from ${path.join(data, 'vectors.csv.gz')}, 3 breeds; photos in ${path.join(data, 'stanford-dogs')}`));
+      assert.match(
+        summary(),
+        new RegExp(
+          `^9 photos x 512 from ${path.join(data, 'vectors.csv.gz')}, 3 breeds; photos in ${path.join(data, 'stanford-dogs')}`,
+        ),
+      );
       // The next run finds the course file and builds nothing.
       const again = await runMain(['--notebooks', notebooks], env);
       assert.equal(again.code, 0, again.stdout + again.stderr);
-      assert.match(again.stdout, /Course data: .*vectors\.csv\.gz; no query photos in .* \(10 photos are held out instead\)/);
+      assert.match(
+        again.stdout,
+        /Course data: .*vectors\.csv\.gz; no query photos in .* \(10 photos are held out instead\)/,
+      );
       assert.doesNotMatch(again.stdout, /tsx scripts\/download-dogs|Downloading/);
       // With the course file but no model yet: both are downloaded before the notebooks run.
       const fresh = await runMain(['--notebooks', notebooks], { ...env, LAB_MODELS_DIR: path.join(tmp, 'models-2') });
       assert.equal(fresh.code, 0, fresh.stdout + fresh.stderr);
-      assert.match(fresh.stdout, /Downloading CLIP, lab-test\/tiny-clip, once into .*models-2[\s\S]*Downloading the multilingual text encoder/);
-      for (const f of ['tiny-clip/onnx/vision_model.onnx', 'tiny-clip/onnx/text_model.onnx', 'tiny-multilingual/onnx/model.onnx']) {
+      assert.match(
+        fresh.stdout,
+        /Downloading CLIP, lab-test\/tiny-clip, once into .*models-2[\s\S]*Downloading the multilingual text encoder/,
+      );
+      for (const f of [
+        'tiny-clip/onnx/vision_model.onnx',
+        'tiny-clip/onnx/text_model.onnx',
+        'tiny-multilingual/onnx/model.onnx',
+      ]) {
         assert.ok(fs.existsSync(path.join(tmp, 'models-2', 'lab-test', f)), f);
       }
     } finally {
@@ -352,10 +499,13 @@ describe('zip writer', () => {
     fs.writeFileSync(empty, '');
     const zip = path.join(dir, 'out.zip');
     const bytes = writeZip(zip, [
-      { name: 'my-photos/notes.txt', file: text }, { name: 'my-photos/Übung/noise.bin', file: noise }, { name: 'my-photos/empty.jpg', file: empty },
+      { name: 'my-photos/notes.txt', file: text },
+      { name: 'my-photos/Übung/noise.bin', file: noise },
+      { name: 'my-photos/empty.jpg', file: empty },
     ]);
     assert.equal(bytes, fs.statSync(zip).size);
-    const code = 'import sys, zipfile, json\nz = zipfile.ZipFile(sys.argv[1])\nassert z.testzip() is None\n' +
+    const code =
+      'import sys, zipfile, json\nz = zipfile.ZipFile(sys.argv[1])\nassert z.testzip() is None\n' +
       'print(json.dumps({i.filename: [i.compress_type, z.read(i).hex()] for i in z.infolist()}))';
     const r = spawnSync(PYTHON, ['-c', code, zip], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);

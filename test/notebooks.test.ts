@@ -11,9 +11,16 @@ const ROOT = path.join(__dirname, '..');
 const NOTEBOOKS = path.join(ROOT, 'notebooks');
 const JUPYTER_PATH = path.join(ROOT, '.jupyter', 'share', 'jupyter');
 
-interface Cell { cell_type: string; source: string[] | string; outputs?: Array<Record<string, unknown>> }
+interface Cell {
+  cell_type: string;
+  source: string[] | string;
+  outputs?: Array<Record<string, unknown>>;
+}
 
-const notebooks = fs.readdirSync(NOTEBOOKS).filter((f) => f.endsWith('.ipynb')).sort();
+const notebooks = fs
+  .readdirSync(NOTEBOOKS)
+  .filter((f) => f.endsWith('.ipynb'))
+  .sort();
 
 function requireJupyter(ctx: Mocha.Context): void {
   const kernel = fs.existsSync(path.join(JUPYTER_PATH, 'kernels', 'tslab', 'kernel.json'));
@@ -35,7 +42,7 @@ describe('notebooks', () => {
     }
   });
 
-  it('every task notebook opens with the task in the sheet\'s words and imports the library from ../dist', () => {
+  it("every task notebook opens with the task in the sheet's words and imports the library from ../dist", () => {
     for (const file of notebooks.filter((f) => /^0[1-6]-/.test(f))) {
       const nb = JSON.parse(fs.readFileSync(path.join(NOTEBOOKS, file), 'utf8')) as { cells: Cell[] };
       const text = (c: Cell) => (Array.isArray(c.source) ? c.source.join('') : c.source);
@@ -47,7 +54,11 @@ describe('notebooks', () => {
       // tslab: a shorthand property naming a variable of an earlier cell throws (NOTEBOOKS.md).
       for (const src of code) {
         const names = '(course|q|index|grid|res|mine|texts|t|exact|approx|report|xb|xq|d|k|repeats|rows|M)';
-        assert.doesNotMatch(src, new RegExp(`(?<!\\$)\\{\\s*${names}\\s*[,}]|,\\s*${names}\\s*\\}`), `${file}: write { a: a }, not { a }`);
+        assert.doesNotMatch(
+          src,
+          new RegExp(`(?<!\\$)\\{\\s*${names}\\s*[,}]|,\\s*${names}\\s*\\}`),
+          `${file}: write { a: a }, not { a }`,
+        );
       }
     }
   });
@@ -60,14 +71,30 @@ describe('notebooks', () => {
       const out = tmpDir('nb');
       const r = spawnSync(
         PYTHON,
-        ['-m', 'nbconvert', '--execute', '--to', 'notebook', '--output-dir', out, '--ExecutePreprocessor.timeout=600',
-          path.join(NOTEBOOKS, file)],
+        [
+          '-m',
+          'nbconvert',
+          '--execute',
+          '--to',
+          'notebook',
+          '--output-dir',
+          out,
+          '--ExecutePreprocessor.timeout=600',
+          path.join(NOTEBOOKS, file),
+        ],
         { encoding: 'utf8', env: { ...process.env, JUPYTER_PATH } },
       );
       assert.equal(r.status, 0, `nbconvert failed on ${file}:\n${r.stderr.slice(-3000)}`);
       const nb = JSON.parse(fs.readFileSync(path.join(out, file), 'utf8')) as { cells: Cell[] };
-      const text = nb.cells.flatMap((c) => c.outputs ?? []).map((o) => JSON.stringify(o)).join('\n');
-      assert.doesNotMatch(text, /"output_type":"error"|"name":"stderr"/, `${file} wrote errors:\n${text.slice(0, 2000)}`);
+      const text = nb.cells
+        .flatMap((c) => c.outputs ?? [])
+        .map((o) => JSON.stringify(o))
+        .join('\n');
+      assert.doesNotMatch(
+        text,
+        /"output_type":"error"|"name":"stderr"/,
+        `${file} wrote errors:\n${text.slice(0, 2000)}`,
+      );
       if (file.startsWith('00-')) assert.match(text, /FAISS 1\.\d+\.\d+, \d+ threads/);
     });
   }

@@ -27,11 +27,25 @@ describe('.npy files', () => {
   it('numpy loads what we write', function () {
     requirePythonFaiss(this);
     const f = path.join(dir, 'ours-f4.npy');
-    writeNpy(f, Float32Array.from({ length: 12 }, (_, i) => i / 4 - 1), [3, 4]);
-    assert.deepEqual(JSON.parse(reference('npyinfo', f)), { dtype: '<f4', shape: [3, 4], sum: 4.5, first: [-1, -0.75, -0.5, -0.25] });
+    writeNpy(
+      f,
+      Float32Array.from({ length: 12 }, (_, i) => i / 4 - 1),
+      [3, 4],
+    );
+    assert.deepEqual(JSON.parse(reference('npyinfo', f)), {
+      dtype: '<f4',
+      shape: [3, 4],
+      sum: 4.5,
+      first: [-1, -0.75, -0.5, -0.25],
+    });
     const g = path.join(dir, 'ours-i8.npy');
     writeNpy(g, BigInt64Array.from([-1n, 2n ** 40n]), [2]);
-    assert.deepEqual(JSON.parse(reference('npyinfo', g)), { dtype: '<i8', shape: [2], sum: 2 ** 40 - 1, first: [-1, 2 ** 40] });
+    assert.deepEqual(JSON.parse(reference('npyinfo', g)), {
+      dtype: '<i8',
+      shape: [2],
+      sum: 2 ** 40 - 1,
+      first: [-1, 2 ** 40],
+    });
   });
 
   it('we read what numpy writes', function () {
@@ -41,7 +55,10 @@ describe('.npy files', () => {
     const a = readNpy(f);
     assert.equal(a.dtype, '<f4');
     assert.deepEqual(a.shape, [3, 4]);
-    assert.deepEqual(a.data, Float32Array.from({ length: 12 }, (_, i) => i / 4 - 1));
+    assert.deepEqual(
+      a.data,
+      Float32Array.from({ length: 12 }, (_, i) => i / 4 - 1),
+    );
     const g = path.join(dir, 'np-i8.npy');
     reference('npysave', 'i8', g);
     assert.deepEqual(readNpy(g).data, BigInt64Array.from([-1n, 2n ** 40n, 3n, -(2n ** 50n)]));
@@ -51,7 +68,10 @@ describe('.npy files', () => {
     const good = encodeNpy(new Float32Array(10), [10]);
     const cut = path.join(dir, 'cut.npy');
     fs.writeFileSync(cut, good.subarray(0, good.length - 4));
-    assert.throws(() => readNpy(cut), /cut\.npy is not a valid \.npy file: expected 168 bytes .* found 164 \(truncated or damaged\)/);
+    assert.throws(
+      () => readNpy(cut),
+      /cut\.npy is not a valid \.npy file: expected 168 bytes .* found 164 \(truncated or damaged\)/,
+    );
     const foreign = path.join(dir, 'notes.npy');
     fs.writeFileSync(foreign, 'hello');
     assert.throws(() => readNpy(foreign), /notes\.npy is not a valid \.npy file: missing the \\x93NUMPY magic/);

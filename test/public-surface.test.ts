@@ -16,19 +16,45 @@ describe('the public surface', () => {
   });
 
   it('leaves internals out', () => {
-    const inside = ['encodeNativeBlock', 'writeNativeFile', 'SESSION_SETTINGS', 'compileFilter', 'matrixHash',
-      'PROJECT_ROOT', 'MetricType', 'fastest', 'mostPrecise', 'checkModel', 'valueLimit'];
+    const inside = [
+      'encodeNativeBlock',
+      'writeNativeFile',
+      'SESSION_SETTINGS',
+      'compileFilter',
+      'matrixHash',
+      'PROJECT_ROOT',
+      'MetricType',
+      'fastest',
+      'mostPrecise',
+      'checkModel',
+      'valueLimit',
+    ];
     for (const n of inside) assert.ok(!(n in pub), `${n} is internal, yet public`);
   });
 
   it('has every name a notebook imports from ../dist', () => {
-    const types = new Set(['GridRow', 'Matrix', 'MetricType', 'PhotoRow', 'CourseData', 'Queries', 'MyPhotos',
-      'EmbeddedImages', 'VectorIndex', 'IndexBuilder', 'Timing', 'RangeSearchResults']);
+    const types = new Set([
+      'GridRow',
+      'Matrix',
+      'MetricType',
+      'PhotoRow',
+      'CourseData',
+      'Queries',
+      'MyPhotos',
+      'EmbeddedImages',
+      'VectorIndex',
+      'IndexBuilder',
+      'Timing',
+      'RangeSearchResults',
+    ]);
     for (const file of fs.readdirSync(path.join(ROOT, 'notebooks')).filter((f) => f.endsWith('.ipynb'))) {
       const nb = JSON.parse(fs.readFileSync(path.join(ROOT, 'notebooks', file), 'utf8')) as {
         cells: Array<{ cell_type: string; source: string[] }>;
       };
-      const code = nb.cells.filter((c) => c.cell_type === 'code').map((c) => c.source.join('')).join('\n');
+      const code = nb.cells
+        .filter((c) => c.cell_type === 'code')
+        .map((c) => c.source.join(''))
+        .join('\n');
       for (const m of code.matchAll(/import\s*\{([^}]*)\}\s*from\s*'\.\.\/dist'/g)) {
         for (const raw of m[1].split(',')) {
           const n = raw.trim().replace(/^type\s+/, '');

@@ -2,30 +2,57 @@
 // precision@k (including the stride and tie cases), refused mismatches.
 import { strict as assert } from 'node:assert';
 import {
-  BruteForceIndex, IndexFlat, IndexFlatL2, IndexHNSWFlat, knnBruteForce, labelRecall, MetricType, precisionAtK,
-  precisionPerQuery, recallAtK, recallPerQuery,SearchResults, 
+  BruteForceIndex,
+  IndexFlat,
+  IndexFlatL2,
+  IndexHNSWFlat,
+  knnBruteForce,
+  labelRecall,
+  MetricType,
+  precisionAtK,
+  precisionPerQuery,
+  recallAtK,
+  recallPerQuery,
+  SearchResults,
 } from '../src/internal';
 import { dataset, sameResults } from './support/data';
 
 // 2 queries, k = 3; query 1 found only 2 neighbours (faiss pads with -1 and FLT_MAX).
 const FLT_MAX = 3.4028234663852886e38;
-const res = new SearchResults({
-  labels: BigInt64Array.from([4n, 7n, 1n, 9n, 2n, -1n]),
-  distances: Float32Array.from([0.5, 1, 2, 0.25, 3, FLT_MAX]),
-  n: 2, k: 3,
-}, MetricType.L2);
+const res = new SearchResults(
+  {
+    labels: BigInt64Array.from([4n, 7n, 1n, 9n, 2n, -1n]),
+    distances: Float32Array.from([0.5, 1, 2, 0.25, 3, FLT_MAX]),
+    n: 2,
+    k: 3,
+  },
+  MetricType.L2,
+);
 
 function result(labels: number[][], distances: number[][], metric: MetricType = MetricType.L2): SearchResults {
   const k = labels[0].length;
-  return new SearchResults({
-    labels: BigInt64Array.from(labels.flat(), BigInt), distances: Float32Array.from(distances.flat()), n: labels.length, k,
-  }, metric);
+  return new SearchResults(
+    {
+      labels: BigInt64Array.from(labels.flat(), BigInt),
+      distances: Float32Array.from(distances.flat()),
+      n: labels.length,
+      k,
+    },
+    metric,
+  );
 }
 
 describe('SearchResults', () => {
   it('hits(q): rank, numeric id and distance, -1 padding dropped', () => {
-    assert.deepEqual(res.hits(0), [{ rank: 1, id: 4, distance: 0.5 }, { rank: 2, id: 7, distance: 1 }, { rank: 3, id: 1, distance: 2 }]);
-    assert.deepEqual(res.hits(1), [{ rank: 1, id: 9, distance: 0.25 }, { rank: 2, id: 2, distance: 3 }]);
+    assert.deepEqual(res.hits(0), [
+      { rank: 1, id: 4, distance: 0.5 },
+      { rank: 2, id: 7, distance: 1 },
+      { rank: 3, id: 1, distance: 2 },
+    ]);
+    assert.deepEqual(res.hits(1), [
+      { rank: 1, id: 9, distance: 0.25 },
+      { rank: 2, id: 2, distance: 3 },
+    ]);
     assert.deepEqual(res.ids(1), [9, 2]);
     assert.equal(res.all().length, 2);
     assert.equal(res.toRows().length, 5);
@@ -34,7 +61,13 @@ describe('SearchResults', () => {
   it('join(rows, q) pairs each hit with its dataset row', () => {
     const rows = Array.from({ length: 10 }, (_, i) => ({ class: i % 2 ? 'beagle' : 'pug', i }));
     const j = res.join(rows, 1);
-    assert.deepEqual(j.map((h) => [h.rank, h.id, h.row.class]), [[1, 9, 'beagle'], [2, 2, 'pug']]);
+    assert.deepEqual(
+      j.map((h) => [h.rank, h.id, h.row.class]),
+      [
+        [1, 9, 'beagle'],
+        [2, 2, 'pug'],
+      ],
+    );
     assert.equal(res.join(rows).length, 2);
     assert.throws(() => res.join(rows.slice(0, 5), 0), /neighbour id 7, but rows holds 5 rows/);
   });
@@ -48,7 +81,11 @@ describe('SearchResults', () => {
 
   it('refuses a bad query number and arrays of the wrong size', () => {
     assert.throws(() => res.hits(2), /query number from 0 to 1/);
-    assert.throws(() => new SearchResults({ labels: new BigInt64Array(5), distances: new Float32Array(6), n: 2, k: 3 }, MetricType.L2), /n\*k = 6/);
+    assert.throws(
+      () =>
+        new SearchResults({ labels: new BigInt64Array(5), distances: new Float32Array(6), n: 2, k: 3 }, MetricType.L2),
+      /n\*k = 6/,
+    );
   });
 
   it('faiss searches return SearchResults with their metric', () => {
@@ -63,28 +100,73 @@ describe('SearchResults', () => {
 });
 
 describe('recall@k', () => {
-  const exact = result([[0, 1, 2], [10, 11, 12]], [[1, 2, 3], [1, 2, 3]]);
+  const exact = result(
+    [
+      [0, 1, 2],
+      [10, 11, 12],
+    ],
+    [
+      [1, 2, 3],
+      [1, 2, 3],
+    ],
+  );
 
   it('reads each result with its own k: recall@1 and @2 of a perfect k=3 result are 1 (the stride defect)', () => {
     assert.equal(recallAtK(exact, exact, 1), 1);
     assert.equal(recallAtK(exact, exact, 2), 1);
     // A k=5 result checked at k=3 against a k=3 truth.
-    const wide = result([[2, 0, 1, 50, 51], [12, 10, 11, 52, 53]], [[3, 1, 2, 9, 9], [3, 1, 2, 9, 9]]);
+    const wide = result(
+      [
+        [2, 0, 1, 50, 51],
+        [12, 10, 11, 52, 53],
+      ],
+      [
+        [3, 1, 2, 9, 9],
+        [3, 1, 2, 9, 9],
+      ],
+    );
     assert.equal(recallAtK(exact, wide, 3), 1);
     assert.equal(recallAtK(exact, wide, 1), 0); // column 0 holds ids 2 and 12, not the nearest
   });
 
   it('counts true neighbours in any order, -1 as a miss', () => {
-    const found = result([[0, 5, -1], [12, 99, 98]], [[1, 5, FLT_MAX], [3, 8, 9]]);
+    const found = result(
+      [
+        [0, 5, -1],
+        [12, 99, 98],
+      ],
+      [
+        [1, 5, FLT_MAX],
+        [3, 8, 9],
+      ],
+    );
     assert.deepEqual([...recallPerQuery(exact, found)], [1 / 3, 1 / 3]);
   });
 
   it('tolerates ties by distance, as ann-benchmarks does', () => {
     // Photo 7 is as far from the query as the true 3rd neighbour (a near-duplicate photo).
-    const tie = result([[0, 1, 7], [10, 11, 12]], [[1, 2, 3], [1, 2, 3]]);
+    const tie = result(
+      [
+        [0, 1, 7],
+        [10, 11, 12],
+      ],
+      [
+        [1, 2, 3],
+        [1, 2, 3],
+      ],
+    );
     assert.equal(recallAtK(exact, tie, 3), 1);
     assert.equal(recallAtK(exact, tie, 3, { epsilon: 0 }), 1); // exactly equal distance
-    const worse = result([[0, 1, 7], [10, 11, 12]], [[1, 2, 3.5], [1, 2, 3]]);
+    const worse = result(
+      [
+        [0, 1, 7],
+        [10, 11, 12],
+      ],
+      [
+        [1, 2, 3.5],
+        [1, 2, 3],
+      ],
+    );
     assert.ok(Math.abs(recallAtK(exact, worse, 3) - 5 / 6) < 1e-12);
     // Inner product: larger is closer, so a tie is a distance at least the k-th's.
     const ipExact = result([[0, 1]], [[0.9, 0.8]], MetricType.INNER_PRODUCT);
@@ -123,7 +205,18 @@ describe('recall@k', () => {
 describe('precision@k', () => {
   const breeds = ['pug', 'pug', 'beagle', 'beagle', 'pug'];
   const classOf = (id: number) => breeds[id];
-  const found = result([[0, 1, 2], [3, 4, -1], [0, 2, 3]], [[1, 2, 3], [1, 2, FLT_MAX], [1, 2, 3]]);
+  const found = result(
+    [
+      [0, 1, 2],
+      [3, 4, -1],
+      [0, 2, 3],
+    ],
+    [
+      [1, 2, 3],
+      [1, 2, FLT_MAX],
+      [1, 2, 3],
+    ],
+  );
 
   it('per query, with unknown query classes left out of the mean', () => {
     const per = precisionPerQuery(found, ['pug', 'beagle', undefined], classOf, 3);
@@ -142,7 +235,10 @@ describe('refused mismatches', () => {
   it('a Matrix whose n*d differs from its data', () => {
     const index = new IndexFlatL2(4);
     const data = new Float32Array(100 * 4);
-    assert.throws(() => index.add({ data, n: 10, d: 4 }), /says n=10 vectors of d=4 \(40 values\), but its data holds 400/);
+    assert.throws(
+      () => index.add({ data, n: 10, d: 4 }),
+      /says n=10 vectors of d=4 \(40 values\), but its data holds 400/,
+    );
     assert.equal(index.ntotal, 0);
   });
 
@@ -155,15 +251,25 @@ describe('refused mismatches', () => {
       /raw \(not normalised\) vectors .* L2-normalised .* normalize: false/,
     );
     // The same model as a local folder is the same model.
-    assert.equal(index.search({ ...xq, source: { model: '/models/Xenova/clip-vit-base-patch32/', normalized: false } }, 3).k, 3);
+    assert.equal(
+      index.search({ ...xq, source: { model: '/models/Xenova/clip-vit-base-patch32/', normalized: false } }, 3).k,
+      3,
+    );
   });
 
   it('vectors of another model, and a multilingual encoder in the image space accepted', () => {
     const { xb, xq } = dataset(100, 8, 2);
     const index = new IndexFlatL2(8);
     index.add({ ...xb, source: { model: 'Xenova/clip-vit-base-patch32', normalized: true } });
-    assert.throws(() => index.search({ ...xq, source: { model: 'Xenova/clip-vit-large-patch14', normalized: true } }, 3), /clip-vit-large-patch14.*embed the queries with the index's model/);
-    const ml = { model: 'sentence-transformers/clip-ViT-B-32-multilingual-v1', space: 'clip-vit-base-patch32', normalized: true };
+    assert.throws(
+      () => index.search({ ...xq, source: { model: 'Xenova/clip-vit-large-patch14', normalized: true } }, 3),
+      /clip-vit-large-patch14.*embed the queries with the index's model/,
+    );
+    const ml = {
+      model: 'sentence-transformers/clip-ViT-B-32-multilingual-v1',
+      space: 'clip-vit-base-patch32',
+      normalized: true,
+    };
     assert.equal(index.search({ ...xq, source: ml }, 3).n, 2);
     assert.throws(() => index.add({ ...xb, source: { model: 'other', normalized: true } }), /cannot add/);
   });
@@ -175,7 +281,7 @@ describe('refused mismatches', () => {
 });
 
 describe('BruteForceIndex (the plain-TypeScript reference behind the index interface)', () => {
-  it('answers as faiss\'s exact index does', () => {
+  it("answers as faiss's exact index does", () => {
     const { xb, xq } = dataset(500, 16, 7);
     for (const metric of [MetricType.L2, MetricType.L1, MetricType.INNER_PRODUCT]) {
       const bf = new BruteForceIndex(16, metric);

@@ -13,8 +13,10 @@ const { findFaiss } = require('../native/faiss/lib/faiss-config.js');
 function fakePrefix(kind: 'shared' | 'static' | 'headers-only'): string {
   const prefix = tmpDir('faiss-prefix');
   fs.mkdirSync(path.join(prefix, 'include', 'faiss'), { recursive: true });
-  fs.writeFileSync(path.join(prefix, 'include', 'faiss', 'Index.h'),
-    '#define FAISS_VERSION_MAJOR 1\n#define FAISS_VERSION_MINOR 9\n#define FAISS_VERSION_PATCH 0\n');
+  fs.writeFileSync(
+    path.join(prefix, 'include', 'faiss', 'Index.h'),
+    '#define FAISS_VERSION_MAJOR 1\n#define FAISS_VERSION_MINOR 9\n#define FAISS_VERSION_PATCH 0\n',
+  );
   if (kind !== 'headers-only') {
     fs.mkdirSync(path.join(prefix, 'lib'), { recursive: true });
     fs.writeFileSync(path.join(prefix, 'lib', kind === 'shared' ? 'libfaiss.so' : 'libfaiss.a'), '');
@@ -44,14 +46,18 @@ describe('set-up: finding faiss', () => {
     assert.match(found.tried.join('\n'), /FAISS_PREFIX: headers found but no libfaiss.so or libfaiss.a/);
   });
 
-  it('Debian\'s static libfaiss needs OpenBLAS and OpenMP at link time', () => {
+  it("Debian's static libfaiss needs OpenBLAS and OpenMP at link time", () => {
     const prefix = fakePrefix('static');
-    assert.deepEqual(findFaiss({ FAISS_PREFIX: prefix }).libraries, [path.join(prefix, 'lib', 'libfaiss.a'), '-lopenblas', '-lgomp']);
+    assert.deepEqual(findFaiss({ FAISS_PREFIX: prefix }).libraries, [
+      path.join(prefix, 'lib', 'libfaiss.a'),
+      '-lopenblas',
+      '-lgomp',
+    ]);
   });
 });
 
 describe('set-up: the kernel for JupyterHub (--user)', () => {
-  it('registers the tslab kernel in the user\'s Jupyter folder, pointing at this project', function () {
+  it("registers the tslab kernel in the user's Jupyter folder, pointing at this project", function () {
     if (spawnSync(PYTHON, ['-c', 'import jupyter_client']).status !== 0) {
       if (process.env.CI) throw new Error('jupyter_client missing');
       this.skip();
@@ -62,7 +68,9 @@ describe('set-up: the kernel for JupyterHub (--user)', () => {
       env: { ...process.env, HOME: home, LAB_JUPYTER_PYTHON: PYTHON, JUPYTER_DATA_DIR: '' },
     });
     assert.equal(r.status, 0, r.stderr);
-    const spec = JSON.parse(fs.readFileSync(path.join(home, '.local', 'share', 'jupyter', 'kernels', 'tslab', 'kernel.json'), 'utf8'));
+    const spec = JSON.parse(
+      fs.readFileSync(path.join(home, '.local', 'share', 'jupyter', 'kernels', 'tslab', 'kernel.json'), 'utf8'),
+    );
     assert.equal(spec.argv[0], path.join(ROOT, 'node_modules', '.bin', 'tslab'));
     assert.equal(spec.language, 'typescript');
   });

@@ -8,7 +8,10 @@ const ROOT = path.join(__dirname, '..');
 const SHEET = path.join(ROOT, 'course', 'exercise-sheet.md');
 const NOTEBOOKS = path.join(ROOT, 'notebooks');
 
-interface Cell { cell_type: string; source: string[] | string }
+interface Cell {
+  cell_type: string;
+  source: string[] | string;
+}
 const text = (c: Cell) => (Array.isArray(c.source) ? c.source.join('') : c.source);
 
 /** A line as compared: no quote marker, list marker or surrounding space; runs of spaces as one. */
@@ -20,19 +23,31 @@ function normalizeLine(line: string): string {
     .trim();
 }
 
-const sheetLines = fs.readFileSync(SHEET, 'utf8').split('\n').map(normalizeLine).filter((l) => l);
+const sheetLines = fs
+  .readFileSync(SHEET, 'utf8')
+  .split('\n')
+  .map(normalizeLine)
+  .filter((l) => l);
 const inSheet = (quote: string) => sheetLines.some((l) => l.includes(quote));
 
-const notebooks = fs.readdirSync(NOTEBOOKS).filter((f) => f.endsWith('.ipynb')).sort();
+const notebooks = fs
+  .readdirSync(NOTEBOOKS)
+  .filter((f) => f.endsWith('.ipynb'))
+  .sort();
 const markdownOf = (file: string) =>
   (JSON.parse(fs.readFileSync(path.join(NOTEBOOKS, file), 'utf8')) as { cells: Cell[] }).cells
-    .filter((c) => c.cell_type === 'markdown').map(text);
+    .filter((c) => c.cell_type === 'markdown')
+    .map(text);
 
 describe('the notebooks quote the exercise sheet word for word', () => {
-  it('the sheet in course/ is the course\'s own text', function () {
+  it("the sheet in course/ is the course's own text", function () {
     const shared = path.join(ROOT, '..', 'shared', 'course', 'exercise-sheet.md');
     if (!fs.existsSync(shared)) this.skip();
-    assert.equal(fs.readFileSync(SHEET, 'utf8'), fs.readFileSync(shared, 'utf8'), 'course/exercise-sheet.md has drifted');
+    assert.equal(
+      fs.readFileSync(SHEET, 'utf8'),
+      fs.readFileSync(shared, 'utf8'),
+      'course/exercise-sheet.md has drifted',
+    );
   });
 
   it('the check itself finds a misquote', () => {
@@ -46,9 +61,13 @@ describe('the notebooks quote the exercise sheet word for word', () => {
       const cells = markdownOf(file);
       for (const cell of cells) {
         const lines = cell.split('\n');
-        const quoted = lines.filter((l) => /^\s*>/.test(l)).map(normalizeLine).filter((l) => l);
+        const quoted = lines
+          .filter((l) => /^\s*>/.test(l))
+          .map(normalizeLine)
+          .filter((l) => l);
         for (const q of quoted) assert.ok(inSheet(q), `${file}: "${q}" is quoted but is not the sheet's text`);
-        if (quoted.length) assert.match(cell, /Translation \(ours\)/, `${file}: a quotation without our translation marked`);
+        if (quoted.length)
+          assert.match(cell, /Translation \(ours\)/, `${file}: a quotation without our translation marked`);
         const prose = lines.filter((l) => !/^\s*>/.test(l)).join('\n');
         for (const m of prose.matchAll(/„([^“]+)“/g)) {
           assert.ok(inSheet(m[1].replace(/\s+/g, ' ').trim()), `${file}: „${m[1]}“ is not the sheet's text`);
@@ -63,8 +82,14 @@ describe('the notebooks quote the exercise sheet word for word', () => {
     for (const file of tasks) {
       const n = Number(file.slice(0, 2));
       const first = markdownOf(file)[0];
-      const heading = first.split('\n').filter((l) => /^\s*>/.test(l)).map(normalizeLine);
-      assert.ok(heading.some((l) => l.startsWith(`Task ${n}:`)), `${file} does not quote the slide "Task ${n}: ..."`);
+      const heading = first
+        .split('\n')
+        .filter((l) => /^\s*>/.test(l))
+        .map(normalizeLine);
+      assert.ok(
+        heading.some((l) => l.startsWith(`Task ${n}:`)),
+        `${file} does not quote the slide "Task ${n}: ..."`,
+      );
     }
   });
 });

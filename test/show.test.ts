@@ -7,9 +7,19 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { describeFailure, runNotebook } from '../scripts/jupyter';
-import {chartHtml, formatNumber, 
-  type GridRow, MetricType, paretoFigure, photoGridHtml, SearchResults, showChart, showNeighbours,
-  showParetoChart, showTable, tableHtml,
+import {
+  chartHtml,
+  formatNumber,
+  type GridRow,
+  MetricType,
+  paretoFigure,
+  photoGridHtml,
+  SearchResults,
+  showChart,
+  showNeighbours,
+  showParetoChart,
+  showTable,
+  tableHtml,
 } from '../src/internal';
 import { hasChromium, isTemplateRequest, openInBrowser } from './support/browser';
 import { tmpDir } from './support/data';
@@ -18,9 +28,16 @@ import { PYTHON } from './support/python';
 const ROOT = path.join(__dirname, '..');
 const dir = tmpDir('show');
 
-async function photo(name: string, color: { r: number; g: number; b: number }, width = 500, height = 375): Promise<string> {
+async function photo(
+  name: string,
+  color: { r: number; g: number; b: number },
+  width = 500,
+  height = 375,
+): Promise<string> {
   const file = path.join(dir, name);
-  await sharp({ create: { width, height, channels: 3, background: color } }).jpeg().toFile(file);
+  await sharp({ create: { width, height, channels: 3, background: color } })
+    .jpeg()
+    .toFile(file);
   return file;
 }
 
@@ -30,8 +47,14 @@ function dataUris(html: string): Buffer[] {
 
 describe('display helpers outside a kernel', () => {
   it('tables: escaped, numbers right-aligned with sensible precision, rows highlighted', () => {
-    const rows = [{ name: '<script>alert(1)</script>', latencyMs: 0.123456, qps: 81234.5, M: 16 }, { name: 'b & c', latencyMs: 12.5, qps: 80, M: 32 }];
-    const html = showTable(rows, { highlight: [{ row: rows[1], label: 'fastest' }], headers: { latencyMs: 'latency (ms)' } })!;
+    const rows = [
+      { name: '<script>alert(1)</script>', latencyMs: 0.123456, qps: 81234.5, M: 16 },
+      { name: 'b & c', latencyMs: 12.5, qps: 80, M: 32 },
+    ];
+    const html = showTable(rows, {
+      highlight: [{ row: rows[1], label: 'fastest' }],
+      headers: { latencyMs: 'latency (ms)' },
+    })!;
     assert.equal(typeof html, 'string');
     assert.doesNotMatch(html, /<script>/);
     assert.match(html, /&lt;script&gt;alert\(1\)&lt;\/script&gt;/);
@@ -51,10 +74,24 @@ describe('display helpers outside a kernel', () => {
     const b = await photo('pug_1.jpg', { r: 40, g: 40, b: 40 }, 300, 600);
     const broken = path.join(dir, 'broken.jpg');
     fs.writeFileSync(broken, 'not a jpeg at all');
-    const html = await photoGridHtml([
-      { title: 'query <1>', tiles: [{ image: a, caption: ['beagle_1.jpg', 'query'], mark: 'query' }, { image: b, caption: '#1 pug', mark: 'miss' }] },
-      { tiles: [{ image: path.join(dir, 'gone.jpg'), caption: '#2' }, { image: broken, caption: '#3', crop: { xmin: 1, ymin: 1, xmax: 50, ymax: 50 } }] },
-    ], { size: 100 });
+    const html = await photoGridHtml(
+      [
+        {
+          title: 'query <1>',
+          tiles: [
+            { image: a, caption: ['beagle_1.jpg', 'query'], mark: 'query' },
+            { image: b, caption: '#1 pug', mark: 'miss' },
+          ],
+        },
+        {
+          tiles: [
+            { image: path.join(dir, 'gone.jpg'), caption: '#2' },
+            { image: broken, caption: '#3', crop: { xmin: 1, ymin: 1, xmax: 50, ymax: 50 } },
+          ],
+        },
+      ],
+      { size: 100 },
+    );
     const uris = dataUris(html);
     assert.equal(uris.length, 2);
     for (const u of uris) {
@@ -72,18 +109,34 @@ describe('display helpers outside a kernel', () => {
     // Left half red, right half blue: a crop of the right half is blue.
     const file = path.join(dir, 'halves.png');
     const raw = Buffer.alloc(100 * 50 * 3);
-    for (let y = 0; y < 50; y++) for (let x = 0; x < 100; x++) raw.set(x < 50 ? [255, 0, 0] : [0, 0, 255], (y * 100 + x) * 3);
-    await sharp(raw, { raw: { width: 100, height: 50, channels: 3 } }).png().toFile(file);
-    const html = await photoGridHtml([{ tiles: [{ image: file, crop: { xmin: 55, ymin: 0, xmax: 100, ymax: 50 } }] }], { size: 20 });
+    for (let y = 0; y < 50; y++)
+      for (let x = 0; x < 100; x++) raw.set(x < 50 ? [255, 0, 0] : [0, 0, 255], (y * 100 + x) * 3);
+    await sharp(raw, { raw: { width: 100, height: 50, channels: 3 } })
+      .png()
+      .toFile(file);
+    const html = await photoGridHtml([{ tiles: [{ image: file, crop: { xmin: 55, ymin: 0, xmax: 100, ymax: 50 } }] }], {
+      size: 20,
+    });
     const { data } = await sharp(dataUris(html)[0]).raw().toBuffer({ resolveWithObject: true });
     assert.ok(data[2] > 200 && data[0] < 60, `expected blue, got rgb(${data[0]}, ${data[1]}, ${data[2]})`);
   });
 
-  it('the neighbours grid frames hits of the query\'s class and captions rank, class and distance', async () => {
+  it("the neighbours grid frames hits of the query's class and captions rank, class and distance", async () => {
     const a = await photo('q.jpg', { r: 10, g: 200, b: 10 });
-    const rows = [{ class: 'pug', filename: 'p.jpg' }, { class: 'beagle', filename: 'b.jpg' }];
-    const res = new SearchResults({ labels: BigInt64Array.from([1n, 0n]), distances: Float32Array.from([12.25, 40]), n: 1, k: 2 }, MetricType.L2);
-    const html = (await showNeighbours({ queries: { images: [a], classes: ['beagle'] }, results: res, rows, imageOf: (r) => path.join(dir, r.filename) }))!;
+    const rows = [
+      { class: 'pug', filename: 'p.jpg' },
+      { class: 'beagle', filename: 'b.jpg' },
+    ];
+    const res = new SearchResults(
+      { labels: BigInt64Array.from([1n, 0n]), distances: Float32Array.from([12.25, 40]), n: 1, k: 2 },
+      MetricType.L2,
+    );
+    const html = (await showNeighbours({
+      queries: { images: [a], classes: ['beagle'] },
+      results: res,
+      rows,
+      imageOf: (r) => path.join(dir, r.filename),
+    }))!;
     assert.match(html, /#1 beagle/);
     assert.match(html, /d = 12\.25/);
     assert.match(html, /#2 pug/);
@@ -99,7 +152,10 @@ describe('display helpers outside a kernel', () => {
     assert.ok(without.length < 5000);
     const withLib = showChart(fig)!; // outside a kernel the library always comes along
     assert.ok(withLib.length > 1_000_000);
-    const rows = [{ label: 'a', metric: 'L2', latencyMs: 1, recall: 0.5, precision: 0.4 }, { label: 'b', metric: 'L1', latencyMs: 2, recall: 0.9, precision: 0.8 }] as GridRow[];
+    const rows = [
+      { label: 'a', metric: 'L2', latencyMs: 1, recall: 0.5, precision: 0.4 },
+      { label: 'b', metric: 'L1', latencyMs: 2, recall: 0.9, precision: 0.8 },
+    ] as GridRow[];
     const f = paretoFigure(rows);
     assert.equal(f.data.length, 3); // L2, L1, the front
     assert.deepEqual(f.data[2].x, [1, 2]);
@@ -118,9 +174,17 @@ function requireNotebookTools(ctx: Mocha.Context): void {
 
 function notebook(cells: string[]): object {
   return {
-    cells: cells.map((source, i) => ({ cell_type: 'code', execution_count: null, id: `c${i}`, metadata: {}, outputs: [], source })),
+    cells: cells.map((source, i) => ({
+      cell_type: 'code',
+      execution_count: null,
+      id: `c${i}`,
+      metadata: {},
+      outputs: [],
+      source,
+    })),
     metadata: { kernelspec: { display_name: 'TypeScript', language: 'typescript', name: 'tslab' } },
-    nbformat: 4, nbformat_minor: 5,
+    nbformat: 4,
+    nbformat_minor: 5,
   };
 }
 
@@ -135,7 +199,9 @@ describe('display helpers in a notebook, exported to HTML, in a real browser', f
       // Textured photos (noise), so thumbnail sizes are realistic rather than flat colour.
       const noise = Buffer.alloc(500 * 375 * 3);
       for (let j = 0; j < noise.length; j++) noise[j] = (j * 7919 + i * 104729) % 251;
-      await sharp(noise, { raw: { width: 500, height: 375, channels: 3 } }).jpeg({ quality: 90 }).toFile(file);
+      await sharp(noise, { raw: { width: 500, height: 375, channels: 3 } })
+        .jpeg({ quality: 90 })
+        .toFile(file);
       photos.push(file);
     }
     const dist = JSON.stringify(path.join(ROOT, 'dist'));
@@ -154,17 +220,30 @@ describe('display helpers in a notebook, exported to HTML, in a real browser', f
     const src = path.join(nbDir, 'display.ipynb');
     fs.writeFileSync(src, JSON.stringify(nb));
     const out = path.join(nbDir, 'out');
-    const run = await runNotebook(src, out, { html: true, trust: true, timeout: 120, env: { JUPYTER_DATA_DIR: path.join(nbDir, 'jupyter-data') } });
+    const run = await runNotebook(src, out, {
+      html: true,
+      trust: true,
+      timeout: 120,
+      env: { JUPYTER_DATA_DIR: path.join(nbDir, 'jupyter-data') },
+    });
     assert.ok(run.ok, describeFailure(run));
-    const executed = JSON.parse(fs.readFileSync(run.notebook, 'utf8')) as { cells: Array<{ outputs: Array<Record<string, unknown>> }> };
+    const executed = JSON.parse(fs.readFileSync(run.notebook, 'utf8')) as {
+      cells: Array<{ outputs: Array<Record<string, unknown>> }>;
+    };
     const outputs = executed.cells.flatMap((c) => c.outputs);
-    assert.ok(!outputs.some((o) => o.name === 'stderr'), `stderr output:\n${JSON.stringify(outputs.filter((o) => o.name === 'stderr'))}`);
+    assert.ok(
+      !outputs.some((o) => o.name === 'stderr'),
+      `stderr output:\n${JSON.stringify(outputs.filter((o) => o.name === 'stderr'))}`,
+    );
     assert.match(JSON.stringify(outputs), /work: 5\/5 steps in/); // the progress display, updated in place to its final state
     const html = run.html!;
     const bytes = fs.statSync(html).size;
     const report = await openInBrowser(html, path.join(nbDir, 'display.png'));
     assert.deepEqual(report.pageErrors, []);
-    assert.deepEqual(report.externalRequests.filter((u) => !isTemplateRequest(u)), []);
+    assert.deepEqual(
+      report.externalRequests.filter((u) => !isTemplateRequest(u)),
+      [],
+    );
     assert.equal(report.images, 10 + 29, 'query photos plus neighbours (one padded)');
     assert.equal(report.decoded, report.images);
     assert.equal(report.charts, 2);
@@ -175,7 +254,11 @@ describe('display helpers in a notebook, exported to HTML, in a real browser', f
     assert.match(report.text, /a note with <b>markup<\/b> and code/);
     // The template (~0.6 MB) + plotly.js once (1.1 MB) + 39 thumbnails: well under 3 MB.
     assert.ok(bytes < 3 * 2 ** 20, `export is ${bytes} bytes`);
-    assert.equal((fs.readFileSync(html, 'utf8').match(/plotly\.js-basic \(MIT\)/g) ?? []).length, 1, 'plotly.js embedded once');
+    assert.equal(
+      (fs.readFileSync(html, 'utf8').match(/plotly\.js-basic \(MIT\)/g) ?? []).length,
+      1,
+      'plotly.js embedded once',
+    );
     console.log(`      export: ${(bytes / 2 ** 20).toFixed(2)} MiB with a 10 x 4 grid and 2 charts (${html})`);
   });
 });

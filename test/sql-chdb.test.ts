@@ -2,9 +2,18 @@
 // in, bit-exact out; brute-force k-NN identical to exact FAISS; filters; the HNSW index
 // used (EXPLAIN) with its recall; the condition-cache bug avoided; bad rows refused.
 import { strict as assert } from 'node:assert';
-import {chdbBackend, 
-  IndexFlat, IndexFlatIP, IndexFlatL2, knnBruteForce, labelRecall, MetricType, recallAtK,
-  type SqlBackend,SqlError, SqlVectorStore, 
+import {
+  chdbBackend,
+  IndexFlat,
+  IndexFlatIP,
+  IndexFlatL2,
+  knnBruteForce,
+  labelRecall,
+  MetricType,
+  recallAtK,
+  type SqlBackend,
+  SqlError,
+  SqlVectorStore,
 } from '../src/internal';
 import { l2normalize } from '../src/util/vectors';
 import { dataset, sameResults } from './support/data';
@@ -16,7 +25,12 @@ const nq = 40;
 const k = 10;
 const { xb, xq } = dataset(n, d, nq);
 const breed = (i: number) => `breed-${i % 120}`;
-const rows = Array.from({ length: n }, (_, i) => ({ path: `photos/${i}.jpg`, label: breed(i), pose: i % 3 ? 'Front' : 'Side', score: (i % 100) / 100 }));
+const rows = Array.from({ length: n }, (_, i) => ({
+  path: `photos/${i}.jpg`,
+  label: breed(i),
+  pose: i % 3 ? 'Front' : 'Side',
+  score: (i % 100) / 100,
+}));
 
 describe('SqlVectorStore on chdb', () => {
   let backend: SqlBackend;
@@ -24,7 +38,13 @@ describe('SqlVectorStore on chdb', () => {
 
   before(async () => {
     backend = chdbBackend(sqlTestDir());
-    store = await SqlVectorStore.open({ table: 'sql_dogs', d, columns: { pose: 'String', score: 'Float64' }, backend, mode: 'replace' });
+    store = await SqlVectorStore.open({
+      table: 'sql_dogs',
+      d,
+      columns: { pose: 'String', score: 'Float64' },
+      backend,
+      mode: 'replace',
+    });
     await store.addAsync(xb, { rows, progress: false });
   });
   after(() => {
@@ -36,9 +56,15 @@ describe('SqlVectorStore on chdb', () => {
     assert.equal(store.ntotal, n);
     assert.equal(await store.count(), n);
     const back = await store.reconstructN();
-    assert.ok(Buffer.from(back.buffer).equals(Buffer.from(xb.data.buffer, xb.data.byteOffset, xb.data.byteLength)), 'vectors differ');
+    assert.ok(
+      Buffer.from(back.buffer).equals(Buffer.from(xb.data.buffer, xb.data.byteOffset, xb.data.byteLength)),
+      'vectors differ',
+    );
     const got = await store.getRows([17, 3]);
-    assert.deepEqual(got, [{ id: 17, ...rows[17] }, { id: 3, ...rows[3] }]);
+    assert.deepEqual(got, [
+      { id: 17, ...rows[17] },
+      { id: 3, ...rows[3] },
+    ]);
   });
 
   it('opens the existing table again with its d and rows', async () => {
@@ -46,7 +72,10 @@ describe('SqlVectorStore on chdb', () => {
     assert.equal(again.d, d);
     assert.equal(again.ntotal, n);
     again.dispose();
-    await assert.rejects(SqlVectorStore.open({ table: 'sql_dogs', d: 64, backend }), /holds vectors of d=512, but d=64/);
+    await assert.rejects(
+      SqlVectorStore.open({ table: 'sql_dogs', d: 64, backend }),
+      /holds vectors of d=512, but d=64/,
+    );
   });
 
   it('merges a table loaded in batches into one part (optimize): vectors and results unchanged', async () => {
@@ -62,7 +91,10 @@ describe('SqlVectorStore on chdb', () => {
       assert.equal(merged.parts, 1);
       assert.equal(await small.count(), m);
       const back = await small.reconstructN();
-      assert.ok(Buffer.from(back.buffer).equals(Buffer.from(part.data.buffer, part.data.byteOffset, part.data.byteLength)), 'vectors differ');
+      assert.ok(
+        Buffer.from(back.buffer).equals(Buffer.from(part.data.buffer, part.data.byteOffset, part.data.byteLength)),
+        'vectors differ',
+      );
       sameResults(await small.search(xq, k), knnBruteForce(part.data, xq.data, d, k, MetricType.L2), 1e-4);
     } finally {
       await small.drop();
@@ -90,7 +122,8 @@ describe('SqlVectorStore on chdb', () => {
     const got = await cos.search(xq, k);
     assert.equal(got.metric, MetricType.INNER_PRODUCT);
     assert.deepEqual([...got.labels], [...want.labels]);
-    for (let i = 0; i < got.distances.length; i++) assert.ok(Math.abs(got.distances[i] - want.distances[i]) < 1e-5, `similarity ${i}`);
+    for (let i = 0; i < got.distances.length; i++)
+      assert.ok(Math.abs(got.distances[i] - want.distances[i]) < 1e-5, `similarity ${i}`);
   });
 
   it('L1 by brute force is identical to IndexFlat(L1); the index refuses L1', async () => {
@@ -117,21 +150,43 @@ describe('SqlVectorStore on chdb', () => {
     const excluded = all.ids(0).slice(0, k);
     const rest = await store.search(q, k, { where: { idNotIn: excluded }, prefilter: true });
     assert.deepEqual(rest.ids(0), all.ids(0).slice(k));
-    const viaSql = await store.search(q, k, { where: { sql: 'label = {b:String} AND pose != {p:String}', params: { b: breed(7), p: 'Side' } }, prefilter: true });
+    const viaSql = await store.search(q, k, {
+      where: { sql: 'label = {b:String} AND pose != {p:String}', params: { b: breed(7), p: 'Side' } },
+      prefilter: true,
+    });
     assert.ok(viaSql.hits(0).length > 0);
     for (const id of viaSql.ids(0)) assert.ok(rows[id].label === breed(7) && rows[id].pose !== 'Side');
-    const ranged = await store.search(q, k, { where: { score: { gte: 0.5, lt: 0.6 }, pose: ['Front'] }, prefilter: true });
-    for (const id of ranged.ids(0)) assert.ok(rows[id].score >= 0.5 && rows[id].score < 0.6 && rows[id].pose === 'Front');
+    const ranged = await store.search(q, k, {
+      where: { score: { gte: 0.5, lt: 0.6 }, pose: ['Front'] },
+      prefilter: true,
+    });
+    for (const id of ranged.ids(0))
+      assert.ok(rows[id].score >= 0.5 && rows[id].score < 0.6 && rows[id].pose === 'Front');
   });
 
   it('refuses bad filters, names and queries with messages that say what was expected', async () => {
-    await assert.rejects(store.search(xq, 1, { where: { breed: 'x' } }), /column "breed", which the table does not have \(it has: id, path, label, pose, score/);
-    await assert.rejects(store.search(xq, 1, { where: { score: 'high' } }), /filter on score \(Float64\): expected a finite number/);
-    await assert.rejects(store.search(xq, 1, { where: { sql: 'label = {b:String}; DROP TABLE sql_dogs', params: { b: 'x' } } }), /one condition without ";"/);
+    await assert.rejects(
+      store.search(xq, 1, { where: { breed: 'x' } }),
+      /column "breed", which the table does not have \(it has: id, path, label, pose, score/,
+    );
+    await assert.rejects(
+      store.search(xq, 1, { where: { score: 'high' } }),
+      /filter on score \(Float64\): expected a finite number/,
+    );
+    await assert.rejects(
+      store.search(xq, 1, { where: { sql: 'label = {b:String}; DROP TABLE sql_dogs', params: { b: 'x' } } }),
+      /one condition without ";"/,
+    );
     await assert.rejects(store.search(xq, 1, { where: { sql: 'label = {b:String}' } }), /filter.params has no b/);
     await assert.rejects(store.search(new Float32Array(10), 1), /multiple of d=512/);
-    await assert.rejects(SqlVectorStore.open({ table: 'x; DROP TABLE sql_dogs', d: 4, backend }), /plain SQL name for the table/);
-    await assert.rejects(SqlVectorStore.open({ table: 't1', d: 4, columns: { 'a b': 'String' }, backend }), /plain SQL name for a column/);
+    await assert.rejects(
+      SqlVectorStore.open({ table: 'x; DROP TABLE sql_dogs', d: 4, backend }),
+      /plain SQL name for the table/,
+    );
+    await assert.rejects(
+      SqlVectorStore.open({ table: 't1', d: 4, columns: { 'a b': 'String' }, backend }),
+      /plain SQL name for a column/,
+    );
     const e = await store.query('SELECT nosuchcolumn FROM sql_dogs').catch((x: unknown) => x);
     assert.ok(e instanceof SqlError);
     assert.match(e.message, /running a query on table sql_dogs \(chdb\) failed: Code: 47/);
@@ -143,13 +198,23 @@ describe('SqlVectorStore on chdb', () => {
     const bad = Float32Array.from(xb.data.subarray(0, 3 * d));
     bad[d + 5] = NaN;
     await assert.rejects(store.addAsync(bad, { progress: false }), /contains NaN at row 1, column 5/);
-    await assert.rejects(store.addAsync({ data: new Float32Array(64), n: 1, d: 64 }, { progress: false }), /d=64, but table sql_dogs holds d=512/);
-    await assert.rejects(store.addAsync(xb.data.subarray(0, d), { rows: [{ label: 5 }], progress: false }), /rows\[0\]\.label is 5: column label of sql_dogs is LowCardinality\(String\)/);
+    await assert.rejects(
+      store.addAsync({ data: new Float32Array(64), n: 1, d: 64 }, { progress: false }),
+      /d=64, but table sql_dogs holds d=512/,
+    );
+    await assert.rejects(
+      store.addAsync(xb.data.subarray(0, d), { rows: [{ label: 5 }], progress: false }),
+      /rows\[0\]\.label is 5: column label of sql_dogs is LowCardinality\(String\)/,
+    );
     // The table's own CONSTRAINTs stop rows that bypass the store: code 469, nothing kept.
-    const short = await store.query(`INSERT INTO sql_dogs (id, vec) VALUES (99999, [1, 2, 3])`).catch((x: unknown) => x);
+    const short = await store
+      .query(`INSERT INTO sql_dogs (id, vec) VALUES (99999, [1, 2, 3])`)
+      .catch((x: unknown) => x);
     assert.ok(short instanceof SqlError && short.clickhouseCode === 469, String(short));
     assert.match(short.message, /vec_length/);
-    const nan = await store.query(`INSERT INTO sql_dogs (id, vec) SELECT 99999, arrayMap(i -> if(i = 7, nan, 0.5), range(512))`).catch((x: unknown) => x);
+    const nan = await store
+      .query(`INSERT INTO sql_dogs (id, vec) SELECT 99999, arrayMap(i -> if(i = 7, nan, 0.5), range(512))`)
+      .catch((x: unknown) => x);
     assert.ok(nan instanceof SqlError && nan.clickhouseCode === 469, String(nan));
     assert.match(nan.message, /vec_finite/);
     assert.equal(await store.count(), n);
@@ -180,16 +245,26 @@ describe('SqlVectorStore on chdb', () => {
     it('query arguments: brute force on the same table, search list size, rescoring', async () => {
       store.setQueryArguments({ use_skip_indexes: 0 });
       assert.equal(await store.usesIndex(xq, k), false);
-      sameResults(await store.search(xq.data.subarray(0, 3 * d), k), { labels: exact.labels.subarray(0, 3 * k), distances: exact.distances.subarray(0, 3 * k) }, 1e-4);
+      sameResults(
+        await store.search(xq.data.subarray(0, 3 * d), k),
+        { labels: exact.labels.subarray(0, 3 * k), distances: exact.distances.subarray(0, 3 * k) },
+        1e-4,
+      );
       assert.deepEqual(store.queryArguments, { efSearch: 256, exact: 1, rescoring: 0, fetchMultiplier: 1 });
       store.setQueryArguments({ use_skip_indexes: 1 });
       store.setQueryArguments({ exact: 1 }); // the lab's name for the same knob
       assert.equal(await store.usesIndex(xq, k), false);
-      assert.throws(() => store.setQueryArguments({ nprobe: 10 }), /no query argument "nprobe" \(it has: efSearch, exact, rescoring/);
+      assert.throws(
+        () => store.setQueryArguments({ nprobe: 10 }),
+        /no query argument "nprobe" \(it has: efSearch, exact, rescoring/,
+      );
       assert.throws(() => store.setQueryArguments({ exact: 2 }), /exact/);
       assert.deepEqual(store.queryArguments, { efSearch: 256, exact: 1, rescoring: 0, fetchMultiplier: 1 }); // unchanged by a refusal
       store.setQueryArguments({ exact: 0, efSearch: 16 });
-      assert.match(store.searchSql(xq.data.subarray(0, d), k).sql, /hnsw_candidate_list_size_for_search = 16, .*use_skip_indexes = 1/);
+      assert.match(
+        store.searchSql(xq.data.subarray(0, d), k).sql,
+        /hnsw_candidate_list_size_for_search = 16, .*use_skip_indexes = 1/,
+      );
       store.setQueryArguments({ use_skip_indexes: 1, hnsw_candidate_list_size_for_search: 16 });
       const small = await store.search(xq, k);
       assert.ok(recallAtK(exact, small, k) <= 1);
@@ -219,7 +294,9 @@ describe('SqlVectorStore on chdb', () => {
       for (let i = 0; i < 3; i++) {
         await store.search(xq.data.subarray(i * d, (i + 1) * d), k, { where });
         assert.equal(await store.count(where), truth);
-        const [{ c }] = await store.query<{ c: string }>('SELECT count() AS c FROM sql_dogs WHERE label = {b:String}', { b: breed(3) });
+        const [{ c }] = await store.query<{ c: string }>('SELECT count() AS c FROM sql_dogs WHERE label = {b:String}', {
+          b: breed(3),
+        });
         assert.equal(Number(c), truth);
       }
     });
@@ -232,9 +309,18 @@ describe('SqlVectorStore: values that look like SQL stay values', () => {
   const d4 = 4;
   before(async () => {
     backend = chdbBackend(sqlTestDir());
-    store = await SqlVectorStore.open({ table: 'sql_inj', d: d4, columns: { note: 'String' }, backend, mode: 'replace' });
+    store = await SqlVectorStore.open({
+      table: 'sql_inj',
+      d: d4,
+      columns: { note: 'String' },
+      backend,
+      mode: 'replace',
+    });
     const x = new Float32Array(INJECTIONS.length * d4).map((_, i) => (i % d4 === 0 ? Math.floor(i / d4) : 0));
-    await store.addAsync(x, { rows: INJECTIONS.map((s) => ({ label: s, path: s, note: `note ${s}` })), progress: false });
+    await store.addAsync(x, {
+      rows: INJECTIONS.map((s) => ({ label: s, path: s, note: `note ${s}` })),
+      progress: false,
+    });
   });
   after(() => {
     store?.dispose();
@@ -243,8 +329,14 @@ describe('SqlVectorStore: values that look like SQL stay values', () => {
 
   it('each label is stored verbatim and found again by filters, and the table is intact', async () => {
     const got = await store.getRows(INJECTIONS.map((_, i) => i));
-    assert.deepEqual(got.map((r) => r.label), [...INJECTIONS]);
-    assert.deepEqual(got.map((r) => r.note), INJECTIONS.map((s) => `note ${s}`));
+    assert.deepEqual(
+      got.map((r) => r.label),
+      [...INJECTIONS],
+    );
+    assert.deepEqual(
+      got.map((r) => r.note),
+      INJECTIONS.map((s) => `note ${s}`),
+    );
     const q = new Float32Array(d4);
     for (const [i, s] of INJECTIONS.entries()) {
       assert.equal(await store.count({ label: s }), 1, JSON.stringify(s));
@@ -256,7 +348,9 @@ describe('SqlVectorStore: values that look like SQL stay values', () => {
       assert.equal(rest.hits(0).length, INJECTIONS.length - 1);
     }
     assert.equal(await store.count(), INJECTIONS.length);
-    const [{ n: tables }] = await store.query<{ n: string }>("SELECT count() AS n FROM system.tables WHERE name IN ('sql_inj', 't', 'sql_dogs')");
+    const [{ n: tables }] = await store.query<{ n: string }>(
+      "SELECT count() AS n FROM system.tables WHERE name IN ('sql_inj', 't', 'sql_dogs')",
+    );
     assert.ok(Number(tables) >= 1);
   });
 });

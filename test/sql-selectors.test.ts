@@ -3,9 +3,21 @@
 // the selector keeps (tested here by its own predicate, not by the selector), and FAISS's
 // IndexFlatL2 given the very same parameters. The lab's query knob names, too.
 import { strict as assert } from 'node:assert';
-import {chdbBackend, type IDSelector, 
-  IDSelectorArray, IDSelectorBatch, IDSelectorNot, IDSelectorRange, IndexFlatL2, knnBruteForce, MetricType, SearchParameters,
-  SearchParametersHNSW, SearchParametersIVF, type SqlBackend,SqlVectorStore, 
+import {
+  chdbBackend,
+  type IDSelector,
+  IDSelectorArray,
+  IDSelectorBatch,
+  IDSelectorNot,
+  IDSelectorRange,
+  IndexFlatL2,
+  knnBruteForce,
+  MetricType,
+  SearchParameters,
+  SearchParametersHNSW,
+  SearchParametersIVF,
+  type SqlBackend,
+  SqlVectorStore,
 } from '../src/internal';
 import { FLT_MAX } from '../src/util/check';
 import { dataset, sameResults } from './support/data';
@@ -55,17 +67,48 @@ describe('SqlVectorStore: faiss SearchParameters and id selectors', () => {
   const excluded = [0, 5, 17, 18, 19, 250, 699, 1000, -3];
   const some = [3, 9, 40, 41, 600, 333, 2, 77, 78, 79, 80, 81];
   const cases: Array<{ name: string; sel: () => IDSelector; keep: (id: number) => boolean; sql: RegExp }> = [
-    { name: 'IDSelectorNot(IDSelectorBatch)', sel: () => new IDSelectorNot(new IDSelectorBatch(excluded)),
-      keep: (id) => !excluded.includes(id), sql: /WHERE NOT \(id IN \{lab_sel0:Array\(UInt64\)\}\)/ },
-    { name: 'IDSelectorBatch', sel: () => new IDSelectorBatch(some), keep: (id) => some.includes(id), sql: /WHERE id IN \{lab_sel0/ },
-    { name: 'IDSelectorArray', sel: () => new IDSelectorArray(some.slice(0, 5)), keep: (id) => some.slice(0, 5).includes(id), sql: /id IN/ },
-    { name: 'IDSelectorRange [100, 400)', sel: () => new IDSelectorRange(100, 400), keep: (id) => id >= 100 && id < 400,
-      sql: /WHERE id >= \{lab_sel0:UInt64\} AND id < \{lab_sel1:UInt64\}/ },
-    { name: 'IDSelectorRange from below 0', sel: () => new IDSelectorRange(-5, 3), keep: (id) => id < 3, sql: /id >= / },
-    { name: 'IDSelectorNot(IDSelectorRange)', sel: () => new IDSelectorNot(new IDSelectorRange(0, n - 5)), keep: (id) => id >= n - 5,
-      sql: /NOT \(id >= / },
-    { name: 'IDSelectorNot(IDSelectorNot(IDSelectorBatch))', sel: () => new IDSelectorNot(new IDSelectorNot(new IDSelectorBatch(some))),
-      keep: (id) => some.includes(id), sql: /NOT \(NOT \(id IN/ },
+    {
+      name: 'IDSelectorNot(IDSelectorBatch)',
+      sel: () => new IDSelectorNot(new IDSelectorBatch(excluded)),
+      keep: (id) => !excluded.includes(id),
+      sql: /WHERE NOT \(id IN \{lab_sel0:Array\(UInt64\)\}\)/,
+    },
+    {
+      name: 'IDSelectorBatch',
+      sel: () => new IDSelectorBatch(some),
+      keep: (id) => some.includes(id),
+      sql: /WHERE id IN \{lab_sel0/,
+    },
+    {
+      name: 'IDSelectorArray',
+      sel: () => new IDSelectorArray(some.slice(0, 5)),
+      keep: (id) => some.slice(0, 5).includes(id),
+      sql: /id IN/,
+    },
+    {
+      name: 'IDSelectorRange [100, 400)',
+      sel: () => new IDSelectorRange(100, 400),
+      keep: (id) => id >= 100 && id < 400,
+      sql: /WHERE id >= \{lab_sel0:UInt64\} AND id < \{lab_sel1:UInt64\}/,
+    },
+    {
+      name: 'IDSelectorRange from below 0',
+      sel: () => new IDSelectorRange(-5, 3),
+      keep: (id) => id < 3,
+      sql: /id >= /,
+    },
+    {
+      name: 'IDSelectorNot(IDSelectorRange)',
+      sel: () => new IDSelectorNot(new IDSelectorRange(0, n - 5)),
+      keep: (id) => id >= n - 5,
+      sql: /NOT \(id >= /,
+    },
+    {
+      name: 'IDSelectorNot(IDSelectorNot(IDSelectorBatch))',
+      sel: () => new IDSelectorNot(new IDSelectorNot(new IDSelectorBatch(some))),
+      keep: (id) => some.includes(id),
+      sql: /NOT \(NOT \(id IN/,
+    },
     { name: 'an empty IDSelectorBatch', sel: () => new IDSelectorBatch([]), keep: () => false, sql: /WHERE false/ },
   ];
 
@@ -87,8 +130,15 @@ describe('SqlVectorStore: faiss SearchParameters and id selectors', () => {
   it('combines a selector with a where filter (both must hold)', async () => {
     const sel = new IDSelectorNot(new IDSelectorBatch(excluded));
     const got = await store.search(xq, k, { where: { label: 'c2' }, params: new SearchParameters({ sel }) });
-    sameResults(got, reference((id) => id % 5 === 2 && !excluded.includes(id)), 1e-5);
-    assert.match(store.lastStatement('searching')!.sql, /WHERE \(\(label = \{lab_f0:String\}\)\) AND \(NOT \(id IN \{lab_sel0/);
+    sameResults(
+      got,
+      reference((id) => id % 5 === 2 && !excluded.includes(id)),
+      1e-5,
+    );
+    assert.match(
+      store.lastStatement('searching')!.sql,
+      /WHERE \(\(label = \{lab_f0:String\}\)\) AND \(NOT \(id IN \{lab_sel0/,
+    );
   });
 
   it("SearchParametersHNSW's efSearch is the call's search list; IVF parameters and unknown options are refused", async () => {
@@ -98,7 +148,10 @@ describe('SqlVectorStore: faiss SearchParameters and id selectors', () => {
     assert.doesNotMatch(sql, /WHERE/);
     assert.equal(store.queryArguments.efSearch, 256); // the store's own knob is unchanged
     await assert.rejects(store.search(q, k, new SearchParametersIVF({ nprobe: 4 })), /has no IVF/);
-    await assert.rejects(store.search(q, k, { sel: new IDSelectorBatch([1]) } as never), /search options have no "sel"/);
+    await assert.rejects(
+      store.search(q, k, { sel: new IDSelectorBatch([1]) } as never),
+      /search options have no "sel"/,
+    );
     await assert.rejects(store.search(q, k, { params: { sel: new IDSelectorBatch([1]) } } as never), /params/);
   });
 });

@@ -13,7 +13,10 @@ const n = 3000;
 const nq = 10;
 const k = 10;
 const { xb, xq } = dataset(n, d, nq, 30, 7);
-const rows = Array.from({ length: n }, (_, i) => ({ path: `p/${i}.jpg`, label: i < INJECTIONS.length ? INJECTIONS[i] : `breed-${i % 30}` }));
+const rows = Array.from({ length: n }, (_, i) => ({
+  path: `p/${i}.jpg`,
+  label: i < INJECTIONS.length ? INJECTIONS[i] : `breed-${i % 30}`,
+}));
 
 describe('SqlVectorStore on a ClickHouse server (@clickhouse/client over HTTP)', () => {
   const real = process.env.LAB_CLICKHOUSE_URL;
@@ -45,10 +48,15 @@ describe('SqlVectorStore on a ClickHouse server (@clickhouse/client over HTTP)',
     const back = await store.reconstructN();
     assert.ok(Buffer.from(back.buffer).equals(Buffer.from(xb.data.buffer, xb.data.byteOffset, xb.data.byteLength)));
     const got = await store.getRows(INJECTIONS.map((_, i) => i));
-    assert.deepEqual(got.map((r) => r.label), [...INJECTIONS]);
+    assert.deepEqual(
+      got.map((r) => r.label),
+      [...INJECTIONS],
+    );
     for (const [i, s] of INJECTIONS.entries()) {
       assert.equal(await store.count({ label: s }), 1, JSON.stringify(s));
-      const res = await store.search(xb.data.subarray(i * d, (i + 1) * d), 1, { where: { sql: 'label = {v:String}', params: { v: s } } });
+      const res = await store.search(xb.data.subarray(i * d, (i + 1) * d), 1, {
+        where: { sql: 'label = {v:String}', params: { v: s } },
+      });
       assert.deepEqual(res.ids(0), [i], JSON.stringify(s));
     }
   });

@@ -4,9 +4,17 @@
 // whose squared distances overflow float32 are refused as FAISS refuses them; sqlCandidates
 // stays exact with an HNSW index on the table.
 import { strict as assert } from 'node:assert';
-import {chdbBackend, 
-  type Filter, formatStatement, 
-  IndexFlatL2, knnBruteForce, MetricType, type SqlBackend, type SqlStatement,SqlVectorStore, sqlCandidates,
+import {
+  chdbBackend,
+  type Filter,
+  formatStatement,
+  IndexFlatL2,
+  knnBruteForce,
+  MetricType,
+  type SqlBackend,
+  type SqlStatement,
+  SqlVectorStore,
+  sqlCandidates,
 } from '../src/internal';
 import { valueLimit } from '../src/util/check';
 import { l2normalize } from '../src/util/vectors';
@@ -25,14 +33,21 @@ describe('SqlVectorStore: statements, checks and exact candidates', () => {
     const n = 600;
     const { xb, xq } = dataset(n, d, 3, 12, 3);
     const rows = Array.from({ length: n }, (_, i) => ({
-      path: `p/${i}.jpg`, label: `b${i % 12}`, pose: i % 2 ? 'Left' : 'Frontal',
+      path: `p/${i}.jpg`,
+      label: `b${i % 12}`,
+      pose: i % 2 ? 'Left' : 'Frontal',
     }));
     let store: SqlVectorStore;
     const hooked: SqlStatement[] = [];
 
     before(async () => {
       store = await SqlVectorStore.open({
-        table: 'sql_log', d, metric: 'cosine', columns: { pose: 'LowCardinality(String)' }, backend, mode: 'replace',
+        table: 'sql_log',
+        d,
+        metric: 'cosine',
+        columns: { pose: 'LowCardinality(String)' },
+        backend,
+        mode: 'replace',
         onStatement: (s) => hooked.push(s),
       });
       await store.addAsync(xb, { rows, progress: false, batchRows: 250 });
@@ -51,24 +66,36 @@ describe('SqlVectorStore: statements, checks and exact candidates', () => {
       assert.equal(inserts.length, 3); // 600 rows in batches of 250
       const optimize = at(/^OPTIMIZE TABLE sql_log FINAL/);
       const add = at(
-        /^ALTER TABLE sql_log ADD INDEX vec_index vec TYPE vector_similarity\('hnsw', 'cosineDistance', 16, 'f32', 16, 64\)$/);
+        /^ALTER TABLE sql_log ADD INDEX vec_index vec TYPE vector_similarity\('hnsw', 'cosineDistance', 16, 'f32', 16, 64\)$/,
+      );
       const build = at(/^ALTER TABLE sql_log MATERIALIZE INDEX vec_index SETTINGS mutations_sync = 2$/);
       assert.ok(create < optimize && optimize < add && add < build, `order: ${create} ${optimize} ${add} ${build}`);
       assert.equal(store.lastStatement('adding the vector index')?.sql, sqls[add]);
       // The hook saw the same statements, numbered in the order sent.
-      assert.deepEqual(hooked.map((s) => s.seq), hooked.map((_, i) => i + 1));
-      assert.deepEqual(hooked.slice(-sqls.length).map((s) => s.sql), sqls);
+      assert.deepEqual(
+        hooked.map((s) => s.seq),
+        hooked.map((_, i) => i + 1),
+      );
+      assert.deepEqual(
+        hooked.slice(-sqls.length).map((s) => s.sql),
+        sqls,
+      );
     });
 
     it('a logged SELECT run again with its parameters gives the same rows, the brute-force answer', async () => {
       const q = xq.data.subarray(0, d);
       const res = await store.search(q, 5, { where: { pose: 'Frontal' }, exact: true });
       const s = store.lastStatement('searching')!;
-      assert.match(s.sql,
-        /^SELECT id, cosineDistance\(vec, \{lab_q:Array\(Float32\)\}\) AS distance\nFROM sql_log\nWHERE \(pose = \{lab_f0:String\}\)/);
+      assert.match(
+        s.sql,
+        /^SELECT id, cosineDistance\(vec, \{lab_q:Array\(Float32\)\}\) AS distance\nFROM sql_log\nWHERE \(pose = \{lab_f0:String\}\)/,
+      );
       assert.match(s.sql, /use_skip_indexes = 0/);
       const again = await store.query<{ id: string }>(s.sql, s.params);
-      assert.deepEqual(again.map((r) => Number(r.id)), res.ids(0));
+      assert.deepEqual(
+        again.map((r) => Number(r.id)),
+        res.ids(0),
+      );
       // Reference: cosine over the Frontal rows (even ids) in plain TypeScript.
       const members = rows.map((r, i) => (r.pose === 'Frontal' ? i : -1)).filter((i) => i >= 0);
       const sub = new Float32Array(members.length * d);
@@ -79,7 +106,10 @@ describe('SqlVectorStore: statements, checks and exact candidates', () => {
       const qn = Float32Array.from(q);
       l2normalize(qn, d);
       const want = knnBruteForce(sub, qn, d, 5, MetricType.INNER_PRODUCT);
-      assert.deepEqual(res.ids(0), Array.from(want.labels, (j) => members[Number(j)]));
+      assert.deepEqual(
+        res.ids(0),
+        Array.from(want.labels, (j) => members[Number(j)]),
+      );
       const text = formatStatement(s);
       assert.match(text, /^-- searching \(/);
       assert.match(text, /\n-- \{lab_q:Array\(Float32\)\} = \[[^\]]+, …\] \(16 values\)\n/);
@@ -103,7 +133,11 @@ describe('SqlVectorStore: statements, checks and exact candidates', () => {
     let store: SqlVectorStore;
     before(async () => {
       store = await SqlVectorStore.open({
-        table: 'sql_checks', d, columns: { score: 'Float64', n: 'Int64' }, backend, mode: 'replace',
+        table: 'sql_checks',
+        d,
+        columns: { score: 'Float64', n: 'Int64' },
+        backend,
+        mode: 'replace',
       });
       await store.addAsync(dataset(50, d, 1).xb, { progress: false });
     });
@@ -126,28 +160,38 @@ describe('SqlVectorStore: statements, checks and exact candidates', () => {
     it('names NaN and Infinity in rows and filters (not "null"), with the row and column', async () => {
       const x = dataset(3, d, 1).xb.data;
       const rows = [{ score: 1 }, { score: NaN }, { score: 2 }];
-      await assert.rejects(store.addAsync(x, { rows, progress: false }),
-        /rows\[1\]\.score is NaN: column score of sql_checks is Float64 \(finite numbers\)/);
+      await assert.rejects(
+        store.addAsync(x, { rows, progress: false }),
+        /rows\[1\]\.score is NaN: column score of sql_checks is Float64 \(finite numbers\)/,
+      );
       rows[1].score = Infinity;
       await assert.rejects(store.addAsync(x, { rows, progress: false }), /rows\[1\]\.score is Infinity: column score/);
       rows[1].score = -Infinity;
       await assert.rejects(store.addAsync(x, { rows, progress: false }), /rows\[1\]\.score is -Infinity/);
-      await assert.rejects(store.addAsync(x, { rows: [{}, {}, { n: 1.5 }], progress: false }),
-        /rows\[2\]\.n is 1\.5: column n of sql_checks is Int64 \(integers\)/);
+      await assert.rejects(
+        store.addAsync(x, { rows: [{}, {}, { n: 1.5 }], progress: false }),
+        /rows\[2\]\.n is 1\.5: column n of sql_checks is Int64 \(integers\)/,
+      );
       const vec = Float32Array.from(x);
       vec[d + 3] = Infinity;
       await assert.rejects(store.addAsync(vec, { progress: false }), /contains Infinity at row 1, column 3/);
       const q = x.subarray(0, d);
       const refused = (where: Filter, re: RegExp) => assert.rejects(store.search(q, 1, { where }), re);
-      await refused({ score: { gte: NaN } }, /filter on score\.gte \(Float64\): expected a finite number but received NaN/);
-      await refused({ score: [0.5, Infinity] }, /filter on score\[1\] \(Float64\): expected a finite number but received Infinity/);
+      await refused(
+        { score: { gte: NaN } },
+        /filter on score\.gte \(Float64\): expected a finite number but received NaN/,
+      );
+      await refused(
+        { score: [0.5, Infinity] },
+        /filter on score\[1\] \(Float64\): expected a finite number but received Infinity/,
+      );
       await refused({ score: { notIn: [-Infinity] } }, /score\.notIn\[0\] .*received -Infinity/);
       await refused({ idNotIn: [1, NaN] }, /filter on idNotIn\[1\] \(UInt64\): expected an integer but received NaN/);
       await refused({ n: Infinity }, /filter on n \(Int64\): expected an integer but received Infinity/);
       assert.equal(await store.count(), 50);
     });
 
-    it('refuses values whose squared distances overflow float32 (FAISS\'s limit); below, brute-force order', async () => {
+    it("refuses values whose squared distances overflow float32 (FAISS's limit); below, brute-force order", async () => {
       const limit = valueLimit(d); // 1.15e18 for d = 16
       const { xb, xq } = dataset(200, d, 5);
       const huge = Float32Array.from(xb.data);
@@ -155,9 +199,13 @@ describe('SqlVectorStore: statements, checks and exact candidates', () => {
       const flat = new IndexFlatL2(d);
       assert.throws(() => flat.add(huge), /beyond ±/);
       flat.dispose();
-      await assert.rejects(store.addAsync(huge, { progress: false }), new RegExp(
-        'x holds 1\\.800e\\+19 at row 7, column 2, its largest \\|value\\|: ' +
-          'with d=16, squared distances overflow float32 .* beyond ±1\\.153e\\+18'));
+      await assert.rejects(
+        store.addAsync(huge, { progress: false }),
+        new RegExp(
+          'x holds 1\\.800e\\+19 at row 7, column 2, its largest \\|value\\|: ' +
+            'with d=16, squared distances overflow float32 .* beyond ±1\\.153e\\+18',
+        ),
+      );
       await assert.rejects(store.search(huge.subarray(7 * d, 8 * d), 1), /xq holds 1\.800e\+19 at row 0, column 2/);
       assert.equal(await store.count(), 50);
 
@@ -214,12 +262,16 @@ describe('SqlVectorStore: statements, checks and exact candidates', () => {
         }
         const hits = await source.search(q, k, new Set());
         const got = {
-          labels: BigInt64Array.from(hits, (h) => BigInt(h.id)), distances: Float32Array.from(hits, (h) => h.distance),
+          labels: BigInt64Array.from(hits, (h) => BigInt(h.id)),
+          distances: Float32Array.from(hits, (h) => h.distance),
         };
         sameResults(got, { labels: want.labels.subarray(0, k), distances: want.distances.subarray(0, k) }, 1e-5);
         // Without the nearest k: the next k of the brute-force order.
         const rest = await source.search(q, k, new Set(Array.from(want.labels.subarray(0, k), Number)));
-        assert.deepEqual(rest.map((h) => h.id), Array.from(want.labels.subarray(k), Number));
+        assert.deepEqual(
+          rest.map((h) => h.id),
+          Array.from(want.labels.subarray(k), Number),
+        );
       }
       // The index alone answers differently (bf16 distances, a short list): so the exactness above is sqlCandidates'.
       assert.ok(indexDiffers, 'the index gave the exact answer everywhere: the test proves nothing');

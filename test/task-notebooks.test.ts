@@ -11,11 +11,20 @@ import { PYTHON } from './support/python';
 const ROOT = path.join(__dirname, '..');
 const JUPYTER_PATH = path.join(ROOT, '.jupyter', 'share', 'jupyter');
 
-interface Output { output_type: string; name?: string; text?: string | string[]; data?: Record<string, string | string[]> }
-const join = (t: string | string[] | undefined) => (Array.isArray(t) ? t.join('') : t ?? '');
-const outputText = (o: Output) => join(o.text) + Object.values(o.data ?? {}).map(join).join('\n');
+interface Output {
+  output_type: string;
+  name?: string;
+  text?: string | string[];
+  data?: Record<string, string | string[]>;
+}
+const join = (t: string | string[] | undefined) => (Array.isArray(t) ? t.join('') : (t ?? ''));
+const outputText = (o: Output) =>
+  join(o.text) +
+  Object.values(o.data ?? {})
+    .map(join)
+    .join('\n');
 
-describe('task notebooks without the queries\' breeds', function () {
+describe("task notebooks without the queries' breeds", function () {
   this.timeout(15 * 60 * 1000);
   const tmp = tmpDir('no-breeds');
   const out = path.join(tmp, 'out');
@@ -31,20 +40,40 @@ describe('task notebooks without the queries\' breeds', function () {
     // The demo's query photos, named so that no breed can be told.
     const queries = path.join(tmp, 'queries');
     fs.mkdirSync(queries);
-    fs.readdirSync(set.queriesDir).filter((f) => /\.jpe?g$/i.test(f)).sort().forEach((f, i) => {
-      fs.copyFileSync(path.join(set.queriesDir, f), path.join(queries, `photo-${String(i + 1).padStart(2, '0')}.jpg`));
-    });
+    fs.readdirSync(set.queriesDir)
+      .filter((f) => /\.jpe?g$/i.test(f))
+      .sort()
+      .forEach((f, i) => {
+        fs.copyFileSync(
+          path.join(set.queriesDir, f),
+          path.join(queries, `photo-${String(i + 1).padStart(2, '0')}.jpg`),
+        );
+      });
     env = {
-      ...process.env, ...demoEnv(set), LAB_QUERIES_DIR: queries, LAB_OFFLINE: '1', JUPYTER_PATH,
-      LAB_CACHE_DIR: path.join(tmp, 'cache'), LAB_EXPORT_DIR: path.join(tmp, 'export'),
+      ...process.env,
+      ...demoEnv(set),
+      LAB_QUERIES_DIR: queries,
+      LAB_OFFLINE: '1',
+      JUPYTER_PATH,
+      LAB_CACHE_DIR: path.join(tmp, 'cache'),
+      LAB_EXPORT_DIR: path.join(tmp, 'export'),
     };
   });
 
   const run = (file: string) => {
     const r = spawnSync(
       PYTHON,
-      ['-m', 'nbconvert', '--execute', '--to', 'notebook', '--output-dir', out, '--ExecutePreprocessor.timeout=600',
-        path.join(ROOT, 'notebooks', file)],
+      [
+        '-m',
+        'nbconvert',
+        '--execute',
+        '--to',
+        'notebook',
+        '--output-dir',
+        out,
+        '--ExecutePreprocessor.timeout=600',
+        path.join(ROOT, 'notebooks', file),
+      ],
       { encoding: 'utf8', env: env },
     );
     assert.equal(r.status, 0, `nbconvert failed on ${file}:\n${r.stderr.slice(-3000)}`);
@@ -52,7 +81,10 @@ describe('task notebooks without the queries\' breeds', function () {
     const outputs = nb.cells.flatMap((c) => c.outputs ?? []);
     const bad = outputs.filter((o) => o.output_type === 'error' || o.name === 'stderr').map(outputText);
     assert.deepEqual(bad, [], `${file} wrote errors`);
-    const text = outputs.map(outputText).join('\n').replace(/<script[\s\S]*?<\/script>/g, '');
+    const text = outputs
+      .map(outputText)
+      .join('\n')
+      .replace(/<script[\s\S]*?<\/script>/g, '');
     assert.doesNotMatch(text, /\bNaN\b/, `${file} prints NaN`);
     assert.match(text, /Breed unknown for photo-01\.jpg/, `${file}: the queries' note names the unknown breeds`);
     return text;

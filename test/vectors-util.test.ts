@@ -5,7 +5,9 @@ import type { Matrix } from '../src/types';
 import { checkMatrix, takeRows, valuesOf } from '../src/util/vectors';
 
 const m: Matrix = {
-  data: Float32Array.from([0, 1, 10, 11, 20, 21, 30, 31]), n: 4, d: 2,
+  data: Float32Array.from([0, 1, 10, 11, 20, 21, 30, 31]),
+  n: 4,
+  d: 2,
   source: { model: 'clip-vit-base-patch32', normalized: false },
 };
 
@@ -28,12 +30,13 @@ describe('matrix helpers', () => {
     assert.throws(() => checkMatrix(notMatrix, 'vectors'), /a Matrix .* for vectors but received Array/);
   });
 
-  it('valuesOf: a Float32Array or a Matrix of the owner\'s dimension', () => {
+  it("valuesOf: a Float32Array or a Matrix of the owner's dimension", () => {
     assert.equal(valuesOf(m, 2, 'X', 'the classifier'), m.data);
     assert.equal(valuesOf(m.data, 4, 'X', 'the classifier'), m.data);
     assert.throws(() => valuesOf(m, 4, 'X', 'the classifier'), /X has vectors of d=2, but the classifier has d=4/);
     assert.throws(
-      () => valuesOf(m.data, 3, 'X', 'the classifier'), /holds 8 values, not a whole number of vectors of d=3/,
+      () => valuesOf(m.data, 3, 'X', 'the classifier'),
+      /holds 8 values, not a whole number of vectors of d=3/,
     );
   });
 });

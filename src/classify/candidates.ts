@@ -26,8 +26,17 @@
  * await source.search(clf.query.data, 12, labelledIds);    // [{ rank, id, distance }, ...]
  */
 import {
-  IDSelectorBatch, IDSelectorNot, type Index, IndexFlat, IndexHNSW, IndexIDMap, IndexIVF, IndexIVFFlatDedup, SearchParameters,
-  SearchParametersHNSW, SearchParametersIVF,
+  IDSelectorBatch,
+  IDSelectorNot,
+  type Index,
+  IndexFlat,
+  IndexHNSW,
+  IndexIDMap,
+  IndexIVF,
+  IndexIVFFlatDedup,
+  SearchParameters,
+  SearchParametersHNSW,
+  SearchParametersIVF,
 } from '../faiss';
 import { type Hit, MetricType } from '../search/results';
 import type { SqlVectorStore } from '../sql/store';
@@ -53,7 +62,10 @@ function excluding(index: Index, exclude: ReadonlySet<number>): SearchParameters
   if (index instanceof IndexIDMap || index instanceof IndexIVFFlatDedup) return undefined;
   if (index instanceof IndexIVF) return new SearchParametersIVF({ sel, nprobe: Math.min(index.nprobe, 1 << 30) });
   if (index instanceof IndexHNSW) return new SearchParametersHNSW({ sel, efSearch: index.efSearch });
-  if (index instanceof IndexFlat && (index.metricType === MetricType.L2 || index.metricType === MetricType.INNER_PRODUCT)) {
+  if (
+    index instanceof IndexFlat &&
+    (index.metricType === MetricType.L2 || index.metricType === MetricType.INNER_PRODUCT)
+  ) {
     return new SearchParameters({ sel });
   }
   return undefined;
@@ -69,7 +81,8 @@ function takesSelector(index: Index): boolean {
  * else by over-fetching (see the module's description). Ranks are 1..k.
  */
 export function faissCandidates(index: Index): CandidateSource {
-  if (!index || typeof index.search !== 'function') throw invalid('index', 'a FAISS index (e.g. new IndexFlatIP(d) holding normalised vectors)', index);
+  if (!index || typeof index.search !== 'function')
+    throw invalid('index', 'a FAISS index (e.g. new IndexFlatIP(d) holding normalised vectors)', index);
   return {
     get name() {
       return takesSelector(index)

@@ -2,4 +2,11 @@
 
 export { type CandidateSource, faissCandidates, sqlCandidates } from './candidates';
 export { type ClassifierOptions, type FitOptions, type FitResult, type Labels, LinearClassifier } from './linear';
-export { classLabeller, HardNegativeMiner, type Labeller, listLabeller, type MinerOptions, type MiningRound } from './mining';
+export {
+  classLabeller,
+  HardNegativeMiner,
+  type Labeller,
+  listLabeller,
+  type MinerOptions,
+  type MiningRound,
+} from './mining';

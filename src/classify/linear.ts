@@ -64,7 +64,8 @@ export type Labels = ArrayLike<boolean | number>;
 function unit(v: Float32Array, what: string): Float32Array {
   let s = 0;
   for (let i = 0; i < v.length; i++) s += v[i] * v[i];
-  if (!(s > 0) || !Number.isFinite(s)) throw new ArgumentError(`${what} has no direction (zero, NaN or infinite length)`);
+  if (!(s > 0) || !Number.isFinite(s))
+    throw new ArgumentError(`${what} has no direction (zero, NaN or infinite length)`);
   const inv = 1 / Math.sqrt(s);
   for (let i = 0; i < v.length; i++) v[i] *= inv;
   return v;
@@ -92,13 +93,18 @@ export class LinearClassifier {
   private fitted = false;
 
   /** A classifier of d-dimensional vectors starting from `init` (normalised here) or a seeded random direction. */
-  constructor(readonly d: number, init?: Float32Array, options: ClassifierOptions = {}) {
+  constructor(
+    readonly d: number,
+    init?: Float32Array,
+    options: ClassifierOptions = {},
+  ) {
     checkInteger(d, 'd', 1, 1 << 20);
     this.scale = options.scale ?? 10;
     if (!(this.scale > 0) || !Number.isFinite(this.scale)) throw invalid('scale', 'a positive number', options.scale);
     this.seed = checkInteger(options.seed ?? 0, 'seed', 0, 2 ** 32 - 1);
     if (init !== undefined) {
-      if (!(init instanceof Float32Array) || init.length !== d) throw invalid('init', `a Float32Array of d=${d} values`, init);
+      if (!(init instanceof Float32Array) || init.length !== d)
+        throw invalid('init', `a Float32Array of d=${d} values`, init);
       this.weight = unit(Float32Array.from(init), 'the initial vector');
       this.start = 'vector';
     } else {
@@ -112,7 +118,8 @@ export class LinearClassifier {
   static fromVector(v: Float32Array | Matrix, options: ClassifierOptions = {}): LinearClassifier {
     const data = v instanceof Float32Array ? v : v?.data;
     const d = v instanceof Float32Array ? v.length : v?.d;
-    if (!(data instanceof Float32Array) || !Number.isInteger(d) || data.length < d) throw invalid('v', 'a Float32Array or a (1, d) Matrix', v);
+    if (!(data instanceof Float32Array) || !Number.isInteger(d) || data.length < d)
+      throw invalid('v', 'a Float32Array or a (1, d) Matrix', v);
     return new LinearClassifier(d, data.slice(0, d), options);
   }
 
@@ -223,7 +230,12 @@ export class LinearClassifier {
       }
       losses.push(total());
     }
-    return { losses, positives: labels.filter((v) => v === 1).length, negatives: labels.filter((v) => v === 0).length, steps };
+    return {
+      losses,
+      positives: labels.filter((v) => v === 1).length,
+      negatives: labels.filter((v) => v === 0).length,
+      steps,
+    };
   }
 
   toString(): string {
@@ -249,7 +261,8 @@ export class LinearClassifier {
   }
 
   private checkLabels(y: Labels, n: number): number[] {
-    if (y == null || typeof y.length !== 'number' || y.length !== n) throw invalid('y', `one label per row (${n}): true/1 positive, false/0 negative`, y);
+    if (y == null || typeof y.length !== 'number' || y.length !== n)
+      throw invalid('y', `one label per row (${n}): true/1 positive, false/0 negative`, y);
     return Array.from(y, (v, i) => {
       if (v === true || v === 1) return 1;
       if (v === false || v === 0) return 0;

@@ -76,12 +76,17 @@ export class HardNegativeMiner {
 
   constructor(options: MinerOptions) {
     const { vectors, source, classifier } = options ?? ({} as MinerOptions);
-    if (!vectors || !(vectors.data instanceof Float32Array)) throw invalid('vectors', 'the photos\' L2-normalised vectors (a Matrix)', vectors);
-    if (!source || typeof source.search !== 'function') throw invalid('source', 'faissCandidates(index) or sqlCandidates(store)', source);
+    if (!vectors || !(vectors.data instanceof Float32Array))
+      throw invalid('vectors', "the photos' L2-normalised vectors (a Matrix)", vectors);
+    if (!source || typeof source.search !== 'function')
+      throw invalid('source', 'faissCandidates(index) or sqlCandidates(store)', source);
     if (!(classifier instanceof LinearClassifier)) throw invalid('classifier', 'a LinearClassifier', classifier);
-    if (classifier.d !== vectors.d) throw new ArgumentError(`the classifier has d=${classifier.d}, the vectors d=${vectors.d}`);
+    if (classifier.d !== vectors.d)
+      throw new ArgumentError(`the classifier has d=${classifier.d}, the vectors d=${vectors.d}`);
     if (source.ntotal !== vectors.n) {
-      throw new ArgumentError(`the source holds ${source.ntotal} vectors but vectors has ${vectors.n}: ids must be the vectors' rows`);
+      throw new ArgumentError(
+        `the source holds ${source.ntotal} vectors but vectors has ${vectors.n}: ids must be the vectors' rows`,
+      );
     }
     this.vectors = vectors;
     this.source = source;
@@ -108,8 +113,12 @@ export class HardNegativeMiner {
     const pos = [...positive];
     const neg = [...negative];
     const both = pos.filter((id) => neg.includes(id));
-    if (both.length) throw new ArgumentError(`ids ${both.join(', ')} are in both lists: each photo is positive or negative`);
-    for (const [ids, value] of [[pos, true], [neg, false]] as const) {
+    if (both.length)
+      throw new ArgumentError(`ids ${both.join(', ')} are in both lists: each photo is positive or negative`);
+    for (const [ids, value] of [
+      [pos, true],
+      [neg, false],
+    ] as const) {
       for (const id of ids) {
         checkInteger(id, 'id', 0, this.vectors.n - 1);
         const had = this.labels.get(id);
@@ -126,7 +135,11 @@ export class HardNegativeMiner {
   fit(): FitResult | undefined {
     if (this.labels.size === 0) return undefined;
     const ids = [...this.labels.keys()];
-    return this.classifier.fit(takeRows(this.vectors, ids), ids.map((id) => this.labels.get(id)!), this.fitOptions);
+    return this.classifier.fit(
+      takeRows(this.vectors, ids),
+      ids.map((id) => this.labels.get(id)!),
+      this.fitOptions,
+    );
   }
 
   /** One round with a labeller: candidates, labels, precision, then a fit on all labels. */
@@ -134,13 +147,19 @@ export class HardNegativeMiner {
     const candidates = await this.candidates();
     const ids = candidates.map((h) => h.id);
     for (const id of ids) {
-      if (this.labels.has(id)) throw new Error(`the candidate source returned photo ${id}, which is already labelled (${this.source.name})`);
+      if (this.labels.has(id))
+        throw new Error(`the candidate source returned photo ${id}, which is already labelled (${this.source.name})`);
     }
     const labels = await labeller(ids);
     if (!Array.isArray(labels) || labels.length !== ids.length) {
-      throw new Error(`the labeller returned ${Array.isArray(labels) ? labels.length : typeof labels} answers for ${ids.length} candidates: one per id (true, false or undefined)`);
+      throw new Error(
+        `the labeller returned ${Array.isArray(labels) ? labels.length : typeof labels} answers for ${ids.length} candidates: one per id (true, false or undefined)`,
+      );
     }
-    this.label(ids.filter((_, i) => labels[i] === true), ids.filter((_, i) => labels[i] === false));
+    this.label(
+      ids.filter((_, i) => labels[i] === true),
+      ids.filter((_, i) => labels[i] === false),
+    );
     const positives = labels.filter((v) => v === true).length;
     const negatives = labels.filter((v) => v === false).length;
     const fit = this.fit();
@@ -181,11 +200,13 @@ export class HardNegativeMiner {
 
 /** The automatic labeller: positive when the photo's class is `target` (e.g. the breed). */
 export function classLabeller(classOf: (id: number) => string | number | undefined, target: string | number): Labeller {
-  if (typeof classOf !== 'function') throw invalid('classOf', 'a function from id to class (e.g. course.classOf)', classOf);
-  return (ids) => ids.map((id) => {
-    const c = classOf(id);
-    return c === undefined ? undefined : c === target;
-  });
+  if (typeof classOf !== 'function')
+    throw invalid('classOf', 'a function from id to class (e.g. course.classOf)', classOf);
+  return (ids) =>
+    ids.map((id) => {
+      const c = classOf(id);
+      return c === undefined ? undefined : c === target;
+    });
 }
 
 /**

@@ -107,8 +107,14 @@ function fromColumns(c: BinaryCopy['columns'], n: number): PhotoRow[] | undefine
   const rows = new Array<PhotoRow>(n);
   for (let i = 0; i < n; i++) {
     rows[i] = {
-      filename: c.filename[i], dir: c.dir[i], class: c.class[i], pose: c.pose[i],
-      xmin: c.xmin[i], ymin: c.ymin[i], xmax: c.xmax[i], ymax: c.ymax[i],
+      filename: c.filename[i],
+      dir: c.dir[i],
+      class: c.class[i],
+      pose: c.pose[i],
+      xmin: c.xmin[i],
+      ymin: c.ymin[i],
+      xmax: c.xmax[i],
+      ymax: c.ymax[i],
     };
   }
   return rows;
@@ -129,7 +135,7 @@ export async function loadCourse(options: LoadCourseOptions = {}): Promise<Cours
     const now = useDemoSet(set);
     fellBack =
       `\nThere is no vectors.csv.gz in ${missing}, so the generated demo set is used (drawn photos, tiny models with ` +
-      'random weights): every step runs, but no result means anything. Put the course\'s vectors.csv.gz into data/ ' +
+      "random weights): every step runs, but no result means anything. Put the course's vectors.csv.gz into data/ " +
       '(and the photos into data/stanford-dogs/, the query photos into queries/) for the real run.' +
       `\nconfig now points at the demo set (useDemoSet): data ${shownPath(now.dataDir)}, queries ` +
       `${shownPath(now.queriesDir)}, CLIP model ${shownPath(now.clipModel)}, multilingual model ` +
@@ -140,7 +146,9 @@ export async function loadCourse(options: LoadCourseOptions = {}): Promise<Cours
   try {
     stat = fs.statSync(file);
   } catch {
-    throw new Error(options.file ? `cannot load the course data: ${file} does not exist` : missingCourseMessage(path.dirname(file)));
+    throw new Error(
+      options.file ? `cannot load the course data: ${file} does not exist` : missingCourseMessage(path.dirname(file)),
+    );
   }
   const key = crypto.createHash('sha256').update(file).digest('hex').slice(0, 12);
   const copyDir = path.join(config.cacheDir, 'course');
@@ -172,7 +180,17 @@ export async function loadCourse(options: LoadCourseOptions = {}): Promise<Cours
     if (options.cache !== false) {
       fs.mkdirSync(copyDir, { recursive: true });
       writeNpy(npy, vectors.data, [vectors.n, vectors.d]);
-      writeFileAtomic(meta, JSON.stringify({ source: file, size: stat.size, mtimeMs: stat.mtimeMs, n: vectors.n, d: vectors.d, columns: toColumns(rows) } satisfies BinaryCopy));
+      writeFileAtomic(
+        meta,
+        JSON.stringify({
+          source: file,
+          size: stat.size,
+          mtimeMs: stat.mtimeMs,
+          n: vectors.n,
+          d: vectors.d,
+          columns: toColumns(rows),
+        } satisfies BinaryCopy),
+      );
     }
   }
   const dataDir = path.dirname(file);
@@ -192,14 +210,24 @@ export async function loadCourse(options: LoadCourseOptions = {}): Promise<Cours
     `${breeds.length} breeds; photos ${photosDir ? `in ${rel(photosDir)}` : 'not found (grids show placeholders; npm run data:dogs downloads them)'}` +
     fellBack;
   return {
-    rows: finalRows, vectors, file, photosDir, demo, breeds, imagePath, summary,
+    rows: finalRows,
+    vectors,
+    file,
+    photosDir,
+    demo,
+    breeds,
+    imagePath,
+    summary,
     classOf: (id: number) => finalRows[id]?.class,
   };
 }
 
 /** A breed name reduced for comparison: 'Japanese_spaniel', 'japanese spaniel', 'Japanese-Spaniel' agree. */
 export function breedKey(s: string): string {
-  return s.trim().toLowerCase().replace(/[\s_-]+/g, '_');
+  return s
+    .trim()
+    .toLowerCase()
+    .replace(/[\s_-]+/g, '_');
 }
 
 /**
@@ -212,7 +240,9 @@ export function breedFromFileName(file: string, course: Pick<CourseData, 'rows' 
   const byKey = new Map(course.breeds.map((b) => [breedKey(b), b]));
   const wnid = /^(n\d{8})_\d+/.exec(stem)?.[1];
   if (wnid) {
-    const row = course.rows.find((r) => path.basename(r.dir).startsWith(`${wnid}-`) || r.filename.startsWith(`${wnid}_`));
+    const row = course.rows.find(
+      (r) => path.basename(r.dir).startsWith(`${wnid}-`) || r.filename.startsWith(`${wnid}_`),
+    );
     if (row) return row.class;
   }
   // Longest match first: 'english_setter' before 'setter'.
@@ -230,7 +260,8 @@ export function readQueryLabels(file: string, course: Pick<CourseData, 'breeds'>
   lines.forEach((line, i) => {
     const m = /^\s*"?([^",]+)"?\s*[,;\t]\s*"?([^"]*)"?\s*$/.exec(line);
     if (!m) {
-      if (line.trim()) throw new Error(`${file}, line ${i + 1}: expected "file,breed", got ${JSON.stringify(line.slice(0, 60))}`);
+      if (line.trim())
+        throw new Error(`${file}, line ${i + 1}: expected "file,breed", got ${JSON.stringify(line.slice(0, 60))}`);
       return;
     }
     const [, name, breed] = m;
@@ -315,8 +346,10 @@ function sameNote(names: string[], sameAs: Array<number | undefined>, rows: Phot
     return `${n} is the dataset's photo #${id} (${path.posix.join(r.dir, r.filename)})`;
   });
   const one = found.length === 1;
-  return ` ${list.join('; ')}: ${one ? 'it finds itself' : 'they find themselves'} (distance about 0), so ` +
-    `${one ? 'it is' : 'they are'} left out of precision (q.scoredClasses; precisionReport says so).`;
+  return (
+    ` ${list.join('; ')}: ${one ? 'it finds itself' : 'they find themselves'} (distance about 0), so ` +
+    `${one ? 'it is' : 'they are'} left out of precision (q.scoredClasses; precisionReport says so).`
+  );
 }
 
 /**
@@ -375,9 +408,14 @@ export async function loadQueries(course: CourseData, options: LoadQueriesOption
       modelCheck = await checkModel(course);
     } catch (e) {
       modelCheck = {
-        checked: 0, cosines: [], rows: [], sameModel: undefined, model: config.clipModel,
-        message: `Model check failed (${(e as Error).message}): make sure LAB_CLIP_MODEL is the model that made ` +
-          'the course\'s vectors.',
+        checked: 0,
+        cosines: [],
+        rows: [],
+        sameModel: undefined,
+        model: config.clipModel,
+        message:
+          `Model check failed (${(e as Error).message}): make sure LAB_CLIP_MODEL is the model that made ` +
+          "the course's vectors.",
       };
     }
   }
@@ -386,12 +424,22 @@ export async function loadQueries(course: CourseData, options: LoadQueriesOption
     `${files.length} query photos from ${origin}, breeds from ${how}.` +
     (unknown.length ? ` Breed unknown for ${unknown.join(', ')}: searched and shown, left out of precision.` : '') +
     failed +
-    zipNote + sameNote(emb.files, sameAs, course.rows) + (modelCheck ? ` ${modelCheck.message}` : '');
+    zipNote +
+    sameNote(emb.files, sameAs, course.rows) +
+    (modelCheck ? ` ${modelCheck.message}` : '');
   return {
-    images: files, names: emb.files, classes, vectors: emb.vectors,
+    images: files,
+    names: emb.files,
+    classes,
+    vectors: emb.vectors,
     database: { rows: course.rows, vectors: course.vectors, classOf: course.classOf },
-    heldOut: [], sameAs, scoredClasses: classes.map((c, i) => (sameAs[i] === undefined ? c : undefined)),
-    modelCheck, zip, dir: from, note,
+    heldOut: [],
+    sameAs,
+    scoredClasses: classes.map((c, i) => (sameAs[i] === undefined ? c : undefined)),
+    modelCheck,
+    zip,
+    dir: from,
+    note,
   };
 }
 
@@ -429,10 +477,13 @@ function holdOut(course: CourseData, options: LoadQueriesOptions, zipSeen = fals
   course.rows.forEach((r, i) => {
     byBreed.set(r.class, [...(byBreed.get(r.class) ?? []), i]);
   });
-  const picked = breeds.slice(0, count).map((b) => {
-    const ids = byBreed.get(b)!;
-    return ids[Math.floor(random() * ids.length)];
-  }).sort((a, b) => a - b);
+  const picked = breeds
+    .slice(0, count)
+    .map((b) => {
+      const ids = byBreed.get(b)!;
+      return ids[Math.floor(random() * ids.length)];
+    })
+    .sort((a, b) => a - b);
   const taken = new Set(picked);
   const keep = course.rows.map((_, i) => i).filter((i) => !taken.has(i));
   const rows = keep.map((i) => course.rows[i]);
@@ -444,12 +495,17 @@ function holdOut(course: CourseData, options: LoadQueriesOptions, zipSeen = fals
   const sameAs = findSamePhotos(vectors, database.vectors, options.sameTolerance ?? 1e-6).ids;
   return {
     images: picked.map((id) => course.imagePath(course.rows[id]) ?? course.rows[id].filename),
-    names, classes, vectors, database, heldOut: picked, sameAs,
+    names,
+    classes,
+    vectors,
+    database,
+    heldOut: picked,
+    sameAs,
     scoredClasses: classes.map((c, i) => (sameAs[i] === undefined ? c : undefined)),
     note:
       `queries/ has no photos${zipSeen ? '' : ' (and there is no queries.zip)'}, so ${picked.length} photos of ` +
       `${picked.length} different breeds were held out of the course data as queries (and removed from what is ` +
-      'indexed, so they cannot find themselves). Put the course\'s query photos in queries/ (or its queries.zip in ' +
+      "indexed, so they cannot find themselves). Put the course's query photos in queries/ (or its queries.zip in " +
       'the project folder) to use them instead.' +
       sameNote(names, sameAs, rows),
   };
@@ -479,7 +535,10 @@ export async function loadMyPhotos(course: CourseData, options: { dir?: string }
   const empty = { data: new Float32Array(0), n: 0, d: course.vectors.d, source: course.vectors.source };
   if (images.length === 0) {
     return {
-      dir, images: [], names: [], vectors: empty,
+      dir,
+      images: [],
+      names: [],
+      vectors: empty,
       note:
         `${shown}/ has no photos yet. Put a few photos of yourself (JPEG, PNG or WebP; a face or upper body works best) ` +
         `into ${shown}/ and run this notebook again. No photos of yourself to share? The sheet allows five photos of ` +
@@ -487,7 +546,9 @@ export async function loadMyPhotos(course: CourseData, options: { dir?: string }
     };
   }
   const emb = await embedImages(dir, { normalize: course.vectors.source?.normalized ?? false });
-  const failed = emb.failed.length ? ` Skipped (not readable as images): ${emb.failed.map((f) => f.file).join(', ')}.` : '';
+  const failed = emb.failed.length
+    ? ` Skipped (not readable as images): ${emb.failed.map((f) => f.file).join(', ')}.`
+    : '';
   return {
     dir,
     images: emb.files.map((f) => path.join(dir, f)),

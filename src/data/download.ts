@@ -108,8 +108,10 @@ export async function downloadFile(url: string, dest: string, options: DownloadO
       break;
     } catch (e) {
       if ((e as { fatal?: boolean }).fatal || i >= retries) {
-        throw new Error(`download of ${url} failed: ${(e as Error).message}` +
-          (fs.existsSync(part) ? ` (${fs.statSync(part).size} bytes kept in ${part}; run again to resume)` : ''));
+        throw new Error(
+          `download of ${url} failed: ${(e as Error).message}` +
+            (fs.existsSync(part) ? ` (${fs.statSync(part).size} bytes kept in ${part}; run again to resume)` : ''),
+        );
       }
       await new Promise((r) => setTimeout(r, 200 * 2 ** i));
     }

@@ -77,7 +77,10 @@ function pickRows(course: Pick<CourseData, 'rows' | 'imagePath'>, count: number)
       const id = (start + s) % n;
       if (tried.has(id)) continue;
       tried.add(id);
-      if (exists(course.imagePath(course.rows[id]))) { picked.push(id); break; }
+      if (exists(course.imagePath(course.rows[id]))) {
+        picked.push(id);
+        break;
+      }
     }
   }
   return picked;
@@ -116,21 +119,24 @@ export function judgeModelCheck(
   where: { model: string; file?: string; dims?: { model: number; course: number } },
 ): Pick<ModelCheck, 'sameModel' | 'cause' | 'message'> {
   const { model } = where;
-  const file = where.file ? path.basename(where.file) : 'the course\'s vectors';
+  const file = where.file ? path.basename(where.file) : "the course's vectors";
   const fix =
     `Set LAB_CLIP_MODEL to the model that made ${file} (the course's: Xenova/clip-vit-base-patch32, CLIP ViT-B/32) ` +
     'and run again (then restart the kernel).';
   if (where.dims && where.dims.model !== where.dims.course) {
     return {
-      sameModel: false, cause: 'model',
-      message: `WARNING: ${model} gives ${where.dims.model}-d vectors, but ${file} holds ` +
+      sameModel: false,
+      cause: 'model',
+      message:
+        `WARNING: ${model} gives ${where.dims.model}-d vectors, but ${file} holds ` +
         `${where.dims.course}-d ones: another model made them. ${fix}`,
     };
   }
   if (cosines.length === 0) {
     return {
       sameModel: undefined,
-      message: `Model check skipped: none of the dataset's photos is here (npm run data:dogs fetches them), so the ` +
+      message:
+        `Model check skipped: none of the dataset's photos is here (npm run data:dogs fetches them), so the ` +
         `query vectors could not be compared with ${file}. Check that LAB_CLIP_MODEL (now ${model}) is the model ` +
         'that made it: another 512-d CLIP (ViT-B/16 instead of ViT-B/32) fails silently.',
     };
@@ -142,14 +148,17 @@ export function judgeModelCheck(
   if (min >= MODEL_CHECK.same) {
     return {
       sameModel: true,
-      message: `Model check: ${n} of the dataset's photos, embedded with ${model}, get their vectors in ${file} ` +
+      message:
+        `Model check: ${n} of the dataset's photos, embedded with ${model}, get their vectors in ${file} ` +
         `back (${shown}): the queries are embedded like the dataset.`,
     };
   }
   if (min >= MODEL_CHECK.close) {
     return {
-      sameModel: true, cause: 'preprocessing',
-      message: `Model check: ${model} gives ${n} of the dataset's photos vectors close to ${file}'s, not equal ` +
+      sameModel: true,
+      cause: 'preprocessing',
+      message:
+        `Model check: ${model} gives ${n} of the dataset's photos vectors close to ${file}'s, not equal ` +
         `(${shown}; the same model and preparation give 0.99 or more): most likely the same model with the photos ` +
         'prepared a little differently (resize filter, JPEG decoder, crop, or quantised weights with LAB_DTYPE=q8). ' +
         'Searches work; distances differ by a few per cent.',
@@ -157,14 +166,16 @@ export function judgeModelCheck(
   }
   const other = mean < MODEL_CHECK.otherModel;
   return {
-    sameModel: false, cause: other ? 'model' : 'preprocessing',
-    message: `WARNING: the query vectors do not match ${file}: ${model} embeds ${n} of the dataset's own photos at ` +
+    sameModel: false,
+    cause: other ? 'model' : 'preprocessing',
+    message:
+      `WARNING: the query vectors do not match ${file}: ${model} embeds ${n} of the dataset's own photos at ` +
       `${shown} from their rows (the model that made the file gives about 1). ` +
       (other
         ? 'Another CLIP model made the file (e.g. ViT-B/16 instead of ViT-B/32: also 512-d, so nothing fails, but ' +
           'every distance between queries and photos is meaningless). '
         : 'Either another CLIP model made the file, or its photos were prepared very differently (cropped to the ' +
-          'dog\'s box, another resize). ') +
+          "dog's box, another resize). ") +
       `Searches and precision below cannot be trusted. ${fix}`,
   };
 }
@@ -196,7 +207,10 @@ export async function checkModel(course: CourseData, options: CheckModelOptions 
   const { d } = course.vectors;
   if (emb.vectors.n > 0 && emb.vectors.d !== d) {
     return {
-      checked: 0, cosines: [], rows: [], model,
+      checked: 0,
+      cosines: [],
+      rows: [],
+      model,
       ...judgeModelCheck([], { ...where, dims: { model: emb.vectors.d, course: d } }),
     };
   }

@@ -167,7 +167,10 @@ export function extractQueriesZip(zip: string, options: ExtractOptions = {}): Zi
     unzipSync(bytes, {
       filter: (f) => {
         index++;
-        if (f.name.endsWith('/') || f.name.endsWith('\\')) { junk++; return false; }
+        if (f.name.endsWith('/') || f.name.endsWith('\\')) {
+          junk++;
+          return false;
+        }
         const why = decide(f);
         if (why === '') junk++;
         else if (why !== undefined) skipped.push({ entry: f.name, reason: why });
@@ -195,7 +198,10 @@ export function extractQueriesZip(zip: string, options: ExtractOptions = {}): Zi
         continue;
       }
       const data = inflateEntry(bytes, k.index);
-      if (typeof data === 'string') { skipped.push({ entry: k.name, reason: `damaged: ${data}` }); continue; }
+      if (typeof data === 'string') {
+        skipped.push({ entry: k.name, reason: `damaged: ${data}` });
+        continue;
+      }
       if (data.length !== k.size) {
         skipped.push({ entry: k.name, reason: `damaged: ${data.length} bytes unpacked, its header says ${k.size}` });
         continue;
@@ -245,4 +251,3 @@ function readManifest(file: string, sha256: string, dir: string): Unpacked | und
     return undefined;
   }
 }
-

@@ -43,12 +43,19 @@ export async function downloadStanfordDogs(options: DownloadDogsOptions = {}): P
   const base = (options.baseUrl ?? config.dogsUrl).replace(/\/?$/, '/');
   const marker = path.join(dest, '.complete.json');
   const subset = { breeds: String(breeds), perBreed: String(perBreed) };
-  if (fs.existsSync(marker) && JSON.stringify(JSON.parse(fs.readFileSync(marker, 'utf8')).subset) === JSON.stringify(subset)) {
+  if (
+    fs.existsSync(marker) &&
+    JSON.stringify(JSON.parse(fs.readFileSync(marker, 'utf8')).subset) === JSON.stringify(subset)
+  ) {
     return dest;
   }
   const downloads = path.join(dest, 'downloads');
-  const images = await downloadFile(`${base}images.tar`, path.join(downloads, 'images.tar'), { progress: options.progress });
-  const annotation = await downloadFile(`${base}annotation.tar`, path.join(downloads, 'annotation.tar'), { progress: options.progress });
+  const images = await downloadFile(`${base}images.tar`, path.join(downloads, 'images.tar'), {
+    progress: options.progress,
+  });
+  const annotation = await downloadFile(`${base}annotation.tar`, path.join(downloads, 'annotation.tar'), {
+    progress: options.progress,
+  });
 
   // Images first: the subset is the first breeds / photos in archive order.
   const taken = new Set<string>();
@@ -71,7 +78,8 @@ export async function downloadStanfordDogs(options: DownloadDogsOptions = {}): P
       return true;
     },
   });
-  if (taken.size === 0) throw new Error(`${images} holds no Images/<breed>/<photo>.jpg entries: not the Stanford Dogs images archive?`);
+  if (taken.size === 0)
+    throw new Error(`${images} holds no Images/<breed>/<photo>.jpg entries: not the Stanford Dogs images archive?`);
   await tar.x({
     file: annotation,
     cwd: dest,

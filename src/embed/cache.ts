@@ -86,7 +86,9 @@ export class EmbeddingCache {
       const npy = readNpy(path.join(dir, m.vectors));
       const [n, d] = npy.shape;
       if (npy.dtype !== '<f4' || npy.shape.length !== 2 || n !== m.files.length || d !== m.d) {
-        throw new Error(`vectors ${npy.dtype} (${npy.shape}) do not match the manifest's ${m.files.length} x ${m.d} float32`);
+        throw new Error(
+          `vectors ${npy.dtype} (${npy.shape}) do not match the manifest's ${m.files.length} x ${m.d} float32`,
+        );
       }
       const data = npy.data as Float32Array;
       m.files.forEach((entry, i) => {
@@ -137,7 +139,12 @@ export class EmbeddingCache {
     const name = `vectors.${generation}.npy`;
     writeNpy(path.join(this.dir, name), vectors.data, [vectors.n, vectors.d]);
     const manifest: Manifest = {
-      format: 'vector-search-lab embedding cache', version: 1, ...this.key, d: vectors.d, vectors: name, files: entries,
+      format: 'vector-search-lab embedding cache',
+      version: 1,
+      ...this.key,
+      d: vectors.d,
+      vectors: name,
+      files: entries,
     };
     writeFileAtomic(manifestFile, JSON.stringify(manifest, null, 1));
     removeLeftovers(this.dir, name);
@@ -147,7 +154,8 @@ export class EmbeddingCache {
 /** Removes older generations and the leftovers of writes whose process is gone. */
 function removeLeftovers(dir: string, current: string): void {
   for (const f of fs.readdirSync(dir)) {
-    const stale = (f.startsWith('vectors.') && f.endsWith('.npy') && f !== current) || (f.endsWith('.tmp') && !writerAlive(f));
+    const stale =
+      (f.startsWith('vectors.') && f.endsWith('.npy') && f !== current) || (f.endsWith('.tmp') && !writerAlive(f));
     if (stale) fs.rmSync(path.join(dir, f), { force: true });
   }
 }

@@ -72,7 +72,7 @@ async function visionTower(options: ModelOptions): Promise<VisionTower> {
   ]);
   const ip = (processor as unknown as { image_processor: Record<string, unknown> }).image_processor;
   const crop = ip.crop_size as { height?: number } | number | undefined;
-  const size = typeof crop === 'number' ? crop : crop?.height ?? 224;
+  const size = typeof crop === 'number' ? crop : (crop?.height ?? 224);
   const norm = {
     mean: (ip.image_mean as number[]) ?? CLIP_NORM.mean,
     std: (ip.image_std as number[]) ?? CLIP_NORM.std,
@@ -101,7 +101,8 @@ export async function embedTexts(texts: string[], options: EmbedTextsOptions = {
   const model = options.model ?? config.clipModel;
   const dtype = options.dtype ?? config.dtype;
   const normalize = options.normalize ?? false;
-  const cacheDir = options.cache === false ? undefined : options.cache ?? defaultCacheDir('texts', model, dtype, normalize);
+  const cacheDir =
+    options.cache === false ? undefined : (options.cache ?? defaultCacheDir('texts', model, dtype, normalize));
   const cache = cacheDir ? EmbeddingCache.open(cacheDir, { model, dtype, normalize }) : undefined;
   const hashes = texts.map((t) => sha256(t));
   const found = texts.map((t, i) => cache?.find(t, hashes[i]));
@@ -121,15 +122,20 @@ export async function embedTexts(texts: string[], options: EmbedTextsOptions = {
   });
   if (cache && fresh.size > 0) {
     const rows = [...cache.all().filter((r) => r.vector.length === d && !fresh.has(r.entry.path))];
-    for (const [t, v] of fresh) rows.push({ entry: { path: t, size: Buffer.byteLength(t), mtimeMs: 0, sha256: sha256(t) }, vector: v });
+    for (const [t, v] of fresh)
+      rows.push({ entry: { path: t, size: Buffer.byteLength(t), mtimeMs: 0, sha256: sha256(t) }, vector: v });
     const all = new Float32Array(rows.length * d);
     rows.forEach((r, i) => {
       all.set(r.vector, i * d);
     });
-    cache.save(rows.map((r) => r.entry), { data: all, n: rows.length, d });
+    cache.save(
+      rows.map((r) => r.entry),
+      { data: all, n: rows.length, d },
+    );
   }
   // The multilingual encoder was trained into CLIP's image space (no model I/O: cached texts need no model).
-  const aligned = modelKey(model) === modelKey(config.multilingualModel) && modelKey(model) !== modelKey(config.clipModel);
+  const aligned =
+    modelKey(model) === modelKey(config.multilingualModel) && modelKey(model) !== modelKey(config.clipModel);
   return { data, n: texts.length, d, source: sourceOf(model, normalize, aligned) };
 }
 
@@ -195,9 +201,13 @@ export async function embedImages(input: string | string[], options: EmbedImages
   const batch = checkInteger(options.batchSize ?? 8, 'batchSize', 1, 1024);
   const { files: found, skipped, root } = listImages(input);
   const rel = (f: string) => (root ? path.relative(root, f) : f);
-  const cacheDir = options.cache === false ? undefined : options.cache ?? (root ? defaultCacheDir(folderCacheName(root), model, dtype, normalize) : undefined);
+  const cacheDir =
+    options.cache === false
+      ? undefined
+      : (options.cache ?? (root ? defaultCacheDir(folderCacheName(root), model, dtype, normalize) : undefined));
   const cache = cacheDir ? EmbeddingCache.open(cacheDir, { model, dtype, normalize }) : undefined;
-  if (cache?.problem) process.stderr.write(`embedding cache ${cacheDir} is damaged (${cache.problem}); rebuilding it\n`);
+  if (cache?.problem)
+    process.stderr.write(`embedding cache ${cacheDir} is damaged (${cache.problem}); rebuilding it\n`);
 
   // What the cache already has, and what needs the model.
   const failed: EmbeddedImages['failed'] = [];
@@ -212,7 +222,10 @@ export async function embedImages(input: string | string[], options: EmbedImages
       failed.push({ file: rel(f), error: (e as Error).message });
       continue;
     }
-    if (!cache) { todo.push(f); continue; }
+    if (!cache) {
+      todo.push(f);
+      continue;
+    }
     const hit = cache.lookup(rel(f), f, stat);
     entries.set(f, hit.entry);
     if (hit.vector) vectors.set(f, hit.vector);
@@ -225,16 +238,32 @@ export async function embedImages(input: string | string[], options: EmbedImages
     const bar = new Progress('embedding images', todo.length, 'images', { enabled: options.progress ?? true });
     // Decoding the next batch (sharp, thread pool) overlaps the model on this one.
     const decode = (files: string[]) =>
-      Promise.all(files.map((f) => decodeForClip(f, tower.size).then((px) => ({ f, px }), (e: Error) => ({ f, error: e.message }))));
+      Promise.all(
+        files.map((f) =>
+          decodeForClip(f, tower.size).then(
+            (px) => ({ f, px }),
+            (e: Error) => ({ f, error: e.message }),
+          ),
+        ),
+      );
     let next = decode(todo.slice(0, batch));
     const pixels = new Float32Array(Math.min(batch, todo.length) * 3 * tower.size * tower.size);
     for (let i = 0; i < todo.length; i += batch) {
       const decoded = await next;
       if (i + batch < todo.length) next = decode(todo.slice(i + batch, i + 2 * batch));
       const ok = decoded.filter((x): x is { f: string; px: Buffer } => 'px' in x);
-      for (const x of decoded) if ('error' in x) failed.push({ file: rel(x.f), error: `not a readable image: ${x.error}` });
+      for (const x of decoded)
+        if ('error' in x) failed.push({ file: rel(x.f), error: `not a readable image: ${x.error}` });
       if (ok.length > 0) {
-        const out = await tower.run(toPixelValues(ok.map((x) => x.px), tower.size, tower.norm, pixels), ok.length);
+        const out = await tower.run(
+          toPixelValues(
+            ok.map((x) => x.px),
+            tower.size,
+            tower.norm,
+            pixels,
+          ),
+          ok.length,
+        );
         const d = out.length / ok.length;
         if (normalize) l2normalize(out, d);
         ok.forEach((x, j) => {
@@ -248,17 +277,25 @@ export async function embedImages(input: string | string[], options: EmbedImages
   for (const x of failed) process.stderr.write(`skipped ${x.file}: ${x.error}\n`);
 
   const files = found.filter((f) => vectors.has(f));
-  const d = files.length ? vectors.get(files[0])!.length : cache?.d ?? 0;
+  const d = files.length ? vectors.get(files[0])!.length : (cache?.d ?? 0);
   const data = new Float32Array(files.length * d);
   files.forEach((f, i) => {
     data.set(vectors.get(f)!, i * d);
   });
   const result: EmbeddedImages = {
     vectors: { data, n: files.length, d, source: sourceOf(model, normalize, false) },
-    files: files.map(rel), failed, skipped: skipped.map(rel), fromCache, model, normalized: normalize,
+    files: files.map(rel),
+    failed,
+    skipped: skipped.map(rel),
+    fromCache,
+    model,
+    normalized: normalize,
   };
   if (cache && (todo.length > 0 || cache.size !== files.length || cache.problem)) {
-    cache.save(files.map((f) => entries.get(f)!), result.vectors);
+    cache.save(
+      files.map((f) => entries.get(f)!),
+      result.vectors,
+    );
   }
   return result;
 }

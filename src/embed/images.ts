@@ -34,7 +34,11 @@ export interface PixelNorm {
 }
 
 /** OpenAI CLIP's normalisation, for models whose preprocessor config does not say. */
-export const CLIP_NORM: PixelNorm = { mean: [0.48145466, 0.4578275, 0.40821073], std: [0.26862954, 0.26130258, 0.27577711], rescale: 1 / 255 };
+export const CLIP_NORM: PixelNorm = {
+  mean: [0.48145466, 0.4578275, 0.40821073],
+  std: [0.26862954, 0.26130258, 0.27577711],
+  rescale: 1 / 255,
+};
 
 /**
  * Packs RGB images (size x size x 3, uint8) into CLIP's pixel_values (n, 3, size, size), normalised.
@@ -45,7 +49,9 @@ export function toPixelValues(images: Buffer[], size: number, norm: PixelNorm, i
   const length = images.length * 3 * plane;
   const out = into && into.length >= length ? into.subarray(0, length) : new Float32Array(length);
   // One table per channel (byte -> normalised value), and one pass over each image's bytes.
-  const lut = [0, 1, 2].map((c) => Float32Array.from({ length: 256 }, (_, v) => (v * norm.rescale - norm.mean[c]) / norm.std[c]));
+  const lut = [0, 1, 2].map((c) =>
+    Float32Array.from({ length: 256 }, (_, v) => (v * norm.rescale - norm.mean[c]) / norm.std[c]),
+  );
   const [r, g, b] = lut;
   images.forEach((rgb, i) => {
     const o = i * 3 * plane;

@@ -9,7 +9,7 @@ import { config, isLocalModel } from '../config';
 
 // Loaded on first use: importing the library for FAISS alone stays fast.
 // (The package is ESM with a CommonJS build; we require the CommonJS one.)
-type Transformers = typeof import('@huggingface/transformers', { with: { 'resolution-mode': 'import' } });
+type Transformers = typeof import('@huggingface/transformers', { with: { 'resolution-mode': 'import' }});
 let lib: Transformers | undefined;
 /** @internal */
 export function transformers(): Transformers {
@@ -26,8 +26,12 @@ export interface ModelOptions {
 
 /** Files a CLIP model folder needs, for error messages. */
 export const CLIP_FILES = [
-  'config.json', 'tokenizer.json', 'tokenizer_config.json', 'preprocessor_config.json',
-  'onnx/text_model.onnx', 'onnx/vision_model.onnx',
+  'config.json',
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'preprocessor_config.json',
+  'onnx/text_model.onnx',
+  'onnx/vision_model.onnx',
 ];
 
 /** Points transformers.js at the right places for `model`; returns the id to load. */
@@ -39,7 +43,8 @@ function prepare(model: string): { id: string; where: string[]; remote: boolean 
   env.remoteHost = config.remoteHost;
   if (isLocalModel(model)) {
     const abs = path.resolve(model);
-    if (!fs.existsSync(abs)) throw new Error(`model folder ${abs} does not exist (it should hold ${CLIP_FILES.join(', ')})`);
+    if (!fs.existsSync(abs))
+      throw new Error(`model folder ${abs} does not exist (it should hold ${CLIP_FILES.join(', ')})`);
     env.localModelPath = path.dirname(abs) + path.sep;
     env.allowRemoteModels = false;
     return { id: path.basename(abs), where: [abs], remote: false };
@@ -87,16 +92,24 @@ export function loadPretrained<T>(
     const seen = new Set<string>();
     const progress_callback = (e: { status: string; file?: string; total?: number }) => {
       // transformers.js says 'download' for local files too: report real downloads only.
-      if (e.status === 'download' && remote && e.file && !seen.has(e.file) && !fs.existsSync(path.join(config.modelsDir, model, e.file))) {
+      if (
+        e.status === 'download' &&
+        remote &&
+        e.file &&
+        !seen.has(e.file) &&
+        !fs.existsSync(path.join(config.modelsDir, model, e.file))
+      ) {
         seen.add(e.file);
         process.stderr.write(`downloading ${model}/${e.file} into ${config.modelsDir}\n`);
       }
     };
     const session_options = { intraOpNumThreads: threads };
-    p = loader(id, { dtype: dtype as PretrainedOptions['dtype'], progress_callback, session_options }).catch((e: unknown) => {
-      loaded.delete(key);
-      throw explain(model, where, remote, e);
-    });
+    p = loader(id, { dtype: dtype as PretrainedOptions['dtype'], progress_callback, session_options }).catch(
+      (e: unknown) => {
+        loaded.delete(key);
+        throw explain(model, where, remote, e);
+      },
+    );
     loaded.set(key, p);
   }
   return p;

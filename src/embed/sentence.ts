@@ -14,7 +14,10 @@ import type { Matrix } from '../types';
 import { l2normalize } from '../util/vectors';
 import { loadPretrained, type ModelOptions, transformers } from './model';
 
-interface Module { path: string; type: string }
+interface Module {
+  path: string;
+  type: string;
+}
 
 /** A model file: from a local folder, from models/, or downloaded into models/. Undefined if absent. */
 export async function modelFile(model: string, file: string): Promise<string | undefined> {
@@ -53,7 +56,10 @@ export function sentenceModules(model: string): Promise<Module[] | undefined> {
 export function readSafetensors(file: string): Map<string, { shape: number[]; data: Float32Array }> {
   const buf = fs.readFileSync(file);
   const n = Number(buf.readBigUInt64LE(0));
-  const header = JSON.parse(buf.toString('utf8', 8, 8 + n)) as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+  const header = JSON.parse(buf.toString('utf8', 8, 8 + n)) as Record<
+    string,
+    { dtype: string; shape: number[]; data_offsets: [number, number] }
+  >;
   const out = new Map<string, { shape: number[]; data: Float32Array }>();
   for (const [name, t] of Object.entries(header)) {
     if (name === '__metadata__') continue;
@@ -81,28 +87,45 @@ function halfToFloat(h: number): number {
   return s * 2 ** (e - 15) * (1 + f / 1024);
 }
 
-interface Dense { W: Float32Array; b?: Float32Array; inF: number; outF: number }
+interface Dense {
+  W: Float32Array;
+  b?: Float32Array;
+  inF: number;
+  outF: number;
+}
 
 async function loadDense(model: string, dir: string): Promise<Dense> {
   const cfgFile = await modelFile(model, `${dir}/config.json`);
   const weights = await modelFile(model, `${dir}/model.safetensors`);
   if (!cfgFile || !weights) {
-    throw new Error(`${model}: the Dense layer ${dir}/ needs config.json and model.safetensors (pytorch_model.bin is not read here)`);
+    throw new Error(
+      `${model}: the Dense layer ${dir}/ needs config.json and model.safetensors (pytorch_model.bin is not read here)`,
+    );
   }
-  const cfg = JSON.parse(fs.readFileSync(cfgFile, 'utf8')) as { in_features: number; out_features: number; activation_function?: string };
+  const cfg = JSON.parse(fs.readFileSync(cfgFile, 'utf8')) as {
+    in_features: number;
+    out_features: number;
+    activation_function?: string;
+  };
   if (cfg.activation_function && !/Identity$/.test(cfg.activation_function)) {
     throw new Error(`${model}: Dense activation ${cfg.activation_function} is not supported (only Identity)`);
   }
   const t = readSafetensors(weights);
   const W = t.get('linear.weight');
   if (!W || W.shape[0] !== cfg.out_features || W.shape[1] !== cfg.in_features) {
-    throw new Error(`${model}: ${dir}/model.safetensors lacks linear.weight of shape [${cfg.out_features}, ${cfg.in_features}]`);
+    throw new Error(
+      `${model}: ${dir}/model.safetensors lacks linear.weight of shape [${cfg.out_features}, ${cfg.in_features}]`,
+    );
   }
   return { W: W.data, b: t.get('linear.bias')?.data, inF: cfg.in_features, outF: cfg.out_features };
 }
 
 /** Embeds texts with a sentence-transformers model (see the file comment). */
-export async function embedTextsSentence(texts: string[], modules: Module[], options: ModelOptions & { batchSize: number }): Promise<Matrix> {
+export async function embedTextsSentence(
+  texts: string[],
+  modules: Module[],
+  options: ModelOptions & { batchSize: number },
+): Promise<Matrix> {
   const model = options.model ?? config.clipModel;
   const t = transformers();
   const [tokenizer, encoder] = await Promise.all([
@@ -110,7 +133,9 @@ export async function embedTextsSentence(texts: string[], modules: Module[], opt
     loadPretrained('encoder', (id, o) => t.AutoModel.from_pretrained(id, o), options),
   ]);
   const poolingDir = modules.find((m) => m.type.endsWith('Pooling'))?.path;
-  const pooling = poolingDir ? JSON.parse(fs.readFileSync((await modelFile(model, `${poolingDir}/config.json`))!, 'utf8')) : {};
+  const pooling = poolingDir
+    ? JSON.parse(fs.readFileSync((await modelFile(model, `${poolingDir}/config.json`))!, 'utf8'))
+    : {};
   const denseDirs = modules.filter((m) => m.type.endsWith('Dense')).map((m) => m.path);
   const dense = await Promise.all(denseDirs.map((dir) => loadDense(model, dir)));
   const normalize = modules.some((m) => m.type.endsWith('Normalize'));
@@ -137,7 +162,14 @@ export async function embedTextsSentence(texts: string[], modules: Module[], opt
   return { data, n: rows.length, d };
 }
 
-function pool(h: Float32Array, mask: BigInt64Array, b: number, S: number, H: number, cfg: Record<string, boolean>): Float32Array {
+function pool(
+  h: Float32Array,
+  mask: BigInt64Array,
+  b: number,
+  S: number,
+  H: number,
+  cfg: Record<string, boolean>,
+): Float32Array {
   const v = new Float32Array(H);
   if (cfg.pooling_mode_cls_token) {
     v.set(h.subarray(b * S * H, b * S * H + H));

@@ -13,7 +13,8 @@ import { config } from '../config';
 import { writeFileAtomic } from '../io/files';
 
 export function answersFile(task: string): string {
-  if (!/^[A-Za-z0-9_-]+$/.test(task)) throw new Error(`task name ${JSON.stringify(task)}: use letters, digits, _ or - (e.g. "task4")`);
+  if (!/^[A-Za-z0-9_-]+$/.test(task))
+    throw new Error(`task name ${JSON.stringify(task)}: use letters, digits, _ or - (e.g. "task4")`);
   return path.join(config.exportDir, 'answers', `${task}.json`);
 }
 

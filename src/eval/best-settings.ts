@@ -70,7 +70,8 @@ export interface SpeedVerdict<R extends TimedSetting> {
 }
 
 function checkRows<R>(rows: R[], what: string): void {
-  if (!Array.isArray(rows) || rows.length === 0) throw new ArgumentError(`${what}: no settings (an empty list of rows)`);
+  if (!Array.isArray(rows) || rows.length === 0)
+    throw new ArgumentError(`${what}: no settings (an empty list of rows)`);
 }
 
 const ms = (v: number) => (v >= 1 ? v.toFixed(2) : v.toFixed(3));
@@ -97,7 +98,10 @@ export function fastestSettings<R extends TimedSetting>(rows: R[]): SpeedVerdict
   } else {
     sentence +=
       `, but ${equallyFast.length - 1} other setting(s) cannot be told apart from it (their interquartile ranges ` +
-      `overlap its own): ${equallyFast.slice(1).map((r) => `${r.label} (${ms(r.latencyMs)} ms)`).join('; ')}. ` +
+      `overlap its own): ${equallyFast
+        .slice(1)
+        .map((r) => `${r.label} (${ms(r.latencyMs)} ms)`)
+        .join('; ')}. ` +
       'They are equally fast on this machine in this run.';
   }
   return { fastest, equallyFast, runnerUp: byMedian[1], decided, runs, sentence };
@@ -121,7 +125,7 @@ function qualityOf(r: TimedSetting, quality: Quality): number {
   if (typeof v !== 'number' || !Number.isFinite(v)) {
     throw new ArgumentError(
       `the settings have no ${quality}` +
-        (quality === 'precision' ? ': give the queries\' breeds (or use recall, against the exact search)' : ''),
+        (quality === 'precision' ? ": give the queries' breeds (or use recall, against the exact search)" : ''),
     );
   }
   return v;
@@ -140,7 +144,9 @@ export function mostPreciseSettings<R extends TimedSetting>(
   checkRows(rows, 'mostPreciseSettings');
   const best = Math.max(...rows.map((r) => qualityOf(r, quality)));
   const tied = rows.filter((r) => qualityOf(r, quality) >= best - 1e-9);
-  const pick = [...tied].sort((a, b) => (quality === 'precision' ? b.recall - a.recall : 0) || a.latencyMs - b.latencyMs)[0];
+  const pick = [...tied].sort(
+    (a, b) => (quality === 'precision' ? b.recall - a.recall : 0) || a.latencyMs - b.latencyMs,
+  )[0];
   const rule =
     quality === 'precision'
       ? 'among the tied settings, the highest recall@k (against the exact search), then the lowest median latency'
@@ -199,8 +205,11 @@ export function groupMeans(rows: Array<TimedSetting & Record<string, unknown>>, 
     const precision = avg(rs, (r) => r.precision);
     const buildSeconds = avg(rs, (r) => r.buildSeconds);
     return {
-      knob, value, settings: rs.length,
-      latencyMs: avg(rs, (r) => r.latencyMs)!, recall: avg(rs, (r) => r.recall)!,
+      knob,
+      value,
+      settings: rs.length,
+      latencyMs: avg(rs, (r) => r.latencyMs)!,
+      recall: avg(rs, (r) => r.recall)!,
       ...(precision !== undefined ? { precision } : {}),
       ...(buildSeconds !== undefined ? { buildSeconds } : {}),
     };

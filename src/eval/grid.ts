@@ -109,7 +109,9 @@ export function cartesian<T>(knobs: Record<string, T[]> = {}): Array<Record<stri
 }
 
 function describeKnobs(knobs: Record<string, unknown>): string {
-  return Object.entries(knobs).map(([k, v]) => `${k}=${v}`).join(', ');
+  return Object.entries(knobs)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
 }
 
 interface CacheRecord {
@@ -124,7 +126,10 @@ async function buildOrLoad<I extends VectorIndex>(
   build: BuildArguments,
   cacheDir: string | undefined,
 ): Promise<{ index: I; buildSeconds: number; cached: boolean }> {
-  const knobs = Object.entries(build).map(([k, v]) => `${k}${v}`).join('.') || 'default';
+  const knobs =
+    Object.entries(build)
+      .map(([k, v]) => `${k}${v}`)
+      .join('.') || 'default';
   const name = `${builder.name}.${metricName(metric)}.${knobs}`.replace(/[^A-Za-z0-9._-]+/g, '_');
   const file = cacheDir && builder.save && builder.load ? path.join(cacheDir, `${name}.faissindex`) : undefined;
   if (file && fs.existsSync(file) && fs.existsSync(`${file}.json`)) {
@@ -166,7 +171,8 @@ export function exactSearch(data: Matrix, queries: Matrix, k: number, metric: Me
 /** Runs a parameter grid; see the module's description. */
 export async function runGrid<I extends VectorIndex>(options: GridOptions<I>): Promise<GridResult> {
   const { builder, data, queries } = options;
-  if (!builder || typeof builder.create !== 'function') throw invalid('builder', 'an IndexBuilder (e.g. hnswFlat)', builder);
+  if (!builder || typeof builder.create !== 'function')
+    throw invalid('builder', 'an IndexBuilder (e.g. hnswFlat)', builder);
   const k = checkInteger(options.k, 'k', 1, 1 << 16);
   if (queries.d !== data.d) throw new ArgumentError(`queries have d=${queries.d}, but the data has d=${data.d}`);
   const metrics = options.metrics ?? [MetricType.L2];
@@ -178,9 +184,14 @@ export async function runGrid<I extends VectorIndex>(options: GridOptions<I>): P
     throw invalid('progress', expected, options.progress);
   }
   if (options.classes && options.classes.queries.length !== queries.n) {
-    throw new ArgumentError(`classes.queries holds ${options.classes.queries.length} classes for ${queries.n} queries: give one per query (undefined when unknown)`);
+    throw new ArgumentError(
+      `classes.queries holds ${options.classes.queries.length} classes for ${queries.n} queries: give one per query (undefined when unknown)`,
+    );
   }
-  const cacheDir = options.cache === false ? undefined : path.join(options.cache ?? path.join(config.cacheDir, 'indexes'), matrixHash(data));
+  const cacheDir =
+    options.cache === false
+      ? undefined
+      : path.join(options.cache ?? path.join(config.cacheDir, 'indexes'), matrixHash(data));
   const cost = (b: BuildArguments) => builder.cost?.(b) ?? 1;
   const totalWork = metrics.length * builds.reduce((s, b) => s + cost(b), 0);
   const report = typeof options.progress === 'function' ? options.progress : undefined;
@@ -207,8 +218,16 @@ export async function runGrid<I extends VectorIndex>(options: GridOptions<I>): P
           const p = options.classes ? precisionAtK(res, options.classes.queries, options.classes.of, k) : NaN;
           const precision = Number.isNaN(p) ? undefined : p;
           rows.push({
-            label, index: builder.name, metric: metricName(metric), ...build, ...q,
-            buildSeconds, cached, latencyMs, runsMs, qps: (queries.n * 1000) / latencyMs,
+            label,
+            index: builder.name,
+            metric: metricName(metric),
+            ...build,
+            ...q,
+            buildSeconds,
+            cached,
+            latencyMs,
+            runsMs,
+            qps: (queries.n * 1000) / latencyMs,
             // Ties judged on true distances: PQ/SQ/bf16 report approximate ones.
             recall: mean(recallPerQuery(truth, withTrueDistances(res, data, queries, metric), k)),
             ...(precision !== undefined ? { precision } : {}),
@@ -235,7 +254,10 @@ type Quality = 'precision' | 'recall';
 function qualityOf(row: GridRow, quality: Quality): number {
   const v = row[quality];
   if (typeof v !== 'number' || Number.isNaN(v)) {
-    throw new ArgumentError(`the grid rows have no ${quality}` + (quality === 'precision' ? ': run the grid with classes, or use recall' : ''));
+    throw new ArgumentError(
+      `the grid rows have no ${quality}` +
+        (quality === 'precision' ? ': run the grid with classes, or use recall' : ''),
+    );
   }
   return v;
 }
@@ -243,7 +265,9 @@ function qualityOf(row: GridRow, quality: Quality): number {
 /** The setting with the lowest latency (ties: the better quality). */
 export function fastest(rows: GridRow[], quality: Quality = 'recall'): GridRow {
   if (rows.length === 0) throw new ArgumentError('no grid rows');
-  return rows.reduce((a, b) => (b.latencyMs < a.latencyMs || (b.latencyMs === a.latencyMs && qualityOf(b, quality) > qualityOf(a, quality)) ? b : a));
+  return rows.reduce((a, b) =>
+    b.latencyMs < a.latencyMs || (b.latencyMs === a.latencyMs && qualityOf(b, quality) > qualityOf(a, quality)) ? b : a,
+  );
 }
 
 /** The setting with the best precision (or recall); ties go to the faster. */
@@ -262,7 +286,10 @@ export function mostPrecise(rows: GridRow[], quality: Quality = 'precision'): Gr
  */
 export function bestTradeoff(rows: GridRow[], quality: Quality = 'precision', tolerance = 0.01): GridRow {
   const best = qualityOf(mostPrecise(rows, quality), quality);
-  return fastest(rows.filter((r) => qualityOf(r, quality) >= best - tolerance), quality);
+  return fastest(
+    rows.filter((r) => qualityOf(r, quality) >= best - tolerance),
+    quality,
+  );
 }
 
 /**

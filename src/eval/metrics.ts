@@ -29,10 +29,14 @@ function isResult(x: unknown): x is SearchResult {
 
 function checkShapes(exact: SearchResult, found: SearchResult, k: number, what: string): void {
   if (exact.n !== found.n) {
-    throw new Error(`${what}: the exact result has ${exact.n} queries and the result to check ${found.n}: search the same queries`);
+    throw new Error(
+      `${what}: the exact result has ${exact.n} queries and the result to check ${found.n}: search the same queries`,
+    );
   }
   if (!Number.isInteger(k) || k < 1 || k > exact.k || k > found.k) {
-    throw new Error(`${what}: k=${k} needs at least k columns in both results (exact has k=${exact.k}, the other k=${found.k})`);
+    throw new Error(
+      `${what}: k=${k} needs at least k columns in both results (exact has k=${exact.k}, the other k=${found.k})`,
+    );
   }
 }
 
@@ -41,7 +45,12 @@ function checkShapes(exact: SearchResult, found: SearchResult, k: number, what: 
  * an exact search with the same metric) among the k returned. Each result is
  * read with its own k, so recall@1 of a k=5 result reads column 0 only.
  */
-export function recallPerQuery(exact: SearchResult, found: SearchResult, k: number = found.k, options: RecallOptions = {}): Float64Array {
+export function recallPerQuery(
+  exact: SearchResult,
+  found: SearchResult,
+  k: number = found.k,
+  options: RecallOptions = {},
+): Float64Array {
   checkShapes(exact, found, k, 'recall');
   const eps = options.epsilon ?? 1e-4;
   const larger = 'metric' in exact && largerIsCloser((exact as { metric: 0 | 1 | 2 | 3 }).metric);
@@ -51,9 +60,15 @@ export function recallPerQuery(exact: SearchResult, found: SearchResult, k: numb
     let valid = 0;
     for (let r = 0; r < k; r++) {
       const id = exact.labels[q * exact.k + r];
-      if (id >= 0n) { truth.add(id); valid++; }
+      if (id >= 0n) {
+        truth.add(id);
+        valid++;
+      }
     }
-    if (valid === 0) { out[q] = 1; continue; }
+    if (valid === 0) {
+      out[q] = 1;
+      continue;
+    }
     const kth = exact.distances[q * exact.k + valid - 1];
     const tol = eps * Math.max(1, Math.abs(kth));
     const seen = new Set<bigint>();
@@ -78,10 +93,17 @@ export function recallPerQuery(exact: SearchResult, found: SearchResult, k: numb
  * ann-benchmarks recomputes them. Otherwise a PQ index whose distances are
  * underestimated would have every returned id counted as a tie.
  */
-export function withTrueDistances(found: SearchResult, data: Matrix, queries: Matrix, metric: MetricType): SearchResult {
+export function withTrueDistances(
+  found: SearchResult,
+  data: Matrix,
+  queries: Matrix,
+  metric: MetricType,
+): SearchResult {
   if (!isResult(found)) throw new Error('withTrueDistances(found, data, queries, metric) takes a search result');
   if (queries.n !== found.n || queries.d !== data.d) {
-    throw new Error(`withTrueDistances: ${found.n} results for ${queries.n} queries of d=${queries.d}, data d=${data.d}`);
+    throw new Error(
+      `withTrueDistances: ${found.n} results for ${queries.n} queries of d=${queries.d}, data d=${data.d}`,
+    );
   }
   const distances = new Float32Array(found.labels.length);
   const larger = largerIsCloser(metric);
@@ -116,7 +138,9 @@ export function labelRecall(Iref: BigInt64Array, I: BigInt64Array, nq: number, k
   const kref = Iref.length / nq;
   const kfound = I.length / nq;
   if (!Number.isInteger(kref) || !Number.isInteger(kfound)) {
-    throw new Error(`labelRecall: Iref holds ${Iref.length} labels and I ${I.length} for ${nq} queries; need nq*k each`);
+    throw new Error(
+      `labelRecall: Iref holds ${Iref.length} labels and I ${I.length} for ${nq} queries; need nq*k each`,
+    );
   }
   // Found distances of Infinity are never ties: only ids count.
   const exact = { labels: Iref, distances: new Float32Array(Iref.length), n: nq, k: kref };
@@ -137,7 +161,9 @@ export function precisionPerQuery(
   k: number = found.k,
 ): Array<number | undefined> {
   if (queryClasses.length !== found.n) {
-    throw new Error(`precision: ${queryClasses.length} query classes for a result of ${found.n} queries: give one class per query`);
+    throw new Error(
+      `precision: ${queryClasses.length} query classes for a result of ${found.n} queries: give one class per query`,
+    );
   }
   if (!Number.isInteger(k) || k < 1 || k > found.k) {
     throw new Error(`precision: k=${k} needs k columns, but the result has k=${found.k}`);
@@ -145,7 +171,10 @@ export function precisionPerQuery(
   const out: Array<number | undefined> = [];
   for (let q = 0; q < found.n; q++) {
     const want = queryClasses[q];
-    if (want === undefined || want === null || want === '') { out.push(undefined); continue; }
+    if (want === undefined || want === null || want === '') {
+      out.push(undefined);
+      continue;
+    }
     let hits = 0;
     for (let r = 0; r < k; r++) {
       const id = found.labels[q * found.k + r];

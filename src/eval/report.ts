@@ -46,7 +46,11 @@ export function precisionReport(queries: QueryBatch, results: SearchResults, k: 
   const rows = queries.names.map((name, i) => ({
     query: name,
     breed: queries.classes[i] ?? '(unknown)',
-    neighbours: results.join(queries.database.rows, i).slice(0, k).map((h) => h.row.class).join(', '),
+    neighbours: results
+      .join(queries.database.rows, i)
+      .slice(0, k)
+      .map((h) => h.row.class)
+      .join(', '),
     [`precision@${k}`]: per[i],
     ...(leftOut ? { 'left out': why(i) } : {}),
   }));

@@ -26,7 +26,12 @@ export interface Timing {
   runsMs: number[];
 }
 
-export async function timeSearch(index: VectorIndex, xq: Matrix, k: number, options: { repeats?: number } = {}): Promise<Timing> {
+export async function timeSearch(
+  index: VectorIndex,
+  xq: Matrix,
+  k: number,
+  options: { repeats?: number } = {},
+): Promise<Timing> {
   const repeats = checkInteger(options.repeats ?? 5, 'repeats', 1, 10000);
   const result = await index.search(xq, k);
   const runsMs: number[] = [];

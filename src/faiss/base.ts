@@ -39,7 +39,6 @@ export interface RangeSearchOptions {
   maxResults?: number;
 }
 
-
 /** Options of the async add: progress reports split the add into batches. */
 export interface AddOptions {
   /** Called after each batch with the vectors added so far and the total. */
@@ -67,7 +66,6 @@ export function downcastView(n: NativeIndex, container: Index, role: Role): Inde
   if (!downcastFn) throw new Error('faiss classes are not loaded: import the library from src/faiss (or src/internal)');
   return downcastFn(n, container, role);
 }
-
 
 /**
  * Base of every index: the members of faiss.Index. Indexes returned by
@@ -205,7 +203,12 @@ export class Index implements VectorIndex {
    * const res = index.rangeSearch(xq, 0.8);   // squared L2 < 0.8
    * res.hits(0);                              // [{ rank: 1, id: 17, distance: 0.21 }, ...] nearest first
    */
-  rangeSearch(xq: Float32Array | Matrix, radius: number, params?: SearchParameters, options: RangeSearchOptions = {}): RangeSearchResults {
+  rangeSearch(
+    xq: Float32Array | Matrix,
+    radius: number,
+    params?: SearchParameters,
+    options: RangeSearchOptions = {},
+  ): RangeSearchResults {
     const { data, n, p, maxResults } = this.prepareRangeSearch(xq, radius, params, options);
     const res = n > 0 ? this.native.rangeSearch(data, radius, maxResults, p) : emptyRange();
     return new RangeSearchResults(res, this.metricType, radius);
@@ -213,7 +216,10 @@ export class Index implements VectorIndex {
 
   /** rangeSearch() on the thread pool. */
   async rangeSearchAsync(
-    xq: Float32Array | Matrix, radius: number, params?: SearchParameters, options: RangeSearchOptions = {},
+    xq: Float32Array | Matrix,
+    radius: number,
+    params?: SearchParameters,
+    options: RangeSearchOptions = {},
   ): Promise<RangeSearchResults> {
     const site = new Error();
     const { data, n, p, maxResults } = this.prepareRangeSearch(xq, radius, params, options, true);
@@ -236,7 +242,8 @@ export class Index implements VectorIndex {
     for (const [name, value] of Object.entries(args ?? {})) {
       if (!known.includes(name)) {
         throw new ArgumentError(
-          `${this.className} has no query argument "${name}"` + (known.length ? ` (it has: ${known.join(', ')})` : ' (it has none)'),
+          `${this.className} has no query argument "${name}"` +
+            (known.length ? ` (it has: ${known.join(', ')})` : ' (it has none)'),
         );
       }
       (this as unknown as Record<string, number>)[name] = value;
@@ -245,7 +252,9 @@ export class Index implements VectorIndex {
 
   /** The current query-time knobs, e.g. { efSearch: 16 }. */
   get queryArguments(): QueryArguments {
-    return Object.fromEntries(this.queryArgumentNames().map((n) => [n, (this as unknown as Record<string, number>)[n]]));
+    return Object.fromEntries(
+      this.queryArgumentNames().map((n) => [n, (this as unknown as Record<string, number>)[n]]),
+    );
   }
 
   /** @internal Names accepted by setQueryArguments. */
@@ -319,9 +328,12 @@ export class Index implements VectorIndex {
     checkInteger(n, 'n', 0);
     this.checkCanReconstruct(false);
     if (!byId && Number(start) + n > this.ntotal) {
-      throw new ArgumentError(`reconstructN(${i0}, ${n}) reaches label ${Number(start) + n - 1}, but the ${this.className} holds ntotal=${this.ntotal}`);
+      throw new ArgumentError(
+        `reconstructN(${i0}, ${n}) reaches label ${Number(start) + n - 1}, but the ${this.className} holds ntotal=${this.ntotal}`,
+      );
     }
-    if (n * this.d > 2 ** 31 - 1) throw new ArgumentError(`n*d = ${n * this.d} values do not fit one array: reconstruct in batches`);
+    if (n * this.d > 2 ** 31 - 1)
+      throw new ArgumentError(`n*d = ${n * this.d} values do not fit one array: reconstruct in batches`);
     const out = new Float32Array(n * this.d);
     if (n > 0) this.native.reconstructN(byId ? start : Number(start), n, out);
     return out;
@@ -336,7 +348,8 @@ export class Index implements VectorIndex {
     } else throw invalid('keys', 'a BigInt64Array or an array of integers', keys);
     this.checkCanReconstruct(true);
     for (let i = 0; i < list.length; i++) this.checkReconstruct(list[i], `keys[${i}]`, true);
-    if (list.length * this.d > 2 ** 31 - 1) throw new ArgumentError(`${list.length} keys * d values do not fit one array: reconstruct in batches`);
+    if (list.length * this.d > 2 ** 31 - 1)
+      throw new ArgumentError(`${list.length} keys * d values do not fit one array: reconstruct in batches`);
     const out = new Float32Array(list.length * this.d);
     if (list.length > 0) this.native.reconstructBatch(list, out);
     return out;
@@ -362,12 +375,16 @@ export class Index implements VectorIndex {
     const src = other.source;
     if (src && this.source) {
       const mismatch = sourceMismatch(this.source, src);
-      if (mismatch) throw new ArgumentError(`cannot merge into this ${this.className}: ${mismatch.replace('the queries are', 'the other index\'s vectors are')}`);
+      if (mismatch)
+        throw new ArgumentError(
+          `cannot merge into this ${this.className}: ${mismatch.replace('the queries are', "the other index's vectors are")}`,
+        );
     }
     this.beforeWrite('add');
     other.beforeWrite('reset');
     this.native.mergeFrom(other.native, add);
-    if (src && !this.source) Object.defineProperty(this, 'sourceRef', { value: src, enumerable: false, configurable: true });
+    if (src && !this.source)
+      Object.defineProperty(this, 'sourceRef', { value: src, enumerable: false, configurable: true });
   }
 
   /**
@@ -398,7 +415,10 @@ export class Index implements VectorIndex {
     const had = this.source;
     if (had) {
       const why = sourceMismatch(had, src);
-      if (why) throw new ArgumentError(`cannot add to this ${this.className}: ${why.replace('the queries are', 'the new vectors are')}`);
+      if (why)
+        throw new ArgumentError(
+          `cannot add to this ${this.className}: ${why.replace('the queries are', 'the new vectors are')}`,
+        );
       return;
     }
     Object.defineProperty(this, 'sourceRef', { value: src, enumerable: false, configurable: true });
@@ -432,7 +452,10 @@ export class Index implements VectorIndex {
   }
 
   private prepareSearch(
-    xq: Float32Array | Matrix, k: number, params: unknown, copy = false,
+    xq: Float32Array | Matrix,
+    k: number,
+    params: unknown,
+    copy = false,
   ): { data: Float32Array; n: number; p?: NativeSearchParams } {
     const data = vectorsOf(xq, this.d, 'xq', copy);
     checkInteger(k, 'k', 1, 1 << 20);
@@ -443,11 +466,17 @@ export class Index implements VectorIndex {
   }
 
   private prepareRangeSearch(
-    xq: Float32Array | Matrix, radius: number, params: unknown, options: RangeSearchOptions, copy = false,
+    xq: Float32Array | Matrix,
+    radius: number,
+    params: unknown,
+    options: RangeSearchOptions,
+    copy = false,
   ): { data: Float32Array; n: number; p?: NativeSearchParams; maxResults: number } {
     const data = vectorsOf(xq, this.d, 'xq', copy);
-    if (typeof radius !== 'number' || Number.isNaN(radius)) throw invalid('radius', 'a number (L2: a squared distance; inner product: a similarity)', radius);
-    if (options === null || typeof options !== 'object') throw invalid('options', 'an object such as { maxResults }', options);
+    if (typeof radius !== 'number' || Number.isNaN(radius))
+      throw invalid('radius', 'a number (L2: a squared distance; inner product: a similarity)', radius);
+    if (options === null || typeof options !== 'object')
+      throw invalid('options', 'an object such as { maxResults }', options);
     const maxResults = checkInteger(options.maxResults ?? RANGE_SEARCH_MAX_RESULTS, 'maxResults', 1, 2 ** 31 - 1);
     const why = this.cannotRangeSearch();
     if (why) throw new ArgumentError(why);
@@ -460,9 +489,14 @@ export class Index implements VectorIndex {
     if (why) throw new ArgumentError(`cannot ${what} this ${this.className}: ${why}`);
     this.native.checkRead();
     if (!this.isTrained) {
-      throw new Error(`${this.className} is not trained: call train(x) and add(x) before ${what === 'search' ? 'search' : 'rangeSearch'}`);
+      throw new Error(
+        `${this.className} is not trained: call train(x) and add(x) before ${what === 'search' ? 'search' : 'rangeSearch'}`,
+      );
     }
-    if (this.ntotal === 0) throw new Error(`${what === 'search' ? 'search' : 'rangeSearch'} on an empty ${this.className} (ntotal = 0): add vectors first`);
+    if (this.ntotal === 0)
+      throw new Error(
+        `${what === 'search' ? 'search' : 'rangeSearch'} on an empty ${this.className} (ntotal = 0): add vectors first`,
+      );
   }
 
   /** Refuses a reconstruct this index cannot answer; returns the key as the addon takes it. */
@@ -515,8 +549,10 @@ export class Index implements VectorIndex {
     const refused = this.storedIndex().mergeRefusal(this);
     if (refused) return refused;
     if (other.className !== this.className) {
-      return `faiss merges indexes of one class only: this is an ${this.className}, the other an ${other.className}` +
-        this.mergeClassHint(other);
+      return (
+        `faiss merges indexes of one class only: this is an ${this.className}, the other an ${other.className}` +
+        this.mergeClassHint(other)
+      );
     }
     if (other.d !== this.d) return `the other index has d=${other.d}, this one d=${this.d}`;
     if (other.metricType !== this.metricType) {
@@ -567,7 +603,8 @@ export class Index implements VectorIndex {
     if (a.codebookLabel() !== b.codebookLabel()) {
       return `the two ${a.className}s quantize differently (${a.codebookLabel()} and ${b.codebookLabel()})`;
     }
-    if (a.encodesResidual() !== b.encodesResidual()) return 'one of the two IVFs encodes residuals (byResidual) and the other does not';
+    if (a.encodesResidual() !== b.encodesResidual())
+      return 'one of the two IVFs encodes residuals (byResidual) and the other does not';
     if (!ca || !cb || ca.length !== cb.length || ca.some((v, i) => v !== cb[i])) {
       return (
         `the two ${a.className}s have different codebooks (trained separately): the other's codes would decode with this one's ` +
@@ -590,15 +627,19 @@ export class Index implements VectorIndex {
 
   /** @internal The vectors that codes decode to (faiss's sa_decode). */
   protected saDecodeChecked(codes: Uint8Array): Float32Array {
-    if (!(codes instanceof Uint8Array)) throw invalid('codes', 'a Uint8Array of n * saCodeSize bytes (from saEncode)', codes);
+    if (!(codes instanceof Uint8Array))
+      throw invalid('codes', 'a Uint8Array of n * saCodeSize bytes (from saEncode)', codes);
     this.native.checkRead();
     if (!this.isTrained) throw new Error(`${this.className} is not trained: call train(x) before saDecode`);
     const size = this.native.getParam('saCodeSize');
     if (codes.length % size !== 0) {
-      throw new ArgumentError(`codes holds ${codes.length} bytes, not a multiple of this ${this.className}'s saCodeSize=${size}`);
+      throw new ArgumentError(
+        `codes holds ${codes.length} bytes, not a multiple of this ${this.className}'s saCodeSize=${size}`,
+      );
     }
     const n = codes.length / size;
-    if (n * this.d > 2 ** 31 - 1) throw new ArgumentError(`${n} codes * d values do not fit one array: decode in batches`);
+    if (n * this.d > 2 ** 31 - 1)
+      throw new ArgumentError(`${n} codes * d values do not fit one array: decode in batches`);
     const out = new Float32Array(n * this.d);
     if (n > 0) this.native.saDecode(codes, out);
     return out;
@@ -643,7 +684,8 @@ export class Index implements VectorIndex {
 
   /** @internal mergeCheck for indexes whose labels are positions (flat, PQ, SQ). */
   protected mergeByPosition(other: Index, addId: bigint): string | undefined {
-    if (addId !== 0n) return 'a flat index\'s labels are positions: merged vectors are numbered from ntotal on their own, so addId must be 0';
+    if (addId !== 0n)
+      return "a flat index's labels are positions: merged vectors are numbered from ntotal on their own, so addId must be 0";
     return Index.codebookMismatch(this, other);
   }
 

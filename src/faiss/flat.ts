@@ -14,16 +14,22 @@ export class IndexFlat extends Index {
     super(native.newFlat(checkInt32(d, 'd', 1), checkMetric(metric)));
   }
 
-  protected override checkSearchParams(params: SearchParameters, p: NativeSearchParams, op: 'search' | 'rangeSearch'): void {
+  protected override checkSearchParams(
+    params: SearchParameters,
+    p: NativeSearchParams,
+    op: 'search' | 'rangeSearch',
+  ): void {
     const cls = this.className;
     const kind = params.constructor.name;
     if (params instanceof SearchParametersHNSW || params instanceof SearchParametersIVF) {
-      throw new ArgumentError(`an ${cls} has neither efSearch nor nprobe: pass new SearchParameters({ sel }), not ${kind}`);
+      throw new ArgumentError(
+        `an ${cls} has neither efSearch nor nprobe: pass new SearchParameters({ sel }), not ${kind}`,
+      );
     }
     if (p.sel && this.metricType !== MetricType.L2 && this.metricType !== MetricType.INNER_PRODUCT) {
       throw new ArgumentError(
         `faiss 1.7.3 filters a flat search with a selector by L2 and inner product only, not ${metricName(this.metricType)} ` +
-          '(IndexFlat.cpp: \'!sel\' failed): search without sel and drop the ids you do not want, or use IndexHNSWFlat, which filters by any metric',
+          "(IndexFlat.cpp: '!sel' failed): search without sel and drop the ids you do not want, or use IndexHNSWFlat, which filters by any metric",
       );
     }
     if (op === 'search' && params.sel instanceof IDSelectorArray) {
@@ -33,7 +39,7 @@ export class IndexFlat extends Index {
       if (bad !== undefined) {
         throw new ArgumentError(
           `IDSelectorArray holds id ${bad}, not a label of this ${cls} (0..${this.ntotal - 1}): faiss 1.7.3 reads a flat ` +
-            'index\'s vectors at the array\'s ids without a bounds check. Leave such ids out, or use IDSelectorBatch, which tests membership',
+            "index's vectors at the array's ids without a bounds check. Leave such ids out, or use IDSelectorBatch, which tests membership",
         );
       }
     }
@@ -54,7 +60,9 @@ export class IndexFlat extends Index {
   }
 
   protected override mergeClassHint(other: Index): string {
-    return other instanceof IndexFlat ? ' (indexFactory(d, "Flat") makes an IndexFlat, new IndexFlatL2(d) an IndexFlatL2)' : '';
+    return other instanceof IndexFlat
+      ? ' (indexFactory(d, "Flat") makes an IndexFlat, new IndexFlatL2(d) an IndexFlatL2)'
+      : '';
   }
 
   protected override mergeCheck(other: Index, addId: bigint): string | undefined {

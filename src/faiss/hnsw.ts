@@ -61,7 +61,9 @@ export class IndexHNSW extends Index {
 
   protected override checkSearchParams(params: SearchParameters): void {
     if (!(params instanceof SearchParametersHNSW)) {
-      throw new ArgumentError(`an ${this.className} takes SearchParametersHNSW({ efSearch, sel }), not ${params.constructor.name}`);
+      throw new ArgumentError(
+        `an ${this.className} takes SearchParametersHNSW({ efSearch, sel }), not ${params.constructor.name}`,
+      );
     }
   }
 
@@ -75,7 +77,8 @@ export class IndexHNSW extends Index {
   protected override mergeRefusal(outer: Index): string | undefined {
     return (
       `faiss 1.7.3 cannot merge HNSW graphs ("merge_from() not implemented"): add the other's vectors instead, ` +
-      'index.add(other.reconstructN(0, other.ntotal))' + (outer === this ? '' : ' (with their ids, for an IDMap2)')
+      'index.add(other.reconstructN(0, other.ntotal))' +
+      (outer === this ? '' : ' (with their ids, for an IDMap2)')
     );
   }
 }

@@ -16,7 +16,7 @@ import { registerClass } from './registry';
  * flat, PQ, SQ, HNSW or IVF index) becomes read-only while the IDMap lives.
  */
 export class IndexIDMap extends Index {
-  private declare innerRef?: Index;
+  declare private innerRef?: Index;
 
   constructor(index: Index) {
     super(IndexIDMap.wrapNative(index, new.target === IndexIDMap2));
@@ -28,7 +28,9 @@ export class IndexIDMap extends Index {
   protected static wrapNative(index: Index, two: boolean): NativeIndex {
     if (!(index instanceof Index)) throw invalid('index', 'an Index (e.g. new IndexFlatL2(d))', index);
     if (index instanceof IndexIDMap) {
-      throw new ArgumentError(`an IndexIDMap cannot wrap an ${index.className}: use that one, or wrap the index inside it`);
+      throw new ArgumentError(
+        `an IndexIDMap cannot wrap an ${index.className}: use that one, or wrap the index inside it`,
+      );
     }
     const codes = index instanceof IndexPQ || index instanceof IndexScalarQuantizer;
     if (!(index instanceof IndexFlat || index instanceof IndexHNSW || index instanceof IndexIVF || codes)) {
@@ -38,7 +40,9 @@ export class IndexIDMap extends Index {
       throw new ArgumentError(`IndexIDMap needs an empty index, but it holds ${index.ntotal} vectors`);
     }
     if (index instanceof IndexIVFFlatDedup) {
-      throw new ArgumentError(`an IndexIDMap does not wrap an ${index.className} here: it keeps ids of your own itself (addWithIds)`);
+      throw new ArgumentError(
+        `an IndexIDMap does not wrap an ${index.className} here: it keeps ids of your own itself (addWithIds)`,
+      );
     }
     if (index instanceof IndexIVF && index.directMapType === DirectMap.Hashtable) {
       throw new ArgumentError(

@@ -14,8 +14,15 @@ export const METRIC_Linf = MetricType.Linf;
 export { type RangeSearchResult, RangeSearchResults } from '../search/range';
 export { MetricType, metricName, type SearchResult, SearchResults } from '../search/results';
 export {
-  IDSelector, IDSelectorArray, IDSelectorBatch, IDSelectorNot, IDSelectorRange, type IdList,SearchParameters, SearchParametersHNSW,
-  SearchParametersIVF, 
+  IDSelector,
+  IDSelectorArray,
+  IDSelectorBatch,
+  IDSelectorNot,
+  IDSelectorRange,
+  type IdList,
+  SearchParameters,
+  SearchParametersHNSW,
+  SearchParametersIVF,
 } from '../search/selectors';
 export { type AddOptions, FP16_MAX, Index, RANGE_SEARCH_MAX_RESULTS, type RangeSearchOptions } from './base';
 export { IndexFlat, IndexFlatIP, IndexFlatL2 } from './flat';
@@ -25,6 +32,14 @@ export { cloneIndex, deserializeIndex, indexFactory, readIndex, serializeIndex, 
 export { DirectMap, type DirectMapType, IndexIVF, IndexIVFFlat, IndexIVFFlatDedup } from './ivf';
 export { faissBuild, faissVersion, OMP_MAX_THREADS, ompGetMaxThreads, ompSetNumThreads } from './native';
 export {
-  IndexHNSWPQ, IndexHNSWSQ, IndexIVFPQ, IndexIVFScalarQuantizer, IndexPQ, IndexScalarQuantizer, ProductQuantizerParameters,
-  type QuantizerType, ScalarQuantizer, ScalarQuantizerParameters,
+  IndexHNSWPQ,
+  IndexHNSWSQ,
+  IndexIVFPQ,
+  IndexIVFScalarQuantizer,
+  IndexPQ,
+  IndexScalarQuantizer,
+  ProductQuantizerParameters,
+  type QuantizerType,
+  ScalarQuantizer,
+  ScalarQuantizerParameters,
 } from './quantizers';

@@ -53,7 +53,7 @@ export function checkIVFArgs(quantizer: Index, d: number, nlist: number, m: Metr
 
 /** Any inverted-file index: a coarse quantizer assigns vectors to nlist lists. */
 export class IndexIVF extends Index {
-  private declare quantizerRef?: Index;
+  declare private quantizerRef?: Index;
 
   /** Lists visited per query: higher is slower and more accurate (default 1). */
   get nprobe(): number {
@@ -118,7 +118,8 @@ export class IndexIVF extends Index {
 
   /** faiss's set_direct_map_type: DirectMap.NoMap, DirectMap.Array (ids 0..ntotal-1) or DirectMap.Hashtable (any ids). */
   setDirectMapType(type: DirectMapType): void {
-    if (!(type === 0 || type === 1 || type === 2)) throw invalid('type', 'DirectMap.NoMap, DirectMap.Array or DirectMap.Hashtable', type);
+    if (!(type === 0 || type === 1 || type === 2))
+      throw invalid('type', 'DirectMap.NoMap, DirectMap.Array or DirectMap.Hashtable', type);
     this.native.checkWrite();
     if (type !== DirectMap.NoMap && this instanceof IndexIVFFlatDedup) {
       throw new Error(
@@ -150,9 +151,15 @@ export class IndexIVF extends Index {
     return q.isTrained && q.ntotal === this.nlist ? [] : [[this, q, 'quantizer']];
   }
 
-  protected override checkSearchParams(params: SearchParameters, _p: NativeSearchParams, _op: 'search' | 'rangeSearch'): void {
+  protected override checkSearchParams(
+    params: SearchParameters,
+    _p: NativeSearchParams,
+    _op: 'search' | 'rangeSearch',
+  ): void {
     if (!(params instanceof SearchParametersIVF)) {
-      throw new ArgumentError(`an ${this.className} takes SearchParametersIVF({ nprobe, maxCodes, sel }), not ${params.constructor.name}`);
+      throw new ArgumentError(
+        `an ${this.className} takes SearchParametersIVF({ nprobe, maxCodes, sel }), not ${params.constructor.name}`,
+      );
     }
   }
 
@@ -190,7 +197,7 @@ export class IndexIVF extends Index {
       const cb = qb.reconstructN(0, qb.ntotal);
       if (ca.some((v, i) => v !== cb[i])) {
         return (
-          'the two IVFs have different centroids (trained separately): the other\'s vectors would sit in lists of the wrong ' +
+          "the two IVFs have different centroids (trained separately): the other's vectors would sit in lists of the wrong " +
           'centroids. Train one, cloneIndex it while empty, add to each, then merge (or share one trained quantizer)'
         );
       }
@@ -259,7 +266,11 @@ export class IndexIVFFlatDedup extends IndexIVFFlat {
     super(quantizer, d, nlist, metric);
   }
 
-  protected override checkSearchParams(params: SearchParameters, p: NativeSearchParams, op: 'search' | 'rangeSearch'): void {
+  protected override checkSearchParams(
+    params: SearchParameters,
+    p: NativeSearchParams,
+    op: 'search' | 'rangeSearch',
+  ): void {
     super.checkSearchParams(params, p, op);
     if (p.sel) {
       throw new ArgumentError(
@@ -278,7 +289,9 @@ export class IndexIVFFlatDedup extends IndexIVFFlat {
   }
 
   protected override checkStoredReconstruct(): void {
-    throw new Error(`faiss 1.7.3's ${this.className} cannot give back its vectors (reconstruct_from_offset is not implemented)`);
+    throw new Error(
+      `faiss 1.7.3's ${this.className} cannot give back its vectors (reconstruct_from_offset is not implemented)`,
+    );
   }
 }
 

@@ -25,7 +25,13 @@ export const faissVersion: string = (() => {
   }
 })();
 /** Which faiss library the addon links: 'avx2' (setup's build), 'generic' (Debian's), 'prefix:<dir>' or 'conda:<env>'. */
-export const faissBuild: string = (() => { try { return native.faissBuild; } catch { return 'unavailable'; } })();
+export const faissBuild: string = (() => {
+  try {
+    return native.faissBuild;
+  } catch {
+    return 'unavailable';
+  }
+})();
 
 /** Threads faiss uses (OpenMP), like faiss.omp_get_max_threads(). */
 export function ompGetMaxThreads(): number {

@@ -62,7 +62,9 @@ export function ownersOf(x: Index): Owner[] {
 const OP_NAMES: Record<Op, string> = { add: 'add to', train: 'train', reset: 'reset', removeIds: 'remove ids from' };
 
 function roleText(o: Owner): string {
-  return o.role === 'quantizer' ? `the quantizer of an ${o.owner.className}` : `the index inside an ${o.owner.className}`;
+  return o.role === 'quantizer'
+    ? `the quantizer of an ${o.owner.className}`
+    : `the index inside an ${o.owner.className}`;
 }
 
 export function readOnlyError(x: Index, op: Op, o: Owner): Error {
@@ -90,4 +92,3 @@ export function sharedError(x: Index, op: Op, parent: Index, target: Index, role
       'e.g. new IndexIVFFlat(new IndexFlatL2(d), d, nlist)',
   );
 }
-

@@ -23,14 +23,25 @@ import { registerClass } from './registry';
  * casts values to bytes without clamping them).
  */
 export const ScalarQuantizer = {
-  QT_8bit: 0, QT_4bit: 1, QT_8bit_uniform: 2, QT_4bit_uniform: 3, QT_fp16: 4, QT_6bit: 6,
+  QT_8bit: 0,
+  QT_4bit: 1,
+  QT_8bit_uniform: 2,
+  QT_4bit_uniform: 3,
+  QT_fp16: 4,
+  QT_6bit: 6,
 } as const;
 export type QuantizerType = (typeof ScalarQuantizer)[keyof typeof ScalarQuantizer];
 const QT_NAMES = Object.fromEntries(Object.entries(ScalarQuantizer).map(([k, v]) => [v, k])) as Record<number, string>;
 
 function checkQtype(qtype: unknown): QuantizerType {
   if (typeof qtype !== 'number' || !(qtype in QT_NAMES)) {
-    throw invalid('qtype', `a ScalarQuantizer type (${Object.keys(ScalarQuantizer).map((k) => `ScalarQuantizer.${k}`).join(', ')})`, qtype);
+    throw invalid(
+      'qtype',
+      `a ScalarQuantizer type (${Object.keys(ScalarQuantizer)
+        .map((k) => `ScalarQuantizer.${k}`)
+        .join(', ')})`,
+      qtype,
+    );
   }
   return qtype as QuantizerType;
 }
@@ -96,7 +107,12 @@ export class ScalarQuantizerParameters {
  * nlist), after an IVF's quantizer was already trained; an SQ reads its first
  * vector without looking; and codes already stored would decode to other vectors.
  */
-function checkTrainingSet(inner: Index, data: Float32Array, pq: ProductQuantizerParameters | undefined, ranges: boolean): void {
+function checkTrainingSet(
+  inner: Index,
+  data: Float32Array,
+  pq: ProductQuantizerParameters | undefined,
+  ranges: boolean,
+): void {
   const n = data.length / inner.d;
   if (inner.ntotal > 0) {
     throw new Error(
@@ -118,11 +134,14 @@ function checkTrainingSet(inner: Index, data: Float32Array, pq: ProductQuantizer
     need.push(`2^nbits=${pq.ksub} centroids per sub-quantizer`);
   }
   if (n < min) {
-    const what = need.length ? `trains ${need.join(' and ')}` : 'learns each component\'s range from its training vectors';
+    const what = need.length
+      ? `trains ${need.join(' and ')}`
+      : "learns each component's range from its training vectors";
     throw new ArgumentError(
       `this ${inner.className} ${what}: it needs at least ${min} training vectors, not ${n}` +
-        (need.length ? ` (faiss's k-means throws below one per centroid, and warns below 39 per centroid: ` +
-          `${39 * min} here)` : ''),
+        (need.length
+          ? ` (faiss's k-means throws below one per centroid, and warns below 39 per centroid: ` + `${39 * min} here)`
+          : ''),
     );
   }
 }
@@ -140,7 +159,6 @@ function halfFloats(qtype: QuantizerType, residual: boolean): HalfFloatStorage {
   if (qtype !== ScalarQuantizer.QT_fp16) return undefined;
   return residual ? 'residual' : 'direct';
 }
-
 
 /**
  * Product quantization, faiss.IndexPQ(d, M, nbits, metric): each vector split into M
@@ -251,7 +269,11 @@ export class IndexScalarQuantizer extends Index {
     return this.saDecodeChecked(codes);
   }
 
-  protected override checkSearchParams(params: SearchParameters, _p: NativeSearchParams, _op: 'search' | 'rangeSearch'): void {
+  protected override checkSearchParams(
+    params: SearchParameters,
+    _p: NativeSearchParams,
+    _op: 'search' | 'rangeSearch',
+  ): void {
     if (params instanceof SearchParametersHNSW || params instanceof SearchParametersIVF) {
       throw new ArgumentError(
         `an ${this.className} has neither efSearch nor nprobe: pass new SearchParameters({ sel }), not ${params.constructor.name}`,
@@ -323,7 +345,8 @@ export class IndexIVFPQ extends IndexIVF {
   set byResidual(v: boolean) {
     if (typeof v !== 'boolean') throw invalid('byResidual', 'a boolean', v);
     this.beforeWrite('train');
-    if (this.isTrained || this.ntotal > 0) throw new Error(`byResidual changes how an ${this.className} encodes vectors: set it before train()`);
+    if (this.isTrained || this.ntotal > 0)
+      throw new Error(`byResidual changes how an ${this.className} encodes vectors: set it before train()`);
     this.native.setParam('byResidual', v ? 1 : 0);
   }
   /** Bytes stored per vector in the lists (faiss's code_size; plus an 8-byte id each). */
@@ -363,8 +386,12 @@ export class IndexIVFPQ extends IndexIVF {
  */
 export class IndexIVFScalarQuantizer extends IndexIVF {
   constructor(
-    quantizer: Index, d: number, nlist: number, qtype: QuantizerType = ScalarQuantizer.QT_8bit,
-    metric: MetricType = MetricType.L2, byResidual = true,
+    quantizer: Index,
+    d: number,
+    nlist: number,
+    qtype: QuantizerType = ScalarQuantizer.QT_8bit,
+    metric: MetricType = MetricType.L2,
+    byResidual = true,
   ) {
     const m = checkMetric(metric);
     checkKindMetric('IVFSQ', m);

@@ -24,7 +24,9 @@ function dtypeOf(a: NpyArray): string {
   if (a instanceof BigInt64Array) return '<i8';
   if (a instanceof Int32Array) return '<i4';
   if (a instanceof Uint8Array) return '|u1';
-  throw new ArgumentError(`Expected Float32Array, Float64Array, BigInt64Array, Int32Array or Uint8Array but received ${describe(a)}`);
+  throw new ArgumentError(
+    `Expected Float32Array, Float64Array, BigInt64Array, Int32Array or Uint8Array but received ${describe(a)}`,
+  );
 }
 
 export interface Npy<T extends NpyArray = NpyArray> {
@@ -89,7 +91,11 @@ function parseHeader(head: Buffer, total: number, source: string): Layout {
   if (fortran === 'True') throw fail('Fortran-order arrays are not supported (save with np.ascontiguousarray)');
   const kind = DTYPES[descr === '<u1' ? '|u1' : descr];
   if (!kind) throw fail(`dtype ${descr} not supported (expected one of ${Object.keys(DTYPES).join(', ')})`);
-  const shape = shapeText.split(',').map((x) => x.trim()).filter(Boolean).map(Number);
+  const shape = shapeText
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)
+    .map(Number);
   if (!shape.every((x) => Number.isSafeInteger(x) && x >= 0)) throw fail(`bad shape (${shapeText})`);
   const count = shape.reduce((a, b) => a * b, 1);
   const offset = start + headerLen;
@@ -124,7 +130,7 @@ export function readNpy(file: string): Npy {
     const { kind, shape, dtype, offset, count } = parseHeader(head, size, file);
     const data = new kind.ctor(count);
     const bytes = Buffer.from(data.buffer, 0, count * kind.bytes);
-    for (let done = 0; done < bytes.length;) {
+    for (let done = 0; done < bytes.length; ) {
       const n = fs.readSync(fd, bytes, done, bytes.length - done, offset + done);
       if (n === 0) throw new Error(`${file} is not a valid .npy file: it ended early (being written?)`);
       done += n;

@@ -82,7 +82,10 @@ const POW10 = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
 const num = { end: 0 };
 function parseNumber(b: Uint8Array, i: number, end: number): number {
   let neg = false;
-  if (b[i] === 0x2d) { neg = true; i++; } else if (b[i] === 0x2b) i++;
+  if (b[i] === 0x2d) {
+    neg = true;
+    i++;
+  } else if (b[i] === 0x2b) i++;
   const start = i;
   let m = 0;
   let sig = 0;
@@ -109,7 +112,10 @@ function parseNumber(b: Uint8Array, i: number, end: number): number {
   if ((c === 0x65 || c === 0x45) && i < end) {
     let j = i + 1;
     let eneg = false;
-    if (b[j] === 0x2d) { eneg = true; j++; } else if (b[j] === 0x2b) j++;
+    if (b[j] === 0x2d) {
+      eneg = true;
+      j++;
+    } else if (b[j] === 0x2b) j++;
     let e = 0;
     const e0 = j;
     while (j < end && b[j] >= 0x30 && b[j] <= 0x39) e = e * 10 + (b[j++] - 0x30);
@@ -150,7 +156,10 @@ function splitRecord(b: Buffer, start: number, end: number): Array<[number, numb
       for (;;) {
         j = b.indexOf(QUOTE, j);
         if (j < 0 || j >= end) throw new Error('unterminated quoted field');
-        if (b[j + 1] === QUOTE) { j += 2; continue; }
+        if (b[j + 1] === QUOTE) {
+          j += 2;
+          continue;
+        }
         break;
       }
       fields.push([i + 1, j, true]);
@@ -164,7 +173,10 @@ function splitRecord(b: Buffer, start: number, end: number): Array<[number, numb
     }
     if (i >= end) return fields;
     i++; // the comma
-    if (i === end) { fields.push([end, end, false]); return fields; }
+    if (i === end) {
+      fields.push([end, end, false]);
+      return fields;
+    }
   }
 }
 
@@ -236,10 +248,16 @@ class CsvParser {
       let quotes = 0;
       let lines = 1;
       for (;;) {
-        while (q >= 0 && q < nl) { quotes++; q = b.indexOf(QUOTE, q + 1); }
+        while (q >= 0 && q < nl) {
+          quotes++;
+          q = b.indexOf(QUOTE, q + 1);
+        }
         if (quotes % 2 === 0) break;
         const next = b.indexOf(NL, nl + 1);
-        if (next < 0) { nl = -1; break; }
+        if (next < 0) {
+          nl = -1;
+          break;
+        }
         nl = next;
         lines++;
       }
@@ -272,7 +290,9 @@ class CsvParser {
     const names = splitRecord(b, start, end).map((f) => text(b, f).trim());
     const missing = VECTORS_CSV_COLUMNS.filter((c) => !names.includes(c));
     if (missing.length) {
-      this.fail(`the header lacks ${missing.join(', ')}; expected the columns ${VECTORS_CSV_COLUMNS.join(', ')} (found ${names.join(', ')})`);
+      this.fail(
+        `the header lacks ${missing.join(', ')}; expected the columns ${VECTORS_CSV_COLUMNS.join(', ')} (found ${names.join(', ')})`,
+      );
     }
     this.cols = VECTORS_CSV_COLUMNS.map((c) => names.indexOf(c));
     this.nfields = names.length;
@@ -294,7 +314,8 @@ class CsvParser {
     const bbox = (k: number): number => {
       const f = fields[c[k]];
       const v = Number(text(b, f));
-      if (f[0] === f[1] || !Number.isFinite(v)) this.fail(`${META[k]} is ${JSON.stringify(text(b, f))}, expected a number`);
+      if (f[0] === f[1] || !Number.isFinite(v))
+        this.fail(`${META[k]} is ${JSON.stringify(text(b, f))}, expected a number`);
       return v;
     };
     const row: PhotoRow = {
@@ -366,7 +387,12 @@ export interface WriteVectorsCsvOptions {
  * Floats are written as Python writes float32 values from a list (the repr of
  * the same float64), so pandas and this reader read back identical float32s.
  */
-export async function writeVectorsCsv(file: string, rows: PhotoRow[], vectors: Matrix, options: WriteVectorsCsvOptions = {}): Promise<void> {
+export async function writeVectorsCsv(
+  file: string,
+  rows: PhotoRow[],
+  vectors: Matrix,
+  options: WriteVectorsCsvOptions = {},
+): Promise<void> {
   const { data, n, d } = vectors;
   checkVectors(data, d, 'vectors.data');
   if (rows.length !== n || data.length !== n * d) {
@@ -383,10 +409,14 @@ export async function writeVectorsCsv(file: string, rows: PhotoRow[], vectors: M
       const r = rows[i];
       const values: string[] = new Array(d);
       for (let t = 0; t < d; t++) values[t] = String(data[i * d + t]);
-      batch += (withIndex ? `${i},` : '') +
+      batch +=
+        (withIndex ? `${i},` : '') +
         [r.filename, r.dir, r.class, r.pose].map(csvField).join(',') +
         `,${r.xmin},${r.ymin},${r.xmax},${r.ymax},"[${values.join(', ')}]"\n`;
-      if (batch.length > 1 << 20) { yield batch; batch = ''; }
+      if (batch.length > 1 << 20) {
+        yield batch;
+        batch = '';
+      }
     }
     if (batch) yield batch;
   }

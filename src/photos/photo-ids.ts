@@ -24,13 +24,24 @@ export const PHOTO_ID_BITS = 52;
  */
 export function normalizePhotoPath(relativePath: string): string {
   if (typeof relativePath !== 'string' || relativePath.trim() === '') {
-    throw invalid('relativePath', "a photo's path relative to the dataset's root, e.g. 'Images/n02085620-Chihuahua/n02085620_7.jpg'", relativePath);
+    throw invalid(
+      'relativePath',
+      "a photo's path relative to the dataset's root, e.g. 'Images/n02085620-Chihuahua/n02085620_7.jpg'",
+      relativePath,
+    );
   }
-  const p = relativePath.normalize('NFC').replace(/\\/g, '/').replace(/\/{2,}/g, '/').replace(/^(\.\/)+/, '');
+  const p = relativePath
+    .normalize('NFC')
+    .replace(/\\/g, '/')
+    .replace(/\/{2,}/g, '/')
+    .replace(/^(\.\/)+/, '');
   if (p.startsWith('/') || /^[A-Za-z]:\//.test(p)) {
-    throw new ArgumentError(`photo path ${JSON.stringify(relativePath)} is absolute: give it relative to the dataset's root, so its id survives moving the folder`);
+    throw new ArgumentError(
+      `photo path ${JSON.stringify(relativePath)} is absolute: give it relative to the dataset's root, so its id survives moving the folder`,
+    );
   }
-  if (p.split('/').includes('..')) throw new ArgumentError(`photo path ${JSON.stringify(relativePath)} leaves the dataset's root ("..")`);
+  if (p.split('/').includes('..'))
+    throw new ArgumentError(`photo path ${JSON.stringify(relativePath)} leaves the dataset's root ("..")`);
   return p;
 }
 
@@ -43,7 +54,10 @@ export function photoId(relativePath: string): number {
 /** Thrown when two photos' paths hash to the same id. */
 export class PhotoIdCollision extends Error {
   readonly code = 'ERR_PHOTO_ID_COLLISION';
-  constructor(readonly id: number, readonly files: [string, string]) {
+  constructor(
+    readonly id: number,
+    readonly files: [string, string],
+  ) {
     super(
       `photo id collision: ${JSON.stringify(files[0])} and ${JSON.stringify(files[1])} both hash to id ${id} ` +
         '(a 1 in 2^52 chance): rename one of the two files',
@@ -88,7 +102,10 @@ export class IdMap {
     list.forEach((f, i) => {
       const id = ids[i];
       const had = this.byId.get(id) ?? fresh.get(id);
-      if (had === f) throw new ArgumentError(`photo ${JSON.stringify(f)} is already in the id map (id ${id}): remove it first, or leave it`);
+      if (had === f)
+        throw new ArgumentError(
+          `photo ${JSON.stringify(f)} is already in the id map (id ${id}): remove it first, or leave it`,
+        );
       if (had !== undefined) throw new PhotoIdCollision(id, [had, f]);
       fresh.set(id, f);
     });
@@ -158,7 +175,8 @@ export class IdMap {
         throw new Error(`${where}: entry ${i} is ${JSON.stringify(e)?.slice(0, 80)}, not an [id, file] pair`);
       }
       const [id, f] = e;
-      if (photoId(f) !== id) throw new Error(`${where}: entry ${i} gives ${JSON.stringify(f)} id ${id}, but its id is ${photoId(f)}`);
+      if (photoId(f) !== id)
+        throw new Error(`${where}: entry ${i} gives ${JSON.stringify(f)} id ${id}, but its id is ${photoId(f)}`);
       m.add([f]);
     });
     return m;

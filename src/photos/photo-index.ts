@@ -36,7 +36,6 @@ import { ArgumentError, checkInteger, invalid } from '../util/check';
 import { checkMatrix, takeRows } from '../util/vectors';
 import { IdMap, ivfCells, MIN_POINTS_PER_CENTROID, normalizePhotoPath, PHOTO_ID_BITS } from './photo-ids';
 
-
 const FORMAT = 'lab-photo-ids';
 const VERSION = 1;
 
@@ -117,7 +116,8 @@ export class PhotoIndex {
   static async build(files: string[], vectors: Matrix, options: PhotoIndexOptions = {}): Promise<PhotoIndex> {
     const x = checkMatrix(vectors, 'vectors');
     if (!Array.isArray(files) || files.length !== x.n) throw invalid('files', `one file per vector (${x.n})`, files);
-    if (x.n === 0) throw new ArgumentError('cannot build a PhotoIndex of no photos: an IVF index is trained on its vectors');
+    if (x.n === 0)
+      throw new ArgumentError('cannot build a PhotoIndex of no photos: an IVF index is trained on its vectors');
     const metric = options.metric ?? MetricType.L2;
     if (!isMetric(metric)) throw invalid('metric', 'MetricType.L2 or MetricType.INNER_PRODUCT', metric);
     const cells = options.cells ?? ivfCells(x.n);
@@ -130,7 +130,10 @@ export class PhotoIndex {
     }
     try {
       await index.trainAsync(trainingSet(x, cells));
-      await index.addWithIdsAsync(x, BigInt64Array.from(files, (f) => BigInt(ids.idOf(f)!)));
+      await index.addWithIdsAsync(
+        x,
+        BigInt64Array.from(files, (f) => BigInt(ids.idOf(f)!)),
+      );
     } catch (e) {
       index.dispose();
       throw e;
@@ -147,10 +150,13 @@ export class PhotoIndex {
    * owns the index from now on (dispose frees it).
    */
   static fromIndex(index: Index, ids: IdMap): PhotoIndex {
-    if (!(index instanceof IndexIVF)) throw invalid('index', 'an IVF index (e.g. indexFactory(d, "IVF100,Flat"))', index);
+    if (!(index instanceof IndexIVF))
+      throw invalid('index', 'an IVF index (e.g. indexFactory(d, "IVF100,Flat"))', index);
     if (!(ids instanceof IdMap)) throw invalid('ids', 'the IdMap whose ids were given to addWithIds', ids);
     if (index.ntotal !== ids.size) {
-      throw new ArgumentError(`the index holds ${index.ntotal} vectors but the id map ${ids.size} photos: add each photo once`);
+      throw new ArgumentError(
+        `the index holds ${index.ntotal} vectors but the id map ${ids.size} photos: add each photo once`,
+      );
     }
     return new PhotoIndex(index, ids);
   }
@@ -195,12 +201,18 @@ export class PhotoIndex {
       const id = probe.idOf(f)!;
       const had = this.ids.fileOf(id);
       if (had !== undefined) {
-        throw new ArgumentError(had === probe.fileOf(id) ? `photo ${JSON.stringify(had)} is already in the index (id ${id}): remove it first`
-          : `photo id collision: ${JSON.stringify(had)} and ${JSON.stringify(probe.fileOf(id))} both hash to id ${id}: rename one`);
+        throw new ArgumentError(
+          had === probe.fileOf(id)
+            ? `photo ${JSON.stringify(had)} is already in the index (id ${id}): remove it first`
+            : `photo id collision: ${JSON.stringify(had)} and ${JSON.stringify(probe.fileOf(id))} both hash to id ${id}: rename one`,
+        );
       }
     }
     const ids = files.map((f) => probe.idOf(f)!);
-    await this.index.addWithIdsAsync(x, BigInt64Array.from(ids, (id) => BigInt(id)));
+    await this.index.addWithIdsAsync(
+      x,
+      BigInt64Array.from(ids, (id) => BigInt(id)),
+    );
     this.ids.add(files);
     return ids;
   }
@@ -213,7 +225,9 @@ export class PhotoIndex {
     const removed = this.index.removeIds(BigInt64Array.from(ids, (id) => BigInt(id)));
     this.ids.remove(list);
     if (removed !== ids.length) {
-      throw new Error(`removeIds removed ${removed} of ${ids.length} photos: the index and its id map were out of step`);
+      throw new Error(
+        `removeIds removed ${removed} of ${ids.length} photos: the index and its id map were out of step`,
+      );
     }
     return removed;
   }
@@ -225,7 +239,11 @@ export class PhotoIndex {
    * new content) are replaced. The centroids stay those of the first build:
    * rebuild when most of the data has changed.
    */
-  async update(files: string[], vectors: Matrix, options: { changed?: Iterable<string> } = {}): Promise<PhotoIndexUpdate> {
+  async update(
+    files: string[],
+    vectors: Matrix,
+    options: { changed?: Iterable<string> } = {},
+  ): Promise<PhotoIndexUpdate> {
     const x = checkMatrix(vectors, 'vectors');
     if (!Array.isArray(files) || files.length !== x.n) throw invalid('files', `one file per vector (${x.n})`, files);
     IdMap.fromFiles(files); // duplicates and collisions in the listing: refused before anything changes
@@ -233,10 +251,12 @@ export class PhotoIndex {
     const changed = new Set([...(options.changed ?? [])].map(normalizePhotoPath));
     const before = this.ntotal;
     const gone = this.ids.files().filter((f) => !listed.has(f) || changed.has(f));
-    const fresh = files.map((_, i) => i).filter((i) => {
-      const f = normalizePhotoPath(files[i]);
-      return !this.ids.has(f) || changed.has(f);
-    });
+    const fresh = files
+      .map((_, i) => i)
+      .filter((i) => {
+        const f = normalizePhotoPath(files[i]);
+        return !this.ids.has(f) || changed.has(f);
+      });
     this.remove(gone);
     const added = fresh.map((i) => files[i]);
     await this.add(added, takeRows(x, fresh));
@@ -252,7 +272,8 @@ export class PhotoIndex {
   hits(res: SearchResults, q: number): PhotoHit[] {
     return res.hits(q).map((h) => {
       const file = this.ids.fileOf(h.id);
-      if (file === undefined) throw new Error(`hit id ${h.id} is not in this index's id map: was the result from another index?`);
+      if (file === undefined)
+        throw new Error(`hit id ${h.id} is not in this index's id map: was the result from another index?`);
       return { ...h, file };
     });
   }
@@ -278,10 +299,13 @@ export class PhotoIndex {
    * file's size, SHA-256 and ntotal); each atomically, the index first.
    */
   save(file: string): { index: string; map: string } {
-    if (typeof file !== 'string' || file === '') throw invalid('file', "the index file's path, e.g. 'cache/ivf/dogs.faiss'", file);
+    if (typeof file !== 'string' || file === '')
+      throw invalid('file', "the index file's path, e.g. 'cache/ivf/dogs.faiss'", file);
     const mapFile = idMapFileOf(file);
     if (this.ids.size !== this.ntotal) {
-      throw new Error(`not saving ${file}: the index holds ${this.ntotal} vectors but its id map ${this.ids.size} photos`);
+      throw new Error(
+        `not saving ${file}: the index holds ${this.ntotal} vectors but its id map ${this.ids.size} photos`,
+      );
     }
     const bytes = serializeIndex(this.index);
     const record: MapFile = {
@@ -289,13 +313,21 @@ export class PhotoIndex {
       version: VERSION,
       ids: `first ${PHOTO_ID_BITS} bits of sha256(path relative to the dataset root, "/" separators, NFC)`,
       index: {
-        file: path.basename(file), bytes: bytes.length, sha256: sha256(bytes), ntotal: this.ntotal, d: this.d,
-        metric: metricName(this.metricType), nlist: this.nlist,
+        file: path.basename(file),
+        bytes: bytes.length,
+        sha256: sha256(bytes),
+        ntotal: this.ntotal,
+        d: this.d,
+        metric: metricName(this.metricType),
+        nlist: this.nlist,
       },
       photos: this.ids.entries(),
     };
     writeFileAtomic(file, bytes);
-    writeFileAtomic(mapFile, `${JSON.stringify(record, null, 1).replace(/\[\n\s+(-?\d+),\n\s+("(?:[^"\\]|\\.)*")\n\s+\]/g, '[$1, $2]')}\n`);
+    writeFileAtomic(
+      mapFile,
+      `${JSON.stringify(record, null, 1).replace(/\[\n\s+(-?\d+),\n\s+("(?:[^"\\]|\\.)*")\n\s+\]/g, '[$1, $2]')}\n`,
+    );
     return { index: file, map: mapFile };
   }
 
@@ -305,12 +337,15 @@ export class PhotoIndex {
    * of photos, and every id its file's hash. Refuses otherwise, naming both files.
    */
   static load(file: string): PhotoIndex {
-    if (typeof file !== 'string' || file === '') throw invalid('file', "the index file's path, e.g. 'cache/ivf/dogs.faiss'", file);
+    if (typeof file !== 'string' || file === '')
+      throw invalid('file', "the index file's path, e.g. 'cache/ivf/dogs.faiss'", file);
     const mapFile = idMapFileOf(file);
     const pair = `${file} and its id map ${mapFile}`;
     if (!fs.existsSync(file)) throw new Error(`cannot load ${pair}: ${file} does not exist`);
     if (!fs.existsSync(mapFile)) {
-      throw new Error(`cannot load ${pair}: ${mapFile} does not exist (an index without its map cannot name its photos: rebuild it, or restore both files together)`);
+      throw new Error(
+        `cannot load ${pair}: ${mapFile} does not exist (an index without its map cannot name its photos: rebuild it, or restore both files together)`,
+      );
     }
     let record: MapFile;
     try {
@@ -321,12 +356,17 @@ export class PhotoIndex {
     if (record?.format !== FORMAT || !record.index || !Array.isArray(record.photos)) {
       throw new Error(`cannot load ${pair}: ${mapFile} is not a photo id map (format "${FORMAT}")`);
     }
-    if (record.version !== VERSION) throw new Error(`cannot load ${pair}: ${mapFile} is version ${record.version}; this lab reads version ${VERSION}`);
+    if (record.version !== VERSION)
+      throw new Error(
+        `cannot load ${pair}: ${mapFile} is version ${record.version}; this lab reads version ${VERSION}`,
+      );
     const bytes = fs.readFileSync(file);
     const digest = sha256(bytes);
     const differs: string[] = [];
-    if (bytes.length !== record.index.bytes) differs.push(`${file} is ${bytes.length} bytes, the map was written for ${record.index.bytes}`);
-    if (digest !== record.index.sha256) differs.push(`its SHA-256 is ${digest.slice(0, 12)}…, the map's ${String(record.index.sha256).slice(0, 12)}…`);
+    if (bytes.length !== record.index.bytes)
+      differs.push(`${file} is ${bytes.length} bytes, the map was written for ${record.index.bytes}`);
+    if (digest !== record.index.sha256)
+      differs.push(`its SHA-256 is ${digest.slice(0, 12)}…, the map's ${String(record.index.sha256).slice(0, 12)}…`);
     if (differs.length) {
       throw new Error(
         `${file} and ${mapFile} are out of step: ${differs.join('; ')} (the index was rewritten without its map, or the map ` +
@@ -338,8 +378,10 @@ export class PhotoIndex {
     try {
       if (!(index instanceof IndexIVF)) throw new Error(`${file} holds an ${index.className}, not an IVF index`);
       const problems: string[] = [];
-      if (index.ntotal !== ids.size) problems.push(`${file} holds ${index.ntotal} vectors, ${mapFile} names ${ids.size} photos`);
-      if (index.ntotal !== record.index.ntotal) problems.push(`${file} holds ${index.ntotal} vectors, the map recorded ntotal=${record.index.ntotal}`);
+      if (index.ntotal !== ids.size)
+        problems.push(`${file} holds ${index.ntotal} vectors, ${mapFile} names ${ids.size} photos`);
+      if (index.ntotal !== record.index.ntotal)
+        problems.push(`${file} holds ${index.ntotal} vectors, the map recorded ntotal=${record.index.ntotal}`);
       if (problems.length) throw new Error(`${file} and ${mapFile} are out of step: ${problems.join('; ')}`);
     } catch (e) {
       index.dispose();

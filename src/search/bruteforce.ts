@@ -9,7 +9,14 @@ import type { QueryArguments, VectorIndex } from './interface';
 import { isMetric, MetricType, SearchResults } from './results';
 
 /** Distance between row i of a and row j of b (both row-major, dimension d), in float64. */
-export function distance(metric: MetricType, a: Float32Array, i: number, b: Float32Array, j: number, d: number): number {
+export function distance(
+  metric: MetricType,
+  a: Float32Array,
+  i: number,
+  b: Float32Array,
+  j: number,
+  d: number,
+): number {
   let s = 0;
   const ai = i * d;
   const bj = j * d;
@@ -17,18 +24,33 @@ export function distance(metric: MetricType, a: Float32Array, i: number, b: Floa
     const x = a[ai + t];
     const y = b[bj + t];
     switch (metric) {
-      case MetricType.L2: s += (x - y) * (x - y); break;
-      case MetricType.INNER_PRODUCT: s += x * y; break;
-      case MetricType.L1: s += Math.abs(x - y); break;
-      case MetricType.Linf: s = Math.max(s, Math.abs(x - y)); break;
-      default: throw new Error(`unsupported metric ${metric}`);
+      case MetricType.L2:
+        s += (x - y) * (x - y);
+        break;
+      case MetricType.INNER_PRODUCT:
+        s += x * y;
+        break;
+      case MetricType.L1:
+        s += Math.abs(x - y);
+        break;
+      case MetricType.Linf:
+        s = Math.max(s, Math.abs(x - y));
+        break;
+      default:
+        throw new Error(`unsupported metric ${metric}`);
     }
   }
   return s;
 }
 
 /** The k nearest rows of xb for each row of xq; ties go to the lower label. */
-export function knnBruteForce(xb: Float32Array, xq: Float32Array, d: number, k: number, metric: MetricType): SearchResults {
+export function knnBruteForce(
+  xb: Float32Array,
+  xq: Float32Array,
+  d: number,
+  k: number,
+  metric: MetricType,
+): SearchResults {
   const nb = xb.length / d;
   const nq = xq.length / d;
   const larger = metric === MetricType.INNER_PRODUCT;
@@ -74,7 +96,8 @@ export class BruteForceIndex implements VectorIndex {
   add(x: Float32Array | Matrix): void {
     this.alive();
     const data = x instanceof Float32Array ? x : x.data;
-    if (!(x instanceof Float32Array) && x.d !== this.d) throw new ArgumentError(`x has vectors of d=${x.d}, but the index has d=${this.d}`);
+    if (!(x instanceof Float32Array) && x.d !== this.d)
+      throw new ArgumentError(`x has vectors of d=${x.d}, but the index has d=${this.d}`);
     this.count += checkVectors(data, this.d);
     this.chunks.push(Float32Array.from(data));
   }
@@ -91,7 +114,10 @@ export class BruteForceIndex implements VectorIndex {
     if (this.chunks.length > 1) {
       const all = new Float32Array(this.count * this.d);
       let at = 0;
-      for (const c of this.chunks) { all.set(c, at); at += c.length; }
+      for (const c of this.chunks) {
+        all.set(c, at);
+        at += c.length;
+      }
       this.chunks = [all];
     }
     return knnBruteForce(this.chunks[0] ?? new Float32Array(0), q, this.d, k, this.metricType);

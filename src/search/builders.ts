@@ -18,14 +18,17 @@ import type { MetricType } from './results';
 
 function num(build: BuildArguments, name: string, fallback: number): number {
   const v = build[name] ?? fallback;
-  if (typeof v !== 'number') throw new ArgumentError(`build argument ${name} must be a number, but received ${JSON.stringify(v)}`);
+  if (typeof v !== 'number')
+    throw new ArgumentError(`build argument ${name} must be a number, but received ${JSON.stringify(v)}`);
   return v;
 }
 
 function only(build: BuildArguments, names: string[], who: string): void {
   for (const key of Object.keys(build)) {
     if (!names.includes(key)) {
-      throw new ArgumentError(`${who} has no build argument "${key}"` + (names.length ? ` (it has: ${names.join(', ')})` : ' (it has none)'));
+      throw new ArgumentError(
+        `${who} has no build argument "${key}"` + (names.length ? ` (it has: ${names.join(', ')})` : ' (it has none)'),
+      );
     }
   }
 }
@@ -102,7 +105,14 @@ export const ivfPQ = {
   create(d: number, metric: MetricType, build: BuildArguments): IndexIVFPQ {
     only(build, ['nlist', 'M', 'nbits'], 'IVFPQ');
     const fallback = [8, 4, 2, 1].map((f) => d / f).find((m) => Number.isInteger(m)) ?? d;
-    return new IndexIVFPQ(new IndexFlat(d, metric), d, num(build, 'nlist', 100), num(build, 'M', fallback), num(build, 'nbits', 8), metric);
+    return new IndexIVFPQ(
+      new IndexFlat(d, metric),
+      d,
+      num(build, 'nlist', 100),
+      num(build, 'M', fallback),
+      num(build, 'nbits', 8),
+      metric,
+    );
   },
   async fit(index: IndexIVFPQ, xb: Matrix): Promise<void> {
     await index.trainAsync(xb);
@@ -113,7 +123,9 @@ export const ivfPQ = {
   save: (index, file) => writeIndex(index, file),
   load: (file) => loadAs(file, IndexIVFPQ),
   memoryBytes: (index) =>
-    index.ntotal * (index.codeSize + 8) + index.nlist * index.d * 4 + index.pq.ksub * index.d * 4 +
+    index.ntotal * (index.codeSize + 8) +
+    index.nlist * index.d * 4 +
+    index.pq.ksub * index.d * 4 +
     index.native.getParam('precomputedTable') * 4,
 } satisfies IndexBuilder<IndexIVFPQ>;
 

@@ -81,8 +81,10 @@ export interface FactorySpec {
 /** The accepted forms, for error messages and the README (the registry's factory rows, in order). */
 export const FACTORY_FORMS = (() => {
   const forms = factoryKinds().map((k) => k.factory.form);
-  return `${forms.slice(0, -1).join(', ')} and ${forms[forms.length - 1]}, ` +
-    'each but FlatDedup optionally as IDMap,<...> or IDMap2,<...>';
+  return (
+    `${forms.slice(0, -1).join(', ')} and ${forms[forms.length - 1]}, ` +
+    'each but FlatDedup optionally as IDMap,<...> or IDMap2,<...>'
+  );
 })();
 
 /** Metrics each index kind supports in faiss 1.7.3 without aborting or ignoring the metric (src/faiss/registry.ts). */
@@ -92,7 +94,10 @@ export const FACTORY_METRICS = Object.fromEntries(factoryKinds().map((k) => [k.n
 >;
 
 /** faiss's class for each kind, for messages. */
-export const FACTORY_CLASSES = Object.fromEntries(factoryKinds().map((k) => [k.name, k.className])) as Record<FactoryKind, string>;
+export const FACTORY_CLASSES = Object.fromEntries(factoryKinds().map((k) => [k.name, k.className])) as Record<
+  FactoryKind,
+  string
+>;
 
 /**
  * Refuses a metric `kind` does not support, with faiss 1.7.3's reason.
@@ -107,17 +112,27 @@ export function checkKindMetric(kind: FactorySpec['kind'], metric: MetricType): 
   const why = row.metricWhy;
   const instead = ivf
     ? ': use Flat or HNSW<M> for this metric'
-    : kind === 'HNSWPQ' ? ': HNSW<M>,SQ8 or HNSW<M> search by inner product' : ': use Flat or HNSW<M> for this metric';
+    : kind === 'HNSWPQ'
+      ? ': HNSW<M>,SQ8 or HNSW<M> search by inner product'
+      : ': use Flat or HNSW<M> for this metric';
   throw new ArgumentError(
-    `${how} MetricType.${metrics.map(metricName).join(' and ')} only, not ${metricName(metric)}` + (why ? ` (${why})` : '') + instead,
+    `${how} MetricType.${metrics.map(metricName).join(' and ')} only, not ${metricName(metric)}` +
+      (why ? ` (${why})` : '') +
+      instead,
   );
 }
 
 /** Why faiss types outside the list are refused (matched on the start of the description). */
 const REFUSED: Array<[RegExp, string]> = [
   [/^NSG/, 'faiss 1.7.3 divides by zero building an NSG graph on small sets and with NSG0'],
-  [/^IMI|PQ\d+x4fs|PQ\d+\+/, 'multi-index, fast-scan and refined PQ variants are not supported here (PQ, IVF,PQ and HNSW,PQ are)'],
-  [/(^|[,_])SQ/, 'scalar quantizers here are SQ4, SQ6, SQ8 and SQfp16 (faiss 1.7.3\'s SQ8_direct casts values to bytes unchecked)'],
+  [
+    /^IMI|PQ\d+x4fs|PQ\d+\+/,
+    'multi-index, fast-scan and refined PQ variants are not supported here (PQ, IVF,PQ and HNSW,PQ are)',
+  ],
+  [
+    /(^|[,_])SQ/,
+    "scalar quantizers here are SQ4, SQ6, SQ8 and SQfp16 (faiss 1.7.3's SQ8_direct casts values to bytes unchecked)",
+  ],
   [/^(PCA|OPQ|RR|L2norm|ITQ|Pad)/, 'vector transforms are not supported here'],
   [/(RFlat|Refine|LSH|RQ|LSQ|PRQ|PLSQ|ZnLattice|Residual)/, 'this index type is not supported here'],
 ];
@@ -134,7 +149,7 @@ function number(text: string, what: string, min: number, max: number, why: strin
   return v;
 }
 
-const M_WHY = ' (faiss\'s HNSW with M=0 crashes on add, with M=1 it loops forever)';
+const M_WHY = " (faiss's HNSW with M=0 crashes on add, with M=1 it loops forever)";
 const NLIST_WHY = ' (faiss divides by zero with nlist=0)';
 
 /** Divisors of d up to 64, for suggestions. */
@@ -152,7 +167,9 @@ function divisors(d: number): number[] {
  */
 export function checkPQ(cls: 'IndexPQ' | 'IndexIVFPQ' | 'IndexHNSWPQ', M: number, nbits: number, d?: number): void {
   if (!Number.isSafeInteger(M) || M < 1 || (d !== undefined && M > d)) {
-    throw new ArgumentError(`the PQ's M (sub-quantizers) of an ${cls} must be an integer between 1 and d${d ? `=${d}` : ''}, not ${M}`);
+    throw new ArgumentError(
+      `the PQ's M (sub-quantizers) of an ${cls} must be an integer between 1 and d${d ? `=${d}` : ''}, not ${M}`,
+    );
   }
   if (d !== undefined && d % M !== 0) {
     throw new ArgumentError(
@@ -163,20 +180,26 @@ export function checkPQ(cls: 'IndexPQ' | 'IndexIVFPQ' | 'IndexHNSWPQ', M: number
   }
   const max = cls === 'IndexPQ' ? PQ_NBITS_MAX : IVFPQ_NBITS_MAX;
   if (cls === 'IndexHNSWPQ' ? nbits !== 8 : !Number.isSafeInteger(nbits) || nbits < 1 || nbits > max) {
-    const why = cls === 'IndexHNSWPQ'
-      ? 'faiss 1.7.3\'s IndexHNSWPQ always uses 8-bit codes (HNSW<M>,PQ<m> takes no x<nbits>)'
-      : cls === 'IndexIVFPQ'
-        ? 'faiss 1.7.3\'s IndexIVFPQ refuses more than 8; nbits=0 divides by zero'
-        : 'faiss 1.7.3 divides by zero with nbits=0 (PQ2x0) and aborts far above (PQ8x99); ' +
-          `2^nbits centroids per sub-quantizer need at least 2^nbits training vectors`;
+    const why =
+      cls === 'IndexHNSWPQ'
+        ? "faiss 1.7.3's IndexHNSWPQ always uses 8-bit codes (HNSW<M>,PQ<m> takes no x<nbits>)"
+        : cls === 'IndexIVFPQ'
+          ? "faiss 1.7.3's IndexIVFPQ refuses more than 8; nbits=0 divides by zero"
+          : 'faiss 1.7.3 divides by zero with nbits=0 (PQ2x0) and aborts far above (PQ8x99); ' +
+            `2^nbits centroids per sub-quantizer need at least 2^nbits training vectors`;
     throw new ArgumentError(
       `the PQ's nbits (bits per sub-quantizer code) of an ${cls} must be ` +
-        (cls === 'IndexHNSWPQ' ? '8' : `between 1 and ${max}`) + `, not ${nbits} (${why})`,
+        (cls === 'IndexHNSWPQ' ? '8' : `between 1 and ${max}`) +
+        `, not ${nbits} (${why})`,
     );
   }
 }
 
-function pqSpec(m: RegExpExecArray, cls: 'IndexPQ' | 'IndexIVFPQ', d?: number): Pick<FactorySpec, 'pqM' | 'nbits' | 'polysemous'> {
+function pqSpec(
+  m: RegExpExecArray,
+  cls: 'IndexPQ' | 'IndexIVFPQ',
+  d?: number,
+): Pick<FactorySpec, 'pqM' | 'nbits' | 'polysemous'> {
   const pqM = Number(m[1]);
   const nbits = m[2] === undefined ? 8 : Number(m[2]);
   checkPQ(cls, pqM, nbits, d);
@@ -218,7 +241,10 @@ const CODECS: Record<FactoryForm['codec'], (m: RegExpExecArray, kind: FactoryKin
 
 /** The registry's factory row whose code matches `code` after this coarse part, parsed; undefined if none. */
 function parseCode(
-  coarse: FactoryForm['coarse'], code: string, d: number | undefined, hnswQuantizer = false,
+  coarse: FactoryForm['coarse'],
+  code: string,
+  d: number | undefined,
+  hnswQuantizer = false,
 ): (CodeSpec & { kind: FactoryKind }) | undefined {
   for (const row of factoryKinds()) {
     const f = row.factory;
@@ -231,24 +257,34 @@ function parseCode(
 
 /** A factory string's coarse part (HNSW<M>, IVF<nlist>[_HNSW<M>]), its numbers checked, and the code after it. */
 function splitCoarse(core: string): {
-  coarse: FactoryForm['coarse']; prefix?: string; extra: Partial<FactorySpec>; code: string; hnswQuantizer?: boolean;
+  coarse: FactoryForm['coarse'];
+  prefix?: string;
+  extra: Partial<FactorySpec>;
+  code: string;
+  hnswQuantizer?: boolean;
 } {
   const h = /^HNSW(\d*)(?:[,_](.*))?$/.exec(core);
   if (h) {
-    const M = h[1] === '' ? 32 : number(h[1], 'HNSW\'s M', HNSW_M_MIN, HNSW_M_MAX, M_WHY);
+    const M = h[1] === '' ? 32 : number(h[1], "HNSW's M", HNSW_M_MIN, HNSW_M_MAX, M_WHY);
     return { coarse: 'HNSW', prefix: `HNSW${M}`, extra: { M }, code: h[2] ?? 'Flat' };
   }
   const m = /^IVF(\d+)(?:_HNSW(\d*))?,(.+)$/.exec(core);
   if (m) {
     const nlist = number(m[1], 'nlist', 1, NLIST_MAX, NLIST_WHY);
     // IVF<nlist>_HNSW means M = 32, as HNSW alone.
-    const quantizerM = m[2] === undefined
-      ? undefined
-      : m[2] === '' ? 32 : number(m[2], 'the quantizer\'s HNSW M', HNSW_M_MIN, HNSW_M_MAX, M_WHY);
+    const quantizerM =
+      m[2] === undefined
+        ? undefined
+        : m[2] === ''
+          ? 32
+          : number(m[2], "the quantizer's HNSW M", HNSW_M_MIN, HNSW_M_MAX, M_WHY);
     const q = quantizerM === undefined;
     return {
-      coarse: 'IVF', prefix: `IVF${nlist}${q ? '' : `_HNSW${quantizerM}`}`,
-      extra: q ? { nlist } : { nlist, quantizerM }, code: m[3], hnswQuantizer: !q,
+      coarse: 'IVF',
+      prefix: `IVF${nlist}${q ? '' : `_HNSW${quantizerM}`}`,
+      extra: q ? { nlist } : { nlist, quantizerM },
+      code: m[3],
+      hnswQuantizer: !q,
     };
   }
   return { coarse: 'none', extra: {}, code: core };
@@ -263,7 +299,9 @@ function parseCore(core: string, d?: number): Omit<FactorySpec, 'idmap'> {
     return { canonical, kind, ...extra, ...fields };
   }
   if (/^IVF\d*$/.test(core)) {
-    throw new ArgumentError(`an IVF index needs its storage after a comma, e.g. "${core},Flat" or "${core},PQ8"; ${forms()}`);
+    throw new ArgumentError(
+      `an IVF index needs its storage after a comma, e.g. "${core},Flat" or "${core},PQ8"; ${forms()}`,
+    );
   }
   if (/^IDMap2?$/.test(core) || /(^|,)IDMap2?(,|$)/.test(core)) {
     throw new ArgumentError(`one IDMap or IDMap2 around one index, e.g. "IDMap,Flat"; ${forms()}`);

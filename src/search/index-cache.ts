@@ -88,15 +88,20 @@ export async function cachedBuild<I extends Storable>(
   if (!data || !(data.data instanceof Float32Array)) throw invalid('data', 'the matrix the index is built from', data);
   // Loaded lazily: the FAISS addon is optional for the rest of the library.
   const faiss = require('../faiss') as typeof import('../faiss');
-  const save = options.save ?? ((index: I, file: string) => faiss.writeIndex(index as unknown as import('../faiss').Index, file));
+  const save =
+    options.save ?? ((index: I, file: string) => faiss.writeIndex(index as unknown as import('../faiss').Index, file));
   const load = options.load ?? ((file: string) => faiss.readIndex(file) as unknown as I);
-  const dir = options.cache === false ? undefined : path.join(options.cache ?? path.join(config.cacheDir, 'indexes'), matrixHash(data));
+  const dir =
+    options.cache === false
+      ? undefined
+      : path.join(options.cache ?? path.join(config.cacheDir, 'indexes'), matrixHash(data));
   const file = dir ? path.join(dir, fileNameOf(name, build.toString())) : undefined;
   if (file && fs.existsSync(file) && fs.existsSync(`${file}.json`)) {
     try {
       const rec = JSON.parse(fs.readFileSync(`${file}.json`, 'utf8')) as CacheRecord;
       const index = load(file);
-      if (index.ntotal === data.n && index.d === data.d) return { index, buildSeconds: rec.buildSeconds, cached: true, file };
+      if (index.ntotal === data.n && index.d === data.d)
+        return { index, buildSeconds: rec.buildSeconds, cached: true, file };
       index.dispose();
     } catch {
       // A damaged or foreign file: build again and overwrite it.
@@ -105,7 +110,8 @@ export async function cachedBuild<I extends Storable>(
   const t0 = performance.now();
   const index = await build();
   const buildSeconds = (performance.now() - t0) / 1000;
-  if (!index || typeof index.ntotal !== 'number') throw new ArgumentError(`build() of "${name}" returned no index: return it`);
+  if (!index || typeof index.ntotal !== 'number')
+    throw new ArgumentError(`build() of "${name}" returned no index: return it`);
   if (index.ntotal !== data.n) {
     throw new ArgumentError(
       `build() of "${name}" returned an index holding ${index.ntotal} vectors, but the data has ${data.n}: add all of them`,

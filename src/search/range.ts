@@ -41,7 +41,8 @@ export class RangeSearchResults extends QueryHits implements RangeSearchResult {
   constructor(res: RangeSearchResult, metric: MetricType, radius: number) {
     super();
     const { lims, distances, labels } = res;
-    if (!(lims instanceof Float64Array) || lims.length < 1) throw invalid('lims', 'a Float64Array of nq+1 offsets', lims);
+    if (!(lims instanceof Float64Array) || lims.length < 1)
+      throw invalid('lims', 'a Float64Array of nq+1 offsets', lims);
     const total = lims[lims.length - 1];
     if (!(distances instanceof Float32Array) || distances.length !== total) {
       throw invalid('distances', `a Float32Array of lims[nq] = ${total} values`, distances);
@@ -51,7 +52,8 @@ export class RangeSearchResults extends QueryHits implements RangeSearchResult {
     }
     if (lims[0] !== 0) throw new ArgumentError(`lims must start at 0, not ${lims[0]}`);
     for (let q = 1; q < lims.length; q++) {
-      if (!(lims[q] >= lims[q - 1]) || !Number.isInteger(lims[q])) throw new ArgumentError(`lims must be increasing integers (lims[${q}] = ${lims[q]})`);
+      if (!(lims[q] >= lims[q - 1]) || !Number.isInteger(lims[q]))
+        throw new ArgumentError(`lims must be increasing integers (lims[${q}] = ${lims[q]})`);
     }
     if (!isMetric(metric)) throw invalid('metric', 'a MetricType', metric);
     this.lims = lims;
@@ -80,7 +82,8 @@ export class RangeSearchResults extends QueryHits implements RangeSearchResult {
   hits(q: number): Hit[] {
     this.checkQuery(q);
     const out: Array<{ id: number; distance: number }> = [];
-    for (let i = this.lims[q]; i < this.lims[q + 1]; i++) out.push({ id: Number(this.labels[i]), distance: this.distances[i] });
+    for (let i = this.lims[q]; i < this.lims[q + 1]; i++)
+      out.push({ id: Number(this.labels[i]), distance: this.distances[i] });
     const sign = largerIsCloser(this.metric) ? -1 : 1;
     out.sort((a, b) => sign * (a.distance - b.distance) || a.id - b.id);
     return out.map((h, r) => ({ rank: r + 1, id: h.id, distance: h.distance }));

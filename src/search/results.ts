@@ -92,7 +92,8 @@ export abstract class QueryHits {
   join<R>(rows: ArrayLike<R>, q: number): RowHit<R>[];
   join<R>(rows: ArrayLike<R>): RowHit<R>[][];
   join<R>(rows: ArrayLike<R>, q?: number): RowHit<R>[] | RowHit<R>[][] {
-    if (rows == null || typeof rows.length !== 'number') throw invalid('rows', 'an array of rows, one per indexed vector', rows);
+    if (rows == null || typeof rows.length !== 'number')
+      throw invalid('rows', 'an array of rows, one per indexed vector', rows);
     const one = (qq: number) =>
       this.hits(qq).map((h) => {
         if (h.id >= rows.length) {
@@ -179,7 +180,11 @@ export class SearchResults extends QueryHits implements SearchResult {
 
   private checkQuery(q: number): void {
     if (!Number.isInteger(q) || q < 0 || q >= this.n) {
-      throw invalid('q', this.n === 0 ? 'a query number, but the result holds no queries' : `a query number from 0 to ${this.n - 1}`, q);
+      throw invalid(
+        'q',
+        this.n === 0 ? 'a query number, but the result holds no queries' : `a query number from 0 to ${this.n - 1}`,
+        q,
+      );
     }
   }
 }

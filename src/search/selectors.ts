@@ -167,17 +167,23 @@ export class IDSelectorNot extends IDSelector {
 
 function optionalSelector(sel: unknown): IDSelector | undefined {
   if (sel === undefined || sel === null) return undefined;
-  if (!(sel instanceof IDSelector)) throw invalid('sel', 'an IDSelector (IDSelectorRange, IDSelectorArray, IDSelectorBatch, IDSelectorNot)', sel);
+  if (!(sel instanceof IDSelector))
+    throw invalid('sel', 'an IDSelector (IDSelectorRange, IDSelectorArray, IDSelectorBatch, IDSelectorNot)', sel);
   return sel;
 }
 
 function checkKeys(init: unknown, cls: string, known: string[]): Record<string, unknown> {
   if (init === undefined) return {};
-  if (init === null || typeof init !== 'object' || Array.isArray(init)) throw invalid(`${cls}'s options`, `an object such as { ${known.join(', ')} }`, init);
+  if (init === null || typeof init !== 'object' || Array.isArray(init))
+    throw invalid(`${cls}'s options`, `an object such as { ${known.join(', ')} }`, init);
   for (const key of Object.keys(init)) {
     if (!known.includes(key)) {
-      const owner = key === 'efSearch' || key === 'checkRelativeDistance' ? ' (SearchParametersHNSW has it)'
-        : key === 'nprobe' || key === 'maxCodes' ? ' (SearchParametersIVF has it)' : '';
+      const owner =
+        key === 'efSearch' || key === 'checkRelativeDistance'
+          ? ' (SearchParametersHNSW has it)'
+          : key === 'nprobe' || key === 'maxCodes'
+            ? ' (SearchParametersIVF has it)'
+            : '';
       throw new ArgumentError(`${cls} has no "${key}"${owner}; it has: ${known.join(', ')}`);
     }
   }
@@ -234,9 +240,12 @@ export class SearchParametersHNSW extends SearchParameters {
 
   override toNative(): NativeSearchParams {
     const sel = optionalSelector(this.sel)?.toNative();
-    if (typeof this.checkRelativeDistance !== 'boolean') throw invalid('checkRelativeDistance', 'a boolean', this.checkRelativeDistance);
+    if (typeof this.checkRelativeDistance !== 'boolean')
+      throw invalid('checkRelativeDistance', 'a boolean', this.checkRelativeDistance);
     return {
-      kind: 'hnsw', efSearch: checkInt32(this.efSearch, 'efSearch', 1, 1 << 20), checkRelativeDistance: this.checkRelativeDistance,
+      kind: 'hnsw',
+      efSearch: checkInt32(this.efSearch, 'efSearch', 1, 1 << 20),
+      checkRelativeDistance: this.checkRelativeDistance,
       ...(sel ? { sel } : {}),
     };
   }
@@ -265,7 +274,9 @@ export class SearchParametersIVF extends SearchParameters {
   override toNative(): NativeSearchParams {
     const sel = optionalSelector(this.sel)?.toNative();
     return {
-      kind: 'ivf', nprobe: checkInteger(this.nprobe, 'nprobe', 1, 1 << 30), maxCodes: checkInteger(this.maxCodes, 'maxCodes', 0),
+      kind: 'ivf',
+      nprobe: checkInteger(this.nprobe, 'nprobe', 1, 1 << 30),
+      maxCodes: checkInteger(this.maxCodes, 'maxCodes', 0),
       ...(sel ? { sel } : {}),
     };
   }

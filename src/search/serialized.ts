@@ -55,7 +55,18 @@ const READABLE =
 const EF_MAX = 1 << 20;
 const NPROBE_MAX = 2 ** 30;
 
-type Kind = 'Flat' | 'HNSWFlat' | 'IVFFlat' | 'IVFFlatDedup' | 'IDMap' | 'PQ' | 'SQ' | 'IVFPQ' | 'IVFSQ' | 'HNSWSQ' | 'HNSWPQ';
+type Kind =
+  | 'Flat'
+  | 'HNSWFlat'
+  | 'IVFFlat'
+  | 'IVFFlatDedup'
+  | 'IDMap'
+  | 'PQ'
+  | 'SQ'
+  | 'IVFPQ'
+  | 'IVFSQ'
+  | 'HNSWSQ'
+  | 'HNSWPQ';
 
 interface Summary {
   kind: Kind;
@@ -122,7 +133,8 @@ class Reader {
   /** A faiss vector: a size_t count, then count items of `size` bytes. Returns an aligned copy of the items. */
   vector(what: string, size: number, exact?: number): { count: number; data: ArrayBuffer; at: number } {
     const count = this.int(`the length of ${what}`, 0, Number.MAX_SAFE_INTEGER, false);
-    if (exact !== undefined && count !== exact) this.fail(`${what} holds ${count} items where ${exact} are expected`, this.pos - 8);
+    if (exact !== undefined && count !== exact)
+      this.fail(`${what} holds ${count} items where ${exact} are expected`, this.pos - 8);
     const at = this.need(count * size, `${what} (${count} items of ${size} bytes)`);
     return { count, data: this.copy(at, count * size), at };
   }
@@ -136,7 +148,9 @@ function checkFloats(r: Reader, data: ArrayBuffer, d: number, at: number, what: 
     const v = x[bad];
     r.fail(
       `${what} holds ${v} at vector ${Math.floor(bad / d)}, component ${bad % d}: ` +
-        (Number.isFinite(v) ? `beyond ±${limit.toExponential(2)}, where squared distances overflow float32 for d=${d}` : 'not a finite number'),
+        (Number.isFinite(v)
+          ? `beyond ±${limit.toExponential(2)}, where squared distances overflow float32 for d=${d}`
+          : 'not a finite number'),
       at + bad * 4,
     );
   }
@@ -153,7 +167,8 @@ function header(r: Reader, what: string): Omit<Summary, 'kind'> {
   if (trained > 1) r.fail(`${what}'s is_trained is ${trained}; it must be 0 or 1`, trainedAt);
   const metricAt = r.pos;
   const metric = r.i32(`${what}'s metric`);
-  if (metric < 0 || metric > 3) r.fail(`${what}'s metric is ${metric}; this lab reads L2, INNER_PRODUCT, L1 and Linf (0-3)`, metricAt);
+  if (metric < 0 || metric > 3)
+    r.fail(`${what}'s metric is ${metric}; this lab reads L2, INNER_PRODUCT, L1 and Linf (0-3)`, metricAt);
   if (metric > 1) {
     const arg = r.f32(`${what}'s metric argument`);
     if (!Number.isFinite(arg)) r.fail(`${what}'s metric argument is ${arg}`, r.pos - 4);
@@ -226,7 +241,13 @@ function readSQ(r: Reader, what: string, d: number, trained: boolean): Codec {
   const at = r.pos;
   const qtype = r.i32(`${what}'s SQ type`);
   const t = SQ_QTYPES[qtype];
-  if (!t) r.fail(`${what}'s SQ type is ${qtype}; this lab reads ${Object.values(SQ_QTYPES).map((x) => x.name).join(', ')}`, at);
+  if (!t)
+    r.fail(
+      `${what}'s SQ type is ${qtype}; this lab reads ${Object.values(SQ_QTYPES)
+        .map((x) => x.name)
+        .join(', ')}`,
+      at,
+    );
   const rs = r.i32(`${what}'s SQ range statistic`);
   if (rs < 0 || rs > 3) r.fail(`${what}'s SQ range statistic is ${rs}, not 0-3`, at + 4);
   const arg = r.f32(`${what}'s SQ range argument`);
@@ -237,7 +258,8 @@ function readSQ(r: Reader, what: string, d: number, trained: boolean): Codec {
   const v = r.vector(`${what}'s SQ ranges`, 4);
   // faiss decodes with trained[0..1] (uniform) or trained[0..2d) without checking their length.
   const want = t.bits === 16 ? v.count : t.uniform ? 2 : 2 * d;
-  if (v.count !== want && (trained || v.count !== 0)) r.fail(`${what}'s SQ ranges hold ${v.count} values where ${want} are expected`, v.at - 8);
+  if (v.count !== want && (trained || v.count !== 0))
+    r.fail(`${what}'s SQ ranges hold ${v.count} values where ${want} are expected`, v.at - 8);
   const x = new Float32Array(v.data);
   const limit = 2 * valueLimit(d);
   const n = t.uniform ? 1 : d;
@@ -246,7 +268,10 @@ function readSQ(r: Reader, what: string, d: number, trained: boolean): Codec {
       const lo = x[j];
       const hi = lo + x[n + j];
       if (!(Math.abs(lo) <= limit && Math.abs(hi) <= limit)) {
-        r.fail(`${what}'s SQ range of component ${j} is [${lo}, ${hi}], beyond ±${limit.toExponential(2)} for d=${d}`, v.at + 4 * j);
+        r.fail(
+          `${what}'s SQ range of component ${j} is [${lo}, ${hi}], beyond ±${limit.toExponential(2)} for d=${d}`,
+          v.at + 4 * j,
+        );
       }
     }
   }
@@ -264,7 +289,8 @@ function readPQIndex(r: Reader, what: string): Summary {
   const stAt = r.pos;
   const searchType = r.i32(`${what}'s search type`);
   // The polysemous, Hamming and SDC searches need tables faiss does not store or rebuild on read.
-  if (searchType !== 0) r.fail(`${what}'s search type is ${searchType}; this lab reads the plain PQ search (ST_PQ, 0)`, stAt);
+  if (searchType !== 0)
+    r.fail(`${what}'s search type is ${searchType}; this lab reads the plain PQ search (ST_PQ, 0)`, stAt);
   const signs = r.u8(`${what}'s encode_signs`);
   if (signs > 1) r.fail(`${what}'s encode_signs is ${signs}, not 0 or 1`, stAt + 4);
   r.i32(`${what}'s polysemous_ht`);
@@ -274,7 +300,8 @@ function readPQIndex(r: Reader, what: string): Summary {
 /** IndexScalarQuantizer ("IxSQ"): header, SQ, codes. */
 function readSQIndex(r: Reader, what: string): Summary {
   const s = header(r, what);
-  if (s.metric > 1) r.fail(`${what}'s metric is ${s.metric}; an IndexScalarQuantizer searches by L2 or INNER_PRODUCT only`);
+  if (s.metric > 1)
+    r.fail(`${what}'s metric is ${s.metric}; an IndexScalarQuantizer searches by L2 or INNER_PRODUCT only`);
   if (!s.isTrained && s.ntotal > 0) r.fail(`${what} holds ${s.ntotal} vectors but is not trained`);
   const sq = readSQ(r, what, s.d, s.isTrained);
   const codes = r.vector(`${what}'s codes`, 1, s.ntotal * sq.codeSize);
@@ -302,14 +329,18 @@ function readHNSW(r: Reader, what: string, kind: 'HNSWFlat' | 'HNSWSQ' | 'HNSWPQ
   const levelsV = r.vector(`${what}'s levels`, 4, n);
   const levels = new Int32Array(levelsV.data);
   for (let i = 0; i < n; i++) {
-    if (levels[i] < 1 || levels[i] > L) r.fail(`${what}: vector ${i} is on ${levels[i]} levels, not 1..${L}`, levelsV.at + 4 * i);
+    if (levels[i] < 1 || levels[i] > L)
+      r.fail(`${what}: vector ${i} is on ${levels[i]} levels, not 1..${L}`, levelsV.at + 4 * i);
   }
   const offsetsV = r.vector(`${what}'s offsets`, 8, n + 1);
   const offsets = new BigUint64Array(offsetsV.data);
   let o = 0;
   for (let i = 0; i <= n; i++) {
     if (offsets[i] !== BigInt(o)) {
-      r.fail(`${what}: vector ${i}'s neighbours start at ${offsets[i]}, where its levels put them at ${o}`, offsetsV.at + 8 * i);
+      r.fail(
+        `${what}: vector ${i}'s neighbours start at ${offsets[i]}, where its levels put them at ${o}`,
+        offsetsV.at + 8 * i,
+      );
     }
     if (i < n) o += cum[levels[i]];
   }
@@ -324,7 +355,8 @@ function readHNSW(r: Reader, what: string, kind: 'HNSWFlat' | 'HNSWSQ' | 'HNSWPQ
         // A neighbour must exist at this level: its table for the level is where faiss reads next.
         if (v < 0 || v >= n || levels[v] <= l) {
           r.fail(
-            `${what}: neighbour ${v} of vector ${i} at level ${l} ` + (v < -1 || v >= n ? `is not a vector (ntotal=${n})` : 'has no table at that level'),
+            `${what}: neighbour ${v} of vector ${i} at level ${l} ` +
+              (v < -1 || v >= n ? `is not a vector (ntotal=${n})` : 'has no table at that level'),
             nbV.at + 4 * j,
           );
         }
@@ -340,7 +372,8 @@ function readHNSW(r: Reader, what: string, kind: 'HNSWFlat' | 'HNSWSQ' | 'HNSWPQ
   const efC = r.i32(`${what}'s efConstruction`);
   const efS = r.i32(`${what}'s efSearch`);
   const beam = r.i32(`${what}'s upper_beam`);
-  if (efC < 1 || efC > EF_MAX || efS < 1 || efS > EF_MAX) r.fail(`${what}'s efConstruction ${efC} or efSearch ${efS} is not in [1, ${EF_MAX}]`, epAt + 8);
+  if (efC < 1 || efC > EF_MAX || efS < 1 || efS > EF_MAX)
+    r.fail(`${what}'s efConstruction ${efC} or efSearch ${efS} is not in [1, ${EF_MAX}]`, epAt + 8);
   if (beam !== 1) r.fail(`${what}'s upper_beam is ${beam}; this lab reads faiss's default, 1`, epAt + 16);
   const want = kind === 'HNSWFlat' ? 'Flat' : kind === 'HNSWSQ' ? 'SQ' : 'PQ';
   const storageAt = r.pos;
@@ -349,12 +382,17 @@ function readHNSW(r: Reader, what: string, kind: 'HNSWFlat' | 'HNSWSQ' | 'HNSWPQ
     r.fail(`${what}'s storage is not an Index${want} of its d=${s.d}, ntotal=${n} and metric ${s.metric}`, storageAt);
   }
   // Searching reads the storage's codebook: an untrained one has none (read out of bounds).
-  if ((s.isTrained || n > 0) && !storage.isTrained) r.fail(`${what} says it is trained or holds vectors, but its storage is not trained`, storageAt);
+  if ((s.isTrained || n > 0) && !storage.isTrained)
+    r.fail(`${what} says it is trained or holds vectors, but its storage is not trained`, storageAt);
   // faiss builds an IndexHNSWPQ with 8-bit codes by L2 and computes a table of 4^nbits * M floats on read.
   if (kind === 'HNSWPQ' && (storage.nbits !== 8 || s.metric !== 1)) {
-    r.fail(`${what}'s PQ has nbits=${storage.nbits} and metric ${s.metric}; an IndexHNSWPQ has 8-bit codes and searches by L2`, storageAt);
+    r.fail(
+      `${what}'s PQ has nbits=${storage.nbits} and metric ${s.metric}; an IndexHNSWPQ has 8-bit codes and searches by L2`,
+      storageAt,
+    );
   }
-  if (kind === 'HNSWSQ' && s.metric > 1) r.fail(`${what}'s metric is ${s.metric}; an IndexHNSWSQ searches by L2 or INNER_PRODUCT only`, storageAt);
+  if (kind === 'HNSWSQ' && s.metric > 1)
+    r.fail(`${what}'s metric is ${s.metric}; an IndexHNSWSQ searches by L2 or INNER_PRODUCT only`, storageAt);
   return { kind, ...s };
 }
 
@@ -369,8 +407,10 @@ function readIVF(r: Reader, what: string, variant: 'Flat' | 'Dedup' | 'PQ' | 'SQ
   if ((q.kind !== 'Flat' && q.kind !== 'HNSWFlat') || q.metric > 1 || q.d !== s.d) {
     r.fail(`${what}'s quantizer is not a flat or HNSW index by L2 or inner product with d=${s.d}`, nlistAt);
   }
-  if (q.ntotal !== 0 && q.ntotal !== nlist) r.fail(`${what}'s quantizer holds ${q.ntotal} centroids for ${nlist} lists`, nlistAt);
-  if (s.isTrained && q.ntotal !== nlist) r.fail(`${what} says it is trained, but its quantizer holds ${q.ntotal} of ${nlist} centroids`, nlistAt);
+  if (q.ntotal !== 0 && q.ntotal !== nlist)
+    r.fail(`${what}'s quantizer holds ${q.ntotal} centroids for ${nlist} lists`, nlistAt);
+  if (s.isTrained && q.ntotal !== nlist)
+    r.fail(`${what} says it is trained, but its quantizer holds ${q.ntotal} of ${nlist} centroids`, nlistAt);
   if (!s.isTrained && s.ntotal > 0) r.fail(`${what} holds ${s.ntotal} vectors but is not trained`, nlistAt);
 
   const dmAt = r.pos;
@@ -392,18 +432,21 @@ function readIVF(r: Reader, what: string, variant: 'Flat' | 'Dedup' | 'PQ' | 'SQ
     const csAt = r.pos;
     const cs = r.int(`${what}'s code size`, 1, Number.MAX_SAFE_INTEGER, false);
     codec = readPQ(r, what, s.d, 8);
-    if (cs !== codec.codeSize) r.fail(`${what}'s code size is ${cs}, but its PQ writes ${codec.codeSize} bytes per code`, csAt);
+    if (cs !== codec.codeSize)
+      r.fail(`${what}'s code size is ${cs}, but its PQ writes ${codec.codeSize} bytes per code`, csAt);
   } else if (variant === 'SQ') {
     codec = readSQ(r, what, s.d, s.isTrained);
     const csAt = r.pos;
     const cs = r.int(`${what}'s code size`, 1, Number.MAX_SAFE_INTEGER, false);
-    if (cs !== codec.codeSize) r.fail(`${what}'s code size is ${cs}, but its SQ writes ${codec.codeSize} bytes per code`, csAt);
+    if (cs !== codec.codeSize)
+      r.fail(`${what}'s code size is ${cs}, but its SQ writes ${codec.codeSize} bytes per code`, csAt);
     const byAt = r.pos;
     if (r.u8(`${what}'s by_residual`) > 1) r.fail(`${what}'s by_residual is not 0 or 1`, byAt);
   }
   const ilAt = r.pos;
   const il = r.fourcc(`${what}'s inverted lists`);
-  if (il !== 'ilar') r.fail(`${what}'s inverted lists are "${il}"; this lab reads lists stored in the file ("ilar")`, ilAt);
+  if (il !== 'ilar')
+    r.fail(`${what}'s inverted lists are "${il}"; this lab reads lists stored in the file ("ilar")`, ilAt);
   r.int(`${what}'s list count`, nlist, nlist, false);
   r.int(`${what}'s code size`, codec.codeSize, codec.codeSize, false);
   const sizes = new Array<number>(nlist).fill(0);
@@ -449,13 +492,16 @@ function readIVF(r: Reader, what: string, variant: 'Flat' | 'Dedup' | 'PQ' | 'SQ
     return lo >= 0n && list < nlist && offset < sizes[list] && ids[list][offset] === id;
   };
   if (dmType === 1) {
-    if (dmArray.length !== s.ntotal) r.fail(`${what}'s direct map has ${dmArray.length} entries for ${s.ntotal} vectors`, dmAt);
+    if (dmArray.length !== s.ntotal)
+      r.fail(`${what}'s direct map has ${dmArray.length} entries for ${s.ntotal} vectors`, dmAt);
     dmArray.forEach((lo, i) => {
-      if (lo !== -1n && !entry(BigInt(i), lo)) r.fail(`${what}'s direct map entry ${i} does not point at vector ${i}`, dmAt);
+      if (lo !== -1n && !entry(BigInt(i), lo))
+        r.fail(`${what}'s direct map entry ${i} does not point at vector ${i}`, dmAt);
     });
   } else if (dmPairs) {
     for (let j = 0; j < dmPairs.length; j += 2) {
-      if (!entry(dmPairs[j], dmPairs[j + 1])) r.fail(`${what}'s direct map entry for id ${dmPairs[j]} does not point at it`, dmAt);
+      if (!entry(dmPairs[j], dmPairs[j + 1]))
+        r.fail(`${what}'s direct map entry for id ${dmPairs[j]} does not point at it`, dmAt);
     }
   }
   const kind = ({ Flat: 'IVFFlat', Dedup: 'IVFFlatDedup', PQ: 'IVFPQ', SQ: 'IVFSQ' } as const)[variant];
@@ -465,19 +511,33 @@ function readIVF(r: Reader, what: string, variant: 'Flat' | 'Dedup' | 'PQ' | 'SQ
 function readIDMap(r: Reader, what: string): Summary {
   const s = header(r, what);
   const innerAt = r.pos;
-  const inner = readIndexAt(r, `${what}'s index`, ['Flat', 'HNSWFlat', 'IVFFlat', 'PQ', 'SQ', 'IVFPQ', 'IVFSQ', 'HNSWSQ', 'HNSWPQ']);
+  const inner = readIndexAt(r, `${what}'s index`, [
+    'Flat',
+    'HNSWFlat',
+    'IVFFlat',
+    'PQ',
+    'SQ',
+    'IVFPQ',
+    'IVFSQ',
+    'HNSWSQ',
+    'HNSWPQ',
+  ]);
   if (inner.kind === 'IDMap') r.fail(`${what} wraps another IDMap`, innerAt);
   if (inner.d !== s.d || inner.ntotal !== s.ntotal || inner.metric !== s.metric || inner.isTrained !== s.isTrained) {
     r.fail(`${what} and its index disagree on d, ntotal, metric or training`, innerAt);
   }
   if (inner.directMap === 2) {
-    r.fail(`${what} wraps an IVF with a hash-table direct map, under which faiss 1.7.3 files the IDMap's additions by wrong ids`, innerAt);
+    r.fail(
+      `${what} wraps an IVF with a hash-table direct map, under which faiss 1.7.3 files the IDMap's additions by wrong ids`,
+      innerAt,
+    );
   }
   r.vector(`${what}'s ids`, 8, s.ntotal);
   // IDMap::search looks each label of the inner index up in its table: an IVF's stored ids must index it.
   for (const list of inner.ids ?? []) {
     for (const id of list) {
-      if (id < 0n || id >= BigInt(s.ntotal)) r.fail(`${what}'s IVF holds label ${id}, beyond its table of ${s.ntotal} ids`, innerAt);
+      if (id < 0n || id >= BigInt(s.ntotal))
+        r.fail(`${what}'s IVF holds label ${id}, beyond its table of ${s.ntotal} ids`, innerAt);
     }
   }
   return { kind: 'IDMap', ...s };
@@ -499,17 +559,32 @@ function readIndexAt(r: Reader, what: string, allowed: Kind[]): Summary {
   const h = r.fourcc(`the type of ${what}`);
   const kind = KINDS[h];
   if (!kind) return r.fail(`index type "${h}" of ${what} not recognized: this lab reads ${READABLE}`, at);
-  if (!allowed.includes(kind)) return r.fail(`${what} is an ${CLASS[kind]} ("${h}"); it must be one of: ${allowed.map((k) => CLASS[k]).join(', ')}`, at);
+  if (!allowed.includes(kind))
+    return r.fail(
+      `${what} is an ${CLASS[kind]} ("${h}"); it must be one of: ${allowed.map((k) => CLASS[k]).join(', ')}`,
+      at,
+    );
   switch (kind) {
-    case 'Flat': return readFlat(r, h, what);
-    case 'HNSWFlat': case 'HNSWSQ': case 'HNSWPQ': return readHNSW(r, what, kind);
-    case 'IVFFlat': return readIVF(r, what, 'Flat');
-    case 'IVFFlatDedup': return readIVF(r, what, 'Dedup');
-    case 'IVFPQ': return readIVF(r, what, 'PQ');
-    case 'IVFSQ': return readIVF(r, what, 'SQ');
-    case 'PQ': return readPQIndex(r, what);
-    case 'SQ': return readSQIndex(r, what);
-    default: return readIDMap(r, what);
+    case 'Flat':
+      return readFlat(r, h, what);
+    case 'HNSWFlat':
+    case 'HNSWSQ':
+    case 'HNSWPQ':
+      return readHNSW(r, what, kind);
+    case 'IVFFlat':
+      return readIVF(r, what, 'Flat');
+    case 'IVFFlatDedup':
+      return readIVF(r, what, 'Dedup');
+    case 'IVFPQ':
+      return readIVF(r, what, 'PQ');
+    case 'IVFSQ':
+      return readIVF(r, what, 'SQ');
+    case 'PQ':
+      return readPQIndex(r, what);
+    case 'SQ':
+      return readSQIndex(r, what);
+    default:
+      return readIDMap(r, what);
   }
 }
 

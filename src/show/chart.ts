@@ -46,12 +46,16 @@ export function chartHtml(figure: Figure, options: ChartOptions & { includePlotl
   const height = options.height ?? 420;
   const layout = { height, margin: { l: 60, r: 20, t: 50, b: 50 }, ...(figure.layout ?? {}) };
   const config = { displaylogo: false, responsive: true, staticPlot: false };
-  const fallback = 'The chart needs plotly.js, which the first chart of this notebook brings: re-run the notebook from the top (Kernel, Restart &amp; Run All).';
-  const draw = `(function(){var el=document.getElementById(${scriptJson(id)});` +
+  const fallback =
+    'The chart needs plotly.js, which the first chart of this notebook brings: re-run the notebook from the top (Kernel, Restart &amp; Run All).';
+  const draw =
+    `(function(){var el=document.getElementById(${scriptJson(id)});` +
     `if(!window.Plotly){el.innerHTML=${scriptJson(`<div style="color:${STYLE.miss}">${fallback}</div>`)};return;}` +
     `window.Plotly.newPlot(el,${scriptJson(figure.data)},${scriptJson(layout)},${scriptJson(config)});})();`;
-  return `${options.includePlotly ? plotlyScript() : ''}<div id="${escapeHtml(id)}" class="lab-chart" style="${STYLE.font};width:100%;min-height:${height}px"></div>` +
-    `<script type="text/javascript">${draw}</script>`;
+  return (
+    `${options.includePlotly ? plotlyScript() : ''}<div id="${escapeHtml(id)}" class="lab-chart" style="${STYLE.font};width:100%;min-height:${height}px"></div>` +
+    `<script type="text/javascript">${draw}</script>`
+  );
 }
 
 /** Shows a figure in a notebook (plotly.js comes with the kernel's first chart); outside one returns its HTML. */
@@ -79,30 +83,43 @@ const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b
  * with the Pareto front (settings no other beats on both) drawn as a line.
  */
 export function paretoFigure(rows: GridRow[], options: ParetoChartOptions = {}): Figure {
-  if (!Array.isArray(rows) || rows.length === 0) throw new TypeError('paretoFigure needs grid rows (runGrid(...).rows)');
+  if (!Array.isArray(rows) || rows.length === 0)
+    throw new TypeError('paretoFigure needs grid rows (runGrid(...).rows)');
   const quality = options.quality ?? (rows.every((r) => typeof r.precision === 'number') ? 'precision' : 'recall');
   const metrics = [...new Set(rows.map((r) => r.metric))];
   const traces: Array<Record<string, unknown>> = metrics.map((m, i) => {
     const group = rows.filter((r) => r.metric === m);
     return {
-      type: 'scatter', mode: 'markers', name: m,
-      x: group.map((r) => r.latencyMs), y: group.map((r) => r[quality]),
-      text: group.map((r) => r.label), hovertemplate: '%{text}<br>%{x:.3f} ms, %{y:.3f}<extra></extra>',
+      type: 'scatter',
+      mode: 'markers',
+      name: m,
+      x: group.map((r) => r.latencyMs),
+      y: group.map((r) => r[quality]),
+      text: group.map((r) => r.label),
+      hovertemplate: '%{text}<br>%{x:.3f} ms, %{y:.3f}<extra></extra>',
       marker: { size: 9, color: PALETTE[i % PALETTE.length], opacity: 0.8 },
     };
   });
   const front = paretoFront(rows, quality);
   traces.push({
-    type: 'scatter', mode: 'lines+markers', name: 'Pareto front',
-    x: front.map((r) => r.latencyMs), y: front.map((r) => r[quality]), text: front.map((r) => r.label),
+    type: 'scatter',
+    mode: 'lines+markers',
+    name: 'Pareto front',
+    x: front.map((r) => r.latencyMs),
+    y: front.map((r) => r[quality]),
+    text: front.map((r) => r.label),
     hovertemplate: '%{text}<br>%{x:.3f} ms, %{y:.3f}<extra>Pareto front</extra>',
-    line: { color: '#333', dash: 'dot', shape: 'hv' }, marker: { size: 13, color: 'rgba(0,0,0,0)', line: { color: '#333', width: 2 } },
+    line: { color: '#333', dash: 'dot', shape: 'hv' },
+    marker: { size: 13, color: 'rgba(0,0,0,0)', line: { color: '#333', width: 2 } },
   });
   return {
     data: traces,
     layout: {
       title: { text: options.title ?? `${quality}@k vs search latency` },
-      xaxis: { title: { text: 'latency of the query batch (ms, median)' }, type: options.logLatency === false ? 'linear' : 'log' },
+      xaxis: {
+        title: { text: 'latency of the query batch (ms, median)' },
+        type: options.logLatency === false ? 'linear' : 'log',
+      },
       yaxis: { title: { text: `${quality}@k` } },
       legend: { orientation: 'h', y: -0.2 },
     },

@@ -69,8 +69,10 @@ const NOTE_STYLE = {
  * DATA). Lines become paragraphs; text is escaped, `code` spans kept.
  */
 export function noteHtml(text: string, kind: keyof typeof NOTE_STYLE = 'info'): string {
-  const paragraphs = String(text).split(/\n+/).map((line) =>
-    `<p style="margin:2px 0">${escapeHtml(line).replace(/`([^`]+)`/g, '<code>$1</code>')}</p>`).join('');
+  const paragraphs = String(text)
+    .split(/\n+/)
+    .map((line) => `<p style="margin:2px 0">${escapeHtml(line).replace(/`([^`]+)`/g, '<code>$1</code>')}</p>`)
+    .join('');
   return `<div class="lab-note lab-note-${kind}" style="${STYLE.font};${NOTE_STYLE[kind]};padding:6px 10px;margin:4px 0">${paragraphs}</div>`;
 }
 

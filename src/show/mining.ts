@@ -39,17 +39,26 @@ export function miningGridRow<R extends PhotoLike>(round: MiningRound, options: 
 }
 
 /** Shows a round's candidates (notebook) or returns the grid's HTML (elsewhere). */
-export async function showMiningRound<R extends PhotoLike>(round: MiningRound, options: MiningGridOptions<R>): Promise<string | undefined> {
+export async function showMiningRound<R extends PhotoLike>(
+  round: MiningRound,
+  options: MiningGridOptions<R>,
+): Promise<string | undefined> {
   return showPhotoGrid([miningGridRow(round, options)], { size: 96, ...options });
 }
 
 /** The photos to label now (miner.candidates()), with their ids: what a person labels by hand. */
-export async function showCandidates<R extends PhotoLike>(hits: readonly Hit[], options: MiningGridOptions<R> & { title?: string }): Promise<string | undefined> {
+export async function showCandidates<R extends PhotoLike>(
+  hits: readonly Hit[],
+  options: MiningGridOptions<R> & { title?: string },
+): Promise<string | undefined> {
   const row: PhotoGridRow = {
     title: options.title ?? `${hits.length} photos to label: type their ids into the lists below`,
     tiles: hits.map((h) => {
       const r = options.rows[h.id];
-      return { image: r ? options.imageOf(r, h.id) : undefined, caption: [`id ${h.id}`, `#${h.rank} · score ${h.distance.toFixed(3)}`] };
+      return {
+        image: r ? options.imageOf(r, h.id) : undefined,
+        caption: [`id ${h.id}`, `#${h.rank} · score ${h.distance.toFixed(3)}`],
+      };
     }),
   };
   return showPhotoGrid([row], { size: 96, ...options, title: undefined });

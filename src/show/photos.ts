@@ -52,7 +52,12 @@ export interface PhotoGridOptions {
 const MARK_COLOR = { query: STYLE.query, hit: STYLE.hit, miss: STYLE.miss } as const;
 
 /** A JPEG thumbnail as a data URI, or the reason there is none. */
-export async function thumbnail(file: string, size = 128, quality = 70, crop?: Box): Promise<{ uri?: string; error?: string }> {
+export async function thumbnail(
+  file: string,
+  size = 128,
+  quality = 70,
+  crop?: Box,
+): Promise<{ uri?: string; error?: string }> {
   try {
     await fs.promises.access(file, fs.constants.R_OK);
   } catch {
@@ -86,9 +91,12 @@ export async function thumbnail(file: string, size = 128, quality = 70, crop?: B
 async function tileHtml(tile: Tile, size: number, quality: number): Promise<string> {
   const lines = tile.caption === undefined ? [] : Array.isArray(tile.caption) ? tile.caption : [tile.caption];
   const border = tile.mark ? `3px solid ${MARK_COLOR[tile.mark]}` : '3px solid transparent';
-  const caption = lines.map((l, i) =>
-    `<div style="${i === 0 ? 'font-weight:600;' : `color:${STYLE.muted};`}white-space:nowrap;overflow:hidden;text-overflow:ellipsis">${escapeHtml(l)}</div>`,
-  ).join('');
+  const caption = lines
+    .map(
+      (l, i) =>
+        `<div style="${i === 0 ? 'font-weight:600;' : `color:${STYLE.muted};`}white-space:nowrap;overflow:hidden;text-overflow:ellipsis">${escapeHtml(l)}</div>`,
+    )
+    .join('');
   let picture: string;
   const thumb = tile.image ? await thumbnail(tile.image, size, quality, tile.crop) : { error: 'no photo' };
   if (!tile.image && tile.text !== undefined) {
@@ -97,7 +105,8 @@ async function tileHtml(tile: Tile, size: number, quality: number): Promise<stri
     picture = `<img src="${thumb.uri}" alt="${escapeHtml(tile.image ? path.basename(tile.image) : '')}" width="${size}" height="${size}" style="display:block;width:${size}px;height:${size}px;object-fit:cover">`;
   } else {
     const name = tile.image ? path.basename(tile.image) : '';
-    picture = `<div class="lab-placeholder" title="${escapeHtml(tile.image ?? '')}" style="width:${size}px;height:${size}px;background:#eceff1;color:#555;display:flex;flex-direction:column;align-items:center;justify-content:center;text-align:center;font-size:11px;word-break:break-all;padding:4px;box-sizing:border-box">` +
+    picture =
+      `<div class="lab-placeholder" title="${escapeHtml(tile.image ?? '')}" style="width:${size}px;height:${size}px;background:#eceff1;color:#555;display:flex;flex-direction:column;align-items:center;justify-content:center;text-align:center;font-size:11px;word-break:break-all;padding:4px;box-sizing:border-box">` +
       `<div>${escapeHtml(name || '(no photo)')}</div><div style="color:#999;margin-top:4px">${escapeHtml(thumb.error ?? '')}</div></div>`;
   }
   return `<div style="width:${size}px;margin:0 6px 6px 0;flex:none"><div style="border:${border};border-radius:3px">${picture}</div><div style="font-size:11px;line-height:1.3;margin-top:2px">${caption}</div></div>`;
@@ -105,7 +114,8 @@ async function tileHtml(tile: Tile, size: number, quality: number): Promise<stri
 
 /** A grid of photo rows as self-contained HTML. */
 export async function photoGridHtml(rows: PhotoGridRow[], options: PhotoGridOptions = {}): Promise<string> {
-  if (!Array.isArray(rows)) throw new TypeError(`photoGridHtml expects an array of rows ({ tiles: [...] }), but received ${typeof rows}`);
+  if (!Array.isArray(rows))
+    throw new TypeError(`photoGridHtml expects an array of rows ({ tiles: [...] }), but received ${typeof rows}`);
   const size = options.size ?? 128;
   const quality = options.quality ?? 70;
   const body: string[] = [];
@@ -115,7 +125,9 @@ export async function photoGridHtml(rows: PhotoGridRow[], options: PhotoGridOpti
     const title = row.title ? `<div style="font-weight:600;margin:4px 0">${escapeHtml(row.title)}</div>` : '';
     body.push(`${title}<div style="display:flex;flex-wrap:nowrap;overflow-x:auto">${tiles.join('')}</div>`);
   }
-  const heading = options.title ? `<div style="font-size:15px;font-weight:600;margin:4px 0 8px">${escapeHtml(options.title)}</div>` : '';
+  const heading = options.title
+    ? `<div style="font-size:15px;font-weight:600;margin:4px 0 8px">${escapeHtml(options.title)}</div>`
+    : '';
   return `<div class="lab-photo-grid" style="${STYLE.font}">${heading}${body.join('')}</div>`;
 }
 
@@ -135,7 +147,12 @@ export interface NeighboursOptions<R extends PhotoLike> extends PhotoGridOptions
    * The query photos (files) and, where known, their classes (breeds); for
    * text queries, `texts` instead of images.
    */
-  queries: { images?: Array<string | undefined>; texts?: string[]; classes?: Array<string | undefined>; captions?: string[] };
+  queries: {
+    images?: Array<string | undefined>;
+    texts?: string[];
+    classes?: Array<string | undefined>;
+    captions?: string[];
+  };
   /** The search result for those queries. */
   results: SearchResults;
   /** The dataset's rows, by id. */
@@ -156,29 +173,35 @@ export function neighboursGrid<R extends PhotoLike>(options: NeighboursOptions<R
   const { queries, results, rows } = options;
   const count = queries.images?.length ?? queries.texts?.length ?? 0;
   if (count !== results.n) {
-    throw new Error(`neighbours grid: ${count} queries (images or texts) for a result of ${results.n} queries: give one per query`);
+    throw new Error(
+      `neighbours grid: ${count} queries (images or texts) for a result of ${results.n} queries: give one per query`,
+    );
   }
   const k = options.k ?? results.k;
   return Array.from({ length: count }, (_, q) => {
     const image = queries.images?.[q];
     const text = queries.texts?.[q];
     const want = queries.classes?.[q];
-    const name = queries.captions?.[q] ?? (image ? path.basename(image) : text !== undefined ? 'text query' : `query ${q}`);
+    const name =
+      queries.captions?.[q] ?? (image ? path.basename(image) : text !== undefined ? 'text query' : `query ${q}`);
     const queryTile: Tile = {
       image,
       text,
       caption: [name, want ? `query · ${want}` : text !== undefined ? 'query' : 'query · breed unknown'],
       mark: 'query',
     };
-    const hits = results.join(rows, q).slice(0, k).map((h): Tile => {
-      const cls = h.row.class;
-      return {
-        image: options.imageOf(h.row, h.id),
-        caption: [`#${h.rank} ${cls ?? `id ${h.id}`}`, `d = ${formatDistance(h.distance)}`],
-        mark: want ? (cls === want ? 'hit' : 'miss') : undefined,
-        crop: options.crop && h.row.xmax ? (h.row as Box) : undefined,
-      };
-    });
+    const hits = results
+      .join(rows, q)
+      .slice(0, k)
+      .map((h): Tile => {
+        const cls = h.row.class;
+        return {
+          image: options.imageOf(h.row, h.id),
+          caption: [`#${h.rank} ${cls ?? `id ${h.id}`}`, `d = ${formatDistance(h.distance)}`],
+          mark: want ? (cls === want ? 'hit' : 'miss') : undefined,
+          crop: options.crop && h.row.xmax ? (h.row as Box) : undefined,
+        };
+      });
     return { tiles: [queryTile, ...hits] };
   });
 }

@@ -12,7 +12,10 @@ import { performance } from 'node:perf_hooks';
 import type { ProgressDetail, ProgressReport } from '../types';
 import { escapeHtml, inNotebook } from './display';
 
-interface Display { html(s: string): void; text(s: string): void }
+interface Display {
+  html(s: string): void;
+  text(s: string): void;
+}
 
 /** The tslab display of the running notebook cell, or undefined outside a kernel. */
 export function notebookDisplay(): Display | undefined {
@@ -119,7 +122,6 @@ export class Progress {
     }
   }
 }
-
 
 /**
  * A progress report (done so far, total, and optionally the work it took) that

@@ -54,7 +54,8 @@ export function formatTable(input: Rows, columns?: string[]): string {
   const cells = rows.map((r) => cols.map((c) => cellText(r[c])));
   const numeric = cols.map((c) => rows.some((r) => typeof r[c] === 'number'));
   const width = cols.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i].length)));
-  const line = (vals: string[]) => vals.map((v, i) => (numeric[i] ? v.padStart(width[i]) : v.padEnd(width[i]))).join('  ');
+  const line = (vals: string[]) =>
+    vals.map((v, i) => (numeric[i] ? v.padStart(width[i]) : v.padEnd(width[i]))).join('  ');
   return [line(cols), width.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
 }
 
@@ -104,14 +105,20 @@ export function tableHtml(input: Rows, options: TableOptions = {}): string {
   const body = rows.slice(0, maxRows).map((r, i) => {
     const t = tags.get(i);
     const bg = t ? `background:${t[0].color};font-weight:600;` : i % 2 ? 'background:#f7f7f7;' : '';
-    const tds = cols.map((c, j) =>
-      `<td style="padding:2px 8px;text-align:${numeric[j] ? 'right' : 'left'};font-variant-numeric:tabular-nums">${escapeHtml(cellText(r[c], options.digits?.[c]))}</td>`,
+    const tds = cols.map(
+      (c, j) =>
+        `<td style="padding:2px 8px;text-align:${numeric[j] ? 'right' : 'left'};font-variant-numeric:tabular-nums">${escapeHtml(cellText(r[c], options.digits?.[c]))}</td>`,
     );
-    const tagCell = hasTags ? `<td style="padding:2px 8px">${t ? escapeHtml(t.map((x) => x.label).join(', ')) : ''}</td>` : '';
+    const tagCell = hasTags
+      ? `<td style="padding:2px 8px">${t ? escapeHtml(t.map((x) => x.label).join(', ')) : ''}</td>`
+      : '';
     return `<tr style="${bg}">${tds.join('')}${tagCell}</tr>`;
   });
-  const more = rows.length > maxRows ? `<div style="color:${STYLE.muted}">… and ${rows.length - maxRows} more rows</div>` : '';
-  const caption = options.caption ? `<caption style="caption-side:top;text-align:left;font-weight:600;padding:4px 0">${escapeHtml(options.caption)}</caption>` : '';
+  const more =
+    rows.length > maxRows ? `<div style="color:${STYLE.muted}">… and ${rows.length - maxRows} more rows</div>` : '';
+  const caption = options.caption
+    ? `<caption style="caption-side:top;text-align:left;font-weight:600;padding:4px 0">${escapeHtml(options.caption)}</caption>`
+    : '';
   const empty = rows.length === 0 ? `<tr><td style="color:${STYLE.muted}">(no rows)</td></tr>` : '';
   return `<div style="${STYLE.font};overflow-x:auto"><table style="border-collapse:collapse">${caption}<thead>${head}</thead><tbody>${body.join('')}${empty}</tbody></table>${more}</div>`;
 }

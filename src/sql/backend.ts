@@ -46,7 +46,9 @@ export interface SqlBackend {
   insertNativeFile(table: string, columns: readonly string[], file: string): Promise<void>;
   /** The statement insertNativeFile sends for this file: its text, parameters and the data sent with it. */
   insertStatement(
-    table: string, columns: readonly string[], file: string,
+    table: string,
+    columns: readonly string[],
+    file: string,
   ): { sql: string; params: SqlParams; data?: string };
   /** Ends the connection (a shared chdb session stays open while others use it). */
   close(): void;
@@ -76,7 +78,9 @@ function openSession(dir: string): ChdbSession {
   try {
     chdb = require('chdb') as ChdbModule;
   } catch (e) {
-    throw new Error(`the chdb package does not load (${(e as Error).message}): run npm ci (chdb 3.4.0 ships embedded ClickHouse for linux/macOS)`);
+    throw new Error(
+      `the chdb package does not load (${(e as Error).message}): run npm ci (chdb 3.4.0 ships embedded ClickHouse for linux/macOS)`,
+    );
   }
   fs.mkdirSync(dir, { recursive: true });
   const session = new chdb.Session(dir);
@@ -108,7 +112,9 @@ class ChdbBackend implements SqlBackend {
   async run(sql: string, params: SqlParams = {}, format = 'TabSeparated'): Promise<Buffer> {
     const s = this.alive();
     // queryBindAsync runs on libuv's pool; the engine binds {name:Type} values.
-    const r = Object.keys(params).length ? await s.queryBindAsync(sql, params, { format }) : await s.queryAsync(sql, { format });
+    const r = Object.keys(params).length
+      ? await s.queryBindAsync(sql, params, { format })
+      : await s.queryAsync(sql, { format });
     const b = r.bytes();
     return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
   }
@@ -177,7 +183,8 @@ async function drain(stream: Readable): Promise<Buffer> {
 function plainParams(params: SqlParams): SqlParams {
   const out: SqlParams = {};
   for (const [k, v] of Object.entries(params)) {
-    out[k] = ArrayBuffer.isView(v) && !(v instanceof DataView) ? Array.from(v as unknown as ArrayLike<number | bigint>) : v;
+    out[k] =
+      ArrayBuffer.isView(v) && !(v instanceof DataView) ? Array.from(v as unknown as ArrayLike<number | bigint>) : v;
   }
   return out;
 }
@@ -186,14 +193,21 @@ class ServerBackend implements SqlBackend {
   readonly kind = 'server' as const;
   private client: Client | undefined;
 
-  constructor(readonly where: string, client: Client) {
+  constructor(
+    readonly where: string,
+    client: Client,
+  ) {
     this.client = client;
   }
 
   async run(sql: string, params: SqlParams = {}, format = 'TabSeparated'): Promise<Buffer> {
     const c = this.alive();
     // exec: the statement as written, its output (in default_format) as bytes.
-    const r = await c.exec({ query: sql, query_params: plainParams(params), clickhouse_settings: { default_format: format as never } });
+    const r = await c.exec({
+      query: sql,
+      query_params: plainParams(params),
+      clickhouse_settings: { default_format: format as never },
+    });
     return drain(r.stream as Readable);
   }
 
@@ -205,7 +219,9 @@ class ServerBackend implements SqlBackend {
   }
 
   insertStatement(
-    table: string, columns: readonly string[], file: string,
+    table: string,
+    columns: readonly string[],
+    file: string,
   ): { sql: string; params: SqlParams; data: string } {
     return {
       sql: `INSERT INTO ${table} (${columns.join(', ')}) FORMAT Native`,
@@ -234,7 +250,9 @@ class ServerBackend implements SqlBackend {
 export function serverBackend(options: ServerOptions = {}): SqlBackend {
   const url = options.url ?? config.clickhouseUrl;
   if (!url) {
-    throw new Error('no ClickHouse server URL: pass { url } or set LAB_CLICKHOUSE_URL (config.clickhouseUrl), or use chdbBackend()');
+    throw new Error(
+      'no ClickHouse server URL: pass { url } or set LAB_CLICKHOUSE_URL (config.clickhouseUrl), or use chdbBackend()',
+    );
   }
   const { createClient, ClickHouseLogLevel } = require('@clickhouse/client') as ClientModule;
   const client = createClient({
@@ -244,7 +262,11 @@ export function serverBackend(options: ServerOptions = {}): SqlBackend {
     database: options.database,
     request_timeout: options.requestTimeout ?? 300_000,
     // Progress headers keep long statements (index builds) alive behind load balancers.
-    clickhouse_settings: { ...SESSION_SETTINGS, send_progress_in_http_headers: 1, http_headers_progress_interval_ms: '110000' } as import('@clickhouse/client').ClickHouseSettings,
+    clickhouse_settings: {
+      ...SESSION_SETTINGS,
+      send_progress_in_http_headers: 1,
+      http_headers_progress_interval_ms: '110000',
+    } as import('@clickhouse/client').ClickHouseSettings,
     // Errors reach the caller (SqlError, with the table and statement): the client need not log them too.
     log: { level: ClickHouseLogLevel.OFF },
   });

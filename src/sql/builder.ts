@@ -45,11 +45,16 @@ export interface SqlHnswBuilderOptions {
 
 function indexOptions(build: BuildArguments): Required<Pick<IndexOptions, 'M' | 'efConstruction' | 'quantization'>> {
   for (const key of Object.keys(build)) {
-    if (!KNOBS.includes(key)) throw new ArgumentError(`SqlHNSW has no build argument "${key}" (it has: ${KNOBS.join(', ')})`);
+    if (!KNOBS.includes(key))
+      throw new ArgumentError(`SqlHNSW has no build argument "${key}" (it has: ${KNOBS.join(', ')})`);
   }
   const quantization = build.quantization ?? 'bf16';
   if (!(QUANTIZATIONS as readonly unknown[]).includes(quantization)) {
-    throw invalid('build argument quantization', `one of ${QUANTIZATIONS.map((q) => `'${q}'`).join(', ')}`, quantization);
+    throw invalid(
+      'build argument quantization',
+      `one of ${QUANTIZATIONS.map((q) => `'${q}'`).join(', ')}`,
+      quantization,
+    );
   }
   return {
     M: checkInteger(build.M ?? 16, 'build argument M', 2, 1024),
@@ -78,7 +83,13 @@ export function sqlHnswBuilder(options: SqlHnswBuilderOptions = {}): IndexBuilde
       const o = indexOptions(build);
       const m = sqlMetric(metric);
       const table = `${prefix}_${m}_M${o.M}_efc${o.efConstruction}_${o.quantization}`;
-      const store = await SqlVectorStore.open({ table, d, metric: m, mode: 'replace', ...(backend ? { backend } : {}) });
+      const store = await SqlVectorStore.open({
+        table,
+        d,
+        metric: m,
+        mode: 'replace',
+        ...(backend ? { backend } : {}),
+      });
       builds.set(store, o);
       return store;
     },

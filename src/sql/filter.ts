@@ -17,7 +17,16 @@ export type Scalar = string | number | boolean | bigint;
 export type Condition =
   | Scalar
   | readonly Scalar[]
-  | { eq?: Scalar; ne?: Scalar; in?: readonly Scalar[]; notIn?: readonly Scalar[]; gt?: Scalar; gte?: Scalar; lt?: Scalar; lte?: Scalar };
+  | {
+      eq?: Scalar;
+      ne?: Scalar;
+      in?: readonly Scalar[];
+      notIn?: readonly Scalar[];
+      gt?: Scalar;
+      gte?: Scalar;
+      lt?: Scalar;
+      lte?: Scalar;
+    };
 
 /** Conditions on columns, all of which must hold; idIn/idNotIn are on the row id. */
 export interface Conditions {
@@ -73,14 +82,18 @@ export function describeValue(v: unknown): string {
 function checkValue(v: unknown, type: string, column: string, at = ''): Scalar {
   const t = paramType(type);
   const ok =
-    t === 'String' ? typeof v === 'string'
-      : t === 'Bool' ? typeof v === 'boolean'
-        : /^U?Int\d+$/.test(t) ? (typeof v === 'number' && Number.isInteger(v)) || typeof v === 'bigint'
-          : /^Float\d+$/.test(t) ? typeof v === 'number' && Number.isFinite(v)
+    t === 'String'
+      ? typeof v === 'string'
+      : t === 'Bool'
+        ? typeof v === 'boolean'
+        : /^U?Int\d+$/.test(t)
+          ? (typeof v === 'number' && Number.isInteger(v)) || typeof v === 'bigint'
+          : /^Float\d+$/.test(t)
+            ? typeof v === 'number' && Number.isFinite(v)
             : false;
   if (!ok) {
-    const want = t === 'String' ? 'a string'
-      : t === 'Bool' ? 'a boolean' : /Int/.test(t) ? 'an integer' : 'a finite number';
+    const want =
+      t === 'String' ? 'a string' : t === 'Bool' ? 'a boolean' : /Int/.test(t) ? 'an integer' : 'a finite number';
     throw new TypeError(`filter on ${column}${at} (${type}): expected ${want} but received ${describeValue(v)}`);
   }
   if (/^UInt/.test(t) && Number(v) < 0) {
@@ -95,10 +108,15 @@ const OPS: Record<string, string> = { eq: '=', ne: '!=', gt: '>', gte: '>=', lt:
  * SQL text and parameters for a filter on a table whose columns (name -> type)
  * are given. Returns { sql: '' } for no filter.
  */
-export function compileFilter(filter: Filter | undefined, columns: ReadonlyMap<string, string>): { sql: string; params: SqlParams } {
+export function compileFilter(
+  filter: Filter | undefined,
+  columns: ReadonlyMap<string, string>,
+): { sql: string; params: SqlParams } {
   if (filter == null) return { sql: '', params: {} };
   if (typeof filter !== 'object' || Array.isArray(filter)) {
-    throw new TypeError(`Expected a filter ({ column: value, ... } or { sql, params }) but received ${JSON.stringify(filter)}`);
+    throw new TypeError(
+      `Expected a filter ({ column: value, ... } or { sql, params }) but received ${JSON.stringify(filter)}`,
+    );
   }
   if ('sql' in filter && typeof filter.sql === 'string') return checkSqlFilter(filter as SqlFilter);
   const params: SqlParams = {};
@@ -120,7 +138,9 @@ export function compileFilter(filter: Filter | undefined, columns: ReadonlyMap<s
     const type = columns.get(key);
     if (type === undefined || key === 'vec') {
       const known = [...columns.keys()].filter((c) => c !== 'vec');
-      throw new TypeError(`filter names column "${key}", which the table does not have (it has: ${known.join(', ')}; and idIn, idNotIn)`);
+      throw new TypeError(
+        `filter names column "${key}", which the table does not have (it has: ${known.join(', ')}; and idIn, idNotIn)`,
+      );
     }
     const t = paramType(type);
     const list = (vs: readonly Scalar[], op = '') => vs.map((v, i) => checkValue(v, type, key, `${op}[${i}]`));
@@ -131,7 +151,10 @@ export function compileFilter(filter: Filter | undefined, columns: ReadonlyMap<s
         if (v === undefined) continue;
         if (op === 'in' || op === 'notIn') {
           if (!Array.isArray(v)) throw new TypeError(`filter on ${key}: ${op} takes a list of values`);
-          if (v.length === 0) { if (op === 'in') parts.push('false'); continue; }
+          if (v.length === 0) {
+            if (op === 'in') parts.push('false');
+            continue;
+          }
           parts.push(`${key} ${op === 'in' ? 'IN' : 'NOT IN'} ${bind(`Array(${t})`, list(v, `.${op}`))}`);
         } else if (op in OPS) {
           parts.push(`${key} ${OPS[op]} ${bind(t, checkValue(v, type, key, `.${op}`))}`);
@@ -151,14 +174,18 @@ function checkSqlFilter(f: SqlFilter): { sql: string; params: SqlParams } {
   if (!sql) throw new TypeError('filter.sql is empty: give a condition such as "label = {breed:String}"');
   // chdb runs several ;-separated statements in one call: a filter is one expression.
   if (sql.includes(';')) {
-    throw new TypeError(`filter.sql must be one condition without ";" (values go in filter.params as {name:Type}): ${JSON.stringify(sql.slice(0, 80))}`);
+    throw new TypeError(
+      `filter.sql must be one condition without ";" (values go in filter.params as {name:Type}): ${JSON.stringify(sql.slice(0, 80))}`,
+    );
   }
   const params = { ...(f.params ?? {}) };
   const used = new Set([...sql.matchAll(/\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*:/g)].map((m) => m[1]));
   for (const name of Object.keys(params)) {
-    if (name.startsWith(OWN_PREFIX)) throw new TypeError(`filter.params: names starting with "${OWN_PREFIX}" are the store's own (rename ${name})`);
+    if (name.startsWith(OWN_PREFIX))
+      throw new TypeError(`filter.params: names starting with "${OWN_PREFIX}" are the store's own (rename ${name})`);
     checkIdentifier(name, 'a filter parameter');
-    if (!used.has(name)) throw new TypeError(`filter.params.${name} is not used in filter.sql (write {${name}:Type} where it goes)`);
+    if (!used.has(name))
+      throw new TypeError(`filter.params.${name} is not used in filter.sql (write {${name}:Type} where it goes)`);
   }
   for (const name of used) {
     if (!(name in params)) throw new TypeError(`filter.sql uses {${name}:...}, but filter.params has no ${name}`);

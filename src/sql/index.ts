@@ -7,13 +7,46 @@
  * const store = await SqlVectorStore.open({ table: 'dogs', d: 512, mode: 'replace' });
  */
 
-export { chdbBackend, defaultBackend, openChdbFolder, SESSION_SETTINGS, type ServerOptions, type SqlBackend, type SqlParams, serverBackend } from './backend';
+export {
+  chdbBackend,
+  defaultBackend,
+  openChdbFolder,
+  SESSION_SETTINGS,
+  type ServerOptions,
+  type SqlBackend,
+  type SqlParams,
+  serverBackend,
+} from './backend';
 export { type SqlHnswBuilderOptions, sqlHnsw, sqlHnswBuilder } from './builder';
-export { type Condition, type Conditions, checkIdentifier, compileFilter, describeValue, type Filter, type Scalar, type SqlFilter } from './filter';
-export { decodeVectorsRowBinary, encodeNativeBlock, type NativeColumn, type NativeType, writeNativeFile } from './native';
+export {
+  type Condition,
+  type Conditions,
+  checkIdentifier,
+  compileFilter,
+  describeValue,
+  type Filter,
+  type Scalar,
+  type SqlFilter,
+} from './filter';
+export {
+  decodeVectorsRowBinary,
+  encodeNativeBlock,
+  type NativeColumn,
+  type NativeType,
+  writeNativeFile,
+} from './native';
 export { type FormatOptions, formatStatement, type SqlStatement, STATEMENTS_KEPT, showSql } from './statements';
 export {
-  type ColumnType, INDEX_NAME, type IndexInfo,type IndexOptions, type SqlAddOptions, SqlError, type SqlMetric, type SqlQueryArguments,type SqlSearchOptions, 
-  type SqlStoreOptions, 
-  SqlVectorStore, vectorParam,
+  type ColumnType,
+  INDEX_NAME,
+  type IndexInfo,
+  type IndexOptions,
+  type SqlAddOptions,
+  SqlError,
+  type SqlMetric,
+  type SqlQueryArguments,
+  type SqlSearchOptions,
+  type SqlStoreOptions,
+  SqlVectorStore,
+  vectorParam,
 } from './store';

@@ -52,7 +52,9 @@ export function encodeNativeBlock(columns: readonly NativeColumn[], rows: number
     parts.push(...stringBytes(c.name), ...stringBytes(c.type));
     const expected = c.type === 'Array(Float32)' ? rows * c.d : rows;
     if (c.values.length !== expected) {
-      throw new Error(`Native block: column ${c.name} has ${c.values.length} values for ${rows} rows (expected ${expected})`);
+      throw new Error(
+        `Native block: column ${c.name} has ${c.values.length} values for ${rows} rows (expected ${expected})`,
+      );
     }
     switch (c.type) {
       case 'UInt64':
@@ -93,7 +95,8 @@ export function writeNativeFile(file: string, columns: readonly NativeColumn[], 
 export function decodeVectorsRowBinary(bytes: Buffer, d: number): Float32Array {
   const head = varuint(d);
   const stride = head.length + 4 * d;
-  if (bytes.length % stride !== 0) throw new Error(`RowBinary output of ${bytes.length} bytes is not rows of d=${d} floats`);
+  if (bytes.length % stride !== 0)
+    throw new Error(`RowBinary output of ${bytes.length} bytes is not rows of d=${d} floats`);
   const n = bytes.length / stride;
   const out = new Float32Array(n * d);
   const dst = view(out);

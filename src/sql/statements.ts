@@ -92,8 +92,8 @@ export function formatStatement(s: SqlStatement, options: FormatOptions = {}): s
   const maxValues = options.maxValues ?? 4;
   const lines: string[] = [];
   if (options.header ?? true) {
-    const time = s.ms < 10 ? `${s.ms.toFixed(1)} ms`
-      : s.ms < 10_000 ? `${Math.round(s.ms)} ms` : `${(s.ms / 1000).toFixed(1)} s`;
+    const time =
+      s.ms < 10 ? `${s.ms.toFixed(1)} ms` : s.ms < 10_000 ? `${Math.round(s.ms)} ms` : `${(s.ms / 1000).toFixed(1)} s`;
     const failed = s.error ? `, failed: ${s.error.split('\n')[0].slice(0, 120)}` : '';
     lines.push(`-- ${s.what} (${time}${failed})`);
   }

@@ -27,13 +27,26 @@ import { performance } from 'node:perf_hooks';
 import type { QueryArguments, VectorIndex } from '../search/interface';
 import { MetricType, metricName, SearchResults } from '../search/results';
 import {
-  IDSelector, IDSelectorArray, IDSelectorBatch, IDSelectorNot, IDSelectorRange, SearchParameters, SearchParametersHNSW,
+  IDSelector,
+  IDSelectorArray,
+  IDSelectorBatch,
+  IDSelectorNot,
+  IDSelectorRange,
+  SearchParameters,
+  SearchParametersHNSW,
   SearchParametersIVF,
 } from '../search/selectors';
 import { Progress } from '../show/progress';
 import type { Matrix } from '../types';
 import {
-  ArgumentError, checkInteger, checkVectors, describe, FLT_MAX, firstNonFinite, invalid, valueLimit,
+  ArgumentError,
+  checkInteger,
+  checkVectors,
+  describe,
+  FLT_MAX,
+  firstNonFinite,
+  invalid,
+  valueLimit,
 } from '../util/check';
 import { defaultBackend, type SqlBackend, type SqlParams } from './backend';
 import { checkIdentifier, compileFilter, describeValue, type Filter, OWN_PREFIX } from './filter';
@@ -59,8 +72,20 @@ interface MetricSql {
 }
 
 const METRICS: Record<SqlMetric, MetricSql> = {
-  L2: { fn: 'L2Distance', order: 'ASC', metricType: MetricType.L2, out: (v) => Math.fround(v * v), index: 'L2Distance' },
-  cosine: { fn: 'cosineDistance', order: 'ASC', metricType: MetricType.INNER_PRODUCT, out: (v) => Math.fround(1 - v), index: 'cosineDistance' },
+  L2: {
+    fn: 'L2Distance',
+    order: 'ASC',
+    metricType: MetricType.L2,
+    out: (v) => Math.fround(v * v),
+    index: 'L2Distance',
+  },
+  cosine: {
+    fn: 'cosineDistance',
+    order: 'ASC',
+    metricType: MetricType.INNER_PRODUCT,
+    out: (v) => Math.fround(1 - v),
+    index: 'cosineDistance',
+  },
   L1: { fn: 'L1Distance', order: 'ASC', metricType: MetricType.L1, out: (v) => v },
   IP: { fn: 'dotProduct', order: 'DESC', metricType: MetricType.INNER_PRODUCT, out: (v) => v },
 };
@@ -227,7 +252,8 @@ export class SqlVectorStore implements VectorIndex {
     const extra = options.columns ?? {};
     for (const [name, type] of Object.entries(extra)) {
       checkIdentifier(name, 'a column');
-      if (['id', 'vec', 'path', 'label'].includes(name)) throw new ArgumentError(`column "${name}" is the store's own: id, path, label and vec are always there`);
+      if (['id', 'vec', 'path', 'label'].includes(name))
+        throw new ArgumentError(`column "${name}" is the store's own: id, path, label and vec are always there`);
       if (!COLUMN_TYPES.includes(type)) throw invalid(`columns.${name}`, `one of ${COLUMN_TYPES.join(', ')}`, type);
     }
     if (options.d !== undefined) checkInteger(options.d, 'd', 1, 65536);
@@ -239,30 +265,42 @@ export class SqlVectorStore implements VectorIndex {
     const log = new StatementLog(options.onStatement);
     try {
       const probe = new SqlVectorStore(backend, false, table, options.d ?? 0, metric, new Map(), log);
-      if (options.mode === 'replace') await probe.exec('dropping the table', 'nothing', `DROP TABLE IF EXISTS ${table}`);
-      else if (options.mode !== undefined && options.mode !== 'open') throw invalid('mode', "'open' or 'replace'", options.mode);
+      if (options.mode === 'replace')
+        await probe.exec('dropping the table', 'nothing', `DROP TABLE IF EXISTS ${table}`);
+      else if (options.mode !== undefined && options.mode !== 'open')
+        throw invalid('mode', "'open' or 'replace'", options.mode);
       let existing = await probe.describe();
       if (!existing) {
-        if (options.d === undefined) throw new ArgumentError(`table ${table} does not exist: give d (the vector dimension) to create it`);
+        if (options.d === undefined)
+          throw new ArgumentError(`table ${table} does not exist: give d (the vector dimension) to create it`);
         const cols = [
-          'id UInt64', 'path String', 'label LowCardinality(String)',
+          'id UInt64',
+          'path String',
+          'label LowCardinality(String)',
           ...Object.entries(extra).map(([n, t]) => `${n} ${t}`),
           'vec Array(Float32)',
           `CONSTRAINT vec_length CHECK length(vec) = ${options.d}`,
           'CONSTRAINT vec_finite CHECK arrayAll(x -> isFinite(x), vec)',
         ];
-        await probe.exec('creating the table', `a new MergeTree table with vectors of d=${options.d}`,
-          `CREATE TABLE IF NOT EXISTS ${table} (\n  ${cols.join(',\n  ')}\n) ENGINE = MergeTree ORDER BY id`);
+        await probe.exec(
+          'creating the table',
+          `a new MergeTree table with vectors of d=${options.d}`,
+          `CREATE TABLE IF NOT EXISTS ${table} (\n  ${cols.join(',\n  ')}\n) ENGINE = MergeTree ORDER BY id`,
+        );
         existing = await probe.describe();
         if (!existing) throw new Error(`table ${table} was created but cannot be found in system.columns`);
       }
       if (options.d !== undefined && existing.d !== options.d) {
-        throw new ArgumentError(`table ${table} holds vectors of d=${existing.d}, but d=${options.d} was given: use another table or mode 'replace'`);
+        throw new ArgumentError(
+          `table ${table} holds vectors of d=${existing.d}, but d=${options.d} was given: use another table or mode 'replace'`,
+        );
       }
       for (const [name, type] of Object.entries(extra)) {
         const have = existing.columns.get(name);
         if (have !== type) {
-          throw new ArgumentError(`table ${table} has ${have ? `column ${name} of type ${have}` : `no column ${name}`}, but ${name}: '${type}' was asked for: use mode 'replace' to recreate it`);
+          throw new ArgumentError(
+            `table ${table} has ${have ? `column ${name} of type ${have}` : `no column ${name}`}, but ${name}: '${type}' was asked for: use mode 'replace' to recreate it`,
+          );
         }
       }
       const store = new SqlVectorStore(backend, owns, table, existing.d, metric, existing.columns, log);
@@ -367,8 +405,12 @@ export class SqlVectorStore implements VectorIndex {
         } catch (e) {
           const error = String((e as Error)?.message ?? e);
           this.log.add({ what, ...sent, format: 'Native', ms: performance.now() - t0, error });
-          throw this.error(e, what, `${end - i} rows of (${names.join(', ')}) with vectors of d=${this.d}, finite`,
-            `${sent.sql}${sent.data ? ` <${sent.data}>` : ''}`);
+          throw this.error(
+            e,
+            what,
+            `${end - i} rows of (${names.join(', ')}) with vectors of d=${this.d}, finite`,
+            `${sent.sql}${sent.data ? ` <${sent.data}>` : ''}`,
+          );
         } finally {
           fs.rmSync(file, { force: true });
         }
@@ -391,18 +433,26 @@ export class SqlVectorStore implements VectorIndex {
    * The k nearest rows of each query (one statement per query vector),
    * nearest first, padded with -1 labels like faiss; labels are the rows' ids.
    */
-  async search(xq: Float32Array | Matrix, k: number, options: SqlSearchOptions | SearchParameters = {}): Promise<SearchResults> {
+  async search(
+    xq: Float32Array | Matrix,
+    k: number,
+    options: SqlSearchOptions | SearchParameters = {},
+  ): Promise<SearchResults> {
     this.alive();
     const q = this.queries(xq);
     checkInteger(k, 'k', 1, 1 << 20);
     options = searchOptions(options);
     const m = METRICS[this.metric];
     const nq = q.length / this.d;
-    const distances = new Float32Array(nq * k).fill(m.order === 'DESC' || this.metric === 'cosine' ? -FLT_MAX : FLT_MAX);
+    const distances = new Float32Array(nq * k).fill(
+      m.order === 'DESC' || this.metric === 'cosine' ? -FLT_MAX : FLT_MAX,
+    );
     const labels = new BigInt64Array(nq * k).fill(-1n);
     for (let i = 0; i < nq; i++) {
       const { sql, params } = this.searchSql(q.subarray(i * this.d, (i + 1) * this.d), k, options);
-      const text = (await this.exec('searching', `rows of (id, distance), at most k=${k}`, sql, params, 'TabSeparated')).toString('utf8');
+      const text = (
+        await this.exec('searching', `rows of (id, distance), at most k=${k}`, sql, params, 'TabSeparated')
+      ).toString('utf8');
       let r = 0;
       for (const line of text.split('\n')) {
         if (!line) continue;
@@ -416,7 +466,11 @@ export class SqlVectorStore implements VectorIndex {
   }
 
   /** The statement search() runs for one query vector (values as parameters). */
-  searchSql(q: Float32Array, k: number, options: SqlSearchOptions | SearchParameters = {}): { sql: string; params: SqlParams } {
+  searchSql(
+    q: Float32Array,
+    k: number,
+    options: SqlSearchOptions | SearchParameters = {},
+  ): { sql: string; params: SqlParams } {
     const m = METRICS[this.metric];
     const o = searchOptions(options);
     const where = compileFilter(o.where, this.columns);
@@ -431,8 +485,10 @@ export class SqlVectorStore implements VectorIndex {
       const cond = selectorSql(sel, bind);
       where.sql = where.sql ? `(${where.sql}) AND (${cond})` : cond;
     }
-    const efSearch = o.params instanceof SearchParametersHNSW
-      ? checkInteger(o.params.efSearch, 'params.efSearch', 1, 1 << 20) : this.args.efSearch;
+    const efSearch =
+      o.params instanceof SearchParametersHNSW
+        ? checkInteger(o.params.efSearch, 'params.efSearch', 1, 1 << 20)
+        : this.args.efSearch;
     const settings: string[] = [
       `hnsw_candidate_list_size_for_search = ${efSearch}`,
       `vector_search_with_rescoring = ${this.args.rescoring}`,
@@ -452,11 +508,17 @@ export class SqlVectorStore implements VectorIndex {
     this.alive();
     const q = this.queries(xq).subarray(0, this.d);
     const { sql, params } = this.searchSql(q, k, options);
-    return (await this.exec('explaining a search', 'the query plan', `EXPLAIN indexes = 1\n${sql}`, params, 'TSVRaw')).toString('utf8');
+    return (
+      await this.exec('explaining a search', 'the query plan', `EXPLAIN indexes = 1\n${sql}`, params, 'TSVRaw')
+    ).toString('utf8');
   }
 
   /** Whether the search of the first query reads the vector index (from explain()). */
-  async usesIndex(xq: Float32Array | Matrix, k = 10, options: SqlSearchOptions | SearchParameters = {}): Promise<boolean> {
+  async usesIndex(
+    xq: Float32Array | Matrix,
+    k = 10,
+    options: SqlSearchOptions | SearchParameters = {},
+  ): Promise<boolean> {
     const plan = await this.explain(xq, k, options);
     return new RegExp(`Name: ${INDEX_NAME}\\b`).test(plan);
   }
@@ -471,28 +533,53 @@ export class SqlVectorStore implements VectorIndex {
     this.alive();
     const m = METRICS[this.metric];
     if (!m.index) {
-      throw new ArgumentError(`ClickHouse's vector index serves L2 and cosine only, not ${this.metric}: search ${this.table} by brute force, or use store.withMetric('L2')`);
+      throw new ArgumentError(
+        `ClickHouse's vector index serves L2 and cosine only, not ${this.metric}: search ${this.table} by brute force, or use store.withMetric('L2')`,
+      );
     }
     const quantization = options.quantization ?? 'bf16';
-    if (!['bf16', 'f32', 'f16', 'i8', 'b1'].includes(quantization)) throw invalid('quantization', "'bf16', 'f32', 'f16', 'i8' or 'b1'", quantization);
+    if (!['bf16', 'f32', 'f16', 'i8', 'b1'].includes(quantization))
+      throw invalid('quantization', "'bf16', 'f32', 'f16', 'i8' or 'b1'", quantization);
     const M = checkInteger(options.M ?? 16, 'M', 2, 1024);
     const efC = checkInteger(options.efConstruction ?? 128, 'efConstruction', 1, 1 << 16);
     // DDL takes no parameters: every value here is a checked integer or one of a fixed set of words.
     const type = `vector_similarity('hnsw', '${m.index}', ${this.d}, '${quantization}', ${M}, ${efC})`;
     const t0 = performance.now();
-    await this.exec('dropping the old index', 'nothing', `ALTER TABLE ${this.table} DROP INDEX IF EXISTS ${INDEX_NAME}`);
-    await this.exec('adding the vector index', `an index ${type}`, `ALTER TABLE ${this.table} ADD INDEX ${INDEX_NAME} vec TYPE ${type}`);
-    await this.exec('building the vector index', 'the index built on every part', `ALTER TABLE ${this.table} MATERIALIZE INDEX ${INDEX_NAME} SETTINGS mutations_sync = 2`);
+    await this.exec(
+      'dropping the old index',
+      'nothing',
+      `ALTER TABLE ${this.table} DROP INDEX IF EXISTS ${INDEX_NAME}`,
+    );
+    await this.exec(
+      'adding the vector index',
+      `an index ${type}`,
+      `ALTER TABLE ${this.table} ADD INDEX ${INDEX_NAME} vec TYPE ${type}`,
+    );
+    await this.exec(
+      'building the vector index',
+      'the index built on every part',
+      `ALTER TABLE ${this.table} MATERIALIZE INDEX ${INDEX_NAME} SETTINGS mutations_sync = 2`,
+    );
     const seconds = (performance.now() - t0) / 1000;
     const info = await this.indexInfo();
-    if (!info) throw new SqlError(`the index ${INDEX_NAME} on ${this.table} was added but is not listed in system.data_skipping_indices`, this.table, '', undefined);
+    if (!info)
+      throw new SqlError(
+        `the index ${INDEX_NAME} on ${this.table} was added but is not listed in system.data_skipping_indices`,
+        this.table,
+        '',
+        undefined,
+      );
     return { seconds, info };
   }
 
   /** Removes the vector index (searches become brute force). */
   async dropIndex(): Promise<void> {
     this.alive();
-    await this.exec('dropping the vector index', 'nothing', `ALTER TABLE ${this.table} DROP INDEX IF EXISTS ${INDEX_NAME}`);
+    await this.exec(
+      'dropping the vector index',
+      'nothing',
+      `ALTER TABLE ${this.table} DROP INDEX IF EXISTS ${INDEX_NAME}`,
+    );
   }
 
   /** The vector index and its size, or undefined when there is none. */
@@ -503,7 +590,9 @@ export class SqlVectorStore implements VectorIndex {
       { ...this.tableParams(), lab_i: INDEX_NAME },
       'reading the index description',
     );
-    return rows[0] ? { name: rows[0].name, type: rows[0].type_full, bytes: Number(rows[0].bytes), parts: await this.parts() } : undefined;
+    return rows[0]
+      ? { name: rows[0].name, type: rows[0].type_full, bytes: Number(rows[0].bytes), parts: await this.parts() }
+      : undefined;
   }
 
   /** Active data parts of the table (each insert batch starts as one; background merges join them). */
@@ -511,7 +600,9 @@ export class SqlVectorStore implements VectorIndex {
     this.alive();
     const rows = await this.queryRows<{ n: string | number }>(
       `SELECT count() AS n FROM system.parts WHERE database = ${this.databaseExpr()} AND table = {lab_t:String} AND active`,
-      this.tableParams(), 'counting the table\'s parts');
+      this.tableParams(),
+      "counting the table's parts",
+    );
     return Number(rows[0]?.n ?? 0);
   }
 
@@ -525,7 +616,11 @@ export class SqlVectorStore implements VectorIndex {
   async optimize(): Promise<{ seconds: number; parts: number }> {
     this.alive();
     const t0 = performance.now();
-    await this.exec('merging the table\'s parts', 'one part', `OPTIMIZE TABLE ${this.table} FINAL SETTINGS alter_sync = 2`);
+    await this.exec(
+      "merging the table's parts",
+      'one part',
+      `OPTIMIZE TABLE ${this.table} FINAL SETTINGS alter_sync = 2`,
+    );
     return { seconds: (performance.now() - t0) / 1000, parts: await this.parts() };
   }
 
@@ -534,7 +629,9 @@ export class SqlVectorStore implements VectorIndex {
     this.alive();
     const f = compileFilter(where, this.columns);
     const sql = `SELECT count() FROM ${this.table}${f.sql ? ` WHERE ${f.sql}` : ''}`;
-    return Number((await this.exec('counting rows', 'one number', sql, f.params, 'TabSeparated')).toString('utf8').trim());
+    return Number(
+      (await this.exec('counting rows', 'one number', sql, f.params, 'TabSeparated')).toString('utf8').trim(),
+    );
   }
 
   /** The metadata rows (id and columns, no vector) of the given ids, in that order (missing ids are left out). */
@@ -545,10 +642,13 @@ export class SqlVectorStore implements VectorIndex {
     const cols = [...this.columns.keys()].filter((c) => c !== 'vec');
     const rows = await this.queryRows<Record<string, unknown>>(
       `SELECT ${cols.join(', ')} FROM ${this.table} WHERE id IN {lab_ids:Array(UInt64)}`,
-      { lab_ids: list }, 'reading rows',
+      { lab_ids: list },
+      'reading rows',
     );
     const byId = new Map(rows.map((r) => [String(r.id), { ...r, id: Number(r.id) }]));
-    return list.map((v) => byId.get(v.toString())).filter((r): r is Record<string, unknown> & { id: number } => r !== undefined);
+    return list
+      .map((v) => byId.get(v.toString()))
+      .filter((r): r is Record<string, unknown> & { id: number } => r !== undefined);
   }
 
   /** Stored vectors in id order: rows i0 .. i0+n-1 of that order (all by default), bit-exact. */
@@ -556,8 +656,13 @@ export class SqlVectorStore implements VectorIndex {
     this.alive();
     checkInteger(i0, 'i0', 0);
     checkInteger(n, 'n', 0);
-    const bytes = await this.exec('reading vectors', `${n} vectors of d=${this.d}`,
-      `SELECT vec FROM ${this.table} ORDER BY id LIMIT {lab_n:UInt64} OFFSET {lab_o:UInt64}`, { lab_n: n, lab_o: i0 }, 'RowBinary');
+    const bytes = await this.exec(
+      'reading vectors',
+      `${n} vectors of d=${this.d}`,
+      `SELECT vec FROM ${this.table} ORDER BY id LIMIT {lab_n:UInt64} OFFSET {lab_o:UInt64}`,
+      { lab_n: n, lab_o: i0 },
+      'RowBinary',
+    );
     return decodeVectorsRowBinary(bytes, this.d);
   }
 
@@ -590,7 +695,8 @@ export class SqlVectorStore implements VectorIndex {
         );
       }
       if (key === 'fetchMultiplier') {
-        if (typeof value !== 'number' || !(value >= 1 && value <= 1000)) throw invalid(name, 'a number from 1 to 1000', value);
+        if (typeof value !== 'number' || !(value >= 1 && value <= 1000))
+          throw invalid(name, 'a number from 1 to 1000', value);
         next.fetchMultiplier = value;
       } else if (key === 'efSearch') {
         next.efSearch = checkInteger(value, name, 1, 1 << 20);
@@ -679,13 +785,25 @@ export class SqlVectorStore implements VectorIndex {
     return v;
   }
 
-  private columnValues(name: string, type: string, rows: ArrayLike<Record<string, unknown>> | undefined, n: number): unknown[] {
+  private columnValues(
+    name: string,
+    type: string,
+    rows: ArrayLike<Record<string, unknown>> | undefined,
+    n: number,
+  ): unknown[] {
     const out = new Array<unknown>(n);
     const t = /String/.test(type) ? 'string' : type === 'Bool' ? 'boolean' : 'number';
     for (let i = 0; i < n; i++) {
       const v = rows?.[i]?.[name];
-      if (v === undefined || v === null) { out[i] = t === 'string' ? '' : t === 'boolean' ? false : 0; continue; }
-      if (typeof v !== t || (t === 'number' && !Number.isFinite(v as number)) || (type === 'Int64' && !Number.isInteger(v))) {
+      if (v === undefined || v === null) {
+        out[i] = t === 'string' ? '' : t === 'boolean' ? false : 0;
+        continue;
+      }
+      if (
+        typeof v !== t ||
+        (t === 'number' && !Number.isFinite(v as number)) ||
+        (type === 'Int64' && !Number.isInteger(v))
+      ) {
         const want = t === 'number' ? (type === 'Int64' ? ' (integers)' : ' (finite numbers)') : '';
         throw new ArgumentError(
           `rows[${i}].${name} is ${describeValue(v)}: column ${name} of ${this.table} is ${type}${want}`,
@@ -708,34 +826,60 @@ export class SqlVectorStore implements VectorIndex {
   private async describe(): Promise<{ d: number; columns: Map<string, string> } | undefined> {
     const rows = await this.queryRows<{ name: string; type: string }>(
       `SELECT name, type FROM system.columns WHERE database = ${this.databaseExpr()} AND table = {lab_t:String} ORDER BY position`,
-      this.tableParams(), 'reading the table\'s columns');
+      this.tableParams(),
+      "reading the table's columns",
+    );
     if (rows.length === 0) return undefined;
     const columns = new Map(rows.map((r) => [r.name, r.type]));
     if (columns.get('id') !== 'UInt64' || columns.get('vec') !== 'Array(Float32)') {
-      throw new SqlError(`table ${this.table} is not a vector table (it needs id UInt64 and vec Array(Float32); it has ${rows.map((r) => `${r.name} ${r.type}`).join(', ')}): use another name or mode 'replace'`,
-        this.table, '', undefined);
+      throw new SqlError(
+        `table ${this.table} is not a vector table (it needs id UInt64 and vec Array(Float32); it has ${rows.map((r) => `${r.name} ${r.type}`).join(', ')}): use another name or mode 'replace'`,
+        this.table,
+        '',
+        undefined,
+      );
     }
     const create = await this.queryRows<{ q: string }>(
       `SELECT create_table_query AS q FROM system.tables WHERE database = ${this.databaseExpr()} AND name = {lab_t:String}`,
-      this.tableParams(), 'reading the table\'s definition');
+      this.tableParams(),
+      "reading the table's definition",
+    );
     const m = /length\(vec\) = (\d+)/.exec(create[0]?.q ?? '');
-    if (!m) throw new SqlError(`table ${this.table} has no CONSTRAINT length(vec) = d: it was not made by SqlVectorStore (use mode 'replace')`, this.table, '', undefined);
+    if (!m)
+      throw new SqlError(
+        `table ${this.table} has no CONSTRAINT length(vec) = d: it was not made by SqlVectorStore (use mode 'replace')`,
+        this.table,
+        '',
+        undefined,
+      );
     return { d: Number(m[1]), columns };
   }
 
   private async refreshCount(): Promise<void> {
     const rows = await this.queryRows<{ n: string | number; next: string | number }>(
-      `SELECT count() AS n, if(count() = 0, 0, max(id) + 1) AS next FROM ${this.table}`, {}, 'counting rows');
+      `SELECT count() AS n, if(count() = 0, 0, max(id) + 1) AS next FROM ${this.table}`,
+      {},
+      'counting rows',
+    );
     this.rowCount = Number(rows[0].n);
     this.nextId = BigInt(rows[0].next);
   }
 
   private async queryRows<T>(sql: string, params: SqlParams, what: string): Promise<T[]> {
     const text = (await this.exec(what, 'rows', sql, params, 'JSONEachRow')).toString('utf8');
-    return text.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as T);
+    return text
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => JSON.parse(l) as T);
   }
 
-  private async exec(what: string, expected: string, sql: string, params: SqlParams = {}, format = 'TabSeparated'): Promise<Buffer> {
+  private async exec(
+    what: string,
+    expected: string,
+    sql: string,
+    params: SqlParams = {},
+    format = 'TabSeparated',
+  ): Promise<Buffer> {
     const t0 = performance.now();
     try {
       const out = await this.backend.run(sql, params, format);
@@ -750,12 +894,17 @@ export class SqlVectorStore implements VectorIndex {
 
   private error(e: unknown, what: string, expected: string, sql: string): SqlError {
     const code = engineCode(e);
-    let msg = String((e as Error)?.message ?? e).split('\n')[0].slice(0, 600);
+    let msg = String((e as Error)?.message ?? e)
+      .split('\n')[0]
+      .slice(0, 600);
     const type = (e as { type?: unknown })?.type;
-    if (code !== undefined && !msg.includes('Code:')) msg = `Code: ${code}${typeof type === 'string' ? ` (${type})` : ''}. ${msg}`;
+    if (code !== undefined && !msg.includes('Code:'))
+      msg = `Code: ${code}${typeof type === 'string' ? ` (${type})` : ''}. ${msg}`;
     const err = new SqlError(
       `${what} on table ${this.table} (${this.backend.kind}) failed: ${msg}\n  expected: ${expected}\n  statement: ${sql.replace(/\s+/g, ' ').slice(0, 400)}`,
-      this.table, sql, code,
+      this.table,
+      sql,
+      code,
     );
     (err as { cause?: unknown }).cause = e;
     return err;
@@ -789,7 +938,12 @@ interface LabQueryArguments {
   fetchMultiplier: number;
 }
 
-const DEFAULT_QUERY_ARGUMENTS: Readonly<LabQueryArguments> = { efSearch: 256, exact: 0, rescoring: 0, fetchMultiplier: 1 };
+const DEFAULT_QUERY_ARGUMENTS: Readonly<LabQueryArguments> = {
+  efSearch: 256,
+  exact: 0,
+  rescoring: 0,
+  fetchMultiplier: 1,
+};
 
 /** ClickHouse's setting names, and the lab's knob each sets (use_skip_indexes is 1 - exact). */
 const CLICKHOUSE_NAMES: Readonly<Record<string, { lab: keyof LabQueryArguments; inverted?: boolean }>> = {
@@ -816,13 +970,19 @@ function searchOptions(options: SqlSearchOptions | SearchParameters | undefined)
   const p = options.params;
   if (p !== undefined) {
     if (!(p instanceof SearchParameters)) {
-      throw invalid('params', 'faiss\'s SearchParameters({ sel }) or SearchParametersHNSW({ sel, efSearch })', p);
+      throw invalid('params', "faiss's SearchParameters({ sel }) or SearchParametersHNSW({ sel, efSearch })", p);
     }
     if (p instanceof SearchParametersIVF) {
-      throw new ArgumentError('the SQL store has no IVF: pass SearchParameters({ sel }) or SearchParametersHNSW({ sel, efSearch }), not SearchParametersIVF');
+      throw new ArgumentError(
+        'the SQL store has no IVF: pass SearchParameters({ sel }) or SearchParametersHNSW({ sel, efSearch }), not SearchParametersIVF',
+      );
     }
     if (p.sel !== undefined && !(p.sel instanceof IDSelector)) {
-      throw invalid('params.sel', 'an IDSelector (IDSelectorRange, IDSelectorArray, IDSelectorBatch, IDSelectorNot)', p.sel);
+      throw invalid(
+        'params.sel',
+        'an IDSelector (IDSelectorRange, IDSelectorArray, IDSelectorBatch, IDSelectorNot)',
+        p.sel,
+      );
     }
   }
   return options;
@@ -848,6 +1008,7 @@ function slice(name: string, values: unknown[], i: number, end: number): NativeC
   const part = values.slice(i, end);
   const v0 = part[0];
   if (typeof v0 === 'string') return { name, type: 'String', values: part as string[] };
-  if (typeof v0 === 'boolean') return { name, type: 'Bool', values: Uint8Array.from(part as boolean[], (b) => (b ? 1 : 0)) };
+  if (typeof v0 === 'boolean')
+    return { name, type: 'Bool', values: Uint8Array.from(part as boolean[], (b) => (b ? 1 : 0)) };
   return { name, type: 'Float64', values: Float64Array.from(part as number[]) };
 }

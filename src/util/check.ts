@@ -13,7 +13,8 @@ export function describe(value: unknown): string {
   if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : String(value);
   if (typeof value === 'bigint') return `${value}n`;
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? value.slice(0, 37) + '...' : value);
-  if (ArrayBuffer.isView(value)) return `${value.constructor.name}(${(value as unknown as ArrayLike<unknown>).length ?? value.byteLength})`;
+  if (ArrayBuffer.isView(value))
+    return `${value.constructor.name}(${(value as unknown as ArrayLike<unknown>).length ?? value.byteLength})`;
   if (Array.isArray(value)) return `Array(${value.length})`;
   if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
   return typeof value;
@@ -48,7 +49,11 @@ export function checkInt32(v: unknown, name: string, min: number, max = INT32_MA
   if (!isInteger(v, min, top)) {
     if (top < INT32_MAX) throw invalid(name, `an integer between ${min} and ${top}`, v);
     const above = typeof v === 'number' && v > top;
-    throw invalid(name, `an integer >= ${min}` + (above ? ` and <= ${top} (faiss keeps ${name} in a 32-bit C int)` : ''), v);
+    throw invalid(
+      name,
+      `an integer >= ${min}` + (above ? ` and <= ${top} (faiss keeps ${name} in a 32-bit C int)` : ''),
+      v,
+    );
   }
   return v;
 }
@@ -102,7 +107,8 @@ let scan: ((x: Float32Array, limit?: number) => number) | undefined;
 export function firstNonFinite(x: Float32Array, limit?: number): number {
   if (!scan) {
     try {
-      scan = (require('faiss-lab-native') as { firstNonFinite(x: Float32Array, limit?: number): number }).firstNonFinite;
+      scan = (require('faiss-lab-native') as { firstNonFinite(x: Float32Array, limit?: number): number })
+        .firstNonFinite;
     } catch {
       scan = firstNonFiniteJs;
     }
@@ -127,7 +133,8 @@ function fmtValue(v: number): string {
  */
 export function checkVectors(x: unknown, d: number, name = 'x', limit?: number, allowEmpty = false): number {
   if (!(x instanceof Float32Array)) {
-    const hint = Array.isArray(x) || ArrayBuffer.isView(x) ? ' (convert with Float32Array.from(...); faiss works in float32)' : '';
+    const hint =
+      Array.isArray(x) || ArrayBuffer.isView(x) ? ' (convert with Float32Array.from(...); faiss works in float32)' : '';
     throw invalid(name, 'a Float32Array of n*d values' + hint, x);
   }
   if (x.length === 0 && !allowEmpty) throw invalid(name, `at least one vector of d=${d} values`, x);

@@ -24,8 +24,8 @@ export function normalizeRows(x: Matrix): Matrix {
 
 /** x itself when it is a well-formed Matrix { data: Float32Array, n, d } with n*d values; else a clear error. */
 export function checkMatrix(x: Matrix, name: string): Matrix {
-  const ok = !!x && typeof x === 'object' && x.data instanceof Float32Array &&
-    Number.isInteger(x.d) && Number.isInteger(x.n);
+  const ok =
+    !!x && typeof x === 'object' && x.data instanceof Float32Array && Number.isInteger(x.d) && Number.isInteger(x.n);
   if (!ok) throw invalid(name, 'a Matrix { data: Float32Array, n, d } (e.g. course.vectors)', x);
   if (x.data.length !== x.n * x.d) {
     throw new ArgumentError(`${name} says n=${x.n}, d=${x.d}, but holds ${x.data.length} values`);

@@ -31,7 +31,13 @@ export async function openInBrowser(file: string, screenshot?: string): Promise<
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+    ],
   });
   try {
     const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
@@ -45,19 +51,24 @@ export async function openInBrowser(file: string, screenshot?: string): Promise<
     await page.goto(`file://${file}`, { waitUntil: 'load' });
     const charts = await page.locator('.lab-chart').count();
     if (charts > 0) {
-      await page.waitForFunction(
-        (n) => document.querySelectorAll('.lab-chart .main-svg').length >= n, charts, { timeout: 30000 },
-      ).catch(() => undefined);
+      await page
+        .waitForFunction((n) => document.querySelectorAll('.lab-chart .main-svg').length >= n, charts, {
+          timeout: 30000,
+        })
+        .catch(() => undefined);
     }
     const report = await page.evaluate(() => {
-      const imgs = Array.from(document.querySelectorAll("img"));
+      const imgs = Array.from(document.querySelectorAll('img'));
       return {
         images: imgs.length,
         decoded: imgs.filter((i) => i.complete && i.naturalWidth > 0).length,
-        drawnCharts: Array.from(document.querySelectorAll(".lab-chart")).filter((c) => c.querySelector('svg.main-svg')).length,
+        drawnCharts: Array.from(document.querySelectorAll('.lab-chart')).filter((c) => c.querySelector('svg.main-svg'))
+          .length,
         placeholders: document.querySelectorAll('.lab-placeholder').length,
         notes: document.querySelectorAll('.lab-note').length,
-        styledNotes: Array.from(document.querySelectorAll('.lab-note')).filter((n) => getComputedStyle(n).backgroundColor !== 'rgba(0, 0, 0, 0)').length,
+        styledNotes: Array.from(document.querySelectorAll('.lab-note')).filter(
+          (n) => getComputedStyle(n).backgroundColor !== 'rgba(0, 0, 0, 0)',
+        ).length,
         // biome-ignore lint/performance/useDomNodeTextContent: the text as rendered, what a reader sees
         text: document.body.innerText,
       };

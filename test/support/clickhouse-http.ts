@@ -9,13 +9,40 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 type Session = InstanceType<typeof import('chdb')['Session']>;
-interface NativeResult { bytes: Buffer; elapsed: number; rowsRead: number; bytesRead: number }
-interface Native { QueryAsyncConnection(conn: unknown, sql: string, format: string, params?: Record<string, string>): Promise<NativeResult> }
+interface NativeResult {
+  bytes: Buffer;
+  elapsed: number;
+  rowsRead: number;
+  bytesRead: number;
+}
+interface Native {
+  QueryAsyncConnection(
+    conn: unknown,
+    sql: string,
+    format: string,
+    params?: Record<string, string>,
+  ): Promise<NativeResult>;
+}
 
 // URL parameters that are not settings.
-const NOT_SETTINGS = new Set(['query', 'database', 'default_format', 'query_id', 'session_id', 'session_timeout', 'session_check',
-  'user', 'password', 'compress', 'decompress', 'wait_end_of_query', 'send_progress_in_http_headers', 'enable_http_compression',
-  'http_headers_progress_interval_ms', 'role']);
+const NOT_SETTINGS = new Set([
+  'query',
+  'database',
+  'default_format',
+  'query_id',
+  'session_id',
+  'session_timeout',
+  'session_check',
+  'user',
+  'password',
+  'compress',
+  'decompress',
+  'wait_end_of_query',
+  'send_progress_in_http_headers',
+  'enable_http_compression',
+  'http_headers_progress_interval_ms',
+  'role',
+]);
 
 export interface FakeClickHouse {
   url: string;
@@ -48,7 +75,10 @@ export async function startFakeClickHouse(dir: string): Promise<FakeClickHouse> 
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://x');
-    if (url.pathname === '/ping') { res.end('Ok.\n'); return; }
+    if (url.pathname === '/ping') {
+      res.end('Ok.\n');
+      return;
+    }
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     let body = Buffer.concat(chunks);
@@ -67,20 +97,33 @@ export async function startFakeClickHouse(dir: string): Promise<FakeClickHouse> 
     requests.push(entry);
     try {
       for (const [k, v] of settings) {
-        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) || !/^[A-Za-z0-9_.-]*$/.test(v)) throw new Error(`Code: 115. DB::Exception: Unknown setting ${k}. (UNKNOWN_SETTING)`);
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) || !/^[A-Za-z0-9_.-]*$/.test(v))
+          throw new Error(`Code: 115. DB::Exception: Unknown setting ${k}. (UNKNOWN_SETTING)`);
         await run(`SET ${k} = '${v}'`, 'TabSeparated', {});
       }
       let file: string | undefined;
       if (data) {
         const m = /^\s*INSERT\s+INTO\s+([\w.]+)\s*(\([^)]*\))?\s*FORMAT\s+(\w+)\s*$/i.exec(statement);
-        if (!m) throw new Error('Code: 62. DB::Exception: the fake server takes a body only with INSERT INTO t [(cols)] FORMAT F. (SYNTAX_ERROR)');
+        if (!m)
+          throw new Error(
+            'Code: 62. DB::Exception: the fake server takes a body only with INSERT INTO t [(cols)] FORMAT F. (SYNTAX_ERROR)',
+          );
         file = path.join(tmp, `body-${n++}`);
         fs.writeFileSync(file, data);
         statement = `INSERT INTO ${m[1]} ${m[2] ?? ''} SELECT * FROM file('${file}', '${m[3]}')`;
       }
       try {
         const r = await run(statement, format, params);
-        const summary = { read_rows: String(r.rowsRead), read_bytes: String(r.bytesRead), written_rows: '0', written_bytes: '0', total_rows_to_read: '0', result_rows: '0', result_bytes: '0', elapsed_ns: String(Math.round(r.elapsed * 1e9)) };
+        const summary = {
+          read_rows: String(r.rowsRead),
+          read_bytes: String(r.bytesRead),
+          written_rows: '0',
+          written_bytes: '0',
+          total_rows_to_read: '0',
+          result_rows: '0',
+          result_bytes: '0',
+          elapsed_ns: String(Math.round(r.elapsed * 1e9)),
+        };
         res.writeHead(200, {
           'Content-Type': 'text/plain; charset=UTF-8',
           'X-ClickHouse-Format': format,
@@ -101,7 +144,12 @@ export async function startFakeClickHouse(dir: string): Promise<FakeClickHouse> 
 
   const server = http.createServer((req, res) => {
     // One statement at a time, as chdb's connection serves them.
-    queue = queue.then(() => handle(req, res)).catch((e) => { res.statusCode = 500; res.end(String(e)); });
+    queue = queue
+      .then(() => handle(req, res))
+      .catch((e) => {
+        res.statusCode = 500;
+        res.end(String(e));
+      });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

@@ -8,11 +8,34 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { rng } from '../../src/data/synthetic';
-import {deserializeIndex,IDSelectorBatch, 
-  type Index, IndexFlat, IndexFlatL2, IndexHNSWFlat, IndexHNSWPQ, IndexHNSWSQ, IndexIDMap, IndexIDMap2, IndexIVF, IndexIVFFlat, IndexIVFPQ,
-  IndexIVFScalarQuantizer, IndexPQ, IndexScalarQuantizer, 
-  indexFactory, knnBruteForce,MetricType, 
-  OMP_MAX_THREADS, ompGetMaxThreads, ompSetNumThreads, readIndex, ScalarQuantizer, SearchParameters, serializeIndex, writeIndex,
+import {
+  deserializeIndex,
+  IDSelectorBatch,
+  type Index,
+  IndexFlat,
+  IndexFlatL2,
+  IndexHNSWFlat,
+  IndexHNSWPQ,
+  IndexHNSWSQ,
+  IndexIDMap,
+  IndexIDMap2,
+  IndexIVF,
+  IndexIVFFlat,
+  IndexIVFPQ,
+  IndexIVFScalarQuantizer,
+  IndexPQ,
+  IndexScalarQuantizer,
+  indexFactory,
+  knnBruteForce,
+  MetricType,
+  OMP_MAX_THREADS,
+  ompGetMaxThreads,
+  ompSetNumThreads,
+  readIndex,
+  ScalarQuantizer,
+  SearchParameters,
+  serializeIndex,
+  writeIndex,
 } from '../../src/internal';
 import { valueLimit } from '../../src/util/check';
 import { hasPythonFaiss, PYTHON } from './python';
@@ -43,7 +66,9 @@ function refuses(fn: () => unknown, message: RegExp): void {
 /** An async method must return a promise that rejects, never throw synchronously. */
 async function rejects(fn: () => unknown, message: RegExp): Promise<void> {
   let p: unknown;
-  assert.doesNotThrow(() => { p = fn(); }, 'threw synchronously instead of returning a rejected promise');
+  assert.doesNotThrow(() => {
+    p = fn();
+  }, 'threw synchronously instead of returning a rejected promise');
   assert.ok(p instanceof Promise, 'did not return a promise');
   await assert.rejects(p as Promise<unknown>, (e: Error) => {
     assert.match(e.message, message);
@@ -52,13 +77,24 @@ async function rejects(fn: () => unknown, message: RegExp): Promise<void> {
 }
 
 /** Exact labels: the index (searched exhaustively) must return brute force's labels, mapped through `idOf`. */
-function sameAsBruteForce(index: Index, data: Float32Array, metric: MetricType, idOf: (i: number) => bigint = (i) => BigInt(i)): void {
+function sameAsBruteForce(
+  index: Index,
+  data: Float32Array,
+  metric: MetricType,
+  idOf: (i: number) => bigint = (i) => BigInt(i),
+): void {
   const k = 5;
   const got = index.search(xq, k);
   const ref = knnBruteForce(data, xq, d, k, metric);
-  assert.deepEqual(Array.from(got.labels), Array.from(ref.labels, (l) => (l < 0n ? -1n : idOf(Number(l)))));
+  assert.deepEqual(
+    Array.from(got.labels),
+    Array.from(ref.labels, (l) => (l < 0n ? -1n : idOf(Number(l)))),
+  );
   for (let i = 0; i < got.distances.length; i++) {
-    assert.ok(Math.abs(got.distances[i] - ref.distances[i]) <= 1e-4 * Math.max(1, Math.abs(ref.distances[i])), `distance ${i}`);
+    assert.ok(
+      Math.abs(got.distances[i] - ref.distances[i]) <= 1e-4 * Math.max(1, Math.abs(ref.distances[i])),
+      `distance ${i}`,
+    );
   }
 }
 
@@ -139,10 +175,13 @@ function python(code: string): string {
 
 export const CASES: Record<string, Case> = {
   // ---- an index another index is built on ----------------------------------------
-  'quantizer: adding to an IVF\'s quantizer after training is refused; the IVF adds and searches exactly at nprobe=nlist'() {
+  "quantizer: adding to an IVF's quantizer after training is refused; the IVF adds and searches exactly at nprobe=nlist"() {
     const q = new IndexFlatL2(d);
     const ivf = trainedIVF(4, q);
-    refuses(() => q.add(xb), /cannot add to this IndexFlatL2: it is the quantizer of an IndexIVFFlat, .*read-only while that index lives\. Instead, train, add to or reset the IndexIVFFlat itself, or dispose\(\) the IndexIVFFlat first/);
+    refuses(
+      () => q.add(xb),
+      /cannot add to this IndexFlatL2: it is the quantizer of an IndexIVFFlat, .*read-only while that index lives\. Instead, train, add to or reset the IndexIVFFlat itself, or dispose\(\) the IndexIVFFlat first/,
+    );
     assert.equal(q.ntotal, 4);
     ivf.add(xb);
     ivf.nprobe = 4;
@@ -162,16 +201,25 @@ export const CASES: Record<string, Case> = {
   },
 
   'quantizer: an IDMap, an IVF or an L1 index as quantizer is refused at construction'() {
-    refuses(() => new IndexIVFFlat(new IndexIDMap(new IndexFlatL2(d)), d, 4), /the quantizer must be an IndexFlat .* or an IndexHNSWFlat, whose labels are the list numbers 0..nlist-1; an IndexIDMap is not one/);
+    refuses(
+      () => new IndexIVFFlat(new IndexIDMap(new IndexFlatL2(d)), d, 4),
+      /the quantizer must be an IndexFlat .* or an IndexHNSWFlat, whose labels are the list numbers 0..nlist-1; an IndexIDMap is not one/,
+    );
     refuses(() => new IndexIVFFlat(indexFactory(d, 'IVF2,Flat'), d, 4), /an IndexIVFFlat is not one/);
-    refuses(() => new IndexIVFFlat(new IndexFlat(d, MetricType.L1), d, 4), /quantizers support MetricType.L2 and INNER_PRODUCT only, not L1/);
+    refuses(
+      () => new IndexIVFFlat(new IndexFlat(d, MetricType.L1), d, 4),
+      /quantizers support MetricType.L2 and INNER_PRODUCT only, not L1/,
+    );
   },
 
   'IDMap: adding to its inner index directly is refused; removeIds afterwards gives the right ids (brute force)'() {
     const inner = new IndexFlatL2(d);
     const idmap = new IndexIDMap(inner);
     idmap.addWithIds(xb, ids(300));
-    refuses(() => inner.add(xq), /cannot add to this IndexFlatL2: it is the index inside an IndexIDMap, whose id table must stay in step with it, so it is read-only while that index lives\. Instead, use the IndexIDMap's addWithIds, removeIds, reset or train/);
+    refuses(
+      () => inner.add(xq),
+      /cannot add to this IndexFlatL2: it is the index inside an IndexIDMap, whose id table must stay in step with it, so it is read-only while that index lives\. Instead, use the IndexIDMap's addWithIds, removeIds, reset or train/,
+    );
     refuses(() => inner.reset(), READ_ONLY);
     assert.equal(idmap.removeIds(ids(300).subarray(0, 100)), 100);
     sameAsBruteForce(idmap, xb.subarray(100 * d), MetricType.L2, (i) => ids(300)[100 + i]);
@@ -185,7 +233,10 @@ export const CASES: Record<string, Case> = {
     const q = inner.quantizer;
     assert.ok(q instanceof IndexHNSWFlat);
     ivf.train(xb);
-    refuses(() => q.add(xb), /cannot add to this IndexHNSWFlat: it is the quantizer of an IndexIVFFlat.*Instead, train, add to or reset the IndexIVFFlat itself$/);
+    refuses(
+      () => q.add(xb),
+      /cannot add to this IndexHNSWFlat: it is the quantizer of an IndexIVFFlat.*Instead, train, add to or reset the IndexIVFFlat itself$/,
+    );
     refuses(() => inner.add(xb), /it is the index inside an IndexIDMap/);
     q.setQueryArguments({ efSearch: 64 });
     inner.nprobe = 4;
@@ -197,7 +248,10 @@ export const CASES: Record<string, Case> = {
     const q = new IndexFlatL2(d);
     const a = new IndexIVFFlat(q, d, 4);
     const b = new IndexIVFFlat(q, d, 8);
-    refuses(() => a.train(xb), /cannot train this IndexIVFFlat: that changes its quantizer \(an IndexFlatL2\), which is also the quantizer of an IndexIVFFlat\. Build each index on an index of its own/);
+    refuses(
+      () => a.train(xb),
+      /cannot train this IndexIVFFlat: that changes its quantizer \(an IndexFlatL2\), which is also the quantizer of an IndexIVFFlat\. Build each index on an index of its own/,
+    );
     a.dispose();
     b.dispose();
     const centroids = trainedIVF(4).quantizer.reconstruct(0);
@@ -214,11 +268,17 @@ export const CASES: Record<string, Case> = {
     }
   },
 
-  'shared: an IVF built on an IDMap\'s inner index can write into it no more than the IDMap can'() {
+  "shared: an IVF built on an IDMap's inner index can write into it no more than the IDMap can"() {
     const idmap = indexFactory(d, 'IDMap,Flat') as IndexIDMap;
     const ivf = new IndexIVFFlat(idmap.index, d, 4);
-    refuses(() => ivf.train(xb), /cannot train this IndexIVFFlat: that changes its quantizer \(an IndexFlat\), which is also the index inside an IndexIDMap/);
-    refuses(() => idmap.addWithIds(xb, ids(300)), /cannot add to this IndexIDMap: that changes its inner index \(an IndexFlat\), which is also the quantizer of an IndexIVFFlat/);
+    refuses(
+      () => ivf.train(xb),
+      /cannot train this IndexIVFFlat: that changes its quantizer \(an IndexFlat\), which is also the index inside an IndexIDMap/,
+    );
+    refuses(
+      () => idmap.addWithIds(xb, ids(300)),
+      /cannot add to this IndexIDMap: that changes its inner index \(an IndexFlat\), which is also the quantizer of an IndexIVFFlat/,
+    );
     ivf.dispose();
     idmap.addWithIds(xb, ids(300));
     sameAsBruteForce(idmap, xb, MetricType.L2, (i) => ids(300)[i]);
@@ -230,7 +290,8 @@ export const CASES: Record<string, Case> = {
     x[3 * d + 5] = 1e20;
     x[7 * d + 1] = -3e38;
     const ivf = indexFactory(d, 'IVF4,Flat');
-    const msg = /x holds -3e\+38 at row 7, column 1, its largest \|value\|: with d=8, faiss's squared distances overflow float32 \(to Infinity, then NaN\) for values beyond ±1\.63e\+18: scale the vectors down/;
+    const msg =
+      /x holds -3e\+38 at row 7, column 1, its largest \|value\|: with d=8, faiss's squared distances overflow float32 \(to Infinity, then NaN\) for values beyond ±1\.63e\+18: scale the vectors down/;
     refuses(() => ivf.train(x), msg);
     ivf.train(xb);
     refuses(() => ivf.add(x), msg);
@@ -240,7 +301,10 @@ export const CASES: Record<string, Case> = {
     const q = xq.slice();
     q[2] = 1e19;
     refuses(() => ivf.search(q, 3), /xq holds 1e\+19 at row 0, column 2, its largest \|value\|/);
-    refuses(() => ivf.search(Float32Array.of(1, 2, 3, 4, 5, 6, 7, NaN), 3), /xq contains NaN at row 0, column 7: vectors must be finite numbers/);
+    refuses(
+      () => ivf.search(Float32Array.of(1, 2, 3, 4, 5, 6, 7, NaN), 3),
+      /xq contains NaN at row 0, column 7: vectors must be finite numbers/,
+    );
     assert.equal(ivf.ntotal, 300);
   },
 
@@ -260,7 +324,8 @@ export const CASES: Record<string, Case> = {
         if (index instanceof IndexIDMap) index.addWithIds(big, ids(300));
         else index.add(big);
         const got = index.search(big.subarray(0, 10 * d), 5);
-        for (let i = 0; i < got.distances.length; i++) assert.ok(Number.isFinite(got.distances[i]), `${desc}: distance ${got.distances[i]}`);
+        for (let i = 0; i < got.distances.length; i++)
+          assert.ok(Number.isFinite(got.distances[i]), `${desc}: distance ${got.distances[i]}`);
       }
     }
   },
@@ -272,7 +337,8 @@ export const CASES: Record<string, Case> = {
       const n = nlist + Math.floor(g() * 6);
       const kind = t % 4;
       const x = Float32Array.from({ length: n * d }, () =>
-        kind === 0 ? 0 : kind === 1 ? Math.floor(g() * 2) : kind === 2 ? (g() - 0.5) * 1e-30 : (g() - 0.5) * 1e15);
+        kind === 0 ? 0 : kind === 1 ? Math.floor(g() * 2) : kind === 2 ? (g() - 0.5) * 1e-30 : (g() - 0.5) * 1e15,
+      );
       for (const desc of [`IVF${nlist},Flat`, `IVF${nlist}_HNSW2,Flat`]) {
         const ivf = indexFactory(d, desc, t % 3 === 0 ? MetricType.INNER_PRODUCT : MetricType.L2) as IndexIVFFlat;
         ivf.train(x);
@@ -288,25 +354,65 @@ export const CASES: Record<string, Case> = {
   // ---- factory strings --------------------------------------------------------------
   'factory: strings whose parameters crash faiss are refused with the reason'() {
     const cases: Array<[string, MetricType, RegExp]> = [
-      ['HNSW0', MetricType.L2, /HNSW's M must be between 2 and 512, not 0 \(faiss's HNSW with M=0 crashes on add, with M=1 it loops forever\)/],
+      [
+        'HNSW0',
+        MetricType.L2,
+        /HNSW's M must be between 2 and 512, not 0 \(faiss's HNSW with M=0 crashes on add, with M=1 it loops forever\)/,
+      ],
       ['HNSW1', MetricType.L2, /HNSW's M must be between 2 and 512, not 1/],
       ['IVF0,Flat', MetricType.L2, /nlist must be between 1 and 1048576, not 0 \(faiss divides by zero with nlist=0\)/],
       ['IVF4_HNSW1,Flat', MetricType.L2, /the quantizer's HNSW M must be between 2 and 512, not 1/],
-      ['PQ2x0', MetricType.L2, /the PQ's nbits \(bits per sub-quantizer code\) of an IndexPQ must be between 1 and 16, not 0 \(faiss 1\.7\.3 divides by zero/],
+      [
+        'PQ2x0',
+        MetricType.L2,
+        /the PQ's nbits \(bits per sub-quantizer code\) of an IndexPQ must be between 1 and 16, not 0 \(faiss 1\.7\.3 divides by zero/,
+      ],
       ['PQ8x99', MetricType.L2, /the PQ's nbits .* must be between 1 and 16, not 99/],
       ['PQ3', MetricType.L2, /the PQ's M \(sub-quantizers\) must divide d=8, not 3: .*M could be 1, 2, 4, 8/],
-      ['IVF4,PQ2x9', MetricType.L2, /of an IndexIVFPQ must be between 1 and 8, not 9 \(faiss 1\.7\.3's IndexIVFPQ refuses more than 8/],
+      [
+        'IVF4,PQ2x9',
+        MetricType.L2,
+        /of an IndexIVFPQ must be between 1 and 8, not 9 \(faiss 1\.7\.3's IndexIVFPQ refuses more than 8/,
+      ],
       ['PQ2x12', MetricType.L2, /PQ2x12 without np asks for polysemous training, .* write PQ2x12np/],
-      ['PQ2', MetricType.L1, /IndexPQ supports MetricType\.L2 and INNER_PRODUCT only, not L1 \(faiss 1\.7\.3's PQ search silently takes/],
+      [
+        'PQ2',
+        MetricType.L1,
+        /IndexPQ supports MetricType\.L2 and INNER_PRODUCT only, not L1 \(faiss 1\.7\.3's PQ search silently takes/,
+      ],
       ['SQ8', MetricType.Linf, /IndexScalarQuantizer supports MetricType\.L2 and INNER_PRODUCT only, not Linf/],
-      ['IVF4,SQ8', MetricType.L1, /IndexIVFScalarQuantizer supports MetricType\.L2 and INNER_PRODUCT only, not L1 \(faiss 1\.7\.3 aborts/],
-      ['SQ8_direct', MetricType.L2, /not an index this lab builds \(scalar quantizers here are SQ4, SQ6, SQ8 and SQfp16/],
-      ['NSG0,Flat', MetricType.L2, /not an index this lab builds \(faiss 1\.7\.3 divides by zero building an NSG graph/],
+      [
+        'IVF4,SQ8',
+        MetricType.L1,
+        /IndexIVFScalarQuantizer supports MetricType\.L2 and INNER_PRODUCT only, not L1 \(faiss 1\.7\.3 aborts/,
+      ],
+      [
+        'SQ8_direct',
+        MetricType.L2,
+        /not an index this lab builds \(scalar quantizers here are SQ4, SQ6, SQ8 and SQfp16/,
+      ],
+      [
+        'NSG0,Flat',
+        MetricType.L2,
+        /not an index this lab builds \(faiss 1\.7\.3 divides by zero building an NSG graph/,
+      ],
       ['NSG8', MetricType.L2, /NSG graph/],
-      ['HNSW8_SQ8', MetricType.L1, /IndexHNSWSQ supports MetricType\.L2 and INNER_PRODUCT only, not L1 \(faiss 1\.7\.3's scalar quantizer throws on other metrics inside HNSW's parallel add/],
-      ['HNSW8_PQ2', MetricType.INNER_PRODUCT, /IndexHNSWPQ supports MetricType\.L2 only, not INNER_PRODUCT \(faiss 1\.7\.3 builds an IndexHNSWPQ's storage by L2 whatever the metric, so it would silently search by L2\)/],
+      [
+        'HNSW8_SQ8',
+        MetricType.L1,
+        /IndexHNSWSQ supports MetricType\.L2 and INNER_PRODUCT only, not L1 \(faiss 1\.7\.3's scalar quantizer throws on other metrics inside HNSW's parallel add/,
+      ],
+      [
+        'HNSW8_PQ2',
+        MetricType.INNER_PRODUCT,
+        /IndexHNSWPQ supports MetricType\.L2 only, not INNER_PRODUCT \(faiss 1\.7\.3 builds an IndexHNSWPQ's storage by L2 whatever the metric, so it would silently search by L2\)/,
+      ],
       ['HNSW8,PQ2x4', MetricType.L2, /of an IndexHNSWPQ must be 8, not 4/],
-      ['IVF4,Flat', MetricType.L1, /IVF indexes support MetricType\.L2 and INNER_PRODUCT only, not L1 \(faiss 1\.7\.3 aborts the process on IVF with L1\/Linf\)/],
+      [
+        'IVF4,Flat',
+        MetricType.L1,
+        /IVF indexes support MetricType\.L2 and INNER_PRODUCT only, not L1 \(faiss 1\.7\.3 aborts the process on IVF with L1\/Linf\)/,
+      ],
       ['IDMap,IDMap,Flat', MetricType.L2, /one IDMap or IDMap2 around one index/],
       ['IVF4', MetricType.L2, /an IVF index needs its storage after a comma, e\.g\. "IVF4,Flat"/],
       ['IVF99999999999,Flat', MetricType.L2, /nlist must be between 1 and 1048576, not 99999999999/],
@@ -315,7 +421,12 @@ export const CASES: Record<string, Case> = {
       ['Flat,RFlat', MetricType.L2, /not an index this lab builds/],
     ];
     for (const [desc, metric, re] of cases) {
-      refuses(() => indexFactory(d, desc, metric), new RegExp(`^indexFactory\\(8, ${JSON.stringify(desc).replace(/[()[\]\\.^$|?*+{}]/g, '\\$&')}\\): .*` + re.source));
+      refuses(
+        () => indexFactory(d, desc, metric),
+        new RegExp(
+          `^indexFactory\\(8, ${JSON.stringify(desc).replace(/[()[\]\\.^$|?*+{}]/g, '\\$&')}\\): .*` + re.source,
+        ),
+      );
     }
   },
 
@@ -346,11 +457,14 @@ export const CASES: Record<string, Case> = {
   },
 
   // ---- IDMap semantics --------------------------------------------------------------
-  'IDMap over an IVF: removeIds is refused with the reason; the IVF\'s own ids work (brute force)'() {
+  "IDMap over an IVF: removeIds is refused with the reason; the IVF's own ids work (brute force)"() {
     const m = indexFactory(d, 'IDMap,IVF4,Flat') as IndexIDMap;
     m.train(xb);
     m.addWithIds(xb, ids(300));
-    refuses(() => m.removeIds(ids(2)), /this IndexIDMap over an IndexIVFFlat cannot remove ids: the IndexIVFFlat keeps the numbers of its other vectors when some are removed.*An IVF index stores ids itself: use its addWithIds\(x, ids\) and removeIds\(ids\) without an IDMap/);
+    refuses(
+      () => m.removeIds(ids(2)),
+      /this IndexIDMap over an IndexIVFFlat cannot remove ids: the IndexIVFFlat keeps the numbers of its other vectors when some are removed.*An IVF index stores ids itself: use its addWithIds\(x, ids\) and removeIds\(ids\) without an IDMap/,
+    );
     const ivf = trainedIVF(4);
     ivf.addWithIds(xb, ids(300));
     assert.equal(ivf.removeIds(ids(300).subarray(0, 50)), 50);
@@ -368,7 +482,10 @@ export const CASES: Record<string, Case> = {
     refuses(() => m.reconstruct(1000), /key 1000 not found/);
     m.reset();
     refuses(() => m.reconstruct(1000 + 7 * 5), /key 1035 not found/);
-    refuses(() => new IndexIDMap(new IndexFlatL2(d)).reconstruct(1), /IndexIDMap keeps no table from ids to vectors: build an IndexIDMap2/);
+    refuses(
+      () => new IndexIDMap(new IndexFlatL2(d)).reconstruct(1),
+      /IndexIDMap keeps no table from ids to vectors: build an IndexIDMap2/,
+    );
   },
 
   // ---- integers ---------------------------------------------------------------------
@@ -381,25 +498,43 @@ export const CASES: Record<string, Case> = {
       refuses(() => new IndexIVFFlat(new IndexFlatL2(d), bad as number, 4), /for d but received|quantizer has d=8/);
       refuses(() => indexFactory(bad as number, 'Flat'), re);
     }
-    refuses(() => new IndexFlatL2(2 ** 32 + 4), /Expected an integer >= 1 and <= 2147483647 \(faiss keeps d in a 32-bit C int\) for d but received 4294967300/);
+    refuses(
+      () => new IndexFlatL2(2 ** 32 + 4),
+      /Expected an integer >= 1 and <= 2147483647 \(faiss keeps d in a 32-bit C int\) for d but received 4294967300/,
+    );
     refuses(() => new IndexFlatL2(2 ** 31), /received 2147483648/);
     refuses(() => new IndexHNSWFlat(d, 2 ** 32 + 16), /Expected an integer between 2 and 512 for M/);
-    refuses(() => new IndexIVFFlat(new IndexFlatL2(d), d, 2 ** 32 + 4), /Expected an integer between 1 and 1048576 for nlist/);
+    refuses(
+      () => new IndexIVFFlat(new IndexFlatL2(d), d, 2 ** 32 + 4),
+      /Expected an integer between 1 and 1048576 for nlist/,
+    );
     const hnsw = new IndexHNSWFlat(d, 8);
     hnsw.add(xb);
     refuses(() => hnsw.search(xq, 2 ** 32 + 1), /for k but received 4294967297/);
-    refuses(() => { hnsw.hnsw.efSearch = 2 ** 32 + 16; }, /for hnsw\.efSearch/);
-    refuses(() => { hnsw.hnsw.efConstruction = 2 ** 31; }, /for hnsw\.efConstruction/);
+    refuses(() => {
+      hnsw.hnsw.efSearch = 2 ** 32 + 16;
+    }, /for hnsw\.efSearch/);
+    refuses(() => {
+      hnsw.hnsw.efConstruction = 2 ** 31;
+    }, /for hnsw\.efConstruction/);
     refuses(() => hnsw.reconstruct(2 ** 53), /for key/);
     const ivf = trainedIVF();
-    refuses(() => { ivf.nprobe = 2 ** 32 + 1; }, /for nprobe/);
+    refuses(() => {
+      ivf.nprobe = 2 ** 32 + 1;
+    }, /for nprobe/);
     assert.equal(new IndexFlatL2(2 ** 31 - 1).d, 2 ** 31 - 1);
     // Thousands of OpenMP threads can exceed the thread limit, and libgomp then ends the process.
-    refuses(() => ompSetNumThreads(100_000), /Expected an integer between 1 and \d+ for n \(threads, at most 4 per core\)/);
+    refuses(
+      () => ompSetNumThreads(100_000),
+      /Expected an integer between 1 and \d+ for n \(threads, at most 4 per core\)/,
+    );
     refuses(() => ompSetNumThreads(OMP_MAX_THREADS + 1), /for n \(threads/);
     // Straight into the addon, the same numbers are refused too.
     const native = hnsw.native as unknown as Record<string, (...a: unknown[]) => unknown>;
-    refuses(() => native.search(xq, 2 ** 32 + 1, new Float32Array(10), new BigInt64Array(10)), /k must be an integer between 1 and 1048576/);
+    refuses(
+      () => native.search(xq, 2 ** 32 + 1, new Float32Array(10), new BigInt64Array(10)),
+      /k must be an integer between 1 and 1048576/,
+    );
     refuses(() => native.setParam('efSearch', 2 ** 32 + 16), /value must be an integer between 1 and 1073741824/);
   },
 
@@ -435,7 +570,11 @@ export const CASES: Record<string, Case> = {
     const searching = ivf.searchAsync(q, 5);
     q.fill(-3e38);
     const res = await searching;
-    for (const c of [0, 1, 2, 3]) assert.ok(ivf.quantizer.reconstruct(c).every((v) => Math.abs(v) <= 1), 'centroid from the overwritten data');
+    for (const c of [0, 1, 2, 3])
+      assert.ok(
+        ivf.quantizer.reconstruct(c).every((v) => Math.abs(v) <= 1),
+        'centroid from the overwritten data',
+      );
     assert.equal(ivf.ntotal, 300);
     assert.ok(res.distances.every((v) => Number.isFinite(v)));
     sameAsBruteForce(ivf, xb, MetricType.L2);
@@ -446,7 +585,10 @@ export const CASES: Record<string, Case> = {
     const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'lab-crash-'));
     const flat = new IndexFlatL2(d);
     flat.add(xb);
-    refuses(() => writeIndex(flat, path.join(dir, 'a\0b.index')), /file contains a NUL byte \(\\0\), which no file name can hold: remove it/);
+    refuses(
+      () => writeIndex(flat, path.join(dir, 'a\0b.index')),
+      /file contains a NUL byte \(\\0\), which no file name can hold: remove it/,
+    );
     refuses(() => readIndex(path.join(dir, 'a\0b.index')), /file contains a NUL byte/);
     assert.deepEqual(fs.readdirSync(dir), []);
     writeIndex(flat, path.join(dir, 'ok.index'));
@@ -463,15 +605,25 @@ export const CASES: Record<string, Case> = {
       else index.add(xb.subarray(0, 40 * d));
       const bytes = serializeIndex(index);
       for (let n = 1; n < bytes.length; n++) {
-        refuses(() => deserializeIndex(bytes.subarray(0, n)), /^cannot deserialize a faiss index from Buffer\(\d+\) \(truncated, or not a faiss index\?\): /);
+        refuses(
+          () => deserializeIndex(bytes.subarray(0, n)),
+          /^cannot deserialize a faiss index from Buffer\(\d+\) \(truncated, or not a faiss index\?\): /,
+        );
       }
-      refuses(() => deserializeIndex(Buffer.concat([bytes, Buffer.from([0])])), /1 bytes follow the index: damaged, or not one index/);
+      refuses(
+        () => deserializeIndex(Buffer.concat([bytes, Buffer.from([0])])),
+        /1 bytes follow the index: damaged, or not one index/,
+      );
     }
   },
 
   'damaged buffers: each byte of HNSW, IVF and IDMap2 buffers flipped: refused, or an index that searches and adds'() {
     const counts: Record<string, { refused: number; loaded: number }> = {};
-    for (const [desc, metric] of [['HNSW4', MetricType.L2], ['IVF4_HNSW4,Flat', MetricType.INNER_PRODUCT], ['IDMap2,HNSW4', MetricType.L1]] as const) {
+    for (const [desc, metric] of [
+      ['HNSW4', MetricType.L2],
+      ['IVF4_HNSW4,Flat', MetricType.INNER_PRODUCT],
+      ['IDMap2,HNSW4', MetricType.L1],
+    ] as const) {
       const index = indexFactory(4, desc, metric);
       const x = vectors(40, 4);
       index.train(x);
@@ -504,24 +656,32 @@ export const CASES: Record<string, Case> = {
     m.train(xb);
     m.addWithIds(xb, ids(300));
     const ivfCustom = trainedIVF(4);
-    ivfCustom.addWithIds(xb, BigInt64Array.from({ length: 300 }, (_, i) => BigInt(i + 5)));
+    ivfCustom.addWithIds(
+      xb,
+      BigInt64Array.from({ length: 300 }, (_, i) => BigInt(i + 5)),
+    );
     const mb = serializeIndex(m);
     const inner = serializeIndex(ivfCustom);
     const forged = Buffer.concat([mb.subarray(0, 37), inner, mb.subarray(37 + inner.length)]);
     refuses(() => deserializeIndex(forged), /the index's IVF holds label 30\d, beyond its table of 300 ids/);
     refuses(() => deserializeIndex(Buffer.from('IxF2 garbage garbage garbage')), /the index's ntotal is \d+, outside/);
-    refuses(() => deserializeIndex(Buffer.from('IxPQ not one the lab reads')), /index type "IxPQ" of the index not recognized: this lab reads IndexFlat, IndexHNSWFlat, IndexIVFFlat, IndexPQ, .* and IndexIDMap\/IndexIDMap2 over them/);
+    refuses(
+      () => deserializeIndex(Buffer.from('IxPQ not one the lab reads')),
+      /index type "IxPQ" of the index not recognized: this lab reads IndexFlat, IndexHNSWFlat, IndexIVFFlat, IndexPQ, .* and IndexIDMap\/IndexIDMap2 over them/,
+    );
   },
 
   'files written by Python faiss (IVF with a direct map, IVF_HNSW, IDMap2, HNSW by IP and L1) read and search as in Python'() {
     if (!hasPythonFaiss()) {
-      if (process.env.CI) throw new Error(`${PYTHON} with faiss and numpy not found (apt-get install python3-faiss python3-numpy)`);
+      if (process.env.CI)
+        throw new Error(`${PYTHON} with faiss and numpy not found (apt-get install python3-faiss python3-numpy)`);
       return { skip: 'Python faiss not found' };
     }
     const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'lab-crash-py-'));
     fs.writeFileSync(path.join(dir, 'xb.f32'), Buffer.from(xb.buffer));
     fs.writeFileSync(path.join(dir, 'xq.f32'), Buffer.from(xq.buffer));
-    const out = JSON.parse(python(`
+    const out = JSON.parse(
+      python(`
 import faiss, numpy as np, json
 d = ${d}
 xb = np.fromfile('${dir}/xb.f32', dtype='float32').reshape(-1, d)
@@ -538,7 +698,8 @@ m = faiss.index_factory(d, 'IDMap2,Flat'); m.add_with_ids(xb, np.arange(300) * 1
 for name, metric in [('hnsw_ip', faiss.METRIC_INNER_PRODUCT), ('hnsw_l1', faiss.METRIC_L1)]:
     h = faiss.IndexHNSWFlat(d, 8, metric); h.add(xb); h.hnsw.efSearch = 64; save(name, h)
 print(json.dumps(res))
-`));
+`),
+    );
     for (const [name, labels] of Object.entries(out as Record<string, number[][]>)) {
       const index = readIndex(path.join(dir, `${name}.index`));
       assert.deepEqual(Array.from(index.search(xq, 5).labels, Number), labels.flat(), name);
@@ -554,8 +715,14 @@ print(json.dumps(res))
     const none = new IDSelectorBatch([500, 700]);
     for (const k of [1, 2]) {
       const res = flat.search(xq, k, new SearchParameters({ sel: none }));
-      assert.ok(res.labels.every((l) => l === -1n), `k=${k}: ${res.labels}`);
-      assert.ok(res.distances.every((v) => v === 3.4028234663852886e38), `k=${k}: ${res.distances}`);
+      assert.ok(
+        res.labels.every((l) => l === -1n),
+        `k=${k}: ${res.labels}`,
+      );
+      assert.ok(
+        res.distances.every((v) => v === 3.4028234663852886e38),
+        `k=${k}: ${res.distances}`,
+      );
     }
     // Some queries' best is selected, so k = 1 still finds it (label 0 included, when selected).
     const some = flat.search(xq, 1, new SearchParameters({ sel: new IDSelectorBatch([0, 3]) }));
@@ -570,15 +737,30 @@ print(json.dumps(res))
 
   'quantizers: constructor parameters that crash faiss 1.7.3 are refused, also straight into the addon'() {
     refuses(() => new IndexPQ(8, 3), /the PQ's M \(sub-quantizers\) must divide d=8, not 3/);
-    refuses(() => new IndexPQ(8, 2, 0), /nbits .* of an IndexPQ must be between 1 and 16, not 0 \(faiss 1\.7\.3 divides by zero/);
+    refuses(
+      () => new IndexPQ(8, 2, 0),
+      /nbits .* of an IndexPQ must be between 1 and 16, not 0 \(faiss 1\.7\.3 divides by zero/,
+    );
     refuses(() => new IndexPQ(8, 2, 99), /must be between 1 and 16, not 99/);
     refuses(() => new IndexPQ(8, 0), /M \(sub-quantizers\) of an IndexPQ must be an integer between 1 and d=8, not 0/);
-    refuses(() => new IndexPQ(8, 2, 8, MetricType.L1), /IndexPQ supports MetricType\.L2 and INNER_PRODUCT only, not L1/);
+    refuses(
+      () => new IndexPQ(8, 2, 8, MetricType.L1),
+      /IndexPQ supports MetricType\.L2 and INNER_PRODUCT only, not L1/,
+    );
     refuses(() => new IndexIVFPQ(new IndexFlatL2(8), 8, 4, 2, 9), /of an IndexIVFPQ must be between 1 and 8, not 9/);
-    refuses(() => new IndexHNSWSQ(8, ScalarQuantizer.QT_8bit, 16, MetricType.L1), /IndexHNSWSQ supports .* not L1 \(faiss 1\.7\.3's scalar quantizer throws on other metrics inside HNSW's parallel add/);
-    refuses(() => new IndexScalarQuantizer(8, 5 as 0), /Expected a ScalarQuantizer type \(ScalarQuantizer\.QT_8bit, .*\) for qtype but received 5/);
+    refuses(
+      () => new IndexHNSWSQ(8, ScalarQuantizer.QT_8bit, 16, MetricType.L1),
+      /IndexHNSWSQ supports .* not L1 \(faiss 1\.7\.3's scalar quantizer throws on other metrics inside HNSW's parallel add/,
+    );
+    refuses(
+      () => new IndexScalarQuantizer(8, 5 as 0),
+      /Expected a ScalarQuantizer type \(ScalarQuantizer\.QT_8bit, .*\) for qtype but received 5/,
+    );
     refuses(() => new IndexHNSWPQ(8, 3, 16), /must divide d=8, not 3/);
-    refuses(() => new IndexIVFScalarQuantizer(new IndexFlatL2(8), 8, 4, ScalarQuantizer.QT_8bit, MetricType.Linf), /not Linf \(faiss 1\.7\.3 aborts the process on IVF/);
+    refuses(
+      () => new IndexIVFScalarQuantizer(new IndexFlatL2(8), 8, 4, ScalarQuantizer.QT_8bit, MetricType.Linf),
+      /not Linf \(faiss 1\.7\.3 aborts the process on IVF/,
+    );
     // The addon checks what would take the process down even without the TS layer.
     const addon = require('faiss-lab-native') as typeof import('faiss-lab-native');
     refuses(() => addon.newPQ(8, 2, 0, 1), /nbits must be an integer between 1 and 16/);
@@ -590,7 +772,10 @@ print(json.dumps(res))
 
   'quantizers: training sets faiss 1.7.3 cannot take are refused before it starts (nothing half-trained)'() {
     const pq = new IndexPQ(d, 2, 8);
-    refuses(() => pq.train(xb.subarray(0, 100 * d)), /this IndexPQ trains 2\^nbits=256 centroids per sub-quantizer: it needs at least 256 training vectors, not 100/);
+    refuses(
+      () => pq.train(xb.subarray(0, 100 * d)),
+      /this IndexPQ trains 2\^nbits=256 centroids per sub-quantizer: it needs at least 256 training vectors, not 100/,
+    );
     const ivfpq = new IndexIVFPQ(new IndexFlatL2(d), d, 4, 2, 8);
     ivfpq.train(xb); // 300 >= 256: trains (faiss warns below 39 per centroid)
     assert.ok(ivfpq.isTrained);
@@ -601,13 +786,19 @@ print(json.dumps(res))
     assert.equal(small.isTrained, false);
     // An SQ learns its ranges from the first vector on, without looking: none is refused.
     for (const sq of [new IndexScalarQuantizer(d), new IndexHNSWSQ(d, ScalarQuantizer.QT_4bit, 8)]) {
-      refuses(() => sq.train(new Float32Array(0)), /learns each component's range from its training vectors: it needs at least 1 training vectors, not 0/);
+      refuses(
+        () => sq.train(new Float32Array(0)),
+        /learns each component's range from its training vectors: it needs at least 1 training vectors, not 0/,
+      );
     }
     // Training again with codes stored would decode them to other vectors.
     const sq = new IndexScalarQuantizer(d);
     sq.train(xb);
     sq.add(xb);
-    refuses(() => sq.train(xb), /holds 300 vectors encoded with its current ranges: training again .* reset\(\) it first/);
+    refuses(
+      () => sq.train(xb),
+      /holds 300 vectors encoded with its current ranges: training again .* reset\(\) it first/,
+    );
     sq.reset();
     sq.train(xb);
   },
@@ -616,7 +807,10 @@ print(json.dumps(res))
     const fp16 = new IndexScalarQuantizer(d, ScalarQuantizer.QT_fp16, MetricType.INNER_PRODUCT);
     const x = xb.slice(0, 10 * d);
     x[3 * d + 2] = 7e4;
-    refuses(() => fp16.add(x), /x holds 70000 at vector 3, component 2, but this IndexScalarQuantizer stores 16-bit floats \(QT_fp16\), which hold \|v\| <= 65504/);
+    refuses(
+      () => fp16.add(x),
+      /x holds 70000 at vector 3, component 2, but this IndexScalarQuantizer stores 16-bit floats \(QT_fp16\), which hold \|v\| <= 65504/,
+    );
     const ivf = indexFactory(d, 'IDMap,IVF4,SQfp16');
     ivf.train(xb);
     x[3 * d + 2] = 4e4;
@@ -641,14 +835,26 @@ print(json.dumps(res))
   },
 
   'damaged buffers: every truncation of PQ, SQ, IVFPQ, IVFSQ, HNSWSQ and HNSWPQ buffers is refused'() {
-    for (const desc of ['PQ2x4np', 'SQ8', 'SQfp16', 'IVF4,PQ2x4np', 'IVF4,SQ4', 'HNSW4,SQ6', 'HNSW4,PQ2np', 'IDMap2,SQ8']) {
+    for (const desc of [
+      'PQ2x4np',
+      'SQ8',
+      'SQfp16',
+      'IVF4,PQ2x4np',
+      'IVF4,SQ4',
+      'HNSW4,SQ6',
+      'HNSW4,PQ2np',
+      'IDMap2,SQ8',
+    ]) {
       const index = indexFactory(d, desc);
       index.train(xb);
       if (index instanceof IndexIDMap) index.addWithIds(xb.subarray(0, 20 * d), ids(20));
       else index.add(xb.subarray(0, 20 * d));
       const bytes = serializeIndex(index);
       for (let n = 1; n < bytes.length; n += n < 400 ? 1 : 7) {
-        refuses(() => deserializeIndex(bytes.subarray(0, n)), /^cannot deserialize a faiss index from Buffer\(\d+\) \(truncated, or not a faiss index\?\): /);
+        refuses(
+          () => deserializeIndex(bytes.subarray(0, n)),
+          /^cannot deserialize a faiss index from Buffer\(\d+\) \(truncated, or not a faiss index\?\): /,
+        );
       }
       const back = deserializeIndex(bytes);
       assert.deepEqual(back.search(xq, 3).labels, index.search(xq, 3).labels, desc);
@@ -658,8 +864,12 @@ print(json.dumps(res))
   'damaged buffers: each byte of PQ, SQ, IVFPQ, IVFSQ, HNSWSQ and HNSWPQ buffers flipped: refused, or an index that searches and adds'() {
     const counts: Record<string, { refused: number; loaded: number }> = {};
     for (const [desc, metric] of [
-      ['PQ2x4np', MetricType.L2], ['SQ8', MetricType.INNER_PRODUCT], ['SQfp16', MetricType.L2], ['IVF2,PQ2x4np', MetricType.INNER_PRODUCT],
-      ['IVF2,SQ4', MetricType.L2], ['HNSW4,SQ8', MetricType.INNER_PRODUCT],
+      ['PQ2x4np', MetricType.L2],
+      ['SQ8', MetricType.INNER_PRODUCT],
+      ['SQfp16', MetricType.L2],
+      ['IVF2,PQ2x4np', MetricType.INNER_PRODUCT],
+      ['IVF2,SQ4', MetricType.L2],
+      ['HNSW4,SQ8', MetricType.INNER_PRODUCT],
     ] as const) {
       const index = indexFactory(4, desc, metric);
       const x = vectors(40, 4);
@@ -686,31 +896,48 @@ print(json.dumps(res))
     // IxPq: 37-byte header (L2), then the PQ's d, M, nbits (size_t each).
     const forge = (b: Buffer, at: number, v: bigint | number, size: 8 | 4 | 1 = 8) => {
       const c = Buffer.from(b);
-      if (size === 8) c.writeBigUInt64LE(BigInt(v), at); else if (size === 4) c.writeInt32LE(Number(v), at); else c[at] = Number(v);
+      if (size === 8) c.writeBigUInt64LE(BigInt(v), at);
+      else if (size === 4) c.writeInt32LE(Number(v), at);
+      else c[at] = Number(v);
       return c;
     };
     refuses(() => deserializeIndex(forge(pb, 45, 0n)), /the index's PQ M \(sub-quantizers\) is 0, outside \[1, 8\]/);
     refuses(() => deserializeIndex(forge(pb, 45, 3n)), /the index's PQ M=3 does not divide d=8/);
     refuses(() => deserializeIndex(forge(pb, 53, 40n)), /the index's PQ nbits is 40, outside \[1, 16\]/);
-    refuses(() => deserializeIndex(forge(pb, 53, 5n)), /the index's PQ centroids holds 128 items where 256 are expected/);
-    refuses(() => deserializeIndex(forge(pb, pb.length - 9, 4, 4)), /the index's search type is 4; this lab reads the plain PQ search/);
+    refuses(
+      () => deserializeIndex(forge(pb, 53, 5n)),
+      /the index's PQ centroids holds 128 items where 256 are expected/,
+    );
+    refuses(
+      () => deserializeIndex(forge(pb, pb.length - 9, 4, 4)),
+      /the index's search type is 4; this lab reads the plain PQ search/,
+    );
     const sq = indexFactory(d, 'SQ8');
     sq.train(xb);
     const sb = serializeIndex(sq);
     // IxSQ: header, qtype, rangestat (int32), rangestat_arg (float), d, code_size (size_t), ranges.
     refuses(() => deserializeIndex(forge(sb, 37, 5, 4)), /the index's SQ type is 5; this lab reads QT_8bit, /);
     refuses(() => deserializeIndex(forge(sb, 57, 16n)), /the index's SQ code size is 16, outside \[8, 8\]/);
-    refuses(() => deserializeIndex(forge(sb, 65, 2n)), /the index's SQ ranges hold 2 values where 16 are expected|read error/);
+    refuses(
+      () => deserializeIndex(forge(sb, 65, 2n)),
+      /the index's SQ ranges hold 2 values where 16 are expected|read error/,
+    );
     const far = Buffer.from(sb);
     far.writeFloatLE(3e38, 73);
-    refuses(() => deserializeIndex(far), /the index's SQ range of component 0 is \[3\.0\d*e\+38, .*beyond ±3\.26e\+18 for d=8/);
+    refuses(
+      () => deserializeIndex(far),
+      /the index's SQ range of component 0 is \[3\.0\d*e\+38, .*beyond ±3\.26e\+18 for d=8/,
+    );
     const ivfpq = indexFactory(d, 'IVF2,PQ2x4np');
     ivfpq.train(xb);
     const ib = serializeIndex(ivfpq);
     // IwPQ: header 37, nlist, nprobe (16), quantizer (IxF2: 45 + 2 centroids of d floats), direct map (9), by_residual (1), code_size.
     const cs = 37 + 16 + 45 + 2 * d * 4 + 9 + 1;
     assert.equal(ib.readBigUInt64LE(cs), 1n);
-    refuses(() => deserializeIndex(forge(ib, cs, 2n)), /the index's code size is 2, but its PQ writes 1 bytes per code/);
+    refuses(
+      () => deserializeIndex(forge(ib, cs, 2n)),
+      /the index's code size is 2, but its PQ writes 1 bytes per code/,
+    );
     refuses(() => deserializeIndex(forge(ib, cs + 8 + 16, 9n)), /the index's PQ nbits is 9, outside \[1, 8\]/);
     // An IndexHNSWPQ by inner product (header and storage): faiss 1.7.3 builds one by L2 only.
     const h = indexFactory(d, 'HNSW4,PQ2np');
@@ -723,6 +950,9 @@ print(json.dumps(res))
     // An HNSWSQ that says it is trained over an untrained scalar quantizer (no ranges to decode with).
     const hs = Buffer.from(serializeIndex(new IndexHNSWSQ(d, ScalarQuantizer.QT_8bit, 4)));
     hs[32] = 1;
-    refuses(() => deserializeIndex(hs), /the index says it is trained or holds vectors, but its storage is not trained/);
+    refuses(
+      () => deserializeIndex(hs),
+      /the index says it is trained or holds vectors, but its storage is not trained/,
+    );
   },
 };

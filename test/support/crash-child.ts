@@ -16,7 +16,7 @@ function line(o: object): void {
       const out = (await run()) ?? {};
       line({ name, ok: true, ms: Date.now() - t0, ...out });
     } catch (e) {
-      line({ name, ok: false, ms: Date.now() - t0, error: e instanceof Error ? e.stack ?? e.message : String(e) });
+      line({ name, ok: false, ms: Date.now() - t0, error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
     }
   }
 })();

@@ -6,7 +6,14 @@ import { clusteredVectors } from '../../src/data/synthetic';
 import type { Matrix } from '../../src/types';
 
 /** Database and queries drawn from the same clusters, like photos of the same breeds. */
-export function dataset(n: number, d: number, nq: number, clusters = 120, seed = 42, spread = 2.5): { xb: Matrix; xq: Matrix } {
+export function dataset(
+  n: number,
+  d: number,
+  nq: number,
+  clusters = 120,
+  seed = 42,
+  spread = 2.5,
+): { xb: Matrix; xq: Matrix } {
   const all = clusteredVectors({ n: n + nq, d, clusters, seed, spread });
   // Queries are the last nq rows: other points of the same clusters, overlapping ones (spread 1).
   return {

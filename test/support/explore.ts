@@ -15,10 +15,14 @@ export interface Server {
 
 /** Starts the explorer and waits for the URL it prints; rejects with its output if it exits first. */
 export function startServer(env: NodeJS.ProcessEnv, args: string[] = []): Promise<Server> {
-  const child = spawn(process.execPath, ['--require', 'tsx/cjs', path.join(ROOT, 'src', 'explore', 'cli.ts'), ...args], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-  });
+  const child = spawn(
+    process.execPath,
+    ['--require', 'tsx/cjs', path.join(ROOT, 'src', 'explore', 'cli.ts'), ...args],
+    {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+    },
+  );
   let out = '';
   return new Promise((resolve, reject) => {
     const onData = (b: Buffer) => {

@@ -16,7 +16,7 @@ export const INJECTIONS: readonly string[] = [
   "O'Brien",
   "''",
   '"double" quotes',
-  'back\\slash \\\' and \\\\ two',
+  "back\\slash \\' and \\\\ two",
   'semi;colon;;',
   '-- line comment',
   '/* block */ comment */',

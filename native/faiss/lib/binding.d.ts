@@ -33,10 +33,21 @@ export interface NativeIndex {
   addAsync(x: Float32Array): Promise<void>;
   addWithIdsAsync(x: Float32Array, ids: BigInt64Array): Promise<void>;
   trainAsync(x: Float32Array): Promise<void>;
-  searchAsync(x: Float32Array, k: number, distances: Float32Array, labels: BigInt64Array, params?: NativeSearchParams): Promise<void>;
+  searchAsync(
+    x: Float32Array,
+    k: number,
+    distances: Float32Array,
+    labels: BigInt64Array,
+    params?: NativeSearchParams,
+  ): Promise<void>;
   /** In chunks of queries; throws (code ERR_FAISS_LIMIT) beyond maxResults hits. */
   rangeSearch(x: Float32Array, radius: number, maxResults: number, params?: NativeSearchParams): NativeRangeResult;
-  rangeSearchAsync(x: Float32Array, radius: number, maxResults: number, params?: NativeSearchParams): Promise<NativeRangeResult>;
+  rangeSearchAsync(
+    x: Float32Array,
+    radius: number,
+    maxResults: number,
+    params?: NativeSearchParams,
+  ): Promise<NativeRangeResult>;
   /** Also empties an IndexIDMap2's id -> vector table (faiss 1.7.3 keeps it). */
   reset(): void;
   removeIds(ids: BigInt64Array): number;
@@ -48,7 +59,9 @@ export interface NativeIndex {
   setDirectMap(type: number): void;
   /** faiss's merge_from: same class, d and metric; other is emptied. */
   mergeFrom(other: NativeIndex, addId: number | bigint): void;
-  getParam(name: 'efSearch' | 'efConstruction' | 'M' | 'maxLevel' | 'nprobe' | 'nlist' | 'directMap' | QuantizerParam): number;
+  getParam(
+    name: 'efSearch' | 'efConstruction' | 'M' | 'maxLevel' | 'nprobe' | 'nlist' | 'directMap' | QuantizerParam,
+  ): number;
   /** byResidual: 0 or 1, before training only. */
   setParam(name: 'efSearch' | 'efConstruction' | 'nprobe' | 'byResidual', value: number): void;
   sub(name: 'index' | 'quantizer'): NativeIndex | null;
@@ -71,21 +84,51 @@ export interface NativeIndex {
 
 /** Read-only parameters of the quantizing indexes (getParam). */
 export type QuantizerParam =
-  | 'pqM' | 'pqNbits' | 'pqKsub' | 'pqDsub' | 'pqCodeSize' | 'sqType' | 'sqCodeSize' | 'codeSize' | 'saCodeSize'
-  | 'byResidual' | 'polysemous' | 'precomputedTable';
+  | 'pqM'
+  | 'pqNbits'
+  | 'pqKsub'
+  | 'pqDsub'
+  | 'pqCodeSize'
+  | 'sqType'
+  | 'sqCodeSize'
+  | 'codeSize'
+  | 'saCodeSize'
+  | 'byResidual'
+  | 'polysemous'
+  | 'precomputedTable';
 
 export const NativeIndex: { prototype: NativeIndex };
 export function newFlat(d: number, metric: number): NativeIndex;
 export function newHNSWFlat(d: number, M: number, metric: number): NativeIndex;
-export function newIVFFlat(quantizer: NativeIndex, d: number, nlist: number, metric: number, dedup?: boolean): NativeIndex;
+export function newIVFFlat(
+  quantizer: NativeIndex,
+  d: number,
+  nlist: number,
+  metric: number,
+  dedup?: boolean,
+): NativeIndex;
 export function newIDMap(index: NativeIndex, two: boolean): NativeIndex;
 /** faiss.IndexPQ(d, M, nbits, metric): nbits 1..16, L2 or inner product. */
 export function newPQ(d: number, M: number, nbits: number, metric: number): NativeIndex;
 /** faiss.IndexIVFPQ(quantizer, d, nlist, M, nbits, metric): nbits 1..8. */
-export function newIVFPQ(quantizer: NativeIndex, d: number, nlist: number, M: number, nbits: number, metric: number): NativeIndex;
+export function newIVFPQ(
+  quantizer: NativeIndex,
+  d: number,
+  nlist: number,
+  M: number,
+  nbits: number,
+  metric: number,
+): NativeIndex;
 /** faiss.IndexScalarQuantizer(d, qtype, metric): qtype 0-4 or 6 (not QT_8bit_direct). */
 export function newSQ(d: number, qtype: number, metric: number): NativeIndex;
-export function newIVFSQ(quantizer: NativeIndex, d: number, nlist: number, qtype: number, metric: number, byResidual: boolean): NativeIndex;
+export function newIVFSQ(
+  quantizer: NativeIndex,
+  d: number,
+  nlist: number,
+  qtype: number,
+  metric: number,
+  byResidual: boolean,
+): NativeIndex;
 export function newHNSWSQ(d: number, qtype: number, M: number, metric: number): NativeIndex;
 /** faiss.IndexHNSWPQ(d, pqM, M): 8-bit codes, L2 (faiss 1.7.3 takes no metric). */
 export function newHNSWPQ(d: number, pqM: number, M: number): NativeIndex;

@@ -1,4 +1,3 @@
-
 // Loads the compiled addon; a failed load says what to do instead of a bare dlopen error.
 const fs = require('node:fs');
 const path = require('node:path');
@@ -23,7 +22,9 @@ function loadError(message, cause) {
 let linked;
 try {
   linked = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'build', 'faiss-stamp.json'), 'utf8')).build;
-} catch { /* built before the stamp existed: nothing to check */ }
+} catch {
+  /* built before the stamp existed: nothing to check */
+}
 if (linked === 'avx2' && !require('./faiss-config').cpuHasAvx2()) {
   throw loadError('it was built for CPUs with AVX2 and this CPU has none');
 }

@@ -1,4 +1,3 @@
-
 // Finds the faiss library to build against, in this order:
 //   1. FAISS_PREFIX (a folder with include/faiss and lib/libfaiss.{so,a})      faissBuild 'prefix:<dir>'
 //   2. an active conda env (CONDA_PREFIX; conda-forge's faiss-cpu ships a shared lib)  'conda:<env>'
@@ -38,16 +37,36 @@ function probe(prefix, source) {
     const shared = path.join(dir, 'libfaiss.so');
     const staticLib = path.join(dir, 'libfaiss.a');
     if (fs.existsSync(shared)) {
-      return { prefix, source, version, include, libDir: dir, kind: 'shared',
-        libraries: [`-L${dir}`, '-lfaiss', `-Wl,-rpath,${dir}`], cflags: [] };
+      return {
+        prefix,
+        source,
+        version,
+        include,
+        libDir: dir,
+        kind: 'shared',
+        libraries: [`-L${dir}`, '-lfaiss', `-Wl,-rpath,${dir}`],
+        cflags: [],
+      };
     }
     if (fs.existsSync(staticLib)) {
       // Debian's static build needs its BLAS and OpenMP runtime at link time.
-      return { prefix, source, version, include, libDir: dir, kind: 'static',
-        libraries: [staticLib, '-lopenblas', '-lgomp'], cflags: [] };
+      return {
+        prefix,
+        source,
+        version,
+        include,
+        libDir: dir,
+        kind: 'static',
+        libraries: [staticLib, '-lopenblas', '-lgomp'],
+        cflags: [],
+      };
     }
   }
-  return { prefix, source, error: `headers found but no libfaiss.so or libfaiss.a under ${prefix}/{${MULTIARCH.join(',')}}` };
+  return {
+    prefix,
+    source,
+    error: `headers found but no libfaiss.so or libfaiss.a under ${prefix}/{${MULTIARCH.join(',')}}`,
+  };
 }
 
 /**
@@ -56,7 +75,9 @@ function probe(prefix, source) {
  */
 function cpuHasAvx2(cpuinfo = '/proc/cpuinfo') {
   try {
-    const flags = new Set(((fs.readFileSync(cpuinfo, 'utf8').match(/^flags\s*:(.*)$/m) || [])[1] || '').trim().split(/\s+/));
+    const flags = new Set(
+      ((fs.readFileSync(cpuinfo, 'utf8').match(/^flags\s*:(.*)$/m) || [])[1] || '').trim().split(/\s+/),
+    );
     return ['avx2', 'fma', 'f16c', 'popcnt'].every((f) => flags.has(f));
   } catch {
     return false;
@@ -65,7 +86,9 @@ function cpuHasAvx2(cpuinfo = '/proc/cpuinfo') {
 
 /** LAB_FAISS_BUILD: unset/avx2/auto = build and use the AVX2 faiss; 0/off/no/false/generic = Debian's generic one. */
 function ownBuildDisabled(env = process.env) {
-  const v = String(env.LAB_FAISS_BUILD ?? '').trim().toLowerCase();
+  const v = String(env.LAB_FAISS_BUILD ?? '')
+    .trim()
+    .toLowerCase();
   return ['0', 'off', 'no', 'false', 'generic'].includes(v) ? v : undefined;
 }
 
@@ -119,13 +142,16 @@ function findFaiss(env = process.env, opts = {}) {
  */
 function ownBuildPlan(env = process.env, opts = {}) {
   const off = ownBuildDisabled(env);
-  if (off) return { build: false, reason: `LAB_FAISS_BUILD=${env.LAB_FAISS_BUILD}: the addon uses Debian's generic libfaiss` };
+  if (off)
+    return { build: false, reason: `LAB_FAISS_BUILD=${env.LAB_FAISS_BUILD}: the addon uses Debian's generic libfaiss` };
   const found = findFaiss(env, opts);
-  if (found.error) return { build: false, reason: 'no faiss installed to build a faster copy of (Debian: libfaiss-dev)' };
+  if (found.error)
+    return { build: false, reason: 'no faiss installed to build a faster copy of (Debian: libfaiss-dev)' };
   if (found.source === 'FAISS_PREFIX' || found.source.startsWith('CONDA_PREFIX')) {
     return { build: false, reason: `the addon uses the faiss in ${found.prefix} (${found.source})` };
   }
-  if (!cpuHasAvx2(opts.cpuinfo)) return { build: false, reason: "this CPU has no AVX2: the addon uses Debian's generic libfaiss" };
+  if (!cpuHasAvx2(opts.cpuinfo))
+    return { build: false, reason: "this CPU has no AVX2: the addon uses Debian's generic libfaiss" };
   const system = probe('/usr', 'system (/usr)');
   if (system.error) return { build: false, reason: `no Debian libfaiss-dev in /usr (${system.error})` };
   return { build: true, version: system.version, dir: ownBuildDir(system.version, opts.vendor) };
@@ -139,9 +165,18 @@ function stamp(found) {
     try {
       const s = fs.statSync(file);
       lib = `${s.size}@${s.mtimeMs}`;
-    } catch { /* missing: the stamp differs anyway */ }
+    } catch {
+      /* missing: the stamp differs anyway */
+    }
   }
-  return JSON.stringify({ build: found.build, version: found.version, include: found.include, libraries: found.libraries, cflags: found.cflags, lib });
+  return JSON.stringify({
+    build: found.build,
+    version: found.version,
+    include: found.include,
+    libraries: found.libraries,
+    cflags: found.cflags,
+    lib,
+  });
 }
 
 const HOW_TO_INSTALL = [

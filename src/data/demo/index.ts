@@ -100,8 +100,10 @@ export type DemoSettings = Pick<LabConfig, 'dataDir' | 'queriesDir' | 'clipModel
  */
 export function useDemoSet(set: DemoSet): DemoSettings {
   const settings: DemoSettings = {
-    dataDir: set.dataDir, queriesDir: set.queriesDir,
-    clipModel: set.clipModel, multilingualModel: set.multilingualModel,
+    dataDir: set.dataDir,
+    queriesDir: set.queriesDir,
+    clipModel: set.clipModel,
+    multilingualModel: set.multilingualModel,
     // Once only: a second call keeps the demo cache rather than nesting another.
     cacheDir: path.basename(config.cacheDir) === 'demo' ? config.cacheDir : path.join(config.cacheDir, 'demo'),
   };
@@ -162,9 +164,16 @@ export async function makeDemoSet(dir: string, options: DemoSetOptions = {}): Pr
   const nBreeds = checkInteger(options.breeds ?? DEMO_BREEDS.length, 'breeds', 1, DEMO_BREEDS.length);
   const perBreed = checkInteger(options.perBreed ?? 25, 'perBreed', 1, 1000);
   const nQueries = Math.min(checkInteger(options.queries ?? 10, 'queries', 0, DEMO_BREEDS.length), nBreeds);
-  const log = options.log === false ? () => undefined : options.log ?? ((s: string) => process.stderr.write(`${s}\n`));
+  const log =
+    options.log === false ? () => undefined : (options.log ?? ((s: string) => process.stderr.write(`${s}\n`)));
   const breeds = DEMO_BREEDS.slice(0, nBreeds);
-  const stamp: Stamp = { version: DEMO_VERSION, breeds: nBreeds, perBreed, queries: nQueries, photos: nBreeds * perBreed };
+  const stamp: Stamp = {
+    version: DEMO_VERSION,
+    breeds: nBreeds,
+    perBreed,
+    queries: nQueries,
+    photos: nBreeds * perBreed,
+  };
   const photosDir = path.join(root, 'stanford-dogs');
   const set: DemoSet = {
     dataDir: root,
@@ -180,22 +189,32 @@ export async function makeDemoSet(dir: string, options: DemoSetOptions = {}): Pr
     seconds: 0,
   };
   const have = readStamp(root);
-  if (have && JSON.stringify(have) === JSON.stringify(stamp) && fs.existsSync(set.vectorsCsv) && fs.existsSync(set.clipModel)) {
+  if (
+    have &&
+    JSON.stringify(have) === JSON.stringify(stamp) &&
+    fs.existsSync(set.vectorsCsv) &&
+    fs.existsSync(set.clipModel)
+  ) {
     set.seconds = (Date.now() - t0) / 1000;
     return set;
   }
 
-  log(`demo set: generating ${stamp.photos} photos of ${nBreeds} breeds, ${nQueries} queries and two tiny models into ${root}`);
+  log(
+    `demo set: generating ${stamp.photos} photos of ${nBreeds} breeds, ${nQueries} queries and two tiny models into ${root}`,
+  );
   // Only what this generator writes is removed: a half-made or older set.
   fs.rmSync(path.join(root, DEMO_MARKER), { force: true });
-  for (const sub of ['stanford-dogs', 'queries', 'models', 'vectors.csv.gz']) fs.rmSync(path.join(root, sub), { recursive: true, force: true });
+  for (const sub of ['stanford-dogs', 'queries', 'models', 'vectors.csv.gz'])
+    fs.rmSync(path.join(root, sub), { recursive: true, force: true });
   fs.mkdirSync(root, { recursive: true });
 
   writeTinyClip(set.clipModel);
   writeTinyMultilingual(set.multilingualModel);
 
   // Photos: seeds from the breed and the photo's number, so a subset is the same photos.
-  const jobs = breeds.flatMap((b, bi) => Array.from({ length: perBreed }, (_, i) => ({ b, seed: 100_003 * (bi + 1) + i, n: 1001 + 37 * i })));
+  const jobs = breeds.flatMap((b, bi) =>
+    Array.from({ length: perBreed }, (_, i) => ({ b, seed: 100_003 * (bi + 1) + i, n: 1001 + 37 * i })),
+  );
   let done = 0;
   const step = Math.max(1, Math.ceil(jobs.length / 5));
   await pool(jobs, 4, async ({ b, seed, n }) => {
@@ -219,8 +238,17 @@ export async function makeDemoSet(dir: string, options: DemoSetOptions = {}): Pr
 
   // The course's CSV: the photos' raw (not normalised) embeddings, rows from the annotations.
   const dogs = readStanfordDogs(photosDir);
-  const emb = await embedImages(dogs.files, { model: set.clipModel, dtype: 'fp32', cache: false, normalize: false, progress: options.log !== false });
-  if (emb.vectors.n !== dogs.files.length) throw new Error(`demo set: embedded ${emb.vectors.n} of ${dogs.files.length} photos (${emb.failed.map((x) => x.error).join('; ')})`);
+  const emb = await embedImages(dogs.files, {
+    model: set.clipModel,
+    dtype: 'fp32',
+    cache: false,
+    normalize: false,
+    progress: options.log !== false,
+  });
+  if (emb.vectors.n !== dogs.files.length)
+    throw new Error(
+      `demo set: embedded ${emb.vectors.n} of ${dogs.files.length} photos (${emb.failed.map((x) => x.error).join('; ')})`,
+    );
   await writeVectorsCsv(set.vectorsCsv, dogs.rows, emb.vectors);
 
   // The marker last: its presence means the set is complete.

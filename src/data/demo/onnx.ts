@@ -114,6 +114,10 @@ export function onnxModel(name: string, g: Graph): Buffer {
   for (const t of g.initializers) graph.msg(5, tensor(t));
   for (const v of g.inputs) graph.msg(11, valueInfo(v));
   for (const v of g.outputs) graph.msg(12, valueInfo(v));
-  const model = new Msg().int(1, 8).str(2, 'vector-search-lab tiny model').msg(7, graph).msg(8, new Msg().str(1, '').int(2, 13));
+  const model = new Msg()
+    .int(1, 8)
+    .str(2, 'vector-search-lab tiny model')
+    .msg(7, graph)
+    .msg(8, new Msg().str(1, '').int(2, 13));
   return Buffer.from(model.bytes);
 }

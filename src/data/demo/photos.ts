@@ -39,18 +39,162 @@ export interface BreedStyle {
 
 /** Twelve real Stanford Dogs breeds (folder ids and names as in the dataset), drawn in their usual colours. */
 export const DEMO_BREEDS: BreedStyle[] = [
-  { wnid: 'n02085620', name: 'Chihuahua', coat: '#d8b07a', second: '#f4eadb', marking: 'chest', ears: 'up', tail: 'up', size: 0.55, legs: 0.9, fluffy: false, scene: 1 },
-  { wnid: 'n02085936', name: 'Maltese_dog', coat: '#f2eee6', second: '#e6ddcc', marking: 'none', ears: 'floppy', tail: 'curl', size: 0.55, legs: 0.6, fluffy: true, scene: 1 },
-  { wnid: 'n02088364', name: 'beagle', coat: '#f3efe6', second: '#8a5a2b', marking: 'patches', ears: 'floppy', tail: 'up', size: 0.75, legs: 0.8, fluffy: false, scene: 0 },
-  { wnid: 'n02099601', name: 'golden_retriever', coat: '#d49a3a', second: '#e8bf73', marking: 'none', ears: 'floppy', tail: 'down', size: 1.0, legs: 0.9, fluffy: true, scene: 0 },
-  { wnid: 'n02099712', name: 'Labrador_retriever', coat: '#2a2624', second: '#3a3431', marking: 'none', ears: 'floppy', tail: 'down', size: 1.0, legs: 0.9, fluffy: false, scene: 2 },
-  { wnid: 'n02106662', name: 'German_shepherd', coat: '#b57b3a', second: '#1e1a18', marking: 'saddle', ears: 'up', tail: 'down', size: 1.05, legs: 1.0, fluffy: false, scene: 4 },
-  { wnid: 'n02107142', name: 'Doberman', coat: '#1c1816', second: '#9a5426', marking: 'points', ears: 'up', tail: 'stub', size: 1.1, legs: 1.25, fluffy: false, scene: 4 },
-  { wnid: 'n02108915', name: 'French_bulldog', coat: '#c9a57a', second: '#2e2724', marking: 'mask', ears: 'bat', tail: 'stub', size: 0.6, legs: 0.55, fluffy: false, scene: 1 },
-  { wnid: 'n02110185', name: 'Siberian_husky', coat: '#858c96', second: '#f2f2f2', marking: 'chest', ears: 'up', tail: 'curl', size: 1.0, legs: 1.0, fluffy: true, scene: 3 },
-  { wnid: 'n02110958', name: 'pug', coat: '#d8b98a', second: '#2b2522', marking: 'mask', ears: 'floppy', tail: 'curl', size: 0.55, legs: 0.6, fluffy: false, scene: 1 },
-  { wnid: 'n02113023', name: 'Pembroke', coat: '#c8702e', second: '#f5efe4', marking: 'chest', ears: 'up', tail: 'stub', size: 0.7, legs: 0.45, fluffy: false, scene: 0 },
-  { wnid: 'n02111889', name: 'Samoyed', coat: '#faf8f2', second: '#ece6da', marking: 'none', ears: 'up', tail: 'curl', size: 1.0, legs: 0.9, fluffy: true, scene: 3 },
+  {
+    wnid: 'n02085620',
+    name: 'Chihuahua',
+    coat: '#d8b07a',
+    second: '#f4eadb',
+    marking: 'chest',
+    ears: 'up',
+    tail: 'up',
+    size: 0.55,
+    legs: 0.9,
+    fluffy: false,
+    scene: 1,
+  },
+  {
+    wnid: 'n02085936',
+    name: 'Maltese_dog',
+    coat: '#f2eee6',
+    second: '#e6ddcc',
+    marking: 'none',
+    ears: 'floppy',
+    tail: 'curl',
+    size: 0.55,
+    legs: 0.6,
+    fluffy: true,
+    scene: 1,
+  },
+  {
+    wnid: 'n02088364',
+    name: 'beagle',
+    coat: '#f3efe6',
+    second: '#8a5a2b',
+    marking: 'patches',
+    ears: 'floppy',
+    tail: 'up',
+    size: 0.75,
+    legs: 0.8,
+    fluffy: false,
+    scene: 0,
+  },
+  {
+    wnid: 'n02099601',
+    name: 'golden_retriever',
+    coat: '#d49a3a',
+    second: '#e8bf73',
+    marking: 'none',
+    ears: 'floppy',
+    tail: 'down',
+    size: 1.0,
+    legs: 0.9,
+    fluffy: true,
+    scene: 0,
+  },
+  {
+    wnid: 'n02099712',
+    name: 'Labrador_retriever',
+    coat: '#2a2624',
+    second: '#3a3431',
+    marking: 'none',
+    ears: 'floppy',
+    tail: 'down',
+    size: 1.0,
+    legs: 0.9,
+    fluffy: false,
+    scene: 2,
+  },
+  {
+    wnid: 'n02106662',
+    name: 'German_shepherd',
+    coat: '#b57b3a',
+    second: '#1e1a18',
+    marking: 'saddle',
+    ears: 'up',
+    tail: 'down',
+    size: 1.05,
+    legs: 1.0,
+    fluffy: false,
+    scene: 4,
+  },
+  {
+    wnid: 'n02107142',
+    name: 'Doberman',
+    coat: '#1c1816',
+    second: '#9a5426',
+    marking: 'points',
+    ears: 'up',
+    tail: 'stub',
+    size: 1.1,
+    legs: 1.25,
+    fluffy: false,
+    scene: 4,
+  },
+  {
+    wnid: 'n02108915',
+    name: 'French_bulldog',
+    coat: '#c9a57a',
+    second: '#2e2724',
+    marking: 'mask',
+    ears: 'bat',
+    tail: 'stub',
+    size: 0.6,
+    legs: 0.55,
+    fluffy: false,
+    scene: 1,
+  },
+  {
+    wnid: 'n02110185',
+    name: 'Siberian_husky',
+    coat: '#858c96',
+    second: '#f2f2f2',
+    marking: 'chest',
+    ears: 'up',
+    tail: 'curl',
+    size: 1.0,
+    legs: 1.0,
+    fluffy: true,
+    scene: 3,
+  },
+  {
+    wnid: 'n02110958',
+    name: 'pug',
+    coat: '#d8b98a',
+    second: '#2b2522',
+    marking: 'mask',
+    ears: 'floppy',
+    tail: 'curl',
+    size: 0.55,
+    legs: 0.6,
+    fluffy: false,
+    scene: 1,
+  },
+  {
+    wnid: 'n02113023',
+    name: 'Pembroke',
+    coat: '#c8702e',
+    second: '#f5efe4',
+    marking: 'chest',
+    ears: 'up',
+    tail: 'stub',
+    size: 0.7,
+    legs: 0.45,
+    fluffy: false,
+    scene: 0,
+  },
+  {
+    wnid: 'n02111889',
+    name: 'Samoyed',
+    coat: '#faf8f2',
+    second: '#ece6da',
+    marking: 'none',
+    ears: 'up',
+    tail: 'curl',
+    size: 1.0,
+    legs: 0.9,
+    fluffy: true,
+    scene: 3,
+  },
 ];
 
 /** Backgrounds: an upper part (sky or wall) and the ground. */
@@ -68,10 +212,15 @@ function hex(c: string): [number, number, number] {
 
 /** A colour moved by up to `amount` (0..255) per channel, and scaled by `light`. */
 function jitter(c: string, random: () => number, amount: number, light = 1): string {
-  return '#' + hex(c).map((v) => {
-    const x = Math.round(Math.max(0, Math.min(255, (v + (random() * 2 - 1) * amount) * light)));
-    return x.toString(16).padStart(2, '0');
-  }).join('');
+  return (
+    '#' +
+    hex(c)
+      .map((v) => {
+        const x = Math.round(Math.max(0, Math.min(255, (v + (random() * 2 - 1) * amount) * light)));
+        return x.toString(16).padStart(2, '0');
+      })
+      .join('')
+  );
 }
 
 export interface DogPhoto {
@@ -94,7 +243,9 @@ function dogShapes(b: BreedStyle, coat: string, second: string, dark: string, ra
   const legLen = 0.6 * b.legs;
   const bodyRy = 0.42 + random() * 0.06;
   const shapes: string[] = [];
-  const stroke = b.fluffy ? ` stroke="${coat}" stroke-width="0.09" stroke-linejoin="round" stroke-dasharray="0.05 0.04"` : '';
+  const stroke = b.fluffy
+    ? ` stroke="${coat}" stroke-width="0.09" stroke-linejoin="round" stroke-dasharray="0.05 0.04"`
+    : '';
   const legColour = b.marking === 'points' ? second : coat;
   // Tail behind the body.
   const tails: Record<Tail, string> = {
@@ -103,19 +254,29 @@ function dogShapes(b: BreedStyle, coat: string, second: string, dark: string, ra
     down: 'M -0.95 -0.05 Q -1.3 0.2 -1.2 0.55',
     stub: 'M -0.95 -0.15 L -1.1 -0.3',
   };
-  shapes.push(`<path d="${tails[b.tail]}" fill="none" stroke="${coat}" stroke-width="${b.fluffy ? 0.22 : 0.12}" stroke-linecap="round"/>`);
+  shapes.push(
+    `<path d="${tails[b.tail]}" fill="none" stroke="${coat}" stroke-width="${b.fluffy ? 0.22 : 0.12}" stroke-linecap="round"/>`,
+  );
   // Far legs (darker), body, near legs.
-  for (const x of [-0.55, 0.6]) shapes.push(`<rect x="${f(x)}" y="0.1" width="0.17" height="${f(legLen + 0.15)}" rx="0.07" fill="${jitter(legColour, random, 0, 0.82)}"/>`);
+  for (const x of [-0.55, 0.6])
+    shapes.push(
+      `<rect x="${f(x)}" y="0.1" width="0.17" height="${f(legLen + 0.15)}" rx="0.07" fill="${jitter(legColour, random, 0, 0.82)}"/>`,
+    );
   shapes.push(`<ellipse cx="0" cy="0" rx="1" ry="${f(bodyRy)}" fill="${coat}"${stroke}/>`);
-  for (const x of [-0.75, 0.4]) shapes.push(`<rect x="${f(x)}" y="0.1" width="0.18" height="${f(legLen + 0.15)}" rx="0.07" fill="${legColour}"/>`);
-  if (b.marking === 'saddle') shapes.push(`<ellipse cx="-0.1" cy="-0.17" rx="0.78" ry="${f(bodyRy * 0.62)}" fill="${second}"/>`);
+  for (const x of [-0.75, 0.4])
+    shapes.push(`<rect x="${f(x)}" y="0.1" width="0.18" height="${f(legLen + 0.15)}" rx="0.07" fill="${legColour}"/>`);
+  if (b.marking === 'saddle')
+    shapes.push(`<ellipse cx="-0.1" cy="-0.17" rx="0.78" ry="${f(bodyRy * 0.62)}" fill="${second}"/>`);
   if (b.marking === 'patches') {
     shapes.push(`<ellipse cx="-0.15" cy="-0.12" rx="0.6" ry="0.3" fill="#2a2220"/>`);
     for (let i = 0; i < 3; i++) {
-      shapes.push(`<circle cx="${f(-0.6 + random() * 1.1)}" cy="${f(-0.1 + random() * 0.3)}" r="${f(0.12 + random() * 0.12)}" fill="${second}"/>`);
+      shapes.push(
+        `<circle cx="${f(-0.6 + random() * 1.1)}" cy="${f(-0.1 + random() * 0.3)}" r="${f(0.12 + random() * 0.12)}" fill="${second}"/>`,
+      );
     }
   }
-  if (b.marking === 'chest') shapes.push(`<ellipse cx="0.72" cy="0.08" rx="0.3" ry="${f(bodyRy * 0.8)}" fill="${second}"/>`);
+  if (b.marking === 'chest')
+    shapes.push(`<ellipse cx="0.72" cy="0.08" rx="0.3" ry="${f(bodyRy * 0.8)}" fill="${second}"/>`);
   // Neck and head.
   shapes.push(`<ellipse cx="0.82" cy="-0.35" rx="0.28" ry="0.36" fill="${coat}"/>`);
   const hx = 1.05;
@@ -130,8 +291,11 @@ function dogShapes(b: BreedStyle, coat: string, second: string, dark: string, ra
   if (b.ears === 'floppy') shapes.push(ears.floppy);
   const snout = b.marking === 'mask' || b.marking === 'points' ? second : b.marking === 'chest' ? second : coat;
   const snoutLen = b.marking === 'mask' ? 0.2 : 0.3;
-  shapes.push(`<ellipse cx="${f(hx + 0.28 + snoutLen / 2)}" cy="${hy + 0.12}" rx="${f(snoutLen)}" ry="0.17" fill="${snout}"/>`);
-  if (b.marking === 'mask') shapes.push(`<circle cx="${hx + 0.12}" cy="${hy - 0.02}" r="0.2" fill="${second}" opacity="0.9"/>`);
+  shapes.push(
+    `<ellipse cx="${f(hx + 0.28 + snoutLen / 2)}" cy="${hy + 0.12}" rx="${f(snoutLen)}" ry="0.17" fill="${snout}"/>`,
+  );
+  if (b.marking === 'mask')
+    shapes.push(`<circle cx="${hx + 0.12}" cy="${hy - 0.02}" r="0.2" fill="${second}" opacity="0.9"/>`);
   shapes.push(`<circle cx="${f(hx + 0.3 + snoutLen)}" cy="${hy + 0.07}" r="0.065" fill="${dark}"/>`);
   shapes.push(`<circle cx="${hx + 0.15}" cy="${hy - 0.1}" r="0.05" fill="${dark}"/>`);
   return shapes.join('');
@@ -143,7 +307,7 @@ function dogShapes(b: BreedStyle, coat: string, second: string, dark: string, ra
  */
 export async function dogPhoto(b: BreedStyle, seed: number): Promise<DogPhoto> {
   const random = rng(seed);
-  const width = 2 * Math.round((150 + random() * 60));
+  const width = 2 * Math.round(150 + random() * 60);
   const height = Math.round(width * (0.68 + random() * 0.12));
   const sceneIndex = random() < 0.7 ? b.scene : Math.floor(random() * SCENES.length);
   const scene = SCENES[sceneIndex];
@@ -151,10 +315,14 @@ export async function dogPhoto(b: BreedStyle, seed: number): Promise<DogPhoto> {
   const horizon = height * (0.4 + random() * 0.2);
   const parts: string[] = [];
   parts.push(`<rect width="${width}" height="${height}" fill="${jitter(scene.upper, random, 14, light)}"/>`);
-  parts.push(`<rect y="${f(horizon)}" width="${width}" height="${f(height - horizon)}" fill="${jitter(scene.ground, random, 14, light)}"/>`);
+  parts.push(
+    `<rect y="${f(horizon)}" width="${width}" height="${f(height - horizon)}" fill="${jitter(scene.ground, random, 14, light)}"/>`,
+  );
   for (let i = 0, n = Math.floor(random() * 4); i < n; i++) {
     const prop = scene.props[Math.floor(random() * scene.props.length)];
-    parts.push(`<ellipse cx="${f(random() * width)}" cy="${f(horizon - random() * height * 0.2)}" rx="${f(width * (0.05 + random() * 0.12))}" ry="${f(height * (0.04 + random() * 0.1))}" fill="${jitter(prop, random, 16, light)}"/>`);
+    parts.push(
+      `<ellipse cx="${f(random() * width)}" cy="${f(horizon - random() * height * 0.2)}" rx="${f(width * (0.05 + random() * 0.12))}" ry="${f(height * (0.04 + random() * 0.1))}" fill="${jitter(prop, random, 16, light)}"/>`,
+    );
   }
 
   // The dog: about half the photo's width for a retriever, less for small breeds.
@@ -172,7 +340,9 @@ export async function dogPhoto(b: BreedStyle, seed: number): Promise<DogPhoto> {
   const coat = jitter(b.coat, random, 12, light);
   const second = jitter(b.second, random, 12, light);
   const dark = jitter('#1a1512', random, 6, light);
-  parts.push(`<g transform="translate(${f(cx)} ${f(cy)}) scale(${f(s * facing)} ${f(s)})">${dogShapes(b, coat, second, dark, random)}</g>`);
+  parts.push(
+    `<g transform="translate(${f(cx)} ${f(cy)}) scale(${f(s * facing)} ${f(s)})">${dogShapes(b, coat, second, dark, random)}</g>`,
+  );
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${parts.join('')}</svg>`;
 
   const { data } = await sharp(Buffer.from(svg)).removeAlpha().raw().toBuffer({ resolveWithObject: true });
@@ -181,7 +351,9 @@ export async function dogPhoto(b: BreedStyle, seed: number): Promise<DogPhoto> {
     const v = data[i] + (random() + random() - 1) * 14;
     data[i] = Math.min(255, Math.max(0, v));
   }
-  const jpeg = await sharp(data, { raw: { width, height, channels: 3 } }).jpeg({ quality: 85 }).toBuffer();
+  const jpeg = await sharp(data, { raw: { width, height, channels: 3 } })
+    .jpeg({ quality: 85 })
+    .toBuffer();
   const clamp = (v: number, hi: number) => Math.max(0, Math.min(hi, Math.round(v)));
   const box = {
     xmin: clamp(minX, width - 1),

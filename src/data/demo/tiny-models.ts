@@ -47,7 +47,13 @@ function tokenizer(): { json: object; vocabSize: number } {
   const bos = Object.keys(vocab).length;
   const eos = bos + 1;
   const special = (id: number, content: string) => ({
-    id, content, single_word: false, lstrip: false, rstrip: false, normalized: true, special: true,
+    id,
+    content,
+    single_word: false,
+    lstrip: false,
+    rstrip: false,
+    normalized: true,
+    special: true,
   });
   const json = {
     version: '1.0',
@@ -56,14 +62,21 @@ function tokenizer(): { json: object; vocabSize: number } {
     added_tokens: [special(bos, '<|startoftext|>'), special(eos, '<|endoftext|>')],
     normalizer: {
       type: 'Sequence',
-      normalizers: [{ type: 'NFC' }, { type: 'Replace', pattern: { Regex: '\\s+' }, content: ' ' }, { type: 'Lowercase' }],
+      normalizers: [
+        { type: 'NFC' },
+        { type: 'Replace', pattern: { Regex: '\\s+' }, content: ' ' },
+        { type: 'Lowercase' },
+      ],
     },
     pre_tokenizer: {
       type: 'Sequence',
       pretokenizers: [
         {
           type: 'Split',
-          pattern: { Regex: "<\\|startoftext\\|>|<\\|endoftext\\|>|'s|'t|'re|'ve|'m|'ll|'d|[\\p{L}]+|[\\p{N}]|[^\\s\\p{L}\\p{N}]+" },
+          pattern: {
+            Regex:
+              "<\\|startoftext\\|>|<\\|endoftext\\|>|'s|'t|'re|'ve|'m|'ll|'d|[\\p{L}]+|[\\p{N}]|[^\\s\\p{L}\\p{N}]+",
+          },
           behavior: 'Removed',
           invert: true,
         },
@@ -71,12 +84,23 @@ function tokenizer(): { json: object; vocabSize: number } {
       ],
     },
     post_processor: {
-      type: 'RobertaProcessing', sep: ['<|endoftext|>', eos], cls: ['<|startoftext|>', bos], trim_offsets: false, add_prefix_space: false,
+      type: 'RobertaProcessing',
+      sep: ['<|endoftext|>', eos],
+      cls: ['<|startoftext|>', bos],
+      trim_offsets: false,
+      add_prefix_space: false,
     },
     decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
     model: {
-      type: 'BPE', dropout: null, unk_token: '<|endoftext|>', continuing_subword_prefix: '', end_of_word_suffix: '</w>',
-      fuse_unk: false, byte_fallback: false, vocab, merges,
+      type: 'BPE',
+      dropout: null,
+      unk_token: '<|endoftext|>',
+      continuing_subword_prefix: '',
+      end_of_word_suffix: '</w>',
+      fuse_unk: false,
+      byte_fallback: false,
+      vocab,
+      merges,
     },
   };
   return { json, vocabSize: eos + 1 };
@@ -94,7 +118,10 @@ function randn(n: number, scale: number, seed: number): Float32Array {
 function quantize(w: Float32Array): { q: Uint8Array; scale: number; zero: number } {
   let lo = 0;
   let hi = 0;
-  for (const v of w) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+  for (const v of w) {
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
   const scale = (hi - lo) / 255 || 1;
   const zero = Math.round(-lo / scale);
   return { q: Uint8Array.from(w, (v) => Math.max(0, Math.min(255, Math.round(v / scale) + zero))), scale, zero };
@@ -164,7 +191,12 @@ function visionModel(): Graph {
       { name: 'visual_projection', dims: [HIDDEN, P], data: randn(HIDDEN * P, 0.2, 22) },
     ],
     nodes: [
-      { op: 'Conv', inputs: ['pixel_values', 'patch_embedding'], outputs: ['last_hidden_state'], attrs: { kernel_shape: [32, 32], strides: [32, 32] } },
+      {
+        op: 'Conv',
+        inputs: ['pixel_values', 'patch_embedding'],
+        outputs: ['last_hidden_state'],
+        attrs: { kernel_shape: [32, 32], strides: [32, 32] },
+      },
       { op: 'ReduceMean', inputs: ['last_hidden_state'], outputs: ['pooled'], attrs: { axes: [2, 3], keepdims: 0 } },
       { op: 'MatMul', inputs: ['pooled', 'visual_projection'], outputs: ['image_embeds'] },
     ],
@@ -186,39 +218,96 @@ export function writeClipFiles(dir: string, shape: ClipShape): number {
   const { json, vocabSize } = tokenizer();
   fs.mkdirSync(path.join(dir, 'onnx'), { recursive: true });
   const write = (name: string, data: string) => fs.writeFileSync(path.join(dir, name), data);
-  write('config.json', JSON.stringify({
-    _name_or_path: shape.name,
-    architectures: ['CLIPModel'],
-    model_type: 'clip',
-    projection_dim: TINY_PROJECTION_DIM,
-    text_config: { model_type: 'clip_text_model', hidden_size: shape.textHidden, vocab_size: vocabSize, max_position_embeddings: 77, projection_dim: TINY_PROJECTION_DIM },
-    vision_config: { model_type: 'clip_vision_model', hidden_size: shape.visionHidden, image_size: 224, patch_size: 32, projection_dim: TINY_PROJECTION_DIM },
-  }, null, 1));
+  write(
+    'config.json',
+    JSON.stringify(
+      {
+        _name_or_path: shape.name,
+        architectures: ['CLIPModel'],
+        model_type: 'clip',
+        projection_dim: TINY_PROJECTION_DIM,
+        text_config: {
+          model_type: 'clip_text_model',
+          hidden_size: shape.textHidden,
+          vocab_size: vocabSize,
+          max_position_embeddings: 77,
+          projection_dim: TINY_PROJECTION_DIM,
+        },
+        vision_config: {
+          model_type: 'clip_vision_model',
+          hidden_size: shape.visionHidden,
+          image_size: 224,
+          patch_size: 32,
+          projection_dim: TINY_PROJECTION_DIM,
+        },
+      },
+      null,
+      1,
+    ),
+  );
   write('tokenizer.json', JSON.stringify(json));
-  write('tokenizer_config.json', JSON.stringify({
-    tokenizer_class: 'CLIPTokenizer', model_max_length: 77, do_lower_case: true,
-    bos_token: '<|startoftext|>', eos_token: '<|endoftext|>', pad_token: '<|endoftext|>', unk_token: '<|endoftext|>',
-  }, null, 1));
-  write('preprocessor_config.json', JSON.stringify({
-    image_processor_type: 'CLIPImageProcessor', feature_extractor_type: 'CLIPFeatureExtractor',
-    do_resize: true, size: { shortest_edge: 224 }, resample: 3, do_center_crop: true, crop_size: { height: 224, width: 224 },
-    do_rescale: true, rescale_factor: 1 / 255, do_normalize: true, do_convert_rgb: true,
-    image_mean: [0.48145466, 0.4578275, 0.40821073], image_std: [0.26862954, 0.26130258, 0.27577711],
-  }, null, 1));
+  write(
+    'tokenizer_config.json',
+    JSON.stringify(
+      {
+        tokenizer_class: 'CLIPTokenizer',
+        model_max_length: 77,
+        do_lower_case: true,
+        bos_token: '<|startoftext|>',
+        eos_token: '<|endoftext|>',
+        pad_token: '<|endoftext|>',
+        unk_token: '<|endoftext|>',
+      },
+      null,
+      1,
+    ),
+  );
+  write(
+    'preprocessor_config.json',
+    JSON.stringify(
+      {
+        image_processor_type: 'CLIPImageProcessor',
+        feature_extractor_type: 'CLIPFeatureExtractor',
+        do_resize: true,
+        size: { shortest_edge: 224 },
+        resample: 3,
+        do_center_crop: true,
+        crop_size: { height: 224, width: 224 },
+        do_rescale: true,
+        rescale_factor: 1 / 255,
+        do_normalize: true,
+        do_convert_rgb: true,
+        image_mean: [0.48145466, 0.4578275, 0.40821073],
+        image_std: [0.26862954, 0.26130258, 0.27577711],
+      },
+      null,
+      1,
+    ),
+  );
   return vocabSize;
 }
 
 /** Writes the tiny model into `dir` (created if needed) and returns dir. */
 export function writeTinyClip(dir: string): string {
-  const vocabSize = writeClipFiles(dir, { name: 'vector-search-lab/tiny-clip', textHidden: HIDDEN, visionHidden: HIDDEN });
+  const vocabSize = writeClipFiles(dir, {
+    name: 'vector-search-lab/tiny-clip',
+    textHidden: HIDDEN,
+    visionHidden: HIDDEN,
+  });
   const write = (name: string, data: Buffer) => fs.writeFileSync(path.join(dir, name), data);
   const text = textModel(vocabSize);
   const vision = visionModel();
   write(path.join('onnx', 'text_model.onnx'), onnxModel('tiny_clip_text', text));
   write(path.join('onnx', 'vision_model.onnx'), onnxModel('tiny_clip_vision', vision));
   // dtype 'q8' loads these: the projections stored as 8-bit codes.
-  write(path.join('onnx', 'text_model_quantized.onnx'), onnxModel('tiny_clip_text_q8', withQuantized(text, 'text_projection')));
-  write(path.join('onnx', 'vision_model_quantized.onnx'), onnxModel('tiny_clip_vision_q8', withQuantized(vision, 'visual_projection')));
+  write(
+    path.join('onnx', 'text_model_quantized.onnx'),
+    onnxModel('tiny_clip_text_q8', withQuantized(text, 'text_projection')),
+  );
+  write(
+    path.join('onnx', 'vision_model_quantized.onnx'),
+    onnxModel('tiny_clip_vision_q8', withQuantized(vision, 'visual_projection')),
+  );
   return dir;
 }
 
@@ -234,7 +323,11 @@ export function safetensors(tensors: Record<string, { shape: number[]; data: Flo
   json += ' '.repeat((8 - (json.length % 8)) % 8);
   const len = Buffer.alloc(8);
   len.writeBigUInt64LE(BigInt(json.length));
-  return Buffer.concat([len, Buffer.from(json), ...Object.values(tensors).map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength))]);
+  return Buffer.concat([
+    len,
+    Buffer.from(json),
+    ...Object.values(tensors).map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength)),
+  ]);
 }
 
 /**
@@ -250,22 +343,52 @@ export function writeTinyMultilingual(dir: string): { embedding: Float32Array; d
   const dense = randn(P * H, 0.3, 32);
   for (const sub of ['onnx', '1_Pooling', '2_Dense']) fs.mkdirSync(path.join(dir, sub), { recursive: true });
   const write = (name: string, data: string | Buffer) => fs.writeFileSync(path.join(dir, name), data);
-  write('config.json', JSON.stringify({ model_type: 'bert', architectures: ['BertModel'], hidden_size: H, vocab_size: vocabSize }));
+  write(
+    'config.json',
+    JSON.stringify({ model_type: 'bert', architectures: ['BertModel'], hidden_size: H, vocab_size: vocabSize }),
+  );
   write('tokenizer.json', JSON.stringify(json));
-  write('tokenizer_config.json', JSON.stringify({ tokenizer_class: 'CLIPTokenizer', model_max_length: 128, pad_token: '<|endoftext|>' }));
-  write('modules.json', JSON.stringify([
-    { idx: 0, name: '0', path: '', type: 'sentence_transformers.models.Transformer' },
-    { idx: 1, name: '1', path: '1_Pooling', type: 'sentence_transformers.models.Pooling' },
-    { idx: 2, name: '2', path: '2_Dense', type: 'sentence_transformers.models.Dense' },
-  ]));
-  write('1_Pooling/config.json', JSON.stringify({ word_embedding_dimension: H, pooling_mode_cls_token: false, pooling_mode_mean_tokens: true, pooling_mode_max_tokens: false }));
-  write('2_Dense/config.json', JSON.stringify({ in_features: H, out_features: P, bias: false, activation_function: 'torch.nn.modules.linear.Identity' }));
+  write(
+    'tokenizer_config.json',
+    JSON.stringify({ tokenizer_class: 'CLIPTokenizer', model_max_length: 128, pad_token: '<|endoftext|>' }),
+  );
+  write(
+    'modules.json',
+    JSON.stringify([
+      { idx: 0, name: '0', path: '', type: 'sentence_transformers.models.Transformer' },
+      { idx: 1, name: '1', path: '1_Pooling', type: 'sentence_transformers.models.Pooling' },
+      { idx: 2, name: '2', path: '2_Dense', type: 'sentence_transformers.models.Dense' },
+    ]),
+  );
+  write(
+    '1_Pooling/config.json',
+    JSON.stringify({
+      word_embedding_dimension: H,
+      pooling_mode_cls_token: false,
+      pooling_mode_mean_tokens: true,
+      pooling_mode_max_tokens: false,
+    }),
+  );
+  write(
+    '2_Dense/config.json',
+    JSON.stringify({
+      in_features: H,
+      out_features: P,
+      bias: false,
+      activation_function: 'torch.nn.modules.linear.Identity',
+    }),
+  );
   write('2_Dense/model.safetensors', safetensors({ 'linear.weight': { shape: [P, H], data: dense } }));
-  write('onnx/model.onnx', onnxModel('tiny_multilingual', {
-    inputs: [{ name: 'input_ids', type: INT64, shape: ['batch_size', 'sequence_length'] }],
-    outputs: [{ name: 'last_hidden_state', type: FLOAT, shape: ['batch_size', 'sequence_length', H] }],
-    initializers: [{ name: 'word_embeddings', dims: [vocabSize, H], data: embedding }],
-    nodes: [{ op: 'Gather', inputs: ['word_embeddings', 'input_ids'], outputs: ['last_hidden_state'], attrs: { axis: 0 } }],
-  }));
+  write(
+    'onnx/model.onnx',
+    onnxModel('tiny_multilingual', {
+      inputs: [{ name: 'input_ids', type: INT64, shape: ['batch_size', 'sequence_length'] }],
+      outputs: [{ name: 'last_hidden_state', type: FLOAT, shape: ['batch_size', 'sequence_length', H] }],
+      initializers: [{ name: 'word_embeddings', dims: [vocabSize, H], data: embedding }],
+      nodes: [
+        { op: 'Gather', inputs: ['word_embeddings', 'input_ids'], outputs: ['last_hidden_state'], attrs: { axis: 0 } },
+      ],
+    }),
+  );
   return { embedding, dense, hidden: H };
 }

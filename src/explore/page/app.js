@@ -89,7 +89,8 @@ async function search(query) {
   state.query = query;
   render(r.hits);
   const filtered = r.filtered === null ? '' : `, ${r.filtered} photos pass the filters`;
-  $('#status').textContent = `${r.query}: ${r.hits.length} photos from ${r.backend}${filtered}; ` +
+  $('#status').textContent =
+    `${r.query}: ${r.hits.length} photos from ${r.backend}${filtered}; ` +
     `embedding ${ms(r.ms.embed)}, search ${ms(r.ms.search)}, server ${ms(r.ms.total)}, ` +
     `page ${ms(performance.now() - t0)}`;
 }
