@@ -80,6 +80,34 @@ export interface NativeIndex {
   saDecode(codes: Uint8Array, out: Float32Array): void;
   /** A copy of the PQ centroids (M * ksub * dsub) or the SQ's trained ranges; null for other indexes. */
   codebook(): Float32Array | null;
+  /** A copy of an HNSW index's graph (faiss's index.hnsw arrays). */
+  hnswGraph(): NativeHNSWGraph;
+  /** A copy of an IVF index's lists: sizes, the ids list after list, and (withCodes) their codes. */
+  invlists(withCodes: boolean): NativeInvlists;
+}
+
+/** faiss's HNSW struct, copied: offsets are size_t in faiss (doubles here, exact below 2^53). */
+export interface NativeHNSWGraph {
+  levels: Int32Array;
+  offsets: Float64Array;
+  neighbors: Int32Array;
+  cumNneighborPerLevel: Int32Array;
+  assignProbas: Float64Array;
+  entryPoint: number;
+  maxLevel: number;
+  efConstruction: number;
+  efSearch: number;
+  upperBeam: number;
+  searchBoundedQueue: boolean;
+  checkRelativeDistance: boolean;
+}
+
+/** An IVF's inverted lists, copied: list l's ids are ids[sum(sizes[0..l)) ..], its codes codeSize bytes each. */
+export interface NativeInvlists {
+  sizes: Float64Array;
+  ids: BigInt64Array;
+  codes: Uint8Array | null;
+  codeSize: number;
 }
 
 /** Read-only parameters of the quantizing indexes (getParam). */

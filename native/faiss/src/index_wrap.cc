@@ -107,6 +107,8 @@ Napi::Function IndexWrap::Define(Napi::Env env) {
           InstanceMethod<&IndexWrap::SaEncode>("saEncode"),
           InstanceMethod<&IndexWrap::SaDecode>("saDecode"),
           InstanceMethod<&IndexWrap::Codebook>("codebook"),
+          InstanceMethod<&IndexWrap::HnswGraph>("hnswGraph"),
+          InstanceMethod<&IndexWrap::Invlists>("invlists"),
       });
   env.SetInstanceData<Napi::FunctionReference>(new Napi::FunctionReference(Napi::Persistent(ctor)));
   return ctor;
@@ -651,6 +653,85 @@ Napi::Value IndexWrap::CheckRead(const Napi::CallbackInfo& info) {
 Napi::Value IndexWrap::CheckWrite(const Napi::CallbackInfo& info) {
   checkCanWrite(info.Env());
   return info.Env().Undefined();
+}
+
+// ---- structure: copies, never views (faiss may reallocate them on the next add) ----
+
+namespace {
+
+template <class T, class V>
+Napi::Value copyTo(Napi::Env env, const std::vector<V>& v) {
+  T out = T::New(env, v.size());
+  for (size_t i = 0; i < v.size(); i++) out[i] = v[i];
+  return out;
+}
+
+}  // namespace
+
+// hnswGraph(): faiss's HNSW arrays (levels, offsets, neighbors, cum_nneighbor_per_level,
+// assign_probas) and scalars, copied. offsets are size_t in faiss: doubles, exact below 2^53.
+Napi::Value IndexWrap::HnswGraph(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const faiss::HNSW& h = asHNSW(env, live(env))->hnsw;
+  checkCanRead(env);
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("levels", copyTo<Napi::Int32Array>(env, h.levels));
+  o.Set("offsets", copyTo<Napi::Float64Array>(env, h.offsets));
+  o.Set("neighbors", copyTo<Napi::Int32Array>(env, h.neighbors));
+  o.Set("cumNneighborPerLevel", copyTo<Napi::Int32Array>(env, h.cum_nneighbor_per_level));
+  o.Set("assignProbas", copyTo<Napi::Float64Array>(env, h.assign_probas));
+  o.Set("entryPoint", Napi::Number::New(env, h.entry_point));
+  o.Set("maxLevel", Napi::Number::New(env, h.max_level));
+  o.Set("efConstruction", Napi::Number::New(env, h.efConstruction));
+  o.Set("efSearch", Napi::Number::New(env, h.efSearch));
+  o.Set("upperBeam", Napi::Number::New(env, h.upper_beam));
+  o.Set("searchBoundedQueue", Napi::Boolean::New(env, h.search_bounded_queue));
+  o.Set("checkRelativeDistance", Napi::Boolean::New(env, h.check_relative_distance));
+  return o;
+}
+
+// invlists(withCodes): an IVF's list sizes, its ids list after list, and (withCodes)
+// its codes list after list (code_size bytes each; an IVFFlat's are its float vectors).
+Napi::Value IndexWrap::Invlists(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  bool withCodes = info[0].ToBoolean();
+  faiss::IndexIVF* ivf = asIVF(env, live(env));
+  checkCanRead(env);
+  const faiss::InvertedLists* il = ivf->invlists;
+  if (!il) throw Napi::Error::New(env, "this IVF index has no inverted lists");
+  size_t total = 0;
+  auto sizes = Napi::Float64Array::New(env, ivf->nlist);
+  for (size_t l = 0; l < ivf->nlist; l++) {
+    size_t n = il->list_size(l);
+    sizes[l] = static_cast<double>(n);
+    total += n;
+  }
+  size_t codeSize = il->code_size;
+  if (withCodes && codeSize > 0 && total > (std::numeric_limits<uint32_t>::max() - 1) / codeSize) {
+    throw Napi::RangeError::New(env, "the lists' codes do not fit one array");
+  }
+  auto ids = Napi::BigInt64Array::New(env, total);
+  Napi::Uint8Array codes = Napi::Uint8Array::New(env, withCodes ? total * codeSize : 0);
+  size_t at = 0;
+  guarded(env, [&] {
+    for (size_t l = 0; l < ivf->nlist; l++) {
+      size_t n = il->list_size(l);
+      if (n == 0) continue;
+      faiss::InvertedLists::ScopedIds lid(il, l);
+      std::memcpy(ids.Data() + at, lid.get(), n * sizeof(int64_t));
+      if (withCodes) {
+        faiss::InvertedLists::ScopedCodes lc(il, l);
+        std::memcpy(codes.Data() + at * codeSize, lc.get(), n * codeSize);
+      }
+      at += n;
+    }
+  });
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("sizes", sizes);
+  o.Set("ids", ids);
+  o.Set("codes", withCodes ? Napi::Value(codes) : env.Null());
+  o.Set("codeSize", Napi::Number::New(env, static_cast<double>(codeSize)));
+  return o;
 }
 
 // ---- serialisation --------------------------------------------------------------

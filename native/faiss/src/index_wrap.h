@@ -91,6 +91,9 @@ class IndexWrap : public Napi::ObjectWrap<IndexWrap> {
   Napi::Value SaEncode(const Napi::CallbackInfo& info);
   Napi::Value SaDecode(const Napi::CallbackInfo& info);
   Napi::Value Codebook(const Napi::CallbackInfo& info);
+  // Read-only copies of an HNSW graph and of an IVF's inverted lists (index_wrap.cc).
+  Napi::Value HnswGraph(const Napi::CallbackInfo& info);
+  Napi::Value Invlists(const Napi::CallbackInfo& info);
 };
 
 // Module-level functions: constructors for each index class, factory, I/O.
