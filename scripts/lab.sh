@@ -5,6 +5,8 @@
 #                               my-photos.zip), on the course's files or, without them, a generated demo set
 #                               (args go to scripts/main.ts: --demo, --build-data, --timeout S)
 #   bash scripts/lab.sh jupyter setup, then Jupyter on notebooks/ with the lab's kernel (--demo: on the demo set)
+#   bash scripts/lab.sh handout the students' versions into release/: solution regions become TODOs (--with-hints,
+#                               --out DIR; args go to scripts/handout.ts)
 #   bash scripts/lab.sh strip   strips outputs from notebooks/*.ipynb before committing (--check: only report)
 #   bash scripts/lab.sh test    setup, then type check and the whole test suite
 #   bash scripts/lab.sh bench   setup + the Python reference's packages, then the benchmarks (args go to bench/run.ts)
@@ -173,6 +175,10 @@ case "$cmd" in
     say "  http://localhost:$port/?token=$token"
     JUPYTER_PATH="$ROOT/.jupyter/share/jupyter${JUPYTER_PATH:+:$JUPYTER_PATH}" exec "$py" -m notebook "${args[@]}" "$@"
     ;;
+  handout)
+    shift
+    node_modules/.bin/tsx scripts/handout.ts "$@"
+    ;;
   strip)
     shift
     node_modules/.bin/tsx scripts/strip-notebooks.ts "$@"
@@ -195,5 +201,5 @@ case "$cmd" in
     shift
     exec node_modules/.bin/tsx src/explore/cli.ts "$@"
     ;;
-  *) die "unknown command '$cmd': use setup, main, test, bench, jupyter, explore or strip" ;;
+  *) die "unknown command '$cmd': use setup, main, test, bench, jupyter, explore, handout or strip" ;;
 esac

@@ -1,0 +1,212 @@
+// The hand-outs (scripts/handout.ts): nbgrader's rules hold in the worked notebooks, no solution line is left in a
+// hand-out, each hand-out type-checks as a whole (a student who fills a TODO finds the next cells compiling) and runs
+// on the lab's kernel up to its first TODO, failing there with that TODO's message and never earlier.
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as ts from 'typescript';
+import {
+  clearRegions,
+  handout,
+  type Notebook,
+  nbgraderProblems,
+  regionsOf,
+  sourceOf,
+  TODO_ERROR,
+  todosOf,
+} from '../src/handout/solutions';
+import { demoEnv, makeDemoSet } from '../src/internal';
+import { tmpDir } from './support/data';
+import { PYTHON } from './support/python';
+
+const ROOT = path.join(__dirname, '..');
+const NOTEBOOKS = path.join(ROOT, 'notebooks');
+const JUPYTER_PATH = path.join(ROOT, '.jupyter', 'share', 'jupyter');
+const TASKS = ['01-exact-search', '02-knn-queries', '03-hnsw', '04-hnsw-grid', '05-look-alike', '06-text-search'];
+const read = (name: string) => JSON.parse(fs.readFileSync(path.join(NOTEBOOKS, `${name}.ipynb`), 'utf8')) as Notebook;
+
+/** The code cells as one TypeScript module, the way tslab sees them one after another; its diagnostics. */
+function typeErrors(nb: Notebook): string[] {
+  const file = path.join(NOTEBOOKS, '__handout_check__.ts');
+  const code = nb.cells
+    .filter((c) => c.cell_type === 'code')
+    .map(sourceOf)
+    .join('\n;\n');
+  const options: ts.CompilerOptions = {
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.ES2022,
+    moduleResolution: ts.ModuleResolutionKind.Node10,
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+    esModuleInterop: true,
+    types: ['node'],
+    typeRoots: [path.join(ROOT, 'node_modules', '@types')],
+  };
+  const host = ts.createCompilerHost(options);
+  const getSourceFile = host.getSourceFile.bind(host);
+  host.getSourceFile = (name, version, ...rest) =>
+    name === file ? ts.createSourceFile(name, code, version) : getSourceFile(name, version, ...rest);
+  const fileExists = host.fileExists.bind(host);
+  host.fileExists = (name) => name === file || fileExists(name);
+  const program = ts.createProgram([file], options, host);
+  return ts
+    .getPreEmitDiagnostics(program)
+    .filter((d) => d.file?.fileName === file)
+    .map((d) => {
+      const { line } = d.file!.getLineAndCharacterOfPosition(d.start ?? 0);
+      return `line ${line + 1}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')} (${code.split('\n')[line].trim()})`;
+    });
+}
+
+describe('hand-outs: solution regions and nbgrader metadata', () => {
+  it('every notebook keeps nbgrader rules (schema v3, ids, points, regions only in solution cells)', () => {
+    for (const f of fs.readdirSync(NOTEBOOKS).filter((f) => f.endsWith('.ipynb'))) {
+      const nb = JSON.parse(fs.readFileSync(path.join(NOTEBOOKS, f), 'utf8')) as Notebook;
+      assert.deepEqual(nbgraderProblems(nb, f), [], f);
+    }
+  });
+
+  it("each task notebook has the sheet's calls as TODOs, each with what to write, and a graded answer", () => {
+    for (const name of TASKS) {
+      const nb = read(name);
+      const todos = todosOf(nb);
+      assert.ok(todos.length >= 2, `${name}: ${todos.length} TODOs`);
+      for (const t of todos) assert.ok(t.hint.length > 10, `${name}, cell ${t.cell + 1}: a TODO without a hint`);
+      const answers = nb.cells.filter((c) => {
+        const m = c.metadata?.nbgrader as { grade?: boolean; points?: number } | undefined;
+        return c.cell_type === 'markdown' && m?.grade && (m.points ?? 0) > 0;
+      });
+      assert.equal(answers.length, 1, `${name}: one graded written answer`);
+    }
+  });
+
+  it('nbgraderProblems finds what nbgrader refuses', () => {
+    const cell = (source: string, nbgrader?: object, type = 'code') => ({
+      cell_type: type,
+      source,
+      metadata: nbgrader ? { nbgrader } : {},
+    });
+    const ok = { grade: false, solution: true, locked: false, schema_version: 3, grade_id: 'a' };
+    const problems = (cells: Notebook['cells']) => nbgraderProblems({ cells }).join('\n');
+    assert.equal(problems([cell('// BEGIN SOLUTION x\nx();\n// END SOLUTION', ok)]), '');
+    assert.match(problems([cell('// BEGIN SOLUTION\nx();\n// END SOLUTION')]), /without nbgrader metadata/);
+    assert.match(problems([cell('// BEGIN SOLUTION\nx();', ok)]), /not closed/);
+    assert.match(problems([cell('// BEGIN SOLUTION\n// BEGIN SOLUTION\n// END SOLUTION', ok)]), /inside another/);
+    assert.match(problems([cell('x', ok), cell('y', ok)]), /grade_id 'a' is used by cell 1/);
+    assert.match(problems([cell('x', { ...ok, grade: true })]), /without points/);
+    assert.match(problems([cell('x', { ...ok, schema_version: 2 })]), /schema_version is 2, expected 3/);
+    assert.match(problems([cell('x', { ...ok, grade_id: 'a b' })]), /letters, digits/);
+    assert.match(problems([cell('x', { ...ok, color: 'red' })]), /unknown key 'color'/);
+    assert.match(problems([cell('x', { ...ok, grade: true, points: 1, solution: false }, 'markdown')]), /both graded/);
+    assert.match(problems([cell('x', { ...ok, solution: false, task: true })]), /task cell must be markdown/);
+    assert.match(problems([cell('// BEGIN SOLUTION\n// END SOLUTION', { ...ok, solution: false })]), /not marked/);
+  });
+
+  it('clears regions the way nbgrader does, keeping indentation and the hint', () => {
+    const src = "a();\n  // BEGIN SOLUTION build it: don't panic\n  b(); // index.add(xb)\n  // END SOLUTION\nc();";
+    assert.deepEqual(regionsOf(src)[0].python, ['index.add(xb)']);
+    const out = clearRegions(src, 'code', { withHints: true });
+    assert.equal(
+      out,
+      "a();\n  // YOUR CODE HERE: build it: don't panic\n  // Python: index.add(xb)\n" +
+        "  throw new Error('not implemented yet: build it: don\\'t panic');\nc();",
+    );
+    assert.equal(
+      clearRegions('Q?\n<!-- BEGIN SOLUTION -->\nA.\n<!-- END SOLUTION -->', 'markdown'),
+      'Q?\nYOUR ANSWER HERE',
+    );
+  });
+
+  for (const name of TASKS) {
+    it(`${name}: the hand-out has no solution line and type-checks as a whole, as the worked one does`, function () {
+      this.timeout(120000);
+      const nb = read(name);
+      for (const hints of [false, true]) {
+        const out = handout(nb, { withHints: hints }, name);
+        nb.cells.forEach((cell, i) => {
+          const source = sourceOf(cell);
+          const lines = source.split('\n');
+          const inRegion = new Set(regionsOf(source).flatMap((r) => lines.slice(r.begin, r.end + 1)));
+          const outside = new Set(lines.filter((l) => !inRegion.has(l)));
+          const left = sourceOf(out.cells[i])
+            .split('\n')
+            .filter((l) => inRegion.has(l) && !outside.has(l) && l.trim().length > 1);
+          assert.deepEqual(left, [], `${name}, cell ${i + 1}: solution lines left in the hand-out`);
+          assert.deepEqual(out.cells[i].outputs ?? [], []);
+        });
+        assert.deepEqual(typeErrors(out), [], `${name} hand-out${hints ? ' with hints' : ''}`);
+      }
+      assert.deepEqual(typeErrors(nb), [], `${name} worked`);
+    });
+  }
+});
+
+describe('hand-outs on the lab kernel (bash scripts/lab.sh handout)', function () {
+  this.timeout(20 * 60 * 1000);
+  const tmp = tmpDir('handout');
+  const release = path.join(tmp, 'release');
+  let env: NodeJS.ProcessEnv;
+
+  before(async function () {
+    const kernel = fs.existsSync(path.join(JUPYTER_PATH, 'kernels', 'tslab', 'kernel.json'));
+    if (!kernel || !fs.existsSync(path.join(ROOT, 'dist', 'index.js'))) {
+      if (process.env.CI) throw new Error('the tslab kernel or dist/ is missing: run bash scripts/lab.sh setup');
+      this.skip();
+    }
+    const set = await makeDemoSet(path.join(tmp, 'demo'), { log: false });
+    env = {
+      ...process.env,
+      ...demoEnv(set),
+      LAB_OFFLINE: '1',
+      JUPYTER_PATH,
+      LAB_CACHE_DIR: path.join(tmp, 'cache'),
+      LAB_EXPORT_DIR: path.join(tmp, 'export'),
+    };
+    const r = spawnSync(path.join(ROOT, 'node_modules/.bin/tsx'), ['scripts/handout.ts', '--out', release], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /10 notebooks in/);
+    // The hand-outs import '../dist' as the worked ones do.
+    fs.symlinkSync(path.join(ROOT, 'dist'), path.join(tmp, 'dist'));
+  });
+
+  for (const name of TASKS) {
+    it(`${name}: runs to its first TODO and fails there with its message, never earlier`, () => {
+      const file = path.join(release, `${name}.ipynb`);
+      const r = spawnSync(
+        PYTHON,
+        [
+          '-m',
+          'nbconvert',
+          '--execute',
+          '--allow-errors',
+          '--to',
+          'notebook',
+          '--output-dir',
+          path.join(tmp, 'out'),
+        ].concat(['--ExecutePreprocessor.timeout=600', file]),
+        { encoding: 'utf8', env: env, cwd: release },
+      );
+      assert.equal(r.status, 0, r.stderr.slice(-3000));
+      const ran = JSON.parse(fs.readFileSync(path.join(tmp, 'out', `${name}.ipynb`), 'utf8')) as Notebook;
+      const first = todosOf(read(name))[0];
+      const stderr = (i: number) =>
+        (ran.cells[i].outputs ?? [])
+          .map((o) => o as { name?: string; text?: string | string[] })
+          .filter((o) => o.name === 'stderr')
+          .map((o) => (Array.isArray(o.text) ? o.text.join('') : (o.text ?? '')))
+          .join('');
+      for (let i = 0; i < first.cell; i++) {
+        assert.doesNotMatch(stderr(i), /Error|error TS|^\d+:\d+ - /m, `${name}: cell ${i + 1} failed before the TODO`);
+      }
+      assert.ok(
+        stderr(first.cell).includes(`Error: ${TODO_ERROR}${first.hint}`),
+        `${name}: cell ${first.cell + 1} should fail with its TODO; its stderr: ${stderr(first.cell).slice(0, 800)}`,
+      );
+    });
+  }
+});
