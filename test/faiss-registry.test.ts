@@ -1,11 +1,35 @@
 // The registry of index kinds (src/faiss/registry.ts) is what downcast, the factory, the serialized
 // checks and the grid builders read: each row must be whole and agree with faiss's own names.
 import { strict as assert } from 'node:assert';
-import { factoryKinds, INDEX_KINDS, kindOfClass } from '../src/faiss/registry';
+import { type FactoryKind, factoryKinds, INDEX_KINDS, type KindName, kindOfClass } from '../src/faiss/registry';
+import { builders } from '../src/index';
 import { deserializeIndex, indexFactory, MetricType, serializeIndex } from '../src/internal';
 import { FACTORY_FORMS } from '../src/search/factory';
 
+// The kind names are read from the rows: a row added or renamed changes these types, and this file stops compiling.
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+const factoryKindsAreTheRows: Equal<
+  FactoryKind,
+  'Flat' | 'HNSWFlat' | 'IVFFlat' | 'IVFFlatDedup' | 'PQ' | 'IVFPQ' | 'SQ' | 'IVFSQ' | 'HNSWSQ' | 'HNSWPQ'
+> = true;
+const kindNames: Equal<KindName, FactoryKind | 'FlatL2' | 'FlatIP' | 'IDMap' | 'IDMap2' | 'HNSW' | 'IVF'> = true;
+
 describe('index kinds registry', () => {
+  it('names its kinds by type from the rows (FactoryKind, KindName)', () => {
+    assert.ok(factoryKindsAreTheRows && kindNames);
+    assert.deepEqual(
+      factoryKinds().map((k) => k.name),
+      ['Flat', 'HNSWFlat', 'IVFFlat', 'IVFFlatDedup', 'PQ', 'IVFPQ', 'SQ', 'IVFSQ', 'HNSWSQ', 'HNSWPQ'],
+    );
+  });
+
+  it("every row's grid builder is on the public builders object under its camel-case name", () => {
+    const publicBuilders = Object.values(builders) as unknown[];
+    for (const k of INDEX_KINDS.filter((k) => k.builder)) {
+      assert.ok(publicBuilders.includes(k.builder), `${k.name}'s builder is not in builders`);
+    }
+  });
+
   it('every row has its class registered, named as faiss names it, and downcast finds that row', () => {
     for (const row of INDEX_KINDS) {
       assert.ok(row.cls, `${row.name} has no class`);

@@ -1186,7 +1186,7 @@ describe('quantizers: the same index files in Python faiss', () => {
 
   it('codes made by Python decode here as in Python (sa_decode), and ours there', function () {
     requirePythonFaiss(this);
-    for (const desc of ['PQ8x6np', 'IVF16,SQ6', 'IVF16,PQ4np', 'SQfp16']) {
+    for (const desc of ['PQ8x6np', 'IVF16,SQ6', 'IVF16,PQ4np', 'SQfp16', 'Flat', 'IVF16,Flat']) {
       const f = file('codec.index');
       reference('build', desc, 'L2', XB, f, XT);
       const index = readIndex(f) as IndexPQ;
@@ -1201,6 +1201,22 @@ describe('quantizers: the same index files in Python faiss', () => {
       const ours = index.saDecode(codes);
       for (let i = 0; i < ours.length; i++)
         assert.ok(Math.abs(ours[i] - pyDecoded[i]) <= 1e-6 * Math.max(1, Math.abs(ours[i])), `${desc} value ${i}`);
+      assert.deepEqual(Buffer.from(index.saEncode(xq)), Buffer.from(codes), `${desc}: our codes are Python's`);
+      assert.equal(index.saCodeSize, codes.length / (xq.length / d), `${desc}: saCodeSize`);
+      index.dispose();
+    }
+  });
+
+  it('kinds without a codec (HNSW, IDMap) refuse saEncode, saDecode and saCodeSize by name, before faiss', () => {
+    for (const desc of ['HNSW8', 'IDMap,Flat', 'HNSW8,SQ8']) {
+      const index = indexFactory(d, desc, MetricType.L2);
+      try {
+        assert.throws(() => index.saEncode(xq), /has no standalone codec in faiss 1\.7\.3, so saEncode/);
+        assert.throws(() => index.saDecode(new Uint8Array(8)), /so saDecode cannot run/);
+        assert.throws(() => index.saCodeSize, /so saCodeSize cannot run/);
+      } finally {
+        index.dispose();
+      }
     }
   });
 });

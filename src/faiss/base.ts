@@ -25,6 +25,7 @@ import { ArgumentError, checkInt64, checkInteger, invalid } from '../util/check'
 import { allocateResult, checkIds, emptyRange, keepStack, vectorsOf } from './args';
 import { native } from './native';
 import { type Op, ownersOf, type Role, readOnlyError, sharedError } from './ownership';
+import { kindOfClass } from './registry';
 
 /**
  * The most hits one rangeSearch call returns by default (options.maxResults, up to
@@ -615,8 +616,27 @@ export class Index implements VectorIndex {
     return undefined;
   }
 
-  /** @internal The codes of n vectors (faiss's sa_encode), for the families that have a standalone codec. */
-  protected saEncodeChecked(v: Float32Array | Matrix): Uint8Array {
+  // ---- the standalone codec (faiss's sa_encode / sa_decode), where faiss 1.7.3 has one ----
+
+  /** Refuses the codec on kinds without one (HNSW, IDMap), before faiss would throw. */
+  private checkCodec(op: string): void {
+    if (kindOfClass(this.className)?.codec) return;
+    throw new Error(
+      `${this.className} has no standalone codec in faiss 1.7.3, so ${op} cannot run on it: flat, PQ, SQ and IVF ` +
+        "indexes have one (an HNSW index's storage does, as a flat, PQ or SQ index)",
+    );
+  }
+
+  /** Bytes per code of saEncode (faiss's sa_code_size(); an IVF's codes start with the list number). */
+  get saCodeSize(): number {
+    this.checkCodec('saCodeSize');
+    this.native.checkRead();
+    return this.native.getParam('saCodeSize');
+  }
+
+  /** The codes of n vectors, n * saCodeSize bytes (faiss's sa_encode); the index must be trained. */
+  saEncode(v: Float32Array | Matrix): Uint8Array {
+    this.checkCodec('saEncode');
     const data = vectorsOf(v, this.d);
     this.native.checkRead();
     if (!this.isTrained) throw new Error(`${this.className} is not trained: call train(x) before saEncode`);
@@ -625,8 +645,9 @@ export class Index implements VectorIndex {
     return new Uint8Array(out.buffer, out.byteOffset, out.length);
   }
 
-  /** @internal The vectors that codes decode to (faiss's sa_decode). */
-  protected saDecodeChecked(codes: Uint8Array): Float32Array {
+  /** The vectors that codes decode to, n*d floats (faiss's sa_decode). */
+  saDecode(codes: Uint8Array): Float32Array {
+    this.checkCodec('saDecode');
     if (!(codes instanceof Uint8Array))
       throw invalid('codes', 'a Uint8Array of n * saCodeSize bytes (from saEncode)', codes);
     this.native.checkRead();

@@ -7,7 +7,6 @@ import type { NativeIndex, NativeSearchParams } from 'faiss-lab-native';
 import { checkKindMetric, checkPQ, HNSW_M_MAX, HNSW_M_MIN } from '../search/factory';
 import { MetricType } from '../search/results';
 import { type SearchParameters, SearchParametersHNSW, SearchParametersIVF } from '../search/selectors';
-import type { Matrix } from '../types';
 import { ArgumentError, checkInt32, invalid } from '../util/check';
 import { checkMetric } from './args';
 import { type HalfFloatStorage, Index } from './base';
@@ -189,18 +188,6 @@ export class IndexPQ extends Index {
   get codeSize(): number {
     return this.native.getParam('codeSize');
   }
-  /** Bytes per code of saEncode (faiss's sa_code_size()). */
-  get saCodeSize(): number {
-    return this.native.getParam('saCodeSize');
-  }
-  /** The codes of n vectors, n * saCodeSize bytes (faiss's sa_encode); the index must be trained. */
-  saEncode(x: Float32Array | Matrix): Uint8Array {
-    return this.saEncodeChecked(x);
-  }
-  /** The vectors that codes decode to, n*d floats (faiss's sa_decode). */
-  saDecode(codes: Uint8Array): Float32Array {
-    return this.saDecodeChecked(codes);
-  }
 
   protected override checkSearchParams(): void {
     throw new ArgumentError(
@@ -255,18 +242,6 @@ export class IndexScalarQuantizer extends Index {
   /** Bytes stored per vector (faiss's code_size). */
   get codeSize(): number {
     return this.native.getParam('codeSize');
-  }
-  /** Bytes per code of saEncode (faiss's sa_code_size()). */
-  get saCodeSize(): number {
-    return this.native.getParam('saCodeSize');
-  }
-  /** The codes of n vectors, n * saCodeSize bytes (faiss's sa_encode); the index must be trained. */
-  saEncode(x: Float32Array | Matrix): Uint8Array {
-    return this.saEncodeChecked(x);
-  }
-  /** The vectors that codes decode to, n*d floats (faiss's sa_decode). */
-  saDecode(codes: Uint8Array): Float32Array {
-    return this.saDecodeChecked(codes);
   }
 
   protected override checkSearchParams(
@@ -353,18 +328,6 @@ export class IndexIVFPQ extends IndexIVF {
   get codeSize(): number {
     return this.native.getParam('codeSize');
   }
-  /** Bytes per code of saEncode: the list number, then the code (faiss's sa_code_size()). */
-  get saCodeSize(): number {
-    return this.native.getParam('saCodeSize');
-  }
-  /** The codes of n vectors, n * saCodeSize bytes (faiss's sa_encode); the index must be trained. */
-  saEncode(x: Float32Array | Matrix): Uint8Array {
-    return this.saEncodeChecked(x);
-  }
-  /** The vectors that codes decode to, n*d floats (faiss's sa_decode); each list number must be below nlist. */
-  saDecode(codes: Uint8Array): Float32Array {
-    return this.saDecodeChecked(codes);
-  }
 
   protected override codebookLabel(): string {
     return `M=${this.pq.M}, nbits=${this.pq.nbits}`;
@@ -413,18 +376,6 @@ export class IndexIVFScalarQuantizer extends IndexIVF {
   /** Bytes stored per vector in the lists (faiss's code_size; plus an 8-byte id each). */
   get codeSize(): number {
     return this.native.getParam('codeSize');
-  }
-  /** Bytes per code of saEncode: the list number, then the code (faiss's sa_code_size()). */
-  get saCodeSize(): number {
-    return this.native.getParam('saCodeSize');
-  }
-  /** The codes of n vectors, n * saCodeSize bytes (faiss's sa_encode); the index must be trained. */
-  saEncode(x: Float32Array | Matrix): Uint8Array {
-    return this.saEncodeChecked(x);
-  }
-  /** The vectors that codes decode to, n*d floats (faiss's sa_decode); each list number must be below nlist. */
-  saDecode(codes: Uint8Array): Float32Array {
-    return this.saDecodeChecked(codes);
   }
 
   protected override codebookLabel(): string {

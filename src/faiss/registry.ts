@@ -58,6 +58,8 @@ export interface IndexKind {
   /** What faiss 1.7.3 does with the other metrics (the reason given when one is refused). */
   readonly metricWhy?: string;
   readonly factory?: FactoryForm;
+  /** faiss 1.7.3 has a standalone codec for it (sa_encode, sa_decode): IndexFlatCodes and IndexIVF. */
+  readonly codec?: true;
   /** Registered by the class's file. */
   cls?: IndexClass;
   /** Registered by search/builders.ts where a grid builds this kind. */
@@ -71,9 +73,15 @@ const PQ_CODE = /^PQ(\d+)(?:x(\d+))?(np)?$/;
  * The rows. Factory kinds come first, in the order FACTORY_FORMS lists them;
  * rows whose pattern is a prefix (IndexHNSW*, IndexIVF*) come last.
  */
-export const INDEX_KINDS: readonly IndexKind[] = [
+// `const T`: each row's name keeps its literal type, so KindName and FactoryKind are read from the rows.
+function rows<const T extends readonly IndexKind[]>(r: T): T {
+  return r;
+}
+
+const ROWS = rows([
   {
     name: 'Flat',
+    codec: true,
     className: 'IndexFlat',
     classPattern: /^IndexFlat$/,
     fourcc: ['IxFl'],
@@ -90,6 +98,7 @@ export const INDEX_KINDS: readonly IndexKind[] = [
   },
   {
     name: 'IVFFlat',
+    codec: true,
     className: 'IndexIVFFlat',
     classPattern: /^IndexIVFFlat$/,
     fourcc: ['IwFl'],
@@ -99,6 +108,7 @@ export const INDEX_KINDS: readonly IndexKind[] = [
   },
   {
     name: 'IVFFlatDedup',
+    codec: true,
     className: 'IndexIVFFlatDedup',
     classPattern: /^IndexIVFFlatDedup$/,
     fourcc: ['IwFd'],
@@ -115,6 +125,7 @@ export const INDEX_KINDS: readonly IndexKind[] = [
   },
   {
     name: 'PQ',
+    codec: true,
     className: 'IndexPQ',
     classPattern: /^IndexPQ$/,
     fourcc: ['IxPq'],
@@ -124,6 +135,7 @@ export const INDEX_KINDS: readonly IndexKind[] = [
   },
   {
     name: 'IVFPQ',
+    codec: true,
     className: 'IndexIVFPQ',
     classPattern: /^IndexIVFPQ$/,
     fourcc: ['IwPQ'],
@@ -133,6 +145,7 @@ export const INDEX_KINDS: readonly IndexKind[] = [
   },
   {
     name: 'SQ',
+    codec: true,
     className: 'IndexScalarQuantizer',
     classPattern: /^IndexScalarQuantizer$/,
     fourcc: ['IxSQ'],
@@ -142,6 +155,7 @@ export const INDEX_KINDS: readonly IndexKind[] = [
   },
   {
     name: 'IVFSQ',
+    codec: true,
     className: 'IndexIVFScalarQuantizer',
     classPattern: /^IndexIVFScalarQuantizer$/,
     fourcc: ['IwSq'],
@@ -172,6 +186,7 @@ export const INDEX_KINDS: readonly IndexKind[] = [
   },
   {
     name: 'FlatL2',
+    codec: true,
     className: 'IndexFlatL2',
     classPattern: /^IndexFlatL2$/,
     fourcc: ['IxF2'],
@@ -180,6 +195,7 @@ export const INDEX_KINDS: readonly IndexKind[] = [
   },
   {
     name: 'FlatIP',
+    codec: true,
     className: 'IndexFlatIP',
     classPattern: /^IndexFlatIP$/,
     fourcc: ['IxFI'],
@@ -197,21 +213,24 @@ export const INDEX_KINDS: readonly IndexKind[] = [
   { name: 'IDMap', className: 'IndexIDMap', classPattern: /^IndexIDMap$/, fourcc: ['IxMp'], metrics: ALL_METRICS },
   // Other HNSW and IVF classes faiss may hand back (views, a clone of an HNSW): their family's base class.
   { name: 'HNSW', className: 'IndexHNSW', classPattern: /^IndexHNSW/, fourcc: [], metrics: ALL_METRICS },
-  { name: 'IVF', className: 'IndexIVF', classPattern: /^IndexIVF/, fourcc: [], metrics: L2_IP, metricWhy: IVF_WHY },
-];
+  {
+    name: 'IVF',
+    className: 'IndexIVF',
+    classPattern: /^IndexIVF/,
+    fourcc: [],
+    metrics: L2_IP,
+    metricWhy: IVF_WHY,
+    codec: true,
+  },
+]);
 
-/** The kinds indexFactory builds. */
-export type FactoryKind =
-  | 'Flat'
-  | 'HNSWFlat'
-  | 'IVFFlat'
-  | 'IVFFlatDedup'
-  | 'PQ'
-  | 'IVFPQ'
-  | 'SQ'
-  | 'IVFSQ'
-  | 'HNSWSQ'
-  | 'HNSWPQ';
+export const INDEX_KINDS: readonly IndexKind[] = ROWS;
+
+type Row = (typeof ROWS)[number];
+/** Every kind's name, e.g. 'HNSWFlat': a family file registers its classes under these. */
+export type KindName = Row['name'];
+/** The kinds indexFactory builds: the rows with a factory form. */
+export type FactoryKind = Extract<Row, { factory: FactoryForm }>['name'];
 
 /** The row of a kind; throws on a name no row has (a programming error). */
 export function indexKind(name: string): IndexKind {
@@ -226,7 +245,7 @@ export function factoryKinds(): Array<IndexKind & { factory: FactoryForm }> {
 }
 
 /** Called by each family file for its classes: downcast then wraps faiss's indexes of that kind in `cls`. */
-export function registerClass(name: string, cls: IndexClass): void {
+export function registerClass(name: KindName, cls: IndexClass): void {
   const row = indexKind(name);
   if (row.cls && row.cls !== cls) throw new Error(`index kind ${name} already has class ${row.cls.name}`);
   row.cls = cls;
