@@ -26,10 +26,18 @@ export {
 } from '../search/selectors';
 export { type AddOptions, FP16_MAX, Index, RANGE_SEARCH_MAX_RESULTS, type RangeSearchOptions } from './base';
 export { IndexFlat, IndexFlatIP, IndexFlatL2 } from './flat';
-export { HNSWParameters, IndexHNSW, IndexHNSWFlat } from './hnsw';
+export { HNSWGraph, HNSWParameters, hnswGraph, IndexHNSW, IndexHNSWFlat, type LevelDegrees } from './hnsw';
 export { IndexIDMap, IndexIDMap2 } from './idmap';
 export { cloneIndex, deserializeIndex, indexFactory, readIndex, serializeIndex, writeIndex } from './io';
-export { DirectMap, type DirectMapType, IndexIVF, IndexIVFFlat, IndexIVFFlatDedup } from './ivf';
+export {
+  DirectMap,
+  type DirectMapType,
+  IndexIVF,
+  IndexIVFFlat,
+  IndexIVFFlatDedup,
+  type IVFLists,
+  ivfLists,
+} from './ivf';
 export { faissBuild, faissVersion, OMP_MAX_THREADS, ompGetMaxThreads, ompSetNumThreads } from './native';
 export {
   IndexHNSWPQ,

@@ -295,6 +295,73 @@ export class IndexIVFFlatDedup extends IndexIVFFlat {
   }
 }
 
+/**
+ * An IVF index's inverted lists, copied out of faiss (ivfLists(index)): which ids
+ * each of the nlist cells holds, and the cells' centroids (the coarse quantizer's
+ * vectors). Python: index.invlists.list_size(l), index.quantizer.reconstruct_n(0, nlist).
+ */
+export interface IVFLists {
+  nlist: number;
+  d: number;
+  /** The quantizer's metric (which centroid a vector or query goes to). */
+  metricType: MetricType;
+  /** Vectors per list (faiss's list_size), size nlist. */
+  sizes: Float64Array;
+  /** List l's entries are ids[lims[l] .. lims[l+1]); size nlist + 1. */
+  lims: Float64Array;
+  /** Every list's ids, list after list. */
+  ids: BigInt64Array;
+  /** The nlist centroids, row-major (nlist * d). */
+  centroids: Float32Array;
+  /** An IndexIVFFlat's stored vectors in the order of ids (ids.length * d), when asked for; else undefined. */
+  vectors?: Float32Array;
+}
+
+/**
+ * A copy of an IVF index's lists and centroids (see IVFLists). `vectors: true`
+ * also copies an IndexIVFFlat's stored vectors (its codes are the float vectors).
+ *
+ * @example
+ * const lists = ivfLists(index);
+ * Math.max(...lists.sizes);   // the fullest cell
+ */
+export function ivfLists(index: unknown, options: { vectors?: boolean } = {}): IVFLists {
+  if (!(index instanceof IndexIVF)) {
+    const inner = (index as { index?: unknown })?.index;
+    const hint = inner instanceof IndexIVF ? ' (an IDMap over one: pass idmap.index)' : '';
+    throw invalid('index', 'an IVF index (IndexIVFFlat, IndexIVFPQ, IndexIVFScalarQuantizer)' + hint, index);
+  }
+  const withVectors = options?.vectors === true;
+  if (withVectors && !(index instanceof IndexIVFFlat)) {
+    throw new ArgumentError(
+      `vectors: true needs an IndexIVFFlat, whose lists store the vectors themselves; an ${index.className} stores codes`,
+    );
+  }
+  const nlist = index.nlist;
+  const q = index.quantizer;
+  if (!index.isTrained || q.ntotal !== nlist) {
+    throw new Error(
+      `this ${index.className} has no centroids yet (its quantizer holds ${q.ntotal} of nlist=${nlist}): train it first`,
+    );
+  }
+  const raw = index.native.invlists(withVectors);
+  const lims = new Float64Array(nlist + 1);
+  for (let l = 0; l < nlist; l++) lims[l + 1] = lims[l] + raw.sizes[l];
+  const out: IVFLists = {
+    nlist,
+    d: index.d,
+    metricType: q.metricType,
+    sizes: raw.sizes,
+    lims,
+    ids: raw.ids,
+    centroids: q.reconstructN(0, nlist),
+  };
+  // An IVFFlat's code is its vector's d floats (code_size = 4d); the copy starts a fresh buffer, so it is aligned.
+  if (withVectors && raw.codes)
+    out.vectors = new Float32Array(raw.codes.buffer, raw.codes.byteOffset, raw.ids.length * index.d);
+  return out;
+}
+
 registerClass('IVF', IndexIVF);
 registerClass('IVFFlat', IndexIVFFlat);
 registerClass('IVFFlatDedup', IndexIVFFlatDedup);
