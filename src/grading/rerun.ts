@@ -1,0 +1,133 @@
+/**
+ * Re-running a student's notebooks headless and comparing the answers: each
+ * task notebook is copied into the report's work folder (the student's file is
+ * never touched), executed there on the lab's kernel one at a time with a
+ * per-cell timeout (a notebook that loops fails at that cell, the batch goes
+ * on), and what it prints is held against what the student handed in: the
+ * neighbours in the photo grids, task 2's precision@3, task 3's table, task 4's
+ * best precision@5 and the named settings' values. Latencies differ from run to
+ * run and are not compared.
+ *
+ * The runner is passed in (scripts/jupyter.ts's runNotebook), so this module
+ * knows nothing of Python.
+ *
+ * @example
+ * c.rerun = await rerunStudent(c, 'out/.work/0/rerun', { run: runNotebook, env, timeout: 600 });
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PROJECT_ROOT } from '../config';
+import { type Finding, printedGrids, printedTables } from './answers';
+import type { StudentCheck } from './checks';
+import { readNotebook, type SubmittedNotebook } from './notebook';
+
+/** What the runner returns (scripts/jupyter.ts's NotebookRun). */
+export interface RunResult {
+  ok: boolean;
+  notebook: string;
+  error: { kind: string; cell: number | null; stderr: string } | null;
+}
+
+export interface RerunOptions {
+  run: (
+    notebook: string,
+    outDir: string,
+    options: { timeout: number; env: NodeJS.ProcessEnv; html?: boolean },
+  ) => Promise<RunResult>;
+  /** The kernel's environment (the course data or the demo set, the export folder is set here). */
+  env: Record<string, string>;
+  /** Seconds per cell. */
+  timeout: number;
+  /** Whether the data is the demo set (said in the finding). */
+  demo?: boolean;
+  log?: (line: string) => void;
+}
+
+/** The values of a notebook's output that a re-run must reproduce (no timings), keyed by what they are. */
+export function reproducibleValues(nb: SubmittedNotebook): Map<string, string> {
+  const out = new Map<string, string>();
+  printedGrids(nb).forEach((g, i) => {
+    for (const r of g.rows) out.set(`grid ${i + 1}, ${r.query}: neighbours`, r.neighbours.join(', '));
+  });
+  for (const t of printedTables(nb)) {
+    const cols = Object.keys(t.rows[0] ?? {}).filter((c) => /^(precision|recall)@\d+$/.test(c));
+    if (cols.length === 0) continue;
+    // A row is known by its other, non-timing columns (query, index and efSearch, or the grid's knobs).
+    const keys = Object.keys(t.rows[0]).filter(
+      (c) => !cols.includes(c) && !/latency|middle|build|qps|^#|neighbours/i.test(c),
+    );
+    for (const r of t.rows) {
+      const id = keys.map((k) => r[k]).join(' ');
+      for (const c of cols) out.set(`table in cell ${t.cell + 1}, ${id}: ${c}`, r[c]);
+    }
+  }
+  return out;
+}
+
+/** The differences between what was handed in and what the re-run printed, as sentences. */
+export function compareValues(submitted: SubmittedNotebook, rerun: SubmittedNotebook): string[] {
+  const a = reproducibleValues(submitted);
+  const b = reproducibleValues(rerun);
+  const out: string[] = [];
+  for (const [k, v] of a) {
+    if (!b.has(k)) continue;
+    if (b.get(k) !== v) out.push(`${k}: handed in ${v}, re-run ${b.get(k)}`);
+  }
+  return out;
+}
+
+/** Links the lab's compiled library beside the copied notebooks: they import '../dist'. */
+function prepare(dir: string): string {
+  const nbDir = path.join(dir, 'notebooks');
+  fs.mkdirSync(nbDir, { recursive: true });
+  for (const name of ['dist', 'node_modules']) {
+    const link = path.join(dir, name);
+    if (!fs.existsSync(link)) fs.symlinkSync(path.join(PROJECT_ROOT, name), link, 'dir');
+  }
+  return nbDir;
+}
+
+/** Re-runs every readable task notebook of a student in `dir` and compares; see the module's description. */
+export async function rerunStudent(check: StudentCheck, dir: string, options: RerunOptions): Promise<Finding> {
+  const notes: string[] = [];
+  let ran = 0;
+  let same = 0;
+  const nbDir = prepare(dir);
+  for (const t of check.tasks) {
+    if (!t.read || !t.notebook) continue;
+    const copy = path.join(nbDir, `${String(t.task).padStart(2, '0')}-task.ipynb`);
+    fs.copyFileSync(t.read.file, copy);
+    options.log?.(`  re-running task ${t.task} (${t.notebook}) ...`);
+    const env = { ...options.env, LAB_EXPORT_DIR: path.join(dir, 'export') };
+    let run: RunResult;
+    try {
+      run = await options.run(copy, path.join(dir, 'out'), { timeout: options.timeout, env });
+    } catch (e) {
+      notes.push(`task ${t.task}: could not be run: ${(e as Error).message.split('\n')[0]}`);
+      continue;
+    }
+    ran++;
+    if (!run.ok) {
+      const e = run.error;
+      const why =
+        e?.kind === 'CellTimeoutError'
+          ? `a cell ran longer than ${options.timeout} s (stopped)`
+          : ((e?.stderr ?? '')
+              .trim()
+              .split('\n')
+              .find((l) => /error/i.test(l)) ??
+            (e?.stderr ?? '').trim().split('\n')[0] ??
+            e?.kind);
+      notes.push(
+        `task ${t.task}: failed in cell ${e?.cell === null || e?.cell === undefined ? '?' : e.cell + 1}: ${why}`,
+      );
+      continue;
+    }
+    const diffs = compareValues(t.read, readNotebook(run.notebook));
+    if (diffs.length) notes.push(`task ${t.task}: ${diffs.length} value(s) differ: ${diffs.slice(0, 3).join('; ')}`);
+    else same++;
+  }
+  const data = options.demo ? ' on the DEMO set' : '';
+  const summary = ran === 0 ? 'nothing to re-run' : `${same} of ${ran} notebook(s) re-ran${data} with the same answers`;
+  return { status: ran === 0 ? 'n/a' : notes.length ? 'differs' : 'ok', summary, notes };
+}
