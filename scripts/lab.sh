@@ -12,6 +12,10 @@
 #   bash scripts/lab.sh bench   setup + the Python reference's packages, then the benchmarks (args go to bench/run.ts)
 #   bash scripts/lab.sh explore setup, then the dataset explorer web page; prints its URL (args go to src/explore/cli.ts:
 #                               --port N, --host ADDR (needs the printed token), --state DIR, --demo)
+#   bash scripts/lab.sh hub-install  (root) setup, then the lab for every user under LAB_PREFIX (/opt/vector-lab)
+#                               with the kernel system-wide (scripts/hub/install.sh; --demo: students get the demo set)
+#   bash scripts/lab.sh hub     (root) a JupyterHub for a class on this machine (scripts/hub/hub.sh)
+# Without root, setup installs nothing: a missing package is named and setup stops.
 # Every step checks first and skips what is already done, so running it twice is fast.
 set -euo pipefail
 
@@ -37,8 +41,12 @@ FAISS_BUILD_PACKAGES=(cmake g++ make dpkg-dev)
 # Only the benchmarks' Python side needs these.
 BENCH_PACKAGES=(python3-pandas python3-torch python3-torchvision python3-onnx)
 
-system_packages() {
-  local missing=()
+# Only the class hub (hub-install, hub, its test) needs these.
+HUB_PACKAGES=(jupyterhub node-configurable-http-proxy)
+
+system_packages() { # [--optional] packages...: as root, installs the missing; else names them (and stops unless optional)
+  local missing=() optional=0
+  [ "${1:-}" = --optional ] && optional=1 && shift
   for p in "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done
@@ -48,10 +56,14 @@ system_packages() {
     return 0
   fi
   if [ "$(id -u)" -ne 0 ]; then
-    say "missing system packages: ${missing[*]}"
-    say "install them with:  sudo apt-get install -y ${missing[*]}"
-    say "(without root: conda install -c conda-forge faiss-cpu, then run this again with the env active)"
-    return 0
+    # Without root nothing is installed and nothing asks for a password: name what is missing.
+    if [ "$optional" -eq 1 ]; then
+      say "not installed (optional, skipped): ${missing[*]}"
+      return 0
+    fi
+    die "missing system packages: ${missing[*]}
+  someone with root installs them:  apt-get install -y ${missing[*]}
+  (faiss without root: conda install -c conda-forge faiss-cpu, then run this again with the env active)"
   fi
   say "installing system packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -92,7 +104,7 @@ npm_packages() {
 # faiss as before (native/faiss/lib/faiss-config.js decides).
 fast_faiss() {
   case "$(node native/faiss/lib/faiss-config.js own-build)" in
-    build*) system_packages "${FAISS_BUILD_PACKAGES[@]}" ;;
+    build*) system_packages --optional "${FAISS_BUILD_PACKAGES[@]}" ;;
   esac
   bash scripts/build-faiss.sh || true
 }
@@ -201,5 +213,7 @@ case "$cmd" in
     shift
     exec node_modules/.bin/tsx src/explore/cli.ts "$@"
     ;;
-  *) die "unknown command '$cmd': use setup, main, test, bench, jupyter, explore, handout or strip" ;;
+  hub-install) setup; system_packages "${HUB_PACKAGES[@]}"; shift; exec bash scripts/hub/install.sh "$@" ;;
+  hub) system_packages "${HUB_PACKAGES[@]}"; shift; exec bash scripts/hub/hub.sh "$@" ;;
+  *) die "unknown command '$cmd': use setup, main, test, bench, jupyter, explore, handout, strip, hub-install or hub" ;;
 esac
