@@ -10,6 +10,8 @@
 #   bash scripts/lab.sh strip   strips outputs from notebooks/*.ipynb before committing (--check: only report)
 #   bash scripts/lab.sh test    setup, then type check and the whole test suite
 #   bash scripts/lab.sh bench   setup + the Python reference's packages, then the benchmarks (args go to bench/run.ts)
+#   bash scripts/lab.sh check-submissions DIR [--out OUT] [--rerun] [--timeout S]  a teacher's report over a folder of
+#                               submissions (one folder or zip per student): OUT/report.csv and report.html
 #   bash scripts/lab.sh explore setup, then the dataset explorer web page; prints its URL (args go to src/explore/cli.ts:
 #                               --port N, --host ADDR (needs the printed token), --state DIR, --demo)
 #   bash scripts/lab.sh hub-install  (root) setup, then the lab for every user under LAB_PREFIX (/opt/vector-lab)
@@ -208,6 +210,7 @@ case "$cmd" in
     shift
     node_modules/.bin/tsx bench/run.ts "$@"
     ;;
+  check-submissions) shift; exec node_modules/.bin/tsx scripts/check-submissions.ts "$@" ;;
   explore)
     setup
     shift
@@ -215,5 +218,5 @@ case "$cmd" in
     ;;
   hub-install) setup; system_packages "${HUB_PACKAGES[@]}"; shift; exec bash scripts/hub/install.sh "$@" ;;
   hub) system_packages "${HUB_PACKAGES[@]}"; shift; exec bash scripts/hub/hub.sh "$@" ;;
-  *) die "unknown command '$cmd': use setup, main, test, bench, jupyter, explore, handout, strip, hub-install or hub" ;;
+  *) die "unknown command '$cmd': use setup, main, test, bench, jupyter, explore, handout, check-submissions, strip, hub-install or hub" ;;
 esac

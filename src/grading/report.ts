@@ -47,12 +47,14 @@ function tally(values: string[]): string {
 /** Every finding of a student, as sentences (what a teacher reads under the table). */
 export function findingsOf(c: StudentCheck): string[] {
   const out = [...c.problems];
+  const missing = c.tasks.filter((t) => t.status === 'missing').map((t) => t.task);
+  if (missing.length) out.push(`no notebook for task${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
   for (const t of c.tasks) {
-    if (t.status === 'missing') out.push(`task ${t.task}: no notebook`);
     if (t.htmlStatus === 'missing' && t.status !== 'missing') out.push(`task ${t.task}: no HTML export`);
     out.push(...t.notes.map((n) => `task ${t.task}: ${n}`));
   }
-  if (c.task4.status !== 'ok') out.push(`task 4: ${c.task4.notes.join('; ') || c.task4.summary}`);
+  const t4 = c.tasks.find((t) => t.task === 4);
+  if (c.task4.status !== 'ok' && t4?.read) out.push(`task 4: ${c.task4.notes.join('; ') || c.task4.summary}`);
   if (c.precision.status === 'differs') out.push(...c.precision.notes);
   if (c.photos.status !== 'ok') out.push(`photos: ${c.photos.notes.join('; ')}`);
   if (c.rerun && c.rerun.status !== 'ok') out.push(`re-run: ${c.rerun.notes.join('; ') || c.rerun.summary}`);
