@@ -3,29 +3,36 @@
  * SessionStore (labels, rounds). Every parameter is checked here: a bad one is a
  * 4xx with { error } saying what was wrong and what is expected.
  *
- *   GET  /api/info                    the data set: photos, breeds, poses, backends, DEMO DATA or not
- *   POST /api/search                  { session, query, filters, k, backend, efSearch } -> hits
+ *   GET  /api/info                    the data set: photos, breeds, poses, backends and metrics, DEMO DATA or not
+ *   POST /api/search                  { session, query, filters, k, backend, metric, efSearch } -> hits (and the
+ *                                     SQL statement when the SQL store answered)
  *   POST /api/upload                  the photo's bytes (image/*) -> { upload } for a query { upload }
  *   GET  /api/session?session=        labels and rounds
  *   POST /api/label                   { session, id, label: 'positive' | 'negative' | 'none' }
  *   POST /api/train                   { session, query, n, backend, efSearch, breed } -> one round, next candidates
  *   GET  /api/labels.csv?session=     the labels as id,file,label,round
+ *   GET  /api/weights.npy?session=    the classifier of the labels so far, as numpy's .npy (float32, d + 1)
  *   POST /api/labels/import?session=  a labels CSV (text/csv)
  *   GET  /api/thumb/:id, /api/photo/:id
  *
- * A query is one of { text, lang: 'en' | 'other' }, { breed }, { like: id }, { upload }.
+ * A query is one of { text, lang: 'en' | 'other' }, { breed }, { like: id }, { upload }. Filters are
+ * { breeds, poses, unlabelled, box: { minWidth, maxWidth, minHeight, maxHeight } } (filters.ts). Backends:
+ * 'flat', 'hnsw' (FAISS), 'sql', 'sql-hnsw' (the SQL store); metrics 'ip', 'l2', 'l1' where the backend serves them.
  */
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
-import { faissCandidates } from '../classify/candidates';
+import { type CandidateSource, faissCandidates, sqlCandidates } from '../classify/candidates';
 import { LinearClassifier } from '../classify/linear';
 import { classLabeller, HardNegativeMiner } from '../classify/mining';
 import { IndexHNSW } from '../faiss';
+import { encodeNpy } from '../io/npy';
 import type { Hit } from '../search/results';
-import { BACKENDS, type Backend, type Catalog } from './catalog';
+import { formatStatement, type SqlStatement } from '../sql/statements';
+import { BACKENDS, type Catalog, checkBackendMetric, METRICS, searchStatement } from './catalog';
 import { badRequest, HttpError } from './errors';
+import { allowedIds, BOX_MAX, parseFilters, show, sqlWhere } from './filters';
 import { checkSessionName, type RoundRecord, type RoundStart, type Session, type SessionStore } from './session';
 
 export const K_MAX = 1000;
@@ -60,19 +67,6 @@ export function wholeNumber(v: unknown, name: string, min: number, max: number, 
     throw badRequest(`${name} must be a whole number from ${min} to ${max} (got ${show(v)})`);
   if (n < min || n > max) throw badRequest(`${name} is ${n}: it must be from ${min} to ${max}`);
   return n;
-}
-
-function show(v: unknown): string {
-  if (v === undefined) return 'nothing';
-  const s = JSON.stringify(v) ?? String(v);
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
-}
-
-function stringList(v: unknown, name: string): string[] {
-  if (v === undefined || v === null || v === '') return [];
-  const list = Array.isArray(v) ? v : [v];
-  if (!list.every((s) => typeof s === 'string')) throw badRequest(`${name} must be a list of names (got ${show(v)})`);
-  return list as string[];
 }
 
 /** Whether a string holds a path step up ('../' or '..\'), refused in every parameter. */
@@ -110,11 +104,9 @@ export function registerApi(app: FastifyInstance, catalog: Catalog, sessions: Se
     return b;
   };
 
-  const backendOf = (v: unknown): Backend => {
-    if (v === undefined || v === '') return 'flat';
-    if (v === 'flat' || v === 'hnsw') return v;
-    throw badRequest(`backend must be 'flat' (exact) or 'hnsw' (got ${show(v)})`);
-  };
+  const vocabulary = { breeds, poses, checkBreed };
+  const statementJson = (st: SqlStatement | undefined) =>
+    st ? { text: formatStatement(st), sql: st.sql, ms: st.ms } : null;
 
   async function queryOf(v: unknown, session?: Session): Promise<Query> {
     if (v === undefined && session?.start) {
@@ -163,30 +155,6 @@ export function registerApi(app: FastifyInstance, catalog: Catalog, sessions: Se
     return { vector, start: { ...start, vector: Array.from(vector) }, breed, embedMs: performance.now() - t0 };
   }
 
-  /** The ids the filters allow, or undefined when nothing is filtered. */
-  function allowedIds(v: unknown, session: Session): number[] | undefined {
-    const f = body(v);
-    const wantBreeds = stringList(f.breeds, 'filters.breeds').map(checkBreed);
-    const wantPoses = stringList(f.poses, 'filters.poses').map((p) => {
-      if (!poses.has(p)) throw badRequest(`unknown pose ${show(p)}: the poses are ${catalog.poses.join(', ')}`);
-      return p;
-    });
-    if (f.unlabelled !== undefined && typeof f.unlabelled !== 'boolean')
-      throw badRequest('filters.unlabelled must be true or false');
-    const unlabelled = f.unlabelled === true;
-    if (!wantBreeds.length && !wantPoses.length && !unlabelled) return undefined;
-    const b = new Set(wantBreeds);
-    const p = new Set(wantPoses);
-    const ids: number[] = [];
-    course.rows.forEach((r, id) => {
-      if (b.size && !b.has(r.class)) return;
-      if (p.size && !p.has(r.pose)) return;
-      if (unlabelled && session.labels.has(id)) return;
-      ids.push(id);
-    });
-    return ids;
-  }
-
   const hitRows = (hits: Hit[], session: Session) =>
     hits.map((h) => {
       const r = course.rows[h.id];
@@ -219,7 +187,16 @@ export function registerApi(app: FastifyInstance, catalog: Catalog, sessions: Se
     breeds: course.breeds,
     poses: catalog.poses,
     backends: BACKENDS,
-    limits: { k: K_MAX, efSearch: EF_MAX, candidates: CANDIDATES_MAX, uploadBytes: UPLOAD_LIMIT, text: TEXT_MAX },
+    metrics: METRICS,
+    sql: catalog.sqlWhere,
+    limits: {
+      k: K_MAX,
+      efSearch: EF_MAX,
+      candidates: CANDIDATES_MAX,
+      uploadBytes: UPLOAD_LIMIT,
+      text: TEXT_MAX,
+      boxPixels: BOX_MAX,
+    },
     stateDir: sessions.dir,
   }));
 
@@ -228,19 +205,23 @@ export function registerApi(app: FastifyInstance, catalog: Catalog, sessions: Se
     const b = body(req.body);
     const session = sessionOf(b.session);
     const k = wholeNumber(b.k, 'k', 1, K_MAX, 24);
-    const backend = backendOf(b.backend);
+    const { backend, metric } = checkBackendMetric(b.backend, b.metric);
     const efSearch = wholeNumber(b.efSearch, 'efSearch', 1, EF_MAX, 64);
-    const allowed = allowedIds(b.filters, session);
+    const filters = parseFilters(b.filters, vocabulary);
+    const allowed = allowedIds(filters, course.rows, session.labels);
+    const where = sqlWhere(filters, session.labels.keys());
     const q = await queryOf(b.query);
     const t1 = performance.now();
-    const hits = await catalog.search(q.vector, { k, backend, efSearch, allowed });
+    const answer = await catalog.search(q.vector, { k, backend, metric, efSearch, allowed, where });
     const searchMs = performance.now() - t1;
     return {
       query: q.start.label,
-      backend: BACKENDS[backend],
+      backend: answer.answeredBy,
+      metric: METRICS[metric],
       k,
       filtered: allowed?.length ?? null,
-      hits: hitRows(hits, session),
+      hits: hitRows(answer.hits, session),
+      sql: statementJson(answer.statement),
       ms: { embed: q.embedMs, search: searchMs, total: performance.now() - t0 },
     };
   });
@@ -274,26 +255,15 @@ export function registerApi(app: FastifyInstance, catalog: Catalog, sessions: Se
     return { id, label: label === 'none' ? null : label, counts: sessions.counts(s) };
   });
 
-  app.post('/api/train', async (req) => {
-    const t0 = performance.now();
-    const b = body(req.body);
-    const s = sessionOf(b.session);
-    const n = wholeNumber(b.n, 'n', 1, CANDIDATES_MAX, 12);
-    const backend = backendOf(b.backend);
-    const efSearch = wholeNumber(b.efSearch, 'efSearch', 1, EF_MAX, 64);
-    if (b.query === undefined && !s.start)
-      throw badRequest('search first: the classifier starts from a query (text, photo or breed)');
-    const q = await queryOf(b.query, s);
-    const breed = b.breed === undefined || b.breed === '' ? q.breed : checkBreed(String(b.breed));
-    const t1 = performance.now();
-    const index = await catalog.index(backend);
-    if (index instanceof IndexHNSW) index.efSearch = efSearch;
-    // The classifier is a function of its start and the labels: refitted from the start each round, so a
-    // restart or another tab gives the same classifier for the same labels.
+  /**
+   * The few-shot classifier of a session: refitted from its start on every label so far, each time, so a restart
+   * or another tab gives the same classifier for the same labels.
+   */
+  function fitSession(s: Session, start: Float32Array, source: CandidateSource, n: number) {
     const miner = new HardNegativeMiner({
       vectors: catalog.unit,
-      source: faissCandidates(index),
-      classifier: LinearClassifier.fromVector(q.vector, { seed: 0 }),
+      source,
+      classifier: LinearClassifier.fromVector(start, { seed: 0 }),
       n: Math.min(n, catalog.n),
     });
     const labels = [...s.labels];
@@ -301,8 +271,35 @@ export function registerApi(app: FastifyInstance, catalog: Catalog, sessions: Se
       labels.filter(([, v]) => v.label === 'positive').map(([id]) => id),
       labels.filter(([, v]) => v.label === 'negative').map(([id]) => id),
     );
-    const fit = miner.fit();
+    return { miner, fit: miner.fit(), labels };
+  }
+
+  app.post('/api/train', async (req) => {
+    const t0 = performance.now();
+    const b = body(req.body);
+    const s = sessionOf(b.session);
+    const n = wholeNumber(b.n, 'n', 1, CANDIDATES_MAX, 12);
+    // The classifier ranks by inner product (its weight and the photos are unit vectors): every backend's order.
+    const { backend } = checkBackendMetric(b.backend, 'ip');
+    const efSearch = wholeNumber(b.efSearch, 'efSearch', 1, EF_MAX, 64);
+    if (b.query === undefined && !s.start)
+      throw badRequest('search first: the classifier starts from a query (text, photo or breed)');
+    const q = await queryOf(b.query, s);
+    const breed = b.breed === undefined || b.breed === '' ? q.breed : checkBreed(String(b.breed));
+    const t1 = performance.now();
+    const sql = backend === 'sql' || backend === 'sql-hnsw' ? await catalog.sqlForMining() : undefined;
+    let source: CandidateSource;
+    if (sql) {
+      // Mining leaves the labelled ids out in the WHERE: by brute force (the index's post-filter would miss).
+      source = sqlCandidates(sql);
+    } else {
+      const index = await catalog.index(backend as 'flat' | 'hnsw');
+      if (index instanceof IndexHNSW) index.efSearch = efSearch;
+      source = faissCandidates(index);
+    }
+    const { miner, fit, labels } = fitSession(s, q.vector, source, n);
     const candidates = await miner.candidates();
+    const statement = sql ? searchStatement(sql, miner.classifier.weight, miner.n) : undefined;
     let precision: number | undefined;
     let candidatePrecision: number | undefined;
     if (breed) {
@@ -316,7 +313,7 @@ export function registerApi(app: FastifyInstance, catalog: Catalog, sessions: Se
       round: s.rounds.length + 1,
       at: new Date().toISOString(),
       start: { kind: q.start.kind, label: q.start.label },
-      backend: BACKENDS[backend],
+      backend: source.name,
       labelled: labels.length,
       positives,
       negatives: labels.length - positives,
@@ -335,8 +332,28 @@ export function registerApi(app: FastifyInstance, catalog: Catalog, sessions: Se
       round: record,
       hits: hitRows(candidates, s),
       counts: sessions.counts(s),
+      sql: statementJson(statement),
       ms: { embed: q.embedMs, round: record.ms, total: performance.now() - t0 },
     };
+  });
+
+  // The classifier the next round would start from: the last round's query, fitted on every label now.
+  app.get('/api/weights.npy', async (req, reply) => {
+    const s = sessionOf((req.query as Body).session);
+    if (!s.start) {
+      throw badRequest(
+        `session "${s.name}" has no classifier yet: search, then "Train and mine" once (it starts from the query)`,
+      );
+    }
+    const { miner } = fitSession(s, Float32Array.from(s.start.vector), faissCandidates(catalog.flat), 1);
+    const c = miner.classifier;
+    // One row a person can use without our code: logit = x . v[:d] + v[d] for an L2-normalised photo vector x.
+    const v = new Float32Array(c.d + 1);
+    for (let i = 0; i < c.d; i++) v[i] = c.scale * c.weight[i];
+    v[c.d] = c.bias;
+    reply.header('content-type', 'application/octet-stream');
+    reply.header('content-disposition', `attachment; filename="classifier-${s.name}.npy"`);
+    return encodeNpy(v, [c.d + 1]);
   });
 
   app.get('/api/labels.csv', async (req, reply) => {

@@ -1,16 +1,20 @@
 /**
  * What the explorer searches: the course's photos (or the generated demo set),
- * their L2-normalised vectors in a FAISS IndexFlatIP (exact) and, built on first
- * use, an IndexHNSWFlat; query vectors from text (CLIP's text tower, or the
- * multilingual encoder for other languages), from an uploaded photo (CLIP's
- * image tower), from a breed (the mean of its photos' vectors) or from a photo of
- * the set ("more like this"); filters as an IDSelectorBatch in the search's
- * SearchParameters; thumbnails resized once with sharp and kept on disk.
+ * their L2-normalised vectors in FAISS (IndexFlatIP built at once; IndexFlatL2,
+ * an L1 IndexFlat and IndexHNSWFlat graphs built on first use) and in the SQL
+ * store (SqlVectorStore: chdb in <state dir>/chdb, or the ClickHouse server in
+ * LAB_CLICKHOUSE_URL; loaded on first use, its HNSW index built when first
+ * asked for); query vectors from text (CLIP's text tower, or the multilingual
+ * encoder for other languages), from an uploaded photo (CLIP's image tower), from
+ * a breed (the mean of its photos' vectors) or from a photo of the set ("more
+ * like this"); filters as an IDSelectorBatch in FAISS's SearchParameters or as the
+ * store's WHERE; thumbnails resized once with sharp and kept on disk.
  *
  * @example
  * const cat = await Catalog.open({ stateDir: 'cache/explore' });
  * const q = await cat.textVector('a dog in snow', 'en');
- * const hits = await cat.search(q, { k: 24, backend: 'flat', efSearch: 64, allowed: undefined });
+ * const { hits } = await cat.search(q, { k: 24, backend: 'flat', metric: 'ip', efSearch: 64 });
+ * const { hits: same, statement } = await cat.search(q, { k: 24, backend: 'sql', metric: 'ip', efSearch: 64 });
  */
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -23,23 +27,73 @@ import { embedImages, embedTexts } from '../embed/clip';
 import {
   IDSelectorBatch,
   type Index,
+  IndexFlat,
   IndexFlatIP,
+  IndexFlatL2,
   IndexHNSWFlat,
   METRIC_INNER_PRODUCT,
+  METRIC_L1,
+  METRIC_L2,
   SearchParameters,
   SearchParametersHNSW,
 } from '../faiss';
 import { writeFileAtomic } from '../io/files';
 import type { Hit } from '../search/results';
+import { chdbBackend, type SqlBackend, serverBackend } from '../sql/backend';
+import type { SqlFilter } from '../sql/filter';
+import type { SqlStatement } from '../sql/statements';
+import { type SqlMetric, SqlVectorStore, vectorParam } from '../sql/store';
 import type { Matrix } from '../types';
 import { normalizeRows } from '../util/vectors';
-import { HttpError } from './errors';
+import { badRequest, HttpError } from './errors';
 
-export type Backend = 'flat' | 'hnsw';
-export const BACKENDS: Record<Backend, string> = {
-  flat: 'FAISS IndexFlatIP (exact, normalised vectors)',
-  hnsw: 'FAISS IndexHNSWFlat (M=32, inner product)',
+export type Backend = 'flat' | 'hnsw' | 'sql' | 'sql-hnsw';
+export type Metric = 'ip' | 'l2' | 'l1';
+
+/** What each backend is, and the metrics it serves here (the page offers these; others are refused). */
+export const BACKENDS: Record<Backend, { label: string; metrics: Metric[] }> = {
+  flat: { label: 'FAISS exact (IndexFlatIP / IndexFlatL2 / IndexFlat L1)', metrics: ['ip', 'l2', 'l1'] },
+  hnsw: { label: 'FAISS HNSW (IndexHNSWFlat, M=32)', metrics: ['ip', 'l2'] },
+  sql: { label: 'SQL store, brute force (every distance in SQL)', metrics: ['ip', 'l2', 'l1'] },
+  'sql-hnsw': { label: "SQL store, ClickHouse's HNSW index (cosine, f32)", metrics: ['ip'] },
 };
+export const METRICS: Record<Metric, string> = {
+  ip: 'inner product (cosine on these normalised vectors; higher is nearer)',
+  l2: 'squared L2 distance (lower is nearer)',
+  l1: 'L1 distance (lower is nearer)',
+};
+const SQL_METRIC: Record<Metric, SqlMetric> = { ip: 'IP', l2: 'L2', l1: 'L1' };
+const FAISS_METRIC = { ip: METRIC_INNER_PRODUCT, l2: METRIC_L2, l1: METRIC_L1 } as const;
+/** The HNSW index the explorer builds on the SQL table (cosine: inner product on normalised vectors). */
+export const SQL_INDEX = { quantization: 'f32', M: 16, efConstruction: 128 } as const;
+const HNSW_M = 32;
+
+/** Checks a backend and metric pair; a 400 names what the backend serves. */
+export function checkBackendMetric(backend: unknown, metric: unknown): { backend: Backend; metric: Metric } {
+  const b = backend === undefined || backend === '' ? 'flat' : backend;
+  if (typeof b !== 'string' || !(b in BACKENDS)) {
+    throw badRequest(
+      `backend must be one of ${Object.keys(BACKENDS)
+        .map((x) => `'${x}'`)
+        .join(', ')} (got ${JSON.stringify(backend)})`,
+    );
+  }
+  const m = metric === undefined || metric === '' ? 'ip' : metric;
+  if (typeof m !== 'string' || !(m in METRICS))
+    throw badRequest(`metric must be 'ip', 'l2' or 'l1' (got ${JSON.stringify(metric)})`);
+  const served = BACKENDS[b as Backend].metrics;
+  if (!served.includes(m as Metric)) {
+    const why =
+      b === 'sql-hnsw'
+        ? ": the SQL store's HNSW index is built for cosine (inner product on these normalised vectors); " +
+          "the brute-force SQL backend ('sql') serves L2 and L1"
+        : ': faiss builds a graph per metric and the explorer keeps the inner-product and L2 ones; ' +
+          "the exact backend ('flat') serves L1";
+    throw badRequest(`backend '${b}' serves metric ${served.map((x) => `'${x}'`).join(', ')}, not '${m}'${why}`);
+  }
+  return { backend: b as Backend, metric: m as Metric };
+}
+
 /** Thumbnail edge in pixels (the grid shows them at 160 CSS pixels). */
 export const THUMB_SIZE = 240;
 /** Image formats an upload may be (sharp's names): no SVG, whose files can point at other files. */
@@ -55,15 +109,30 @@ export interface CatalogOptions {
 export interface SearchOptions {
   k: number;
   backend: Backend;
+  metric: Metric;
   efSearch: number;
-  /** Only these ids may be returned; undefined: all. */
+  /** Only these ids may be returned; undefined: all (FAISS). */
   allowed?: number[];
+  /** The same filters as the SQL store's WHERE (the SQL backends). */
+  where?: SqlFilter;
+}
+
+export interface SearchAnswer {
+  hits: Hit[];
+  /** The statement the SQL store ran for this query (the SQL backends only). */
+  statement?: SqlStatement;
+  /** What answered, e.g. 'FAISS IndexFlatL2 (exact)'. */
+  answeredBy: string;
 }
 
 /** See the module's description. */
 export class Catalog {
   readonly flat: IndexFlatIP;
-  private hnswBuild?: Promise<IndexHNSWFlat>;
+  private readonly faiss = new Map<string, Promise<Index>>();
+  private sqlOpen?: Promise<SqlVectorStore>;
+  private sqlIndexed?: Promise<SqlVectorStore>;
+  private sqlBackend?: SqlBackend;
+  private readonly sqlByMetric = new Map<SqlMetric, SqlVectorStore>();
   private readonly thumbsInFlight = new Map<number, Promise<string>>();
   private readonly photosReal?: string;
   readonly poses: string[];
@@ -76,6 +145,7 @@ export class Catalog {
   ) {
     this.flat = new IndexFlatIP(unit.d);
     this.flat.add(unit);
+    this.faiss.set('flat:ip', Promise.resolve(this.flat));
     this.poses = [...new Set(course.rows.map((r) => r.pose))].sort();
     this.files = course.rows.map((r) => path.posix.join(r.dir.replace(/\\/g, '/'), r.filename));
     this.photosReal = course.photosDir ? fs.realpathSync(course.photosDir) : undefined;
@@ -85,27 +155,151 @@ export class Catalog {
   static async open(options: CatalogOptions = {}): Promise<Catalog> {
     if (options.demo) useDemoSet(await makeDemoSet(path.join(config.dataDir, 'demo'), { log: false }));
     const course = await loadCourse({ fallback: 'demo' });
-    const stateDir = path.resolve(options.stateDir ?? path.join(config.cacheDir, 'explore'));
-    return new Catalog(course, normalizeRows(course.vectors), stateDir);
+    return Catalog.fromCourse(course, options.stateDir);
+  }
+
+  /** A catalog over data already loaded (e.g. a generated set of the course's size, for the bench). */
+  static fromCourse(course: CourseData, stateDir?: string): Catalog {
+    const dir = path.resolve(stateDir ?? path.join(config.cacheDir, 'explore'));
+    return new Catalog(course, normalizeRows(course.vectors), dir);
   }
 
   get n(): number {
     return this.unit.n;
   }
 
-  /** The HNSW index, built once (in the background: searches wait for it). */
+  /** The HNSW graph by inner product, built once (in the background: searches wait for it). */
   hnsw(): Promise<IndexHNSWFlat> {
-    this.hnswBuild ??= (async () => {
-      const index = new IndexHNSWFlat(this.unit.d, 32, METRIC_INNER_PRODUCT);
-      index.hnsw.efConstruction = 64;
-      await index.addAsync(this.unit);
-      return index;
-    })();
-    return this.hnswBuild;
+    return this.faissIndex('hnsw', 'ip') as Promise<IndexHNSWFlat>;
   }
 
-  index(backend: Backend): Promise<Index> {
-    return backend === 'hnsw' ? this.hnsw() : Promise.resolve(this.flat);
+  /** The FAISS index of a backend and metric, built on first use. */
+  faissIndex(backend: 'flat' | 'hnsw', metric: Metric): Promise<Index> {
+    const key = `${backend}:${metric}`;
+    let had = this.faiss.get(key);
+    if (!had) {
+      had = (async () => {
+        if (backend === 'flat') {
+          const index = metric === 'l2' ? new IndexFlatL2(this.unit.d) : new IndexFlat(this.unit.d, METRIC_L1);
+          index.add(this.unit);
+          return index;
+        }
+        const index = new IndexHNSWFlat(this.unit.d, HNSW_M, FAISS_METRIC[metric]);
+        index.hnsw.efConstruction = 64;
+        await index.addAsync(this.unit);
+        return index;
+      })();
+      had.catch(() => this.faiss.delete(key));
+      this.faiss.set(key, had);
+    }
+    return had;
+  }
+
+  /** The inner-product index of a FAISS backend: what the few-shot loop mines with. */
+  index(backend: 'flat' | 'hnsw'): Promise<Index> {
+    return this.faissIndex(backend, 'ip');
+  }
+
+  /** Where the SQL store runs: 'chdb <folder>' or 'server <url>'. */
+  get sqlWhere(): string {
+    return config.clickhouseUrl ? `server ${config.clickhouseUrl}` : `chdb ${path.join(this.stateDir, 'chdb')}`;
+  }
+
+  /**
+   * The SQL store holding this data set (metric cosine, the index's): a table named by a hash of the vectors
+   * and rows, so a restart (or another explorer on the same server) reuses it; loaded on first use.
+   */
+  sqlStore(): Promise<SqlVectorStore> {
+    this.sqlOpen ??= this.openSql().catch((e) => {
+      this.sqlOpen = undefined;
+      throw e;
+    });
+    return this.sqlOpen;
+  }
+
+  private async openSql(): Promise<SqlVectorStore> {
+    this.sqlBackend ??= config.clickhouseUrl ? serverBackend() : chdbBackend(path.join(this.stateDir, 'chdb'));
+    const table = `explore_${this.fingerprint()}`;
+    const columns = {
+      pose: 'LowCardinality(String)',
+      xmin: 'Float64',
+      ymin: 'Float64',
+      xmax: 'Float64',
+      ymax: 'Float64',
+    } as const;
+    const o = { table, d: this.unit.d, metric: 'cosine' as const, columns, backend: this.sqlBackend };
+    let store = await SqlVectorStore.open(o);
+    if (store.ntotal !== this.n) {
+      store = await SqlVectorStore.open({ ...o, mode: 'replace' });
+      const rows = this.course.rows.map((r, id) => ({
+        path: this.files[id],
+        label: r.class,
+        pose: r.pose,
+        xmin: Number(r.xmin) || 0,
+        ymin: Number(r.ymin) || 0,
+        xmax: Number(r.xmax) || 0,
+        ymax: Number(r.ymax) || 0,
+      }));
+      await store.addAsync(this.unit, { rows, progress: false });
+      await store.optimize(); // one part: one HNSW graph when the index is built
+    }
+    return store;
+  }
+
+  /** The SQL store with ClickHouse's HNSW index on it (cosine, f32), built on first use or reused. */
+  sqlIndexedStore(): Promise<SqlVectorStore> {
+    this.sqlIndexed ??= (async () => {
+      const store = await this.sqlStore();
+      const info = await store.indexInfo();
+      const want = [`'cosineDistance'`, `'${SQL_INDEX.quantization}'`, `, ${SQL_INDEX.M}, `];
+      if (!info || !want.every((w) => info.type.includes(w))) await store.createIndex({ ...SQL_INDEX });
+      return store;
+    })().catch((e) => {
+      this.sqlIndexed = undefined;
+      throw e;
+    });
+    return this.sqlIndexed;
+  }
+
+  /** The store searched by a metric (brute force): copies sharing the connection and the statement log. */
+  private async sqlFor(metric: SqlMetric): Promise<SqlVectorStore> {
+    const base = await this.sqlStore();
+    let s = this.sqlByMetric.get(metric);
+    if (!s) {
+      s = base.withMetric(metric);
+      this.sqlByMetric.set(metric, s);
+    }
+    return s;
+  }
+
+  /** The store by inner product, for the few-shot loop's candidates (brute force: sqlCandidates). */
+  sqlForMining(): Promise<SqlVectorStore> {
+    return this.sqlFor('IP');
+  }
+
+  /** A hash of the vectors and rows: the SQL table's name, so a changed data set gets a new table. */
+  private fingerprint(): string {
+    const h = crypto.createHash('sha256');
+    h.update(`${this.unit.n}x${this.unit.d}\n`);
+    h.update(Buffer.from(this.unit.data.buffer, this.unit.data.byteOffset, this.unit.data.byteLength));
+    for (const [i, r] of this.course.rows.entries()) {
+      h.update(`${this.files[i]}\t${r.class}\t${r.pose}\t${r.xmin},${r.ymin},${r.xmax},${r.ymax}\n`);
+    }
+    return h.digest('hex').slice(0, 16);
+  }
+
+  /** Closes the indexes and the SQL connection. */
+  async dispose(): Promise<void> {
+    const open = this.sqlOpen;
+    this.sqlOpen = undefined;
+    const store = await open?.catch(() => undefined);
+    store?.dispose();
+    this.sqlBackend?.close();
+    this.sqlBackend = undefined;
+    for (const index of await Promise.allSettled(this.faiss.values())) {
+      if (index.status === 'fulfilled') index.value.dispose();
+    }
+    this.faiss.clear();
   }
 
   /** Row `id` of the normalised vectors (a copy). */
@@ -173,12 +367,29 @@ export class Catalog {
     }
   }
 
-  /** The k best photos for a normalised query vector, by inner product, among `allowed` when given. */
-  async search(query: Float32Array, o: SearchOptions): Promise<Hit[]> {
-    if (o.allowed && o.allowed.length === 0) return [];
-    const index = await this.index(o.backend);
-    const sel = o.allowed && o.allowed.length < this.n ? new IDSelectorBatch(o.allowed) : undefined;
+  /** The k best photos for a normalised query vector by a backend and metric, among the filtered ones. */
+  async search(query: Float32Array, o: SearchOptions): Promise<SearchAnswer> {
+    if (o.backend === 'sql' || o.backend === 'sql-hnsw') return this.searchSql(query, o);
+    const index = await this.faissIndex(o.backend, o.metric);
+    const answeredBy = `FAISS ${index.className}${o.backend === 'hnsw' ? ` (efSearch ${o.efSearch})` : ' (exact)'}`;
+    if (o.allowed && o.allowed.length === 0) return { hits: [], answeredBy };
     const k = Math.min(o.k, o.allowed?.length ?? this.n);
+    const sel = o.allowed && o.allowed.length < this.n ? new IDSelectorBatch(o.allowed) : undefined;
+    if (sel && o.backend === 'flat' && o.metric === 'l1') {
+      // faiss 1.7.3 filters flat searches by L2 and inner product only: over-fetch and keep the allowed ids.
+      const allowed = new Set(o.allowed);
+      let fetch = Math.min(this.n, Math.ceil((k * this.n) / allowed.size) * 2);
+      for (;;) {
+        const kept = (await index.searchAsync(query, fetch)).hits(0).filter((h) => allowed.has(h.id));
+        if (kept.length >= k || fetch >= this.n) {
+          return {
+            hits: kept.slice(0, k).map((h, i) => ({ ...h, rank: i + 1 })),
+            answeredBy: `${answeredBy}, over-fetched`,
+          };
+        }
+        fetch = Math.min(this.n, fetch * 2);
+      }
+    }
     const params =
       o.backend === 'hnsw'
         ? new SearchParametersHNSW({ sel, efSearch: Math.max(o.efSearch, k) })
@@ -186,7 +397,28 @@ export class Catalog {
           ? new SearchParameters({ sel })
           : undefined;
     const res = await index.searchAsync(query, k, params);
-    return res.hits(0);
+    return { hits: res.hits(0), answeredBy };
+  }
+
+  private async searchSql(query: Float32Array, o: SearchOptions): Promise<SearchAnswer> {
+    const indexed = o.backend === 'sql-hnsw';
+    const store = indexed ? await this.sqlIndexedStore() : await this.sqlFor(SQL_METRIC[o.metric]);
+    const k = Math.min(o.k, this.n);
+    // A WHERE with the index: filter first (ClickHouse's post-filtering of the index's k would return fewer).
+    const res = await store.search(query, k, {
+      where: o.where,
+      exact: !indexed,
+      prefilter: indexed && o.where !== undefined,
+      params: indexed ? new SearchParametersHNSW({ efSearch: Math.max(o.efSearch, k) }) : undefined,
+    });
+    const how = indexed
+      ? `HNSW index, efSearch ${Math.max(o.efSearch, k)}${o.where ? ', filter first' : ''}`
+      : 'brute force';
+    return {
+      hits: res.hits(0),
+      statement: searchStatement(store, query, k),
+      answeredBy: `SQL store ${store.table} on ${store.backendName} (${how})`,
+    };
   }
 
   /** The photo file of an id, checked to be inside the photo folder; undefined without photos. */
@@ -236,6 +468,20 @@ export class Catalog {
     }
     return out;
   }
+}
+
+/**
+ * The statement the store ran for this query vector and k: the newest search with these parameters (several
+ * requests may search at once, so not simply the last statement).
+ */
+export function searchStatement(store: SqlVectorStore, query: Float32Array, k: number): SqlStatement | undefined {
+  const q = vectorParam(query);
+  const all = store.statements;
+  for (let i = all.length - 1; i >= 0; i--) {
+    const s = all[i];
+    if (s.what === 'searching' && s.params.lab_q === q && s.params.lab_k === k) return s;
+  }
+  return undefined;
 }
 
 function unitVector(v: Float32Array, what: string): Float32Array {

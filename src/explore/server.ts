@@ -200,7 +200,7 @@ export async function startExplorer(options: ExplorerOptions = {}): Promise<Expl
     app,
     close: async () => {
       await app.close();
-      catalog.flat.dispose();
+      await catalog.dispose();
     },
   };
 }
