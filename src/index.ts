@@ -95,8 +95,12 @@ export { type Timing, timeSearch } from './eval/timing';
 export { IdMap, ivfCells, MIN_POINTS_PER_CENTROID, photoId } from './photos/photo-ids';
 // Photo ids: IVF indexes whose labels name files.
 export { nprobeSteps, PhotoIndex } from './photos/photo-index';
+// See the index work: an HNSW query's walk over the graph, an IVF query's cells.
+export { hnswWalk } from './search/hnsw-walk';
+export { ivfProbe } from './search/ivf-probe';
 export { showChart, showParetoChart } from './show/chart';
 export { showNote } from './show/display';
+export { showHnswWalk, showIvfCells } from './show/graph';
 export { miningTable, showCandidates, showMiningRound } from './show/mining';
 export { showNeighbours, showPhotoGrid } from './show/photos';
 export { Progress, progressCallback } from './show/progress';

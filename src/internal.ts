@@ -124,8 +124,20 @@ export {
 } from './photos/photo-index';
 export { BruteForceIndex, knnBruteForce } from './search/bruteforce';
 export { bruteForce, flat, hnswFlat, ivfFlat, ivfPQ } from './search/builders';
+export {
+  type HNSWWalk,
+  type HNSWWalkOptions,
+  type HNSWWalkSource,
+  hnswWalk,
+  hnswWalkSource,
+  type WalkHop,
+  type WalkLevel,
+  type WalkStep,
+  walkDistance,
+} from './search/hnsw-walk';
 export { type CachedBuild, type CachedBuildOptions, cachedBuild, matrixHash } from './search/index-cache';
 export type { BuildArguments, IndexBuilder, QueryArguments, VectorIndex } from './search/interface';
+export { type IVFProbe, type IVFProbeOptions, ivfProbe } from './search/ivf-probe';
 export { RangeSearchResults } from './search/range';
 // Names the public index exports as types only, as values here.
 export { type Hit, largerIsCloser, MetricType, type RowHit } from './search/results';
@@ -140,6 +152,19 @@ export {
   showParetoChart,
 } from './show/chart';
 export { displayHtml, escapeHtml, inNotebook, noteHtml, showNote } from './show/display';
+export {
+  type DrawnFigure,
+  type HnswWalkFigureOptions,
+  hnswWalkFigure,
+  type IvfFigureOptions,
+  ivfCellsFigure,
+  ivfSizesFigure,
+  type Projection,
+  pca2,
+  project,
+  showHnswWalk,
+  showIvfCells,
+} from './show/graph';
 export { type MiningGridOptions, miningGridRow, miningTable, showCandidates, showMiningRound } from './show/mining';
 export {
   type Box,

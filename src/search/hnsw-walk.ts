@@ -62,6 +62,8 @@ export interface WalkLevel {
 }
 
 export interface HNSWWalk {
+  /** A copy of the query. */
+  query: Float32Array;
   k: number;
   efSearch: number;
   metricType: MetricType;
@@ -324,6 +326,7 @@ export function hnswWalk(
   const efSearch = checkInteger(options.efSearch ?? g.efSearch, 'efSearch', 1, 1 << 20);
   const sign = metric === MetricType.INNER_PRODUCT ? -1 : 1; // back to faiss's reported sign
   const walk: HNSWWalk = {
+    query: q.slice(),
     k,
     efSearch,
     metricType: metric,

@@ -25,6 +25,8 @@ export interface IVFProbeOptions {
 }
 
 export interface IVFProbe {
+  /** A copy of the query. */
+  query: Float32Array;
   nprobe: number;
   nlist: number;
   ntotal: number;
@@ -102,6 +104,7 @@ export function ivfProbe(
   const cells = ranked(cdis).slice(0, Math.min(nprobe, nlist));
   const scanned = cells.reduce((s, c) => s + lists.sizes[c], 0);
   const probe: IVFProbe = {
+    query: q.slice(),
     nprobe: cells.length,
     nlist,
     ntotal,
