@@ -1,14 +1,17 @@
 // The explorer's API without a browser: the server started as `npm run explore` starts it, on a generated demo
 // set, offline. Searches are compared with a plain-TS brute force over the CSV's vectors; labels, rounds, the
-// CSV export and import, a killed and restarted server, and every kind of bad input (a 4xx with a message).
+// CSV export and import, the classifier's weights read by numpy, a killed and restarted server, and every kind
+// of bad input (a 4xx with a message).
 import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import type { DemoSet, Matrix, PhotoRow } from '../src/internal';
-import { demoEnv, embedImages, embedTexts, makeDemoSet, readVectorsCsv } from '../src/internal';
+import { demoEnv, embedImages, embedTexts, makeDemoSet, readVectorsCsv, writeNpy } from '../src/internal';
 import { tmpDir } from './support/data';
 import { type Server, startServer, stopServer } from './support/explore';
+import { hasPythonFaiss, PYTHON } from './support/python';
 
 // biome-ignore lint/suspicious/noExplicitAny: JSON replies, each field checked by the assertions
 interface Reply<T = any> {
@@ -294,6 +297,39 @@ describe('explorer API on the demo set (no browser)', function () {
     assert.equal(s.body.rounds.length, 2);
   });
 
+  it("exports the classifier as .npy that numpy loads and that ranks as the round's candidates", async function () {
+    if (!hasPythonFaiss()) {
+      if (process.env.CI) throw new Error(`${PYTHON} with numpy not found`);
+      this.skip();
+    }
+    const res = await fetch(new URL('/api/weights.npy?session=mine', base));
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-disposition') ?? '', /filename="classifier-mine\.npy"/);
+    const file = path.join(tmp, 'classifier.npy');
+    fs.writeFileSync(file, Buffer.from(await res.arrayBuffer()));
+    const xFile = path.join(tmp, 'unit.npy');
+    writeNpy(xFile, unit.data, [unit.n, unit.d]);
+    const s = (await call(base, 'GET', '/api/session?session=mine')).body;
+    const labels = JSON.stringify(s.labels.map((l: { id: number; label: string }) => [l.id, l.label === 'positive']));
+    // numpy alone: logit = x . v[:d] + v[d]; the 12 best unlabelled photos are the last round's candidates.
+    const script = [
+      'import json, sys, numpy as np',
+      'v = np.load(sys.argv[1]); X = np.load(sys.argv[2]); labels = json.loads(sys.argv[3])',
+      'assert v.dtype == np.float32 and v.shape == (X.shape[1] + 1,), (v.dtype, v.shape)',
+      'logit = X.astype(np.float64) @ v[:-1] + v[-1]',
+      'seen = {i for i, _ in labels}',
+      'order = [int(i) for i in np.argsort(-logit, kind="stable") if int(i) not in seen][:12]',
+      'p = 1 / (1 + np.exp(-logit))',
+      'pos = np.mean([p[i] for i, y in labels if y]); neg = np.mean([p[i] for i, y in labels if not y])',
+      'print(json.dumps({"order": order, "pos": float(pos), "neg": float(neg)}))',
+    ].join('\n');
+    const r = spawnSync(PYTHON, ['-c', script, file, xFile, labels], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { order: number[]; pos: number; neg: number };
+    assert.deepEqual(out.order, s.rounds[s.rounds.length - 1].candidates);
+    assert.ok(out.pos > out.neg, `positives ${out.pos} above negatives ${out.neg}`);
+  });
+
   it('exports the labels as CSV and imports them into another session', async () => {
     const csv = await fetch(new URL('/api/labels.csv?session=mine', base));
     assert.match(csv.headers.get('content-type') ?? '', /text\/csv/);
@@ -364,7 +400,9 @@ describe('explorer API on the demo set (no browser)', function () {
       ],
       ['POST', '/api/search', { query: { like: 1 }, k: 'ten' }, undefined, 400, /k must be a whole number/],
       ['POST', '/api/search', { query: { like: 'abc' } }, undefined, 400, /like must be a whole number from 0 to 299/],
-      ['POST', '/api/search', { query: { like: 1 }, backend: 'sql' }, undefined, 400, /backend must be/],
+      ['POST', '/api/search', { query: { like: 1 }, backend: 'ivf' }, undefined, 400, /backend must be/],
+      ['POST', '/api/search', { query: { like: 1 }, metric: 'Linf' }, undefined, 400, /metric must be/],
+      ['GET', '/api/weights.npy?session=empty', undefined, undefined, 400, /no classifier yet/],
       ['POST', '/api/search', { query: { text: '../../etc/passwd' } }, undefined, 400, /query\.text holds a path/],
       ['POST', '/api/search', { session: '../x', query: { like: 1 } }, undefined, 400, /session holds a path/],
       ['POST', '/api/search', { session: 'a/b', query: { like: 1 } }, undefined, 400, /session must be/],
