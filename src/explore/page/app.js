@@ -53,18 +53,48 @@ function numberField(sel, name, min, max) {
   return v;
 }
 
+/** The box filter's bounds that are filled in, checked as the server checks them. */
+function boxFilter() {
+  const box = {};
+  const max = state.info?.limits.boxPixels ?? 100000;
+  for (const [key, sel, name] of [
+    ['minWidth', '#box-min-width', 'box width ≥'],
+    ['maxWidth', '#box-max-width', 'box width ≤'],
+    ['minHeight', '#box-min-height', 'box height ≥'],
+    ['maxHeight', '#box-max-height', 'box height ≤'],
+  ]) {
+    if ($(sel).value.trim() !== '' || !$(sel).validity.valid) box[key] = numberField(sel, name, 0, max);
+  }
+  return box;
+}
+
 function searchSettings() {
   return {
     session: sessionName(),
     k: numberField('#k', 'k', 1, state.info?.limits.k ?? 1000),
     backend: $('#backend').value,
+    metric: $('#metric').value,
     efSearch: numberField('#ef', 'efSearch', 1, state.info?.limits.efSearch ?? 4096),
     filters: {
       breeds: selected('#filter-breeds'),
       poses: selected('#filter-poses'),
       unlabelled: $('#filter-unlabelled').checked,
+      box: boxFilter(),
     },
   };
+}
+
+/** The SQL the store ran, under "show SQL"; hidden when FAISS answered. */
+function showSql(sql) {
+  $('#sql').hidden = !sql;
+  $('#sql-text').textContent = sql ? sql.text : '';
+}
+
+/** Metrics the chosen backend does not serve are greyed out (the server refuses them too). */
+function syncMetrics() {
+  const served = state.info?.backends[$('#backend').value]?.metrics ?? ['ip'];
+  for (const o of $('#metric').options) o.disabled = !served.includes(o.value);
+  if (!served.includes($('#metric').value)) $('#metric').value = served[0];
 }
 
 async function guarded(fn) {
@@ -87,7 +117,9 @@ async function search(query) {
   const t0 = performance.now();
   const r = await api('POST', 'api/search', { ...settings, query });
   state.query = query;
+  state.metric = settings.metric;
   render(r.hits);
+  showSql(r.sql);
   const filtered = r.filtered === null ? '' : `, ${r.filtered} photos pass the filters`;
   $('#status').textContent =
     `${r.query}: ${r.hits.length} photos from ${r.backend}${filtered}; ` +
@@ -119,7 +151,7 @@ function tile(hit, i) {
   breed.title = `${hit.file} (pose ${hit.pose}, id ${hit.id})`;
   const figures = document.createElement('span');
   figures.textContent = `#${hit.rank} · ${hit.score.toFixed(3)}`;
-  figures.title = 'rank · inner product (cosine) with the query';
+  figures.title = `rank · ${state.info?.metrics[state.metric] ?? 'score'}`;
   caption.append(breed, figures);
   const buttons = document.createElement('div');
   buttons.className = 'buttons';
@@ -230,7 +262,9 @@ async function train() {
   };
   const r = await api('POST', 'api/train', body);
   const round = r.round;
+  state.metric = 'ip';
   render(r.hits);
+  showSql(r.sql);
   showCounts(r.counts);
   const out = $('#train-result');
   out.replaceChildren();
@@ -265,6 +299,7 @@ async function loadSession() {
   showCounts(s.counts);
   showRounds(s.rounds);
   $('#export').href = `api/labels.csv?session=${encodeURIComponent(name)}`;
+  $('#export-weights').href = `api/weights.npy?session=${encodeURIComponent(name)}`;
 }
 
 function options(sel, values, keepFirst = false) {
@@ -316,6 +351,23 @@ async function start() {
   options('#filter-poses', info.poses);
   options('#target-breed', info.breeds, true);
   await loadSession();
+  syncMetrics();
+  $('#backend').addEventListener('change', syncMetrics);
+  // Fetched first, so that "no classifier yet" is a message on the page rather than a failed download.
+  $('#export-weights').addEventListener('click', (ev) => {
+    ev.preventDefault();
+    guarded(async () => {
+      const link = $('#export-weights');
+      const res = await fetch(link.href);
+      if (!res.ok) throw new Error((await res.json().catch(() => ({}))).error || `${res.status} ${res.statusText}`);
+      const url = URL.createObjectURL(await res.blob());
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = `classifier-${sessionName()}.npy`;
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(url), 1000);
+    });
+  });
 
   $('#text-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
