@@ -2,11 +2,14 @@
 // The explorer's page in a real browser (Debian's chromium through playwright-core) on the generated demo set,
 // offline: search by text, by an uploaded photo and "more like this"; label 10 photos by clicking; train; the
 // precision figure and the next grid appear; bad input gets its message; no request leaves 127.0.0.1; no page errors.
+// Then the SQL store with a box filter and "show SQL"; labels that come back after a restart of the server; the
+// labels exported as CSV and imported into another session; the classifier exported as .npy.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
 import type { DemoSet, PhotoRow } from '../src/internal';
-import { demoEnv, makeDemoSet, readVectorsCsv } from '../src/internal';
+import { decodeNpy, demoEnv, makeDemoSet, readVectorsCsv } from '../src/internal';
 import { CHROMIUM, hasChromium } from './support/browser';
 import { tmpDir } from './support/data';
 import { type Server, startServer, stopServer } from './support/explore';
@@ -17,6 +20,31 @@ describe('explorer page in chromium on the demo set', function () {
   let set: DemoSet;
   let rows: PhotoRow[];
   let server: Server | undefined;
+  let env: NodeJS.ProcessEnv;
+
+  /** A page that records page errors and aborts (and records) any request not to the server's current origin. */
+  async function open(browser: Browser): Promise<{ page: Page; pageErrors: string[]; elsewhere: string[] }> {
+    const page = await browser.newPage({ viewport: { width: 1300, height: 900 }, acceptDownloads: true });
+    const pageErrors: string[] = [];
+    const elsewhere: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(String(e)));
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !/status of 4\d\d/.test(m.text())) pageErrors.push(`console: ${m.text()}`);
+    });
+    await page.route('**/*', (route) => {
+      const url = route.request().url();
+      if (url.startsWith(`${new URL(server!.url).origin}/`) || url.startsWith('blob:')) return route.continue();
+      elsewhere.push(url);
+      return route.abort();
+    });
+    return { page, pageErrors, elsewhere };
+  }
+
+  // The page runs actions one at a time (body.busy while any is queued): wait for them before the next step.
+  const idle = (page: Page) => page.waitForFunction(() => !document.body.classList.contains('busy'));
+
+  const tileIds = (page: Page) =>
+    page.$$eval('#grid .tile', (els) => els.map((e) => Number((e as HTMLElement).dataset.id)));
 
   before(async function () {
     if (!hasChromium()) {
@@ -25,7 +53,8 @@ describe('explorer page in chromium on the demo set', function () {
     }
     set = await makeDemoSet(path.join(tmp, 'demo'), { log: false });
     rows = (await readVectorsCsv(set.vectorsCsv)).rows;
-    server = await startServer({ ...demoEnv(set), LAB_CACHE_DIR: path.join(tmp, 'cache'), LAB_OFFLINE: '1' });
+    env = { ...demoEnv(set), LAB_CACHE_DIR: path.join(tmp, 'cache'), LAB_OFFLINE: '1', LAB_CLICKHOUSE_URL: '' };
+    server = await startServer(env);
   });
 
   after(async () => {
@@ -138,6 +167,135 @@ describe('explorer page in chromium on the demo set', function () {
       await page.click('#search-photo');
       await page.waitForSelector('#message:not([hidden])');
       assert.match((await page.textContent('#message')) ?? '', /not an image/);
+
+      assert.deepEqual(pageErrors, []);
+      assert.deepEqual(elsewhere, [], 'no request leaves 127.0.0.1');
+    } finally {
+      await browser.close();
+    }
+  });
+  it('searches the SQL store with a box filter and shows its SQL; labels survive a restart; CSV out and in', async () => {
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+    try {
+      let { page, pageErrors, elsewhere } = await open(browser);
+      await page.goto(server!.url, { waitUntil: 'load' });
+      await page.waitForFunction(() => document.querySelectorAll('#breed option').length > 0);
+
+      // The SQL store's index serves inner product only: the page greys out the rest.
+      await page.selectOption('#backend', 'sql-hnsw');
+      assert.deepEqual(await page.$$eval('#metric option', (os) => os.map((o) => (o as HTMLOptionElement).disabled)), [
+        false,
+        true,
+        true,
+      ]);
+      // Brute force in SQL by L2, photos whose box is at least the median width: the grid and the statement.
+      const widths = rows.map((r) => r.xmax - r.xmin).sort((a, b) => a - b);
+      const minWidth = widths[widths.length >> 1];
+      await page.selectOption('#backend', 'sql');
+      await page.selectOption('#metric', 'l2');
+      await page.fill('#box-min-width', String(minWidth));
+      await page.selectOption('#breed', rows[0].class);
+      await idle(page);
+      await page.click('#search-breed');
+      await page.waitForFunction(() => document.querySelectorAll('#grid .tile').length > 0);
+      assert.ok(await page.isHidden('#message'), (await page.textContent('#message')) ?? '');
+      const ids = await tileIds(page);
+      assert.ok(ids.length === 24 && ids.every((id) => rows[id].xmax - rows[id].xmin >= minWidth));
+      assert.match((await page.textContent('#status')) ?? '', /SQL store explore_\w+ on chdb/);
+      assert.ok(await page.isVisible('#sql'));
+      await page.click('#sql summary');
+      const sql = (await page.textContent('#sql-text')) ?? '';
+      assert.match(sql, /SELECT id, L2Distance\(vec, \{lab_q:Array\(Float32\)\}\) AS distance/);
+      assert.match(sql, /WHERE \(xmax - xmin\) >= \{min_width:Float64\}/);
+      assert.ok(sql.includes(`-- {min_width:Float64} = ${minWidth}`));
+      // A bound that is not a number: the page's message, no search.
+      await page.fill('#box-max-height', '-5');
+      await idle(page);
+      await page.click('#search-breed');
+      await page.waitForSelector('#message:not([hidden])');
+      assert.match((await page.textContent('#message')) ?? '', /box height ≤ must be a whole number/);
+      await page.fill('#box-max-height', '');
+      // FAISS answers: no SQL to show.
+      await page.selectOption('#backend', 'flat');
+      await idle(page);
+      await page.click('#search-breed');
+      await page.waitForSelector('#sql', { state: 'hidden' });
+
+      // Label 6 photos in a session of their own; no classifier yet: the export says so on the page.
+      await idle(page);
+      await page.fill('#session', 'restart');
+      await page.dispatchEvent('#session', 'change');
+      await page.waitForFunction(() => document.querySelector('#counts')?.textContent === 'no labels yet');
+      await idle(page);
+      await page.click('#export-weights');
+      await page.waitForSelector('#message:not([hidden])');
+      assert.match((await page.textContent('#message')) ?? '', /no classifier yet/);
+      const labelled = (await tileIds(page)).slice(0, 6);
+      for (const [i, id] of labelled.entries()) {
+        await page.click(`#grid .tile[data-id="${id}"] button.${i < 4 ? 'pos' : 'neg'}`);
+      }
+      await page.waitForFunction(() =>
+        /^6 labelled: 4 right, 2 wrong/.test(document.querySelector('#counts')!.textContent!),
+      );
+
+      // The server stops and starts again (another port): the labels are there, on the page too.
+      await stopServer(server);
+      server = await startServer(env);
+      await page.close();
+      ({ page, pageErrors, elsewhere } = await open(browser));
+      await page.goto(server.url, { waitUntil: 'load' });
+      await page.waitForFunction(() => document.querySelectorAll('#breed option').length > 0);
+      await idle(page);
+      await page.fill('#session', 'restart');
+      await page.dispatchEvent('#session', 'change');
+      await page.waitForFunction(() =>
+        /^6 labelled: 4 right, 2 wrong/.test(document.querySelector('#counts')!.textContent!),
+      );
+      await page.selectOption('#breed', rows[0].class);
+      await idle(page);
+      await page.click('#search-breed');
+      await page.waitForFunction(
+        () => document.querySelectorAll('#grid .tile.positive, #grid .tile.negative').length === 6,
+      );
+
+      // Export the labels as CSV (a download), import them into a new session.
+      const [csvDownload] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
+      const csvFile = path.join(tmp, 'labels-restart.csv');
+      await csvDownload.saveAs(csvFile);
+      const lines = fs.readFileSync(csvFile, 'utf8').trim().split('\n');
+      assert.equal(lines[0], 'id,file,label,round');
+      assert.deepEqual(
+        lines.slice(1).map((l) => Number(l.split(',')[0])),
+        [...labelled].sort((a, b) => a - b),
+      );
+      await idle(page);
+      await page.fill('#session', 'reimported');
+      await page.dispatchEvent('#session', 'change');
+      await page.waitForFunction(() => document.querySelector('#counts')?.textContent === 'no labels yet');
+      await idle(page);
+      await page.setInputFiles('#import', csvFile);
+      await page.waitForFunction(() => /imported 6 labels/.test(document.querySelector('#status')!.textContent!));
+      assert.match((await page.textContent('#counts')) ?? '', /^6 labelled: 4 right, 2 wrong/);
+      const wrong = path.join(tmp, 'wrong.csv');
+      fs.writeFileSync(wrong, 'photo,breed\n1,pug\n');
+      await idle(page);
+      await page.setInputFiles('#import', wrong);
+      await page.waitForSelector('#message:not([hidden])');
+      assert.match((await page.textContent('#message')) ?? '', /columns are "photo,breed"/);
+
+      // Train on the imported labels, then export the classifier: a .npy of d + 1 float32 values.
+      await idle(page);
+      await page.click('#train');
+      await page.waitForSelector('#precision');
+      await idle(page);
+      const [npyDownload] = await Promise.all([page.waitForEvent('download'), page.click('#export-weights')]);
+      assert.equal(npyDownload.suggestedFilename(), 'classifier-reimported.npy');
+      const npyFile = path.join(tmp, 'classifier.npy');
+      await npyDownload.saveAs(npyFile);
+      const npy = decodeNpy(fs.readFileSync(npyFile));
+      assert.deepEqual(npy.shape, [513]);
+      assert.ok(npy.data instanceof Float32Array);
 
       assert.deepEqual(pageErrors, []);
       assert.deepEqual(elsewhere, [], 'no request leaves 127.0.0.1');

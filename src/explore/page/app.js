@@ -2,7 +2,7 @@
 // The server is the source of truth for labels: every click is one request that changes one photo's label.
 
 const $ = (sel) => document.querySelector(sel);
-const state = { info: null, hits: [], labels: new Map(), query: null, focus: 0, busy: false };
+const state = { info: null, hits: [], labels: new Map(), query: null, focus: 0, pending: 0, chain: Promise.resolve() };
 
 function sessionName() {
   return $('#session').value.trim() || 'default';
@@ -97,19 +97,25 @@ function syncMetrics() {
   if (!served.includes($('#metric').value)) $('#metric').value = served[0];
 }
 
-async function guarded(fn) {
-  if (state.busy) return;
-  state.busy = true;
+/**
+ * Runs a user action after the ones before it (one at a time, none dropped: a blur's "change" of the session
+ * field and the click that caused it both run), with its error as the page's message.
+ */
+function guarded(fn) {
+  state.pending++;
   document.body.classList.add('busy');
-  showMessage('');
-  try {
-    await fn();
-  } catch (e) {
-    showMessage(e.message);
-  } finally {
-    state.busy = false;
-    document.body.classList.remove('busy');
-  }
+  const run = async () => {
+    showMessage('');
+    try {
+      await fn();
+    } catch (e) {
+      showMessage(e.message);
+    } finally {
+      if (--state.pending === 0) document.body.classList.remove('busy');
+    }
+  };
+  state.chain = state.chain.then(run);
+  return state.chain;
 }
 
 async function search(query) {
