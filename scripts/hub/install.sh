@@ -139,7 +139,8 @@ for f in vectors.csv.gz vectors.csv; do [ -f "$PREFIX/data/$f" ] && course="$PRE
 mkdir -p "$PREFIX/etc"
 mv "$PREFIX/etc.lab.env.new" "$PREFIX/etc/lab.env"
 if [ $demo -eq 1 ] || [ -z "$course" ]; then
-  say "DEMO DATA: ${course:+--demo: }every student works on the generated demo set${course:+ (the course's $course is installed too)}"
+  say "DEMO DATA: every student works on the generated demo set (results mean nothing)"
+  [ -z "$course" ] || say "  (--demo: the course file $course is installed too)"
   [ -n "$course" ] || say "  no vectors.csv.gz in $src_dataDir: put the course's files there (or LAB_DATA_DIR) and run hub-install again"
 else
   model=$(node -e 'const { config } = require("./dist/config"); console.log(config.clipModel)')

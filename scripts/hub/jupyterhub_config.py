@@ -15,7 +15,7 @@ c.ConfigurableHTTPProxy.api_url = f'http://127.0.0.1:{os.environ.get("LAB_HUB_PR
 c.JupyterHub.authenticator_class = 'pam'
 # The class: list the students' user names, or name a Unix group (usermod -aG vector-lab alice).
 c.Authenticator.allowed_users = set()  # e.g. {'alice', 'bob'}
-c.LocalAuthenticator.allowed_groups = set()  # e.g. {'vector-lab'}
+# c.LocalAuthenticator.allowed_groups = {'vector-lab'}  # (set, it replaces allowed_users)
 # Teachers: see every student's server on the hub's Admin page and stop or start it.
 c.Authenticator.admin_users = set()
 # Without a list every account of the machine could log in: the hub refuses to start (see the end).
@@ -61,7 +61,7 @@ c.JupyterHub.db_url = 'sqlite:///' + os.path.join(_state, 'jupyterhub.sqlite')
 c.ConfigurableHTTPProxy.pid_file = os.path.join(_state, 'jupyterhub-proxy.pid')
 c.JupyterHub.cleanup_servers = True  # stopping the hub stops every student's server
 
-if not c.Authenticator.allowed_users and not c.LocalAuthenticator.allowed_groups:
+if not c.Authenticator.allowed_users and not c.LocalAuthenticator.get('allowed_groups'):
     raise SystemExit(
         f'[lab hub] no allowed users: edit {__file__}: c.Authenticator.allowed_users = {{"alice", "bob"}} '
         '(or c.LocalAuthenticator.allowed_groups), then start the hub again'
