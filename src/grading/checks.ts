@@ -126,7 +126,7 @@ function checkTask(task: number, nbFile: string | undefined, htmlFile: string | 
     if (nb.errors.length) {
       check.status = 'error';
       const e = nb.errors[0];
-      check.notes.push(`error output in cell ${e.cell + 1}: ${e.text.split('\n').find((l) => l.trim()) ?? ''}`);
+      check.notes.push(`error output in cell ${e.cell + 1}: ${e.text}`);
     } else if (nb.executed < nb.codeCells) {
       check.status = 'not run';
       check.notes.push(`${nb.codeCells - nb.executed} of ${nb.codeCells} code cells not run`);

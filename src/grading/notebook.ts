@@ -42,7 +42,7 @@ export interface NotebookCell {
 
 export interface CellError {
   cell: number;
-  /** The first lines of the error's text. */
+  /** The line of the error's text that says what went wrong. */
   text: string;
 }
 
@@ -75,6 +75,16 @@ export function looksLikeError(text: string): boolean {
     /^\s*(Uncaught\s+)?[A-Z]?\w*(Error|Exception)\b(:|\s*\[|\s*$)/m.test(text) ||
     /^\d+:\d+ - /m.test(text) ||
     /^\s+at .+:\d+:\d+\)?\s*$/m.test(text)
+  );
+}
+
+/** The line of an error report that says what went wrong ("TypeError: ...", "3:5 - ..."), else its first line. */
+export function errorLine(text: string): string {
+  const lines = text.split('\n').map((l) => l.trim());
+  return (
+    lines.find((l) => /^(Uncaught\s+)?[A-Z]?\w*(Error|Exception)\b:/.test(l) || /^\d+:\d+ - /.test(l)) ??
+    lines.find((l) => l !== '') ??
+    ''
   );
 }
 
@@ -149,7 +159,7 @@ export function readNotebook(file: string): SubmittedNotebook {
   for (const c of cells) {
     for (const o of c.outputs) {
       const isError = o.type === 'error' || (o.name === 'stderr' && looksLikeError(o.text));
-      if (isError) errors.push({ cell: c.index, text: o.text.trim().split('\n').slice(0, 6).join('\n') });
+      if (isError) errors.push({ cell: c.index, text: errorLine(o.text) });
       else if (o.name === 'stderr' && o.text.trim()) warnings.push(o.text.trim().split('\n')[0]);
     }
   }

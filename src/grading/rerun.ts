@@ -103,7 +103,8 @@ export async function rerunStudent(check: StudentCheck, dir: string, options: Re
     try {
       run = await options.run(copy, path.join(dir, 'out'), { timeout: options.timeout, env });
     } catch (e) {
-      notes.push(`task ${t.task}: could not be run: ${(e as Error).message.split('\n')[0]}`);
+      const lines = (e as Error).message.trim().split('\n');
+      notes.push(`task ${t.task}: could not be run: ${lines[0]} ${lines.length > 1 ? lines[lines.length - 1] : ''}`);
       continue;
     }
     ran++;
@@ -129,5 +130,5 @@ export async function rerunStudent(check: StudentCheck, dir: string, options: Re
   }
   const data = options.demo ? ' on the DEMO set' : '';
   const summary = ran === 0 ? 'nothing to re-run' : `${same} of ${ran} notebook(s) re-ran${data} with the same answers`;
-  return { status: ran === 0 ? 'n/a' : notes.length ? 'differs' : 'ok', summary, notes };
+  return { status: notes.length ? 'differs' : ran === 0 ? 'n/a' : 'ok', summary, notes };
 }
