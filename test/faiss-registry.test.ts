@@ -1,9 +1,19 @@
 // The registry of index kinds (src/faiss/registry.ts) is what downcast, the factory, the serialized
 // checks and the grid builders read: each row must be whole and agree with faiss's own names.
 import { strict as assert } from 'node:assert';
+import { clusteredVectors } from '../src/data/synthetic';
 import { type FactoryKind, factoryKinds, INDEX_KINDS, type KindName, kindOfClass } from '../src/faiss/registry';
 import { builders } from '../src/index';
-import { deserializeIndex, indexFactory, MetricType, serializeIndex } from '../src/internal';
+import {
+  deserializeIndex,
+  IDSelectorBatch,
+  IDSelectorNot,
+  IndexFlat,
+  indexFactory,
+  MetricType,
+  SearchParameters,
+  serializeIndex,
+} from '../src/internal';
 import { FACTORY_FORMS } from '../src/search/factory';
 
 // The kind names are read from the rows: a row added or renamed changes these types, and this file stops compiling.
@@ -95,5 +105,51 @@ describe('index kinds registry', () => {
         index.dispose();
       }
     }
+  });
+
+  it('searchParametersFiltering agrees with what each kind takes: its parameters filter, its undefined is refused', () => {
+    const d = 8;
+    const xb = clusteredVectors({ n: 400, d, clusters: 4, seed: 7 });
+    const xq = { data: xb.data.subarray(0, 3 * d), n: 3, d };
+    const odd = [...Array(400).keys()].filter((i) => i % 2 === 1);
+    const sel = () => new IDSelectorNot(new IDSelectorBatch(odd));
+    const strings = ['Flat', 'HNSW8', 'IVF4,Flat', 'IVF4,FlatDedup', 'PQ4np', 'IVF4,PQ4np', 'SQ8', 'IVF4,SQ8'];
+    const cases: Array<[string, MetricType]> = strings.map((s) => [s, MetricType.L2]);
+    cases.push(['Flat', MetricType.L1], ['HNSW8', MetricType.L1], ['IDMap,Flat', MetricType.L2]);
+    for (const [desc, metric] of cases) {
+      const index = indexFactory(d, desc, metric);
+      try {
+        if (!index.isTrained) index.train(xb);
+        if (desc.startsWith('IDMap'))
+          index.addWithIds(xb, BigInt64Array.from(odd.concat(odd.map((i) => i - 1)), BigInt));
+        else index.add(xb);
+        const params = index.searchParametersFiltering(sel());
+        if (params === undefined) {
+          assert.throws(() => index.search(xq, 5, new SearchParameters({ sel: sel() })), Error, `${desc}`);
+          continue;
+        }
+        const res = index.search(xq, 5, params);
+        for (const l of res.labels) assert.ok(l === -1n || l % 2n === 0n, `${desc} (${metric}): ${l} not filtered`);
+        if (desc === 'Flat' || desc === 'SQ8') {
+          // A scan: the filtered answer is the full answer with the odd ids taken out.
+          const all = index.search(xq, 400);
+          for (let q = 0; q < 3; q++) {
+            const kept = all
+              .ids(q)
+              .filter((id) => id % 2 === 0)
+              .slice(0, 5);
+            assert.deepEqual(res.ids(q), kept, `${desc}: query ${q}`);
+          }
+        }
+      } finally {
+        index.dispose();
+      }
+    }
+    // The flat answer is the exact one among the kept ids.
+    const flat = new IndexFlat(d);
+    flat.add(xb);
+    const got = flat.search(xq, 3, flat.searchParametersFiltering(sel()));
+    assert.ok([...got.labels].every((l) => l % 2n === 0n));
+    flat.dispose();
   });
 });

@@ -25,20 +25,8 @@
  * const source = faissCandidates(ipIndex);                 // or sqlCandidates(store)
  * await source.search(clf.query.data, 12, labelledIds);    // [{ rank, id, distance }, ...]
  */
-import {
-  IDSelectorBatch,
-  IDSelectorNot,
-  type Index,
-  IndexFlat,
-  IndexHNSW,
-  IndexIDMap,
-  IndexIVF,
-  IndexIVFFlatDedup,
-  SearchParameters,
-  SearchParametersHNSW,
-  SearchParametersIVF,
-} from '../faiss';
-import { type Hit, MetricType } from '../search/results';
+import { IDSelectorBatch, IDSelectorNot, type Index, SearchParameters, SearchParametersHNSW } from '../faiss';
+import type { Hit } from '../search/results';
 import type { SqlVectorStore } from '../sql/store';
 import { checkInteger, invalid } from '../util/check';
 
@@ -58,17 +46,7 @@ function allBut(exclude: ReadonlySet<number>): IDSelectorNot {
 
 /** The parameters that make `index` leave `exclude` out itself, or undefined where faiss 1.7.3 takes no selector. */
 function excluding(index: Index, exclude: ReadonlySet<number>): SearchParameters | undefined {
-  const sel = allBut(exclude);
-  if (index instanceof IndexIDMap || index instanceof IndexIVFFlatDedup) return undefined;
-  if (index instanceof IndexIVF) return new SearchParametersIVF({ sel, nprobe: Math.min(index.nprobe, 1 << 30) });
-  if (index instanceof IndexHNSW) return new SearchParametersHNSW({ sel, efSearch: index.efSearch });
-  if (
-    index instanceof IndexFlat &&
-    (index.metricType === MetricType.L2 || index.metricType === MetricType.INNER_PRODUCT)
-  ) {
-    return new SearchParameters({ sel });
-  }
-  return undefined;
+  return index.searchParametersFiltering(allBut(exclude));
 }
 
 /** Whether faiss 1.7.3 filters searches of this index with an id selector. */

@@ -19,7 +19,7 @@ import type { NativeIndex, NativeSearchParams } from 'faiss-lab-native';
 import type { QueryArguments, VectorIndex } from '../search/interface';
 import { RangeSearchResults } from '../search/range';
 import { type MetricType, metricName, SearchResults } from '../search/results';
-import { SearchParameters } from '../search/selectors';
+import { type IDSelector, SearchParameters } from '../search/selectors';
 import { type EmbeddingSource, type Matrix, sourceMismatch } from '../types';
 import { ArgumentError, checkInt64, checkInteger, invalid } from '../util/check';
 import { allocateResult, checkIds, emptyRange, keepStack, vectorsOf } from './args';
@@ -664,6 +664,15 @@ export class Index implements VectorIndex {
     const out = new Float32Array(n * this.d);
     if (n > 0) this.native.saDecode(codes, out);
     return out;
+  }
+
+  /**
+   * The search parameters with which this index filters its own search by `sel`, at its current query settings
+   * (efSearch, nprobe); undefined where faiss 1.7.3 takes no selector for it (an IDMap, an IVFFlatDedup, a flat
+   * index by L1 or Linf, PQ, SQ): then search without one and drop the hits you do not want.
+   */
+  searchParametersFiltering(_sel: IDSelector): SearchParameters | undefined {
+    return undefined;
   }
 
   // ---- what a family can do: each family (flat.ts, hnsw.ts, ...) overrides these ----

@@ -1,7 +1,13 @@
 /** Exact search: faiss.IndexFlat, IndexFlatL2, IndexFlatIP. */
 import type { NativeSearchParams } from 'faiss-lab-native';
 import { MetricType, metricName } from '../search/results';
-import { IDSelectorArray, type SearchParameters, SearchParametersHNSW, SearchParametersIVF } from '../search/selectors';
+import {
+  type IDSelector,
+  IDSelectorArray,
+  SearchParameters,
+  SearchParametersHNSW,
+  SearchParametersIVF,
+} from '../search/selectors';
 import { ArgumentError, checkInt32 } from '../util/check';
 import { checkMetric } from './args';
 import { Index } from './base';
@@ -12,6 +18,11 @@ import { registerClass } from './registry';
 export class IndexFlat extends Index {
   constructor(d: number, metric: MetricType = MetricType.L2) {
     super(native.newFlat(checkInt32(d, 'd', 1), checkMetric(metric)));
+  }
+
+  override searchParametersFiltering(sel: IDSelector): SearchParameters | undefined {
+    const filters = this.metricType === MetricType.L2 || this.metricType === MetricType.INNER_PRODUCT;
+    return filters ? new SearchParameters({ sel }) : undefined;
   }
 
   protected override checkSearchParams(

@@ -2,7 +2,7 @@
 import type { NativeHNSWGraph, NativeIndex } from 'faiss-lab-native';
 import { HNSW_M_MAX, HNSW_M_MIN } from '../search/factory';
 import { MetricType } from '../search/results';
-import { type SearchParameters, SearchParametersHNSW } from '../search/selectors';
+import { type IDSelector, type SearchParameters, SearchParametersHNSW } from '../search/selectors';
 import { ArgumentError, checkInt32, checkInteger, invalid } from '../util/check';
 import { checkMetric } from './args';
 import { Index } from './base';
@@ -215,6 +215,10 @@ export class IndexHNSW extends Index {
   /** Graph parameters: hnsw.efSearch, hnsw.efConstruction, hnsw.M. */
   get hnsw(): HNSWParameters {
     return new HNSWParameters(this.native);
+  }
+
+  override searchParametersFiltering(sel: IDSelector): SearchParametersHNSW {
+    return new SearchParametersHNSW({ sel, efSearch: this.hnsw.efSearch });
   }
 
   protected override checkSearchParams(params: SearchParameters): void {

@@ -2,7 +2,7 @@
 import type { NativeSearchParams } from 'faiss-lab-native';
 import { NLIST_MAX } from '../search/factory';
 import { MetricType, metricName } from '../search/results';
-import { type SearchParameters, SearchParametersIVF } from '../search/selectors';
+import { type IDSelector, type SearchParameters, SearchParametersIVF } from '../search/selectors';
 import { ArgumentError, checkInt32, checkInteger, invalid } from '../util/check';
 import { checkMetric } from './args';
 import { downcastView, Index } from './base';
@@ -151,6 +151,10 @@ export class IndexIVF extends Index {
     return q.isTrained && q.ntotal === this.nlist ? [] : [[this, q, 'quantizer']];
   }
 
+  override searchParametersFiltering(sel: IDSelector): SearchParametersIVF | undefined {
+    return new SearchParametersIVF({ sel, nprobe: Math.min(this.nprobe, 1 << 30) });
+  }
+
   protected override checkSearchParams(
     params: SearchParameters,
     _p: NativeSearchParams,
@@ -264,6 +268,11 @@ export class IndexIVFFlat extends IndexIVF {
 export class IndexIVFFlatDedup extends IndexIVFFlat {
   constructor(quantizer: Index, d: number, nlist: number, metric: MetricType = MetricType.L2) {
     super(quantizer, d, nlist, metric);
+  }
+
+  /** faiss 1.7.3 applies a selector before adding each hit's duplicates (see checkSearchParams): none. */
+  override searchParametersFiltering(_sel: IDSelector): undefined {
+    return undefined;
   }
 
   protected override checkSearchParams(

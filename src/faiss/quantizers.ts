@@ -6,7 +6,7 @@
 import type { NativeIndex, NativeSearchParams } from 'faiss-lab-native';
 import { checkKindMetric, checkPQ, HNSW_M_MAX, HNSW_M_MIN } from '../search/factory';
 import { MetricType } from '../search/results';
-import { type SearchParameters, SearchParametersHNSW, SearchParametersIVF } from '../search/selectors';
+import { type IDSelector, SearchParameters, SearchParametersHNSW, SearchParametersIVF } from '../search/selectors';
 import { ArgumentError, checkInt32, invalid } from '../util/check';
 import { checkMetric } from './args';
 import { type HalfFloatStorage, Index } from './base';
@@ -242,6 +242,11 @@ export class IndexScalarQuantizer extends Index {
   /** Bytes stored per vector (faiss's code_size). */
   get codeSize(): number {
     return this.native.getParam('codeSize');
+  }
+
+  /** faiss 1.7.3 filters a scalar quantizer's scan by a selector (IndexScalarQuantizer::search). */
+  override searchParametersFiltering(sel: IDSelector): SearchParameters {
+    return new SearchParameters({ sel });
   }
 
   protected override checkSearchParams(
