@@ -1,6 +1,7 @@
 /**
  * Runs the benchmarks and regenerates bench/RESULTS.md.
  *   npm run bench [-- --n 20580 --reps 5 --grid full|small --only faiss,csv,clip --images FOLDER --count 64]
+ *   (--only sql and --only explore run those comparisons; they are not in the default set)
  * (bash scripts/lab.sh bench installs the Python side's packages first.)
  * Each comparison runs both sides in the same run on the same data.
  */
@@ -9,6 +10,7 @@ import * as path from 'node:path';
 import { arg } from '../scripts/args';
 import { clipComparisons } from './clip';
 import { csvComparison } from './csv';
+import { exploreComparison } from './explore';
 import { faissComparison } from './faiss';
 import { markdown } from './harness';
 import { sqlComparison } from './sql';
@@ -33,6 +35,8 @@ async function main(): Promise<void> {
         out,
       }),
     );
+  if (only.includes('explore'))
+    comparisons.push(await exploreComparison({ reps: Number(arg('explore-reps', '100')), out }));
   if (only.includes('clip')) {
     const images = arg('images', '') || undefined;
     comparisons.push(

@@ -20,6 +20,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { PROJECT_ROOT } from '../config';
+import type { CourseData } from '../data/course';
 import { CSV_LIMIT, findPathUp, registerApi, UPLOAD_LIMIT } from './api';
 import { Catalog } from './catalog';
 import { HttpError } from './errors';
@@ -48,6 +49,8 @@ export interface ExplorerOptions {
   demo?: boolean;
   /** The token (default: random when not on loopback). */
   token?: string;
+  /** A data set already loaded instead of the course's or the demo set (e.g. the bench's generated one). */
+  course?: CourseData;
 }
 
 export interface Explorer {
@@ -110,7 +113,9 @@ export async function startExplorer(options: ExplorerOptions = {}): Promise<Expl
   const host = options.host ?? '127.0.0.1';
   const loopback = isLoopback(host);
   const token = options.token ?? (loopback ? undefined : crypto.randomBytes(24).toString('hex'));
-  const catalog = await Catalog.open({ stateDir: options.stateDir, demo: options.demo });
+  const catalog = options.course
+    ? Catalog.fromCourse(options.course, options.stateDir)
+    : await Catalog.open({ stateDir: options.stateDir, demo: options.demo });
   const sessions = new SessionStore(catalog.stateDir, { n: catalog.n, fileOf: (id) => catalog.files[id] });
   // The HNSW graph is built in the background: the first HNSW search waits for it, exact ones do not.
   void catalog.hnsw().catch((e) => process.stderr.write(`[explore] HNSW build failed: ${(e as Error).message}\n`));
