@@ -12,13 +12,17 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 say() { printf '\033[1m[lab hub]\033[0m %s\n' "$*"; }
 die() { printf '\033[1;31m[lab hub] error:\033[0m %s\n' "$*" >&2; exit 1; }
 
-[ "$(id -u)" -eq 0 ] || die "the hub logs students in with their passwords (PAM) and starts servers as them: run it as root"
+[ "$(id -u)" -eq 0 ] ||
+  die "the hub logs students in with their passwords (PAM) and starts servers as them: run it as root"
 PREFIX=$(realpath -m "${LAB_PREFIX:-/opt/vector-lab}")
 CONFIG=$(realpath -m "${LAB_HUB_CONFIG:-$PREFIX/etc/jupyterhub_config.py}")
 STATE=$(realpath -m "${LAB_HUB_STATE:-/var/lib/vector-lab-hub}")
-[ -x "$PREFIX/lab/bin/lab-singleuser" ] || die "the lab is not installed in $PREFIX: run bash scripts/lab.sh hub-install first"
-command -v jupyterhub >/dev/null || die "jupyterhub is not installed (apt-get install -y jupyterhub node-configurable-http-proxy)"
-command -v configurable-http-proxy >/dev/null || die "the proxy is not installed (apt-get install -y node-configurable-http-proxy)"
+[ -x "$PREFIX/lab/bin/lab-singleuser" ] ||
+  die "the lab is not installed in $PREFIX: run bash scripts/lab.sh hub-install first"
+command -v jupyterhub >/dev/null ||
+  die "jupyterhub is not installed (apt-get install -y jupyterhub node-configurable-http-proxy)"
+command -v configurable-http-proxy >/dev/null ||
+  die "the proxy is not installed (apt-get install -y node-configurable-http-proxy)"
 
 if [ ! -f "$CONFIG" ]; then
   mkdir -p "$(dirname "$CONFIG")"

@@ -31,19 +31,24 @@ for a in "$@"; do
   esac
 done
 
-[ "$(id -u)" -eq 0 ] || die "hub-install writes to ${LAB_PREFIX:-/opt/vector-lab} and the system's Jupyter kernels: run it as root"
+[ "$(id -u)" -eq 0 ] ||
+  die "hub-install writes to ${LAB_PREFIX:-/opt/vector-lab} and the system's Jupyter kernels: run it as root"
 PREFIX=$(realpath -m "${LAB_PREFIX:-/opt/vector-lab}")
 KERNELS=$(realpath -m "${LAB_KERNEL_PREFIX:-/usr/local}")/share/jupyter/kernels
-case "$PREFIX" in "$ROOT" | "$ROOT"/*) die "LAB_PREFIX=$PREFIX is inside the checkout: choose a folder outside it" ;; esac
+case "$PREFIX" in
+  "$ROOT" | "$ROOT"/*) die "LAB_PREFIX=$PREFIX is inside the checkout: choose a folder outside it" ;;
+esac
 umask 022
 
 addon=native/faiss/build/Release/faiss_lab.node
-[ -f dist/index.js ] && [ -f "$addon" ] || die "the library or the FAISS addon is not built: run bash scripts/lab.sh setup"
+[ -f dist/index.js ] && [ -f "$addon" ] ||
+  die "the library or the FAISS addon is not built: run bash scripts/lab.sh setup"
 NODE=$(command -v node)
 
 # --- 1. the lab's code, staged next to the old one and swapped in (skipped when nothing changed) -----
 stamp=$( (node --version; sha256sum package-lock.json "$addon"
-  find dist notebooks scripts/hub src/explore/page -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-64)
+  find dist notebooks scripts/hub src/explore/page -type f -print0 | sort -z | xargs -0 sha256sum) |
+  sha256sum | cut -c1-64)
 lab="$PREFIX/lab"
 if [ -f "$lab/.lab-stamp" ] && [ "$(cat "$lab/.lab-stamp")" = "$stamp" ]; then
   say "the lab in $lab is up to date"
@@ -65,14 +70,16 @@ else
     sed -n "s|^$ROOT/\(node_modules/\(@[^/]*/\)\{0,1\}[^/@][^/]*\)$|\1|p" | sort -u |
     while IFS= read -r p; do [ -e "$p" ] && printf '%s\0' "$p"; done |
     xargs -0 cp -a --parents -t "$stage/"
-  [ -d "$stage/node_modules/tslab" ] || die "tslab was not copied: is node_modules complete? (bash scripts/lab.sh setup)"
+  [ -d "$stage/node_modules/tslab" ] ||
+    die "tslab was not copied: is node_modules complete? (bash scripts/lab.sh setup)"
   cp "$(readlink -f "$NODE")" "$stage/node/bin/node"
   cp scripts/hub/lab-env.sh scripts/hub/lab-kernel scripts/hub/lab-notebooks scripts/hub/lab-singleuser "$stage/bin/"
   chmod 755 "$stage"/bin/lab-kernel "$stage"/bin/lab-notebooks "$stage"/bin/lab-singleuser
   # The copy must load on its own: the library, the addon (and its faiss) and tslab, on the copied Node.
   (cd "$stage" && node/bin/node -e '
     const f = require("faiss-lab-native"); require("./dist"); require.resolve("tslab/bin/tslab");
-    console.log(`[lab hub-install] the copy loads: Node ${process.version}, faiss ${f.faissVersion} (${f.faissBuild} build)`);
+    console.log(`[lab hub-install] the copy loads: Node ${process.version}, ` +
+      `faiss ${f.faissVersion} (${f.faissBuild} build)`);
   ') || die "the copied lab does not load (see above)"
   echo "$stamp" > "$stage/.lab-stamp"
   chmod -R a+rX,go-w "$stage"
@@ -105,7 +112,13 @@ copy_tree() { # copy_tree FROM TO [names left out...]: new and changed files onl
 }
 # chdb's folder is each student's own (LAB_SQL_DIR); the demo set is generated in place below.
 copy_tree "$src_dataDir" "$PREFIX/data" chdb demo
-[ "$(realpath -m "$src_queriesDir")" = "$(realpath -m "$src_dataDir/queries")" ] || copy_tree "$src_queriesDir" "$PREFIX/queries"
+# Queries inside the data folder travel with it; elsewhere (the project's queries/) they get their own.
+queries="$PREFIX/queries"
+if [ "$(realpath -m "$src_queriesDir")" = "$(realpath -m "$src_dataDir/queries")" ]; then
+  queries="$PREFIX/data/queries"
+else
+  copy_tree "$src_queriesDir" "$queries"
+fi
 copy_tree "$src_modelsDir" "$PREFIX/models"
 mkdir -p "$PREFIX/queries"
 
@@ -125,7 +138,7 @@ for f in vectors.csv.gz vectors.csv; do [ -f "$PREFIX/data/$f" ] && course="$PRE
     echo 'LAB_CACHE_DIR=~/vector-lab/cache/demo'
   else
     echo "LAB_DATA_DIR=$PREFIX/data"
-    echo "LAB_QUERIES_DIR=$([ "$(realpath -m "$src_queriesDir")" = "$(realpath -m "$src_dataDir/queries")" ] && echo "$PREFIX/data/queries" || echo "$PREFIX/queries")"
+    echo "LAB_QUERIES_DIR=$queries"
     echo "LAB_MODELS_DIR=$PREFIX/models"
     echo '# Students never download: the models are in LAB_MODELS_DIR (read-only for them).'
     echo 'LAB_OFFLINE=1'
@@ -141,11 +154,13 @@ mv "$PREFIX/etc.lab.env.new" "$PREFIX/etc/lab.env"
 if [ $demo -eq 1 ] || [ -z "$course" ]; then
   say "DEMO DATA: every student works on the generated demo set (results mean nothing)"
   [ -z "$course" ] || say "  (--demo: the course file $course is installed too)"
-  [ -n "$course" ] || say "  no vectors.csv.gz in $src_dataDir: put the course's files there (or LAB_DATA_DIR) and run hub-install again"
+  [ -n "$course" ] ||
+    say "  no vectors.csv.gz in $src_dataDir: put the course's files there (or LAB_DATA_DIR), run hub-install again"
 else
   model=$(node -e 'const { config } = require("./dist/config"); console.log(config.clipModel)')
   [ -d "$PREFIX/models/$model" ] || [ -d "$model" ] ||
-    say "warning: the CLIP model $model is not in $PREFIX/models: run bash scripts/lab.sh main once with internet (it downloads into models/), then hub-install again"
+    say "warning: the CLIP model $model is not in $PREFIX/models: run bash scripts/lab.sh main once with" \
+      "internet (it downloads into models/), then hub-install again"
 fi
 chmod -R a+rX,go-w "$PREFIX/data" "$PREFIX/queries" "$PREFIX/models" "$PREFIX/etc"
 chmod 755 "$PREFIX"

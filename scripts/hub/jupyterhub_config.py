@@ -1,5 +1,6 @@
 # JupyterHub for the vector search lab: the teacher's file. `bash scripts/lab.sh hub` wrote it once and
-# never overwrites it; it starts the hub with it. JupyterHub 3.0 (Debian 12): https://jupyterhub.readthedocs.io/en/3.0.0/
+# never overwrites it; it starts the hub with it.
+# JupyterHub 3.0 (Debian 12): https://jupyterhub.readthedocs.io/en/3.0.0/
 import os
 
 LAB = '@LAB_PREFIX@'  # where `bash scripts/lab.sh hub-install` put the lab
