@@ -150,29 +150,12 @@ function heapPush(k: number, val: Float32Array, ids: Int32Array, v: number, id: 
   ids[i - 1] = id;
 }
 
-/** heap_pop<CMax>(k, ...): removes the top; the last element sifts down. */
+/**
+ * heap_pop<CMax>(k, ...): removes the top; the last element sifts down. faiss 1.7.3 sifts it with the bounds of k
+ * (not k - 1), exactly as heap_replace_top with the last element: so it is that, for the same tie-breaks.
+ */
 function heapPop(k: number, val: Float32Array, ids: Int32Array): void {
-  const v = val[k - 1];
-  const id = ids[k - 1];
-  let i = 1;
-  for (;;) {
-    const i1 = i << 1;
-    const i2 = i1 + 1;
-    if (i1 > k) break;
-    if (i2 === k + 1 || cmax2(val[i1 - 1], val[i2 - 1], ids[i1 - 1], ids[i2 - 1])) {
-      if (cmax2(v, val[i1 - 1], id, ids[i1 - 1])) break;
-      val[i - 1] = val[i1 - 1];
-      ids[i - 1] = ids[i1 - 1];
-      i = i1;
-    } else {
-      if (cmax2(v, val[i2 - 1], id, ids[i2 - 1])) break;
-      val[i - 1] = val[i2 - 1];
-      ids[i - 1] = ids[i2 - 1];
-      i = i2;
-    }
-  }
-  val[i - 1] = val[k - 1];
-  ids[i - 1] = ids[k - 1];
+  heapReplaceTop(k, val, ids, val[k - 1], ids[k - 1]);
 }
 
 /** heap_replace_top<CMax>(k, ...): the top becomes (v, id), which sifts down. */
@@ -263,13 +246,14 @@ class MinimaxHeap {
   }
 }
 
-function queryOf(query: Float32Array | Matrix, d: number): Float32Array {
+/** @internal One finite query vector of d values, for a walk or a probe (`what`). */
+export function oneQuery(query: Float32Array | Matrix, d: number, what = 'walk'): Float32Array {
   const q = query instanceof Float32Array ? query : query?.data;
   if (!(q instanceof Float32Array))
     throw invalid('query', `one vector of d=${d} values (a Float32Array or a Matrix)`, query);
   if (q.length !== d) {
     throw new ArgumentError(
-      `query holds ${q.length} values; a walk follows one query of d=${d} values (take one row: xq.subarray(i * d, (i + 1) * d))`,
+      `query holds ${q.length} values; a ${what} follows one query of d=${d} values (take one row: xq.subarray(i * d, (i + 1) * d))`,
     );
   }
   for (let t = 0; t < d; t++) {
@@ -321,7 +305,7 @@ export function hnswWalk(
   checkSource(src);
   const g = src.graph;
   const { d, metricType: metric, vectors } = src;
-  const q = queryOf(query, d);
+  const q = oneQuery(query, d);
   const k = checkInteger(options.k ?? 10, 'k', 1, 1 << 20);
   const efSearch = checkInteger(options.efSearch ?? g.efSearch, 'efSearch', 1, 1 << 20);
   const sign = metric === MetricType.INNER_PRODUCT ? -1 : 1; // back to faiss's reported sign

@@ -13,8 +13,8 @@
  */
 import { IndexIVF, IndexIVFFlat, type IVFLists, ivfLists } from '../faiss/ivf';
 import type { Matrix } from '../types';
-import { ArgumentError, checkInteger, invalid } from '../util/check';
-import { walkDistance } from './hnsw-walk';
+import { checkInteger, invalid } from '../util/check';
+import { oneQuery, walkDistance } from './hnsw-walk';
 import { MetricType } from './results';
 
 export interface IVFProbeOptions {
@@ -48,22 +48,6 @@ export interface IVFProbe {
   recall?: number;
 }
 
-function queryOf(query: Float32Array | Matrix, d: number): Float32Array {
-  const q = query instanceof Float32Array ? query : query?.data;
-  if (!(q instanceof Float32Array))
-    throw invalid('query', `one vector of d=${d} values (a Float32Array or a Matrix)`, query);
-  if (q.length !== d) {
-    throw new ArgumentError(
-      `query holds ${q.length} values; a probe follows one query of d=${d} values (take one row: xq.subarray(i * d, (i + 1) * d))`,
-    );
-  }
-  for (let t = 0; t < d; t++) {
-    if (!Number.isFinite(q[t]))
-      throw new ArgumentError(`query contains ${q[t]} at ${t}: vectors must be finite numbers`);
-  }
-  return q;
-}
-
 /** Positions 0..n-1 sorted by ("smaller is closer") distance, ties to the lower id (faiss's heaps). */
 function ranked(dis: Float64Array, ids?: BigInt64Array): number[] {
   const tie = ids
@@ -92,7 +76,7 @@ export function ivfProbe(
   if (!lists || !(lists.centroids instanceof Float32Array))
     throw invalid('index', 'an IVF index or ivfLists(index)', index);
   const { nlist, d, metricType: metric } = lists;
-  const q = queryOf(query, d);
+  const q = oneQuery(query, d, 'probe');
   const nprobe = checkInteger(options.nprobe ?? (index instanceof IndexIVF ? index.nprobe : 1), 'nprobe', 1);
   const k = checkInteger(options.k ?? 10, 'k', 1, 1 << 20);
   const sign = metric === MetricType.INNER_PRODUCT ? -1 : 1;
