@@ -327,6 +327,27 @@ describe('check-submissions', function () {
     assert.equal(fs.statSync(path.join(tmp, 'small-bomb-ok', 'a.bin')).size, 64 * 2 ** 20);
   });
 
+  it('names a notebook cut short as cut off, wherever the cut falls (after a bracket too)', () => {
+    const whole = JSON.stringify(
+      { cells: [{ cell_type: 'code', source: ['x[0]'], outputs: [] }], nbformat: 4 },
+      null,
+      1,
+    );
+    const dir = path.join(tmp, 'cuts');
+    fs.mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, '03-hnsw.ipynb');
+    // Every cut of the file: after "x[0]" (a bracket inside a string), after "[]" and "}" of nested values.
+    for (let end = 1; end < whole.length; end++) {
+      fs.writeFileSync(file, `${whole.slice(0, end)}\n  `);
+      const why = readNotebook(file).damaged ?? '';
+      assert.match(why, /its JSON is broken .*cut off before the end/, `cut at ${end}: ${why}`);
+    }
+    fs.writeFileSync(file, whole.replace('"outputs"', '"outputs",'));
+    const broken = readNotebook(file).damaged ?? '';
+    assert.match(broken, /its JSON is broken/);
+    assert.doesNotMatch(broken, /cut off/);
+  });
+
   it('defuses spreadsheet formulas in the CSV', () => {
     assert.equal(csvField('=HYPERLINK("x")'), `"'=HYPERLINK(""x"")"`);
     assert.equal(csvField('Anna, B'), '"Anna, B"');

@@ -130,11 +130,15 @@ export function readNotebook(file: string): SubmittedNotebook {
   try {
     json = JSON.parse(text);
   } catch (e) {
-    const cut = text.trimEnd().length;
+    // A file cut short fails where its text ends (the last character may well be a bracket of a nested cell).
+    const message = (e as Error).message.replace(/\s+/g, ' '); // V8 quotes the text around, newlines too
+    const length = text.trimEnd().length;
+    const at = Number(/at position (\d+)/.exec(message)?.[1] ?? Number.NaN);
+    const atEnd = /end of JSON input/.test(message) || at >= length - 1;
     return fail(
       file,
-      `not a whole notebook: its JSON is broken (${(e as Error).message}; ${cut} characters` +
-        `${/[}\]]\s*$/.test(text) ? '' : ', cut off before the end'})`,
+      `not a whole notebook: its JSON is broken (${message}; ${length} characters` +
+        `${atEnd ? ', cut off before the end' : ''})`,
     );
   }
   const nb = json as { nbformat?: unknown; cells?: unknown; metadata?: Record<string, unknown> };
