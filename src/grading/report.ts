@@ -58,7 +58,8 @@ export function findingsOf(c: StudentCheck): string[] {
   if (c.precision.status === 'differs') out.push(...c.precision.notes);
   if (c.photos.status !== 'ok') out.push(`photos: ${c.photos.notes.join('; ')}`);
   if (c.rerun && c.rerun.status !== 'ok') out.push(`re-run: ${c.rerun.notes.join('; ') || c.rerun.summary}`);
-  return out;
+  // One line each: a quoted error or traceback keeps the table, the CSV's rows and a grep usable.
+  return out.map((f) => f.replace(/\s*[\r\n]+\s*/g, ' / '));
 }
 
 export function reportRow(c: StudentCheck): ReportRow {
