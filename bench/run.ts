@@ -1,7 +1,8 @@
 /**
  * Runs the benchmarks and regenerates bench/RESULTS.md.
  *   npm run bench [-- --n 20580 --reps 5 --grid full|small --only faiss,csv,clip --images FOLDER --count 64]
- *   (--only sql and --only explore run those comparisons; they are not in the default set)
+ *   (--only sql, --only explore and --only hub run those comparisons; they are not in the default set;
+ *   hub: [--hub-students 1,3,6] [--hub-sets demo,course], as root)
  * (bash scripts/lab.sh bench installs the Python side's packages first.)
  * Each comparison runs both sides in the same run on the same data.
  */
@@ -13,6 +14,7 @@ import { csvComparison } from './csv';
 import { exploreComparison } from './explore';
 import { faissComparison } from './faiss';
 import { markdown } from './harness';
+import { type HubSet, hubComparison } from './hub';
 import { sqlComparison } from './sql';
 
 const out = path.join(__dirname, 'out');
@@ -37,6 +39,14 @@ async function main(): Promise<void> {
     );
   if (only.includes('explore'))
     comparisons.push(await exploreComparison({ reps: Number(arg('explore-reps', '100')), out }));
+  if (only.includes('hub'))
+    comparisons.push(
+      await hubComparison({
+        students: arg('hub-students', '1,3,6').split(',').map(Number),
+        sets: arg('hub-sets', 'demo,course').split(',') as HubSet[],
+        out,
+      }),
+    );
   if (only.includes('clip')) {
     const images = arg('images', '') || undefined;
     comparisons.push(

@@ -11,10 +11,9 @@ import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { tmpDir } from './support/data';
-import { alive, ClassHub, StudentServer } from './support/hub-client';
+import { alive, ClassHub, editClassConfig, freePort, StudentServer } from './support/hub-client';
 import { createUser, processesOf, removeUser, runAs, type TestUser, whyNoUsers } from './support/hub-users';
 
 const ROOT = path.join(__dirname, '..');
@@ -28,18 +27,6 @@ const NAMES = ['labhub-a', 'labhub-b', 'labhub-c'];
 function skipWith(ctx: Mocha.Context, why: string): never {
   console.log(`      skipped: ${why}`);
   ctx.skip();
-}
-
-/** A free TCP port on 127.0.0.1. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** Every file under dir (relative path -> size and mtime), or {} without dir. */
@@ -167,20 +154,12 @@ describe('class hub: the lab installed once, three students on JupyterHub', func
     assert.match(first.stdout + first.stderr, /no allowed users: edit .*jupyterhub_config\.py/);
     // The teacher's edits, as the config's comments say; the test adds its own admin service and the
     // kernel's folder (a temporary prefix, not /usr/local: JUPYTER_PATH).
-    let text = fs.readFileSync(config, 'utf8');
-    const list = NAMES.map((n) => `'${n}'`).join(', ');
-    text = text.replace(/^c\.Authenticator\.allowed_users = set\(\).*$/m, `c.Authenticator.allowed_users = {${list}}`);
-    text = text.replace(
-      /^c\.Spawner\.environment = \{\}$/m,
-      `c.Spawner.environment = {'JUPYTER_PATH': '${kernelPrefix}/share/jupyter'}`,
-    );
-    assert.match(text, new RegExp(`allowed_users = \\{${list}\\}`));
-    text += `
-c.JupyterHub.services = [{'name': 'lab-test', 'api_token': '${serviceToken}'}]
-c.JupyterHub.load_roles = [{'name': 'lab-test', 'services': ['lab-test'],
-    'scopes': ['admin:users', 'admin:servers', 'admin:server_state', 'list:users', 'read:users']}]
-`;
-    fs.writeFileSync(config, text);
+    editClassConfig(config, {
+      users: NAMES,
+      environment: { JUPYTER_PATH: `${kernelPrefix}/share/jupyter` },
+      serviceToken,
+    });
+    assert.match(fs.readFileSync(config, 'utf8'), /allowed_users = \{'labhub-a', 'labhub-b', 'labhub-c'\}/);
     hub = await ClassHub.start({ env: hubEnv, url, serviceToken, log: path.join(tmp, 'hub.log') });
   });
 

@@ -3,6 +3,7 @@
 // kernels over websockets), all through the hub's proxy.
 import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import {
   ContentsManager,
@@ -32,6 +33,44 @@ export interface HubStart {
   /** A service token with admin scopes, added to the config by the test. */
   serviceToken: string;
   log: string;
+}
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * The teacher's edits to the config `lab.sh hub` wrote, as its comments say (the allowed students and the
+ * spawner's environment), plus an admin service with `serviceToken` for the test or benchmark's own calls.
+ */
+export function editClassConfig(
+  config: string,
+  opts: { users: string[]; environment: Record<string, string>; serviceToken: string },
+): void {
+  let text = fs.readFileSync(config, 'utf8');
+  const list = opts.users.map((n) => `'${n}'`).join(', ');
+  const env = Object.entries(opts.environment)
+    .map(([k, v]) => `'${k}': '${v}'`)
+    .join(', ');
+  const edited = text
+    .replace(/^c\.Authenticator\.allowed_users = set\(\).*$/m, `c.Authenticator.allowed_users = {${list}}`)
+    .replace(/^c\.Spawner\.environment = \{\}$/m, `c.Spawner.environment = {${env}}`);
+  if (!edited.includes(`allowed_users = {${list}}`) || !edited.includes(`environment = {${env}}`))
+    throw new Error(`${config}: the allowed users or the environment line is not where lab.sh hub writes it`);
+  text = `${edited}
+c.JupyterHub.services = [{'name': 'lab-test', 'api_token': '${opts.serviceToken}'}]
+c.JupyterHub.load_roles = [{'name': 'lab-test', 'services': ['lab-test'],
+    'scopes': ['admin:users', 'admin:servers', 'admin:server_state', 'list:users', 'read:users']}]
+`;
+  fs.writeFileSync(config, text);
 }
 
 /** A JupyterHub started with `bash scripts/lab.sh hub` in its own process group. */
@@ -170,6 +209,8 @@ export interface CellRun {
   status: string;
   stdout: string;
   stderr: string;
+  /** From the execute request to its reply. */
+  ms: number;
   /** Outputs of type error (tslab sends none: its errors go to stderr and the reply's status). */
   errors: string[];
   // biome-ignore lint/suspicious/noExplicitAny: nbformat outputs as the server stores them
@@ -221,7 +262,8 @@ export class StudentServer {
       for (const [index, cell] of nb.cells.entries()) {
         if (cell.cell_type !== 'code') continue;
         const code = Array.isArray(cell.source) ? cell.source.join('') : cell.source;
-        const run: CellRun = { index, status: '', stdout: '', stderr: '', errors: [], outputs: [] };
+        const run: CellRun = { index, status: '', stdout: '', stderr: '', ms: 0, errors: [], outputs: [] };
+        const t0 = performance.now();
         const future = kernel.requestExecute({ code, stop_on_error: true });
         future.onIOPub = (msg: KernelMessage.IIOPubMessage) => {
           const c = msg.content as Record<string, unknown>;
@@ -251,6 +293,7 @@ export class StudentServer {
         try {
           const reply = await Promise.race([future.done, timeout]);
           run.status = reply.content.status;
+          run.ms = performance.now() - t0;
         } finally {
           clearTimeout(timer);
         }

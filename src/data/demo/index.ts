@@ -41,7 +41,7 @@ export const DEMO_VERSION = 1;
 export interface DemoSetOptions {
   /** Breeds (1 to 12, default 12). */
   breeds?: number;
-  /** Photos per breed (default 25). */
+  /** Photos per breed (default 25; at most 2000: 12 x 1715 is the course's 20,580). */
   perBreed?: number;
   /** Query photos, one per breed (default 10, at most `breeds`). */
   queries?: number;
@@ -162,7 +162,7 @@ export async function makeDemoSet(dir: string, options: DemoSetOptions = {}): Pr
   const t0 = Date.now();
   const root = path.resolve(dir);
   const nBreeds = checkInteger(options.breeds ?? DEMO_BREEDS.length, 'breeds', 1, DEMO_BREEDS.length);
-  const perBreed = checkInteger(options.perBreed ?? 25, 'perBreed', 1, 1000);
+  const perBreed = checkInteger(options.perBreed ?? 25, 'perBreed', 1, 2000);
   const nQueries = Math.min(checkInteger(options.queries ?? 10, 'queries', 0, DEMO_BREEDS.length), nBreeds);
   const log =
     options.log === false ? () => undefined : (options.log ?? ((s: string) => process.stderr.write(`${s}\n`)));
