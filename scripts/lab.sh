@@ -16,7 +16,8 @@
 #                               --port N, --host ADDR (needs the printed token), --state DIR, --demo)
 #   bash scripts/lab.sh hub-install  (root) setup, then the lab for every user under LAB_PREFIX (/opt/vector-lab)
 #                               with the kernel system-wide (scripts/hub/install.sh; --demo: students get the demo set)
-#   bash scripts/lab.sh hub     (root) a JupyterHub for a class on this machine (scripts/hub/hub.sh)
+#   bash scripts/lab.sh hub     (root) a JupyterHub for a class on this machine (scripts/hub/hub.sh; --service: as a
+#                               systemd service, vector-lab-hub)
 # Without root, setup installs nothing: a missing package is named and setup stops.
 # Every step checks first and skips what is already done, so running it twice is fast.
 set -euo pipefail

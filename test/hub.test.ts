@@ -144,6 +144,29 @@ describe('class hub: the lab installed once, three students on JupyterHub', func
     assert.equal(writable.stdout.trim(), '', 'group- or world-writable files in the prefix');
   });
 
+  it('lab.sh hub --service writes a systemd unit that runs the same hub with these settings', () => {
+    const dir = path.join(tmp, 'systemd');
+    const r = spawnSync('bash', [LAB, 'hub', '--service'], {
+      encoding: 'utf8',
+      env: { ...process.env, ...hubEnv, LAB_SYSTEMD_DIR: dir },
+      timeout: 60_000,
+    });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const unit = fs.readFileSync(path.join(dir, 'vector-lab-hub.service'), 'utf8');
+    assert.match(unit, new RegExp(`^ExecStart=/bin/bash ${ROOT}/scripts/hub/hub\\.sh$`, 'm'));
+    for (const [k, v] of Object.entries({ LAB_PREFIX: prefix, LAB_HUB_CONFIG: config, LAB_HUB_URL: url }))
+      assert.ok(unit.includes(`Environment="${k}=${v}"`), `${k} in the unit:\n${unit}`);
+    assert.match(unit, /^WantedBy=multi-user\.target$/m);
+    // systemd's own check of the file (it warns on stderr about unknown keys or a missing program).
+    if (spawnSync('sh', ['-c', 'command -v systemd-analyze']).status === 0) {
+      const v = spawnSync('systemd-analyze', ['verify', path.join(dir, 'vector-lab-hub.service')], {
+        encoding: 'utf8',
+      });
+      assert.equal(v.status, 0, v.stderr);
+      assert.equal(v.stderr.trim(), '', 'systemd-analyze verify warns');
+    }
+  });
+
   it("lab.sh hub refuses a config without allowed users, then runs with the teacher's list", async () => {
     const first = spawnSync('bash', [LAB, 'hub'], {
       encoding: 'utf8',
@@ -248,15 +271,21 @@ describe('class hub: the lab installed once, three students on JupyterHub', func
     }
   });
 
-  it('a killed server comes back through the hub with its caches and edited notebooks', async () => {
+  it('a server killed outright (SIGKILL) leaves no kernel behind and comes back with its caches', async () => {
     const [a] = users;
     const ta = tokens.get(a.name)!;
     const pid = (await hub!.serverPid(a.name))!;
     const caches = snapshot(path.join(a.home, 'vector-lab/cache'));
     const edited = fs.readFileSync(path.join(a.home, 'vector-lab/notebooks', NOTEBOOKS[4]), 'utf8');
-    process.kill(pid, 'SIGTERM');
-    for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 200));
+    // A kernel running when the server dies (as the OOM killer would kill it: no shutdown of its kernels).
+    const open = new StudentServer(url, a.name, ta);
+    const kernel = await open.openKernel();
+    open.dispose();
+    assert.ok(kernel.pid > 0 && alive(kernel.pid), `the kernel runs (pid ${kernel.pid})`);
+    process.kill(pid, 'SIGKILL');
+    for (let i = 0; i < 100 && (alive(pid) || alive(kernel.pid)); i++) await new Promise((r) => setTimeout(r, 200));
     assert.ok(!alive(pid), 'the server is gone');
+    assert.ok(!alive(kernel.pid), 'its kernel is gone too (no orphan)');
     await hub!.spawn(a.name, ta);
     const again = (await hub!.serverPid(a.name))!;
     assert.notEqual(again, pid);

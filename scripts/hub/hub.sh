@@ -3,6 +3,7 @@
 # student's server runs as that student):
 #   bash scripts/lab.sh hub-install       once (and after each update of the lab)
 #   bash scripts/lab.sh hub [args]        the hub, in the foreground (args go to jupyterhub)
+#   bash scripts/lab.sh hub --service     the hub as a systemd service (vector-lab-hub): up after a reboot
 # The teacher's config, LAB_HUB_CONFIG (default LAB_PREFIX/etc/jupyterhub_config.py), is written from
 # scripts/hub/jupyterhub_config.py the first time and never overwritten: edit the allowed users there.
 # The hub's database and cookie secret live in LAB_HUB_STATE (default /var/lib/vector-lab-hub).
@@ -29,6 +30,50 @@ if [ ! -f "$CONFIG" ]; then
   sed "s|@LAB_PREFIX@|$PREFIX|g" "$ROOT/scripts/hub/jupyterhub_config.py" > "$CONFIG"
   say "wrote the hub's config: $CONFIG (yours to edit: allowed users, limits, culling; never overwritten)"
 fi
+
+if [ "${1:-}" = --service ]; then
+  # The same script under systemd, with this run's LAB_* settings; it runs from this checkout (keep it).
+  [ $# -eq 1 ] || die "--service takes no other arguments (edit $CONFIG for the hub's settings)"
+  unit_dir=${LAB_SYSTEMD_DIR:-/etc/systemd/system}
+  unit="$unit_dir/vector-lab-hub.service"
+  mkdir -p "$unit_dir"
+  {
+    echo '# Written by bash scripts/lab.sh hub --service (again to rewrite it). The hub: its config is'
+    echo "# $CONFIG; systemctl stop vector-lab-hub stops it and every student's server."
+    echo '[Unit]'
+    echo 'Description=JupyterHub for the vector search lab'
+    echo 'After=network-online.target'
+    echo 'Wants=network-online.target'
+    echo '[Service]'
+    echo 'Type=simple'
+    for k in LAB_PREFIX LAB_HUB_CONFIG LAB_HUB_STATE LAB_HUB_URL LAB_HUB_API_PORT LAB_HUB_PROXY_API_PORT; do
+      case $k in
+        LAB_PREFIX) v=$PREFIX ;; LAB_HUB_CONFIG) v=$CONFIG ;; LAB_HUB_STATE) v=$STATE ;; *) v=${!k:-} ;;
+      esac
+      [ -z "$v" ] || echo "Environment=\"$k=$v\""
+    done
+    echo "ExecStart=/bin/bash $ROOT/scripts/hub/hub.sh"
+    # A config without allowed users stops the hub at once: a few tries, then systemctl status says why.
+    echo 'Restart=on-failure'
+    echo 'RestartSec=5'
+    echo 'StartLimitIntervalSec=120'
+    echo 'StartLimitBurst=5'
+    echo '[Install]'
+    echo 'WantedBy=multi-user.target'
+  } > "$unit.new"
+  mv "$unit.new" "$unit"
+  say "wrote $unit"
+  if [ -z "${LAB_SYSTEMD_DIR:-}" ] && [ -d /run/systemd/system ]; then
+    systemctl daemon-reload
+    systemctl enable --now vector-lab-hub.service
+    say "the hub runs as vector-lab-hub: systemctl status vector-lab-hub; journalctl -u vector-lab-hub"
+  else
+    say "systemd does not run here (or LAB_SYSTEMD_DIR is set): start it where it does with" \
+      "systemctl daemon-reload && systemctl enable --now vector-lab-hub"
+  fi
+  exit 0
+fi
+
 mkdir -p "$STATE"
 chmod 700 "$STATE"
 cd "$STATE"

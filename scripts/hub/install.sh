@@ -73,7 +73,8 @@ else
   [ -d "$stage/node_modules/tslab" ] ||
     die "tslab was not copied: is node_modules complete? (bash scripts/lab.sh setup)"
   cp "$(readlink -f "$NODE")" "$stage/node/bin/node"
-  cp scripts/hub/lab-env.sh scripts/hub/lab-kernel scripts/hub/lab-notebooks scripts/hub/lab-singleuser "$stage/bin/"
+  cp scripts/hub/lab-env.sh scripts/hub/lab-kernel scripts/hub/kernel-watch.cjs scripts/hub/lab-notebooks \
+    scripts/hub/lab-singleuser "$stage/bin/"
   chmod 755 "$stage"/bin/lab-kernel "$stage"/bin/lab-notebooks "$stage"/bin/lab-singleuser
   # The copy must load on its own: the library, the addon (and its faiss) and tslab, on the copied Node.
   (cd "$stage" && node/bin/node -e '

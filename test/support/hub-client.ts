@@ -335,6 +335,29 @@ export class StudentServer {
     }
   }
 
+  /** Starts a kernel (tslab) that stays up; resolves with its pid and a way to shut it down. */
+  async openKernel(dir = 'vector-lab/notebooks'): Promise<{ pid: number; close(): Promise<void> }> {
+    const session = await this.sessions.startNew({
+      path: `${dir}/open-kernel.ipynb`,
+      type: 'notebook',
+      name: 'open-kernel',
+      kernel: { name: 'tslab' },
+    });
+    let out = '';
+    const future = session.kernel!.requestExecute({ code: 'console.log(process.pid)' });
+    future.onIOPub = (msg) => {
+      if (msg.header.msg_type === 'stream') out += (msg.content as { text?: string }).text ?? '';
+    };
+    await future.done;
+    return {
+      pid: Number(out.trim()),
+      close: async () => {
+        await session.shutdown().catch(() => undefined);
+        session.dispose();
+      },
+    };
+  }
+
   dispose(): void {
     this.sessions.dispose();
     this.kernels.dispose();
