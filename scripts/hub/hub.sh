@@ -44,6 +44,9 @@ if [ "${1:-}" = --service ]; then
     echo 'Description=JupyterHub for the vector search lab'
     echo 'After=network-online.target'
     echo 'Wants=network-online.target'
+    # systemd reads the restart limit from [Unit], not [Service]
+    echo 'StartLimitIntervalSec=120'
+    echo 'StartLimitBurst=5'
     echo '[Service]'
     echo 'Type=simple'
     for k in LAB_PREFIX LAB_HUB_CONFIG LAB_HUB_STATE LAB_HUB_URL LAB_HUB_API_PORT LAB_HUB_PROXY_API_PORT; do
@@ -56,8 +59,6 @@ if [ "${1:-}" = --service ]; then
     # A config without allowed users stops the hub at once: a few tries, then systemctl status says why.
     echo 'Restart=on-failure'
     echo 'RestartSec=5'
-    echo 'StartLimitIntervalSec=120'
-    echo 'StartLimitBurst=5'
     echo '[Install]'
     echo 'WantedBy=multi-user.target'
   } > "$unit.new"
