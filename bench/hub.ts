@@ -248,7 +248,9 @@ export async function hubComparison(opts: { students: number[]; sets: HubSet[]; 
       `at once (${opts.sets.join(' and ')} set${opts.sets.length > 1 ? 's' : ''})`,
     reference: "one student alone on the same hub (the round with 1 student); ratio = the round's time / that",
     unit: 's',
-    goal: 'how many students one machine serves: a ratio near the number of students means the cores are shared evenly',
+    goal:
+      'how many students one machine serves. One student alone uses about one core (cpu_limit 1), so on 2 cores the ' +
+      'best ratio is students / 2; a ratio near the number of students means no more work is done than one at a time',
     rows,
     note:
       `${notes.join(' ')} ` +
