@@ -17,16 +17,18 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { makeDemoSet } from '../src/data/demo';
-import { alive, ClassHub, editClassConfig, freePort, StudentServer } from '../test/support/hub-client';
+import {
+  alive,
+  ClassHub,
+  editClassConfig,
+  freePort,
+  LAB,
+  TASK_NOTEBOOKS as NOTEBOOKS,
+  StudentServer,
+} from '../test/support/hub-client';
 import { createUser, processesOf, removeUser, type TestUser, whyNoUsers } from '../test/support/hub-users';
 import { type Comparison, median, type Row } from './harness';
 
-const ROOT = path.join(__dirname, '..');
-const LAB = path.join(ROOT, 'scripts', 'lab.sh');
-const NOTEBOOKS = fs
-  .readdirSync(path.join(ROOT, 'notebooks'))
-  .filter((f) => /^0[1-6]-.*\.ipynb$/.test(f))
-  .sort();
 /** 12 breeds x 1,715 photos: the course's 20,580. */
 const COURSE_SIZED = { breeds: 12, perBreed: 1715, queries: 10 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

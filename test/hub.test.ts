@@ -13,15 +13,18 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tmpDir } from './support/data';
-import { alive, ClassHub, editClassConfig, freePort, StudentServer } from './support/hub-client';
+import {
+  alive,
+  ClassHub,
+  editClassConfig,
+  freePort,
+  LAB,
+  TASK_NOTEBOOKS as NOTEBOOKS,
+  StudentServer,
+} from './support/hub-client';
 import { createUser, processesOf, removeUser, runAs, type TestUser, whyNoUsers } from './support/hub-users';
 
 const ROOT = path.join(__dirname, '..');
-const LAB = path.join(ROOT, 'scripts', 'lab.sh');
-const NOTEBOOKS = fs
-  .readdirSync(path.join(ROOT, 'notebooks'))
-  .filter((f) => /^0[1-6]-.*\.ipynb$/.test(f))
-  .sort();
 const NAMES = ['labhub-a', 'labhub-b', 'labhub-c'];
 
 function skipWith(ctx: Mocha.Context, why: string): never {

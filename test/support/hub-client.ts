@@ -15,6 +15,13 @@ import {
 import type { TestUser } from './hub-users';
 
 const ROOT = path.join(__dirname, '..', '..');
+/** scripts/lab.sh, whose hub-install and hub commands the test and the bench run. */
+export const LAB = path.join(ROOT, 'scripts', 'lab.sh');
+/** The sheet's task notebooks, 01-06, in the order a student runs them. */
+export const TASK_NOTEBOOKS = fs
+  .readdirSync(path.join(ROOT, 'notebooks'))
+  .filter((f) => /^0[1-6]-.*\.ipynb$/.test(f))
+  .sort();
 // ws (a dependency of @jupyterlab/services) has no types here: the client only needs its constructor.
 const WebSocket = require('ws') as typeof globalThis.WebSocket;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
