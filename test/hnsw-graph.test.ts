@@ -12,6 +12,8 @@ import {
   IndexFlatIP,
   IndexFlatL2,
   IndexHNSWFlat,
+  IndexHNSWPQ,
+  IndexHNSWSQ,
   IndexIVFFlat,
   ivfLists,
   ivfProbe,
@@ -22,6 +24,7 @@ import {
   metricName,
   readIndex,
   readNpy,
+  ScalarQuantizer,
   showHnswWalk,
   showIvfCells,
   writeIndex,
@@ -202,6 +205,35 @@ describe('the replayed HNSW search', () => {
       assert.ok(w.distances[0] >= w.distances[4]);
     }
   });
+
+  // SQ and PQ storage: the walk reads the decoded vectors; faiss computes the same distances from the codes (SIMD
+  // sums for SQ, lookup tables for PQ), so a last-bit difference may swap a near tie. Today: 100% for both.
+  for (const [name, make] of [
+    ['IndexHNSWSQ (SQ8)', () => new IndexHNSWSQ(d, ScalarQuantizer.QT_8bit, 16)],
+    ['IndexHNSWPQ (PQ 8x8)', () => new IndexHNSWPQ(d, 8, 16)],
+  ] as const) {
+    it(`returns faiss's top-k on quantized storage, near ties aside (${name})`, () => {
+      const index = make();
+      index.train(data(10_000, 12)); // PQ's 256 centroids per sub-quantizer want 39 points each
+      index.add(xb);
+      const src = hnswWalkSource(index);
+      const k = 10;
+      const nq = xq.length / d;
+      index.hnsw.efSearch = 32;
+      const res = index.search(xq, k);
+      let same = 0;
+      for (let i = 0; i < nq; i++) {
+        const w = hnswWalk(src, xq.subarray(i * d, (i + 1) * d), { k, efSearch: 32, exact: false });
+        if (Array.from(res.labels.subarray(i * k, (i + 1) * k), Number).join() === w.labels.join()) same++;
+        for (let r = 0; r < k; r++) {
+          const want = res.distances[i * k + r];
+          assert.ok(Math.abs(w.distances[r] - want) <= 1e-3 * Math.max(1, Math.abs(want)), `query ${i} rank ${r}`);
+        }
+      }
+      console.log(`      ${name}: ${((same / nq) * 100).toFixed(1)}% identical top-${k} (efSearch 32)`);
+      assert.ok(same / nq >= 0.95, `${same} of ${nq} identical`);
+    });
+  }
 
   it('an empty and a one-vector index: the walk answers as faiss, the drawing is a note', () => {
     const empty = new IndexHNSWFlat(d, 8);
