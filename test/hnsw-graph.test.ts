@@ -336,6 +336,52 @@ describe('IVF lists and the replayed probe', () => {
     });
   }
 
+  it("with an HNSW quantizer, visits the cells faiss's HNSW picks, counting the walk's distances", () => {
+    const nlist = 100;
+    const index = new IndexIVFFlat(new IndexHNSWFlat(d, 8), d, nlist);
+    index.train(data(10_000, 12));
+    index.add(xb);
+    const hnsw = index.quantizer as IndexHNSWFlat;
+    const nq = xq.length / d;
+    const k = 10;
+    let missedCell = 0;
+    for (const [nprobe, efSearch] of [
+      [1, 1],
+      [8, 8],
+      [8, 32],
+    ]) {
+      hnsw.hnsw.efSearch = efSearch; // small: the walk misses near cells, which a replay must miss too
+      index.nprobe = nprobe;
+      const res = index.search(xq, k);
+      const cells = hnsw.search(xq, nprobe);
+      const exact = new IndexFlatL2(d);
+      exact.add(ivfLists(index).centroids);
+      const truth = exact.search(xq, nprobe);
+      const lists = ivfLists(index, { vectors: true });
+      const quantizer = hnswWalkSource(hnsw);
+      let same = 0;
+      for (let i = 0; i < nq; i++) {
+        const qi = xq.subarray(i * d, (i + 1) * d);
+        const p = i % 2 ? ivfProbe(index, qi, { k }) : ivfProbe(lists, qi, { nprobe, k, quantizer });
+        assert.equal(p.coarse, 'hnsw');
+        assert.deepEqual(p.cells, Array.from(cells.labels.subarray(i * nprobe, (i + 1) * nprobe), Number));
+        // Upper levels recompute a few: over 100 centroids a walk is no cheaper than ranking them all.
+        assert.ok(p.coarseNdis > 0 && p.coarseNdis <= 3 * nlist, `${p.coarseNdis} centroid distances`);
+        assert.equal(p.ndis, p.coarseNdis + p.scanned);
+        // A cell of fewer than k vectors: faiss pads with -1, the probe lists what it found.
+        const want = Array.from(res.labels.subarray(i * k, (i + 1) * k), Number).filter((id) => id >= 0);
+        if (want.join() === p.labels!.join()) same++;
+        if (truth.labels.subarray(i * nprobe, (i + 1) * nprobe).some((c) => !p.cells.includes(Number(c)))) missedCell++;
+      }
+      assert.ok(same / nq >= 0.99, `nprobe ${nprobe}, efSearch ${efSearch}: ${same} of ${nq}`);
+    }
+    assert.ok(missedCell > 0, 'a small efSearch misses some nearest cells (else the case tests nothing)');
+    assert.throws(
+      () => ivfProbe(ivfLists(index), xq.subarray(0, d), { quantizer: hnswWalkSource(new IndexHNSWFlat(d, 8)) }),
+      /hnswWalkSource\(index.quantizer\) of 100 centroids of d=24/,
+    );
+  });
+
   it('draws the cells and the list sizes; an untrained or empty index draws a note', () => {
     const index = new IndexIVFFlat(new IndexFlatL2(d), d, 20);
     const q = xq.subarray(0, d);

@@ -1,7 +1,8 @@
 /**
  * An IVF search replayed in plain TypeScript over the index's own lists: which
- * nprobe cells a query visits (the nearest centroids, as a flat quantizer finds
- * them) and, for an IndexIVFFlat, the vectors scanned there and the top-k found.
+ * nprobe cells a query visits (the nearest centroids: all nlist ranked, as a flat
+ * quantizer does, or the quantizer's own HNSW walk replayed when it is an
+ * IndexHNSWFlat) and, for an IndexIVFFlat, the vectors scanned there and the top-k found.
  * Distances are computed as the HNSW walk computes them (float64 sums rounded to
  * float32); faiss rounds on the way, so near-ties may swap.
  *
@@ -9,12 +10,13 @@
  * index.nprobe = 8;
  * const probe = ivfProbe(index, xq.subarray(0, d), { k: 10 });
  * probe.cells;     // the 8 cells visited, nearest centroid first
- * probe.ndis;      // nlist centroid distances + the vectors of those cells
+ * probe.ndis;      // centroid distances (nlist, fewer with an HNSW quantizer) + the vectors of those cells
  */
+import { IndexHNSW } from '../faiss/hnsw';
 import { IndexIVF, IndexIVFFlat, type IVFLists, ivfLists } from '../faiss/ivf';
 import type { Matrix } from '../types';
 import { checkInteger, invalid } from '../util/check';
-import { oneQuery, walkDistance } from './hnsw-walk';
+import { type HNSWWalkSource, hnswWalk, hnswWalkSource, oneQuery, walkDistance } from './hnsw-walk';
 import { MetricType } from './results';
 
 export interface IVFProbeOptions {
@@ -22,6 +24,11 @@ export interface IVFProbeOptions {
   nprobe?: number;
   /** Neighbours to return (default 10). */
   k?: number;
+  /**
+   * With ivfLists(...) as the index, whose quantizer is an IndexHNSWFlat: hnswWalkSource(index.quantizer), so that
+   * the cells are chosen as faiss chooses them (an IVF index passed itself is read directly).
+   */
+  quantizer?: HNSWWalkSource;
 }
 
 export interface IVFProbe {
@@ -35,9 +42,13 @@ export interface IVFProbe {
   /** The visited cells, nearest centroid first, and the query's distance to each centroid (faiss's sign). */
   cells: number[];
   cellDistances: number[];
+  /** How the cells were chosen: every centroid ranked ('exact', a flat quantizer) or an HNSW walk over them. */
+  coarse: 'exact' | 'hnsw';
+  /** Centroid distances computed to choose the cells: nlist, or the quantizer's walk's. */
+  coarseNdis: number;
   /** Vectors stored in the visited cells (scanned), and the share of all vectors that is. */
   scanned: number;
-  /** Distances computed: nlist to the centroids, then one per scanned vector. A flat scan computes ntotal. */
+  /** Distances computed: coarseNdis to the centroids, then one per scanned vector. A flat scan computes ntotal. */
   ndis: number;
   /** The top-k ids found in the visited cells and the exact top-k over every cell, nearest first (IndexIVFFlat only). */
   labels?: number[];
@@ -82,10 +93,28 @@ export function ivfProbe(
   const sign = metric === MetricType.INNER_PRODUCT ? -1 : 1;
   const ntotal = lists.ids.length;
 
-  // The coarse step: the query's distance to every centroid, the nprobe nearest kept (faiss: min(nprobe, nlist)).
-  const cdis = new Float64Array(nlist);
-  for (let c = 0; c < nlist; c++) cdis[c] = walkDistance(metric, q, lists.centroids, c, d);
-  const cells = ranked(cdis).slice(0, Math.min(nprobe, nlist));
+  // The coarse step (faiss: quantizer->search(q, min(nprobe, nlist))): with a flat quantizer every centroid's
+  // distance, the nprobe nearest kept; with an HNSW quantizer its greedy walk, which may miss a near cell.
+  const graph =
+    options.quantizer ??
+    (index instanceof IndexIVF && index.quantizer instanceof IndexHNSW ? hnswWalkSource(index.quantizer) : undefined);
+  let cells: number[];
+  let cellDistances: number[];
+  let coarseNdis: number;
+  if (graph) {
+    if (graph.graph.ntotal !== nlist || graph.d !== d)
+      throw invalid('options.quantizer', `hnswWalkSource(index.quantizer) of ${nlist} centroids of d=${d}`, graph);
+    const w = hnswWalk(graph, q, { k: Math.min(nprobe, nlist), exact: false });
+    cells = w.labels.filter((c) => c >= 0);
+    cellDistances = w.distances.slice(0, cells.length);
+    coarseNdis = w.ndis;
+  } else {
+    const cdis = new Float64Array(nlist);
+    for (let c = 0; c < nlist; c++) cdis[c] = walkDistance(metric, q, lists.centroids, c, d);
+    cells = ranked(cdis).slice(0, Math.min(nprobe, nlist));
+    cellDistances = cells.map((c) => sign * cdis[c]);
+    coarseNdis = nlist;
+  }
   const scanned = cells.reduce((s, c) => s + lists.sizes[c], 0);
   const probe: IVFProbe = {
     query: q.slice(),
@@ -95,9 +124,11 @@ export function ivfProbe(
     k,
     metricType: metric,
     cells,
-    cellDistances: cells.map((c) => sign * cdis[c]),
+    cellDistances,
+    coarse: graph ? 'hnsw' : 'exact',
+    coarseNdis,
     scanned,
-    ndis: nlist + scanned,
+    ndis: coarseNdis + scanned,
   };
   const xb = lists.vectors;
   if (!xb) return probe;
