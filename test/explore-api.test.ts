@@ -196,6 +196,25 @@ describe('explorer API on the demo set (no browser)', function () {
     assert.match(hnsw.body.backend, /HNSW/);
   });
 
+  it('HNSW with a one-breed filter answers k for every breed (the graph search widened, the index unchanged)', async () => {
+    for (const breed of [...new Set(rows.map((r) => r.class))]) {
+      const r = await call(base, 'POST', '/api/search', {
+        query: { text: 'a dog' },
+        k: 5,
+        filters: { breeds: [breed] },
+        backend: 'hnsw',
+        efSearch: 16,
+      });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      const ids: number[] = r.body.hits.map((h: { id: number }) => h.id);
+      assert.equal(ids.length, 5, `${breed}: ${r.body.backend}`);
+      assert.ok(
+        ids.every((id) => rows[id].class === breed),
+        breed,
+      );
+    }
+  });
+
   it('searches by an uploaded photo and by "more like this"', async () => {
     const file = path.join(set.photosDir, rows[42].dir, rows[42].filename);
     const up = await call(base, 'POST', '/api/upload', new Uint8Array(fs.readFileSync(file)), 'image/jpeg');

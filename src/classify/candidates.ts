@@ -4,14 +4,9 @@
  *
  * - FAISS: the index itself leaves the excluded ids out: a search with faiss's
  *   SearchParameters and an IDSelectorNot(IDSelectorBatch(excluded)), for k
- *   (flat indexes by L2 or inner product, HNSW at the index's efSearch, IVF at
- *   its nprobe). An HNSW graph search around many excluded ids can end with
- *   fewer than k: it is repeated for twice as many (and efSearch as large)
- *   until k are found or the graph is searched through. (An IVF answers from its nprobe lists: fewer than
- *   k when they run out.) Where faiss 1.7.3 takes no selector (an IndexIDMap,
- *   an IndexIVFFlatDedup, a flat index by L1/Linf) it over-fetches instead:
- *   asks for k + |excluded| neighbours, drops the excluded ids, and doubles the
- *   request while the index returns too few.
+ *   (flat indexes by L2 or inner product, HNSW at the index's efSearch or
+ *   options.efSearch, widened until k pass; IVF at its nprobe), or an over-fetch
+ *   where faiss 1.7.3 takes no selector: searchFiltered (search/filtered.ts).
  * - SQL: the same SearchParameters with the same IDSelectorNot(IDSelectorBatch(excluded))
  *   go to the store's search, which turns the selector into `WHERE NOT (id IN ...)` in
  *   the database, and computes every distance: the query sets use_skip_indexes = 0 (the
@@ -25,7 +20,8 @@
  * const source = faissCandidates(ipIndex);                 // or sqlCandidates(store)
  * await source.search(clf.query.data, 12, labelledIds);    // [{ rank, id, distance }, ...]
  */
-import { IDSelectorBatch, IDSelectorNot, type Index, SearchParameters, SearchParametersHNSW } from '../faiss';
+import { IDSelectorBatch, IDSelectorNot, type Index, IndexHNSW, SearchParameters } from '../faiss';
+import { searchFiltered } from '../search/filtered';
 import type { Hit } from '../search/results';
 import type { SqlVectorStore } from '../sql/store';
 import { checkInteger, invalid } from '../util/check';
@@ -58,7 +54,7 @@ function takesSelector(index: Index): boolean {
  * FAISS, excluding with an id selector in the search where the index takes one,
  * else by over-fetching (see the module's description). Ranks are 1..k.
  */
-export function faissCandidates(index: Index): CandidateSource {
+export function faissCandidates(index: Index, options: { efSearch?: number } = {}): CandidateSource {
   if (!index || typeof index.search !== 'function')
     throw invalid('index', 'a FAISS index (e.g. new IndexFlatIP(d) holding normalised vectors)', index);
   return {
@@ -72,31 +68,16 @@ export function faissCandidates(index: Index): CandidateSource {
     },
     async search(query: Float32Array, k: number, exclude: ReadonlySet<number>): Promise<Hit[]> {
       checkInteger(k, 'k', 1);
-      const ntotal = index.ntotal;
-      const params = exclude.size ? excluding(index, exclude) : undefined;
-      const kk = Math.min(k, Math.max(1, ntotal));
-      if (params instanceof SearchParametersHNSW) {
-        // Around many excluded ids the graph search can end short of what is left (labels are 0..ntotal-1).
-        // faiss 1.7.3 sizes its candidate queue by max(index efSearch, k) and stops by the parameters'
-        // efSearch: ask for more (both doubled) until k are found or the whole graph is searched.
-        let left = ntotal;
-        for (const id of exclude) if (id >= 0 && id < ntotal) left--;
-        const ef = params.efSearch;
-        for (let fetch = kk; ; fetch = Math.min(ntotal, 1 << 20, fetch * 2)) {
-          params.efSearch = Math.max(ef, fetch);
-          const hits = index.search(query, fetch, params).hits(0);
-          if (hits.length >= Math.min(k, left) || fetch >= Math.min(ntotal, 1 << 20)) return hits.slice(0, k);
-        }
+      const kk = Math.min(k, Math.max(1, index.ntotal));
+      if (!exclude.size) return index.search(query, kk).hits(0);
+      // An HNSW graph's labels are 0..ntotal-1: what passes is known, and the widening stops there.
+      let count: number | undefined;
+      if (index instanceof IndexHNSW) {
+        count = index.ntotal;
+        for (const id of exclude) if (id >= 0 && id < index.ntotal) count--;
       }
-      if (params || !exclude.size) return index.search(query, kk, params).hits(0);
-      let fetch = Math.min(ntotal, k + exclude.size);
-      for (;;) {
-        const res = index.search(query, Math.max(1, fetch));
-        const kept = res.hits(0).filter((h) => !exclude.has(h.id));
-        // Enough, or nothing more to ask for: a flat index returns every vector at fetch = ntotal.
-        if (kept.length >= k || fetch >= ntotal) return kept.slice(0, k).map((h, i) => ({ ...h, rank: i + 1 }));
-        fetch = Math.min(ntotal, fetch * 2);
-      }
+      const filter = { sel: allBut(exclude), admits: (id: number) => !exclude.has(id), count, refused: exclude.size };
+      return (await searchFiltered(index, query, k, filter, options)).hits;
     },
   };
 }

@@ -26,7 +26,6 @@ import type { FastifyInstance } from 'fastify';
 import { type CandidateSource, faissCandidates, sqlCandidates } from '../classify/candidates';
 import { LinearClassifier } from '../classify/linear';
 import { classLabeller, HardNegativeMiner } from '../classify/mining';
-import { IndexHNSW } from '../faiss';
 import { encodeNpy } from '../io/npy';
 import type { Hit } from '../search/results';
 import { formatStatement, type SqlStatement } from '../sql/statements';
@@ -293,9 +292,8 @@ export function registerApi(app: FastifyInstance, catalog: Catalog, sessions: Se
       // Mining leaves the labelled ids out in the WHERE: by brute force (the index's post-filter would miss).
       source = sqlCandidates(sql);
     } else {
-      const index = await catalog.index(backend as 'flat' | 'hnsw');
-      if (index instanceof IndexHNSW) index.efSearch = efSearch;
-      source = faissCandidates(index);
+      // efSearch travels with this round's searches: the shared index is not changed under other requests.
+      source = faissCandidates(await catalog.index(backend as 'flat' | 'hnsw'), { efSearch });
     }
     const { miner, fit, labels } = fitSession(s, q.vector, source, n);
     const candidates = await miner.candidates();

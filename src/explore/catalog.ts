@@ -34,10 +34,10 @@ import {
   METRIC_INNER_PRODUCT,
   METRIC_L1,
   METRIC_L2,
-  SearchParameters,
   SearchParametersHNSW,
 } from '../faiss';
 import { writeFileAtomic } from '../io/files';
+import { searchFiltered } from '../search/filtered';
 import type { Hit } from '../search/results';
 import { chdbBackend, type SqlBackend, serverBackend } from '../sql/backend';
 import type { SqlFilter } from '../sql/filter';
@@ -374,30 +374,22 @@ export class Catalog {
     const answeredBy = `FAISS ${index.className}${o.backend === 'hnsw' ? ` (efSearch ${o.efSearch})` : ' (exact)'}`;
     if (o.allowed && o.allowed.length === 0) return { hits: [], answeredBy };
     const k = Math.min(o.k, o.allowed?.length ?? this.n);
-    const sel = o.allowed && o.allowed.length < this.n ? new IDSelectorBatch(o.allowed) : undefined;
-    if (sel && o.backend === 'flat' && o.metric === 'l1') {
-      // faiss 1.7.3 filters flat searches by L2 and inner product only: over-fetch and keep the allowed ids.
-      const allowed = new Set(o.allowed);
-      let fetch = Math.min(this.n, Math.ceil((k * this.n) / allowed.size) * 2);
-      for (;;) {
-        const kept = (await index.searchAsync(query, fetch)).hits(0).filter((h) => allowed.has(h.id));
-        if (kept.length >= k || fetch >= this.n) {
-          return {
-            hits: kept.slice(0, k).map((h, i) => ({ ...h, rank: i + 1 })),
-            answeredBy: `${answeredBy}, over-fetched`,
-          };
-        }
-        fetch = Math.min(this.n, fetch * 2);
-      }
+    const ef = { efSearch: Math.max(o.efSearch, k) };
+    if (!o.allowed || o.allowed.length >= this.n) {
+      const params = o.backend === 'hnsw' ? new SearchParametersHNSW(ef) : undefined;
+      return { hits: (await index.searchAsync(query, k, params)).hits(0), answeredBy };
     }
-    const params =
-      o.backend === 'hnsw'
-        ? new SearchParametersHNSW({ sel, efSearch: Math.max(o.efSearch, k) })
-        : sel
-          ? new SearchParameters({ sel })
-          : undefined;
-    const res = await index.searchAsync(query, k, params);
-    return { hits: res.hits(0), answeredBy };
+    // Filtered: faiss's selector in the search (HNSW widened until k pass), or an over-fetch where it takes none.
+    const allowed = new Set(o.allowed);
+    const filter = { sel: new IDSelectorBatch(allowed), admits: (id: number) => allowed.has(id), count: allowed.size };
+    const found = await searchFiltered(index, query, k, filter, ef);
+    const how =
+      found.how === 'selector, widened'
+        ? `, filtered: widened to k ${found.asked}, efSearch ${found.efSearch}`
+        : found.how === 'over-fetched'
+          ? ', over-fetched'
+          : '';
+    return { hits: found.hits, answeredBy: answeredBy + how };
   }
 
   private async searchSql(query: Float32Array, o: SearchOptions): Promise<SearchAnswer> {
