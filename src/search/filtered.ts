@@ -19,7 +19,8 @@
  *
  * @example
  * const allowed = new Set(beagleIds);
- * const { hits } = await searchFiltered(index, q, 10, { sel: new IDSelectorBatch(allowed), admits: (id) => allowed.has(id), count: allowed.size });
+ * const filter = { sel: new IDSelectorBatch(allowed), admits: (id) => allowed.has(id), count: allowed.size };
+ * const { hits } = await searchFiltered(index, q, 10, filter);
  */
 import type { Index } from '../faiss/base';
 import { checkInteger } from '../util/check';
