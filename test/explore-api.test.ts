@@ -385,6 +385,11 @@ describe('explorer API on the demo set (no browser)', function () {
       [],
       'no temp file left',
     );
+    // The saved start keeps its breed: a round after the restart is still measured against it.
+    const t = await call(base, 'POST', '/api/train', { session: 'mine' });
+    assert.equal(t.status, 200, JSON.stringify(t.body));
+    assert.equal(t.body.round.breed, rows[0].class);
+    assert.ok(t.body.round.precision >= 0 && t.body.round.precision <= 1, JSON.stringify(t.body.round));
   });
 
   it('answers every bad input with a 4xx and a message, and keeps running', async () => {
@@ -439,6 +444,14 @@ describe('explorer API on the demo set (no browser)', function () {
       ['POST', '/api/labels/import?session=bad', 'photo,breed\n1,pug\n', 'text/csv', 400, /columns are "photo,breed"/],
       ['POST', '/api/labels/import?session=bad', 'id,label\nabc,positive\n', 'text/csv', 400, /line 2: id "abc"/],
       ['POST', '/api/labels/import?session=bad', 'id,label\n1,maybe\n', 'text/csv', 400, /label "maybe"/],
+      [
+        'POST',
+        '/api/labels/import?session=bad',
+        'id,label\n5,positive\n5,negative\n',
+        'text/csv',
+        400,
+        /line 3: photo 5 is negative here and positive on an earlier line/,
+      ],
       [
         'POST',
         '/api/labels/import?session=bad',

@@ -130,6 +130,17 @@ describe('explorer page in chromium on the demo set', function () {
       await page.focus(`#grid .tile[data-id="${tiles[11]}"]`);
       await page.keyboard.press('u');
       await page.waitForSelector(`#grid .tile[data-id="${tiles[11]}"]:not(.positive):not(.negative)`);
+      // A key acts on the photo whose button holds the focus, and on no photo when none does.
+      await page.click(`#grid .tile[data-id="${tiles[12]}"] button.neg`);
+      await page.waitForSelector(`#grid .tile.negative[data-id="${tiles[12]}"]`);
+      await page.keyboard.press('p');
+      await page.waitForSelector(`#grid .tile.positive[data-id="${tiles[12]}"]`);
+      await page.keyboard.press('u');
+      await page.waitForSelector(`#grid .tile[data-id="${tiles[12]}"]:not(.positive):not(.negative)`);
+      await page.click('h1');
+      await page.keyboard.press('p');
+      await page.waitForTimeout(300);
+      assert.equal(await page.$$eval('#grid .tile.positive, #grid .tile.negative', (els) => els.length), 10);
 
       // Train and mine: precision against the breed, the loss, the next candidates (none labelled), a round row.
       await page.click('#train');

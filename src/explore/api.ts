@@ -109,7 +109,9 @@ export function registerApi(app: FastifyInstance, catalog: Catalog, sessions: Se
 
   async function queryOf(v: unknown, session?: Session): Promise<Query> {
     if (v === undefined && session?.start) {
-      return { vector: Float32Array.from(session.start.vector), start: session.start, embedMs: 0 };
+      const { start } = session;
+      const breed = typeof start.breed === 'string' && breeds.has(start.breed) ? start.breed : undefined;
+      return { vector: Float32Array.from(start.vector), start, breed, embedMs: 0 };
     }
     if (v === null || typeof v !== 'object' || Array.isArray(v)) {
       throw badRequest('query must be one of { text, lang }, { breed }, { like: id } or { upload }');
@@ -151,7 +153,7 @@ export function registerApi(app: FastifyInstance, catalog: Catalog, sessions: Se
         `query must be one of { text, lang }, { breed }, { like: id } or { upload } (got keys ${show(Object.keys(q))})`,
       );
     }
-    return { vector, start: { ...start, vector: Array.from(vector) }, breed, embedMs: performance.now() - t0 };
+    return { vector, start: { ...start, vector: Array.from(vector), breed }, breed, embedMs: performance.now() - t0 };
   }
 
   const hitRows = (hits: Hit[], session: Session) =>

@@ -34,6 +34,8 @@ export interface RoundStart {
   label: string;
   /** The query vector (L2-normalised): the classifier's start, kept so that a restart can repeat it. */
   vector: number[];
+  /** The breed of a breed query: what the round's precision is measured against, after a restart too. */
+  breed?: string;
 }
 
 export interface RoundRecord {
@@ -249,6 +251,13 @@ export class SessionStore {
       const round = roundText === '' ? s.rounds.length : /^\d{1,6}$/.test(roundText) ? Number(roundText) : NaN;
       if (!Number.isInteger(round))
         throw new HttpError(400, `${where}: round ${JSON.stringify(roundText)} is not a whole number`);
+      const earlier = parsed.findIndex(([other]) => other === id);
+      if (earlier >= 0 && parsed[earlier][1] !== label) {
+        throw new HttpError(
+          400,
+          `${where}: photo ${id} is ${label} here and ${parsed[earlier][1]} on an earlier line: one label per photo`,
+        );
+      }
       parsed.push([id, label, round]);
     }
     const at = new Date().toISOString();

@@ -2,7 +2,7 @@
 // The server is the source of truth for labels: every click is one request that changes one photo's label.
 
 const $ = (sel) => document.querySelector(sel);
-const state = { info: null, hits: [], labels: new Map(), query: null, focus: 0, pending: 0, chain: Promise.resolve() };
+const state = { info: null, hits: [], labels: new Map(), query: null, pending: 0, chain: Promise.resolve() };
 
 function sessionName() {
   return $('#session').value.trim() || 'default';
@@ -124,7 +124,12 @@ async function search(query) {
   const r = await api('POST', 'api/search', { ...settings, query });
   state.query = query;
   state.metric = settings.metric;
-  render(r.hits);
+  render(
+    r.hits,
+    r.filtered
+      ? `No photos found, though ${r.filtered} pass the filters: try a larger efSearch or the exact backend.`
+      : 'No photos: nothing passes the filters.',
+  );
   showSql(r.sql);
   const filtered = r.filtered === null ? '' : `, ${r.filtered} photos pass the filters`;
   $('#status').textContent =
@@ -184,9 +189,6 @@ function tile(hit, i) {
     const now = state.labels.get(hit.id);
     setLabel(hit.id, now === undefined ? 'positive' : now === 'positive' ? 'negative' : 'none');
   });
-  el.addEventListener('focus', () => {
-    state.focus = i;
-  });
   paint(el);
   return el;
 }
@@ -198,12 +200,12 @@ function paint(el) {
   el.setAttribute('aria-label', `photo ${el.dataset.id}${label ? `, labelled ${label}` : ''}`);
 }
 
-function render(hits) {
+/** Shows the hits, or `empty` when there are none. */
+function render(hits, empty) {
   state.hits = hits;
-  state.focus = 0;
   const grid = $('#grid');
   grid.replaceChildren(...hits.map(tile));
-  if (hits.length === 0) grid.textContent = 'No photos: nothing passes the filters.';
+  if (hits.length === 0) grid.textContent = empty;
 }
 
 async function setLabel(id, label) {
@@ -269,7 +271,12 @@ async function train() {
   const r = await api('POST', 'api/train', body);
   const round = r.round;
   state.metric = 'ip';
-  render(r.hits);
+  render(
+    r.hits,
+    r.filtered
+      ? `No photos found, though ${r.filtered} pass the filters: try a larger efSearch or the exact backend.`
+      : 'No photos: nothing passes the filters.',
+  );
   showSql(r.sql);
   showCounts(r.counts);
   const out = $('#train-result');
@@ -326,13 +333,19 @@ function onKey(ev) {
   if (ev.target instanceof HTMLInputElement || ev.target instanceof HTMLSelectElement) return;
   const tiles = [...document.querySelectorAll('.tile')];
   if (!tiles.length) return;
-  const i = Math.min(state.focus, tiles.length - 1);
-  const id = Number(tiles[i].dataset.id);
+  // The photo that holds the focus (the tile or one of its buttons); without one, keys label nothing.
+  const here = ev.target instanceof Element ? ev.target.closest('.tile') : null;
+  const i = here ? tiles.indexOf(here) : -1;
   const cols = Math.max(1, Math.round($('#grid').clientWidth / tiles[0].offsetWidth) || 1);
   const move = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: cols, ArrowUp: -cols }[ev.key];
   if (move !== undefined) {
-    tiles[Math.max(0, Math.min(tiles.length - 1, i + move))].focus();
-  } else if (ev.key === 'p' || ev.key === 'y') {
+    tiles[i < 0 ? 0 : Math.max(0, Math.min(tiles.length - 1, i + move))].focus();
+    ev.preventDefault();
+    return;
+  }
+  if (i < 0) return;
+  const id = Number(tiles[i].dataset.id);
+  if (ev.key === 'p' || ev.key === 'y') {
     setLabel(id, 'positive');
   } else if (ev.key === 'n') {
     setLabel(id, 'negative');
