@@ -56,7 +56,7 @@ interface Round {
 async function install(set: HubSet, prefix: string, kernelPrefix: string, out: string) {
   const env: Record<string, string> = { ...(process.env as Record<string, string>) };
   const spawnerEnv: Record<string, string> = { JUPYTER_PATH: `${kernelPrefix}/share/jupyter` };
-  const args = ['hub-install'];
+  const args = ['hub-install', '--worked']; // the worked notebooks: each student runs every task to the end
   if (set === 'demo') args.push('--demo');
   else {
     log(`course-sized set: ${COURSE_SIZED.breeds * COURSE_SIZED.perBreed} photos in ${out}/hub-course (once)`);

@@ -15,7 +15,8 @@
 #   bash scripts/lab.sh explore setup, then the dataset explorer web page; prints its URL (args go to src/explore/cli.ts:
 #                               --port N, --host ADDR (needs the printed token), --state DIR, --demo)
 #   bash scripts/lab.sh hub-install  (root) setup, then the lab for every user under LAB_PREFIX (/opt/vector-lab)
-#                               with the kernel system-wide (scripts/hub/install.sh; --demo: students get the demo set)
+#                               with the kernel system-wide (scripts/hub/install.sh; --demo: students get the demo set;
+#                               the notebooks as hand-outs, --with-hints, or --worked: with the solutions)
 #   bash scripts/lab.sh hub     (root) a JupyterHub for a class on this machine (scripts/hub/hub.sh; --service: as a
 #                               systemd service, vector-lab-hub)
 # Without root, setup installs nothing: a missing package is named and setup stops.

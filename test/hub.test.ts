@@ -97,7 +97,8 @@ describe('class hub: the lab installed once, three students on JupyterHub', func
     };
     const why = whyNoUsers();
     if (why) skipWith(this, why);
-    const inst = spawnSync('bash', [LAB, 'hub-install', '--demo'], {
+    // --worked: the students get the worked notebooks, so that every task runs to its end.
+    const inst = spawnSync('bash', [LAB, 'hub-install', '--demo', '--worked'], {
       encoding: 'utf8',
       env: { ...process.env, LAB_PREFIX: prefix, LAB_KERNEL_PREFIX: kernelPrefix },
       maxBuffer: 64 * 1024 * 1024,
@@ -315,6 +316,21 @@ describe('class hub: the lab installed once, three students on JupyterHub', func
     if (proxy) assert.ok(!alive(proxy), 'the proxy');
     for (const pid of serverPids) assert.ok(!alive(pid), `server ${pid}`);
     for (const u of users) assert.deepEqual(processesOf(u.uid), [], `processes left for ${u.name}`);
+  });
+
+  it('without --worked the students get the hand-outs: TODOs, no solution', () => {
+    const inst = spawnSync('bash', [LAB, 'hub-install', '--demo'], {
+      encoding: 'utf8',
+      env: { ...process.env, LAB_PREFIX: prefix, LAB_KERNEL_PREFIX: kernelPrefix },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    assert.equal(inst.status, 0, `hub-install failed:\n${inst.stdout.slice(-3000)}\n${inst.stderr.slice(-3000)}`);
+    assert.match(inst.stdout, /the students get the hand-outs/);
+    for (const nb of NOTEBOOKS) {
+      const text = fs.readFileSync(path.join(prefix, 'lab', 'notebooks', nb), 'utf8');
+      assert.doesNotMatch(text, /BEGIN SOLUTION|Teacher's version/, nb);
+      assert.match(text, /YOUR CODE HERE|YOUR ANSWER HERE/, nb);
+    }
   });
 });
 

@@ -15,6 +15,9 @@
 # use (lab/bin/lab-singleuser), never over one the student edited.
 # --demo: point every student at the demo set even when the course's vectors.csv.gz is there (without it,
 # the demo set is used anyway, with a DEMO DATA warning, as scripts/main.ts does).
+# The students get the hand-outs (bash scripts/lab.sh handout: solution regions as TODOs, written answers
+# blank); --with-hints adds the sheet's Python under each TODO; --worked gives them the worked notebooks,
+# solutions included (a demonstration, or a course that hands out solutions).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -24,10 +27,13 @@ say() { printf '\033[1m[lab hub-install]\033[0m %s\n' "$*"; }
 die() { printf '\033[1;31m[lab hub-install] error:\033[0m %s\n' "$*" >&2; exit 1; }
 
 demo=0
+notebooks=handout
 for a in "$@"; do
   case "$a" in
     --demo) demo=1 ;;
-    *) die "unknown option '$a': expected --demo (or nothing)" ;;
+    --worked) notebooks=worked ;;
+    --with-hints) notebooks=handout-hints ;;
+    *) die "unknown option '$a': expected --demo, --worked or --with-hints" ;;
   esac
 done
 
@@ -46,7 +52,7 @@ addon=native/faiss/build/Release/faiss_lab.node
 NODE=$(command -v node)
 
 # --- 1. the lab's code, staged next to the old one and swapped in (skipped when nothing changed) -----
-stamp=$( (node --version; sha256sum package-lock.json "$addon"
+stamp=$( (node --version; echo "notebooks: $notebooks"; sha256sum package-lock.json "$addon"
   find dist notebooks scripts/hub src/explore/page -type f -print0 | sort -z | xargs -0 sha256sum) |
   sha256sum | cut -c1-64)
 lab="$PREFIX/lab"
@@ -59,7 +65,14 @@ else
   say "copying the library, its production packages and the FAISS addon into $lab"
   cp -a package.json package-lock.json dist "$stage/"
   mkdir -p "$stage/notebooks"
-  cp -a notebooks/[0-9][0-9]-*.ipynb "$stage/notebooks/"
+  if [ "$notebooks" = worked ]; then
+    say "the students get the worked notebooks, solutions included (--worked)"
+    cp -a notebooks/[0-9][0-9]-*.ipynb "$stage/notebooks/"
+  else
+    say "the students get the hand-outs (solutions as TODOs$([ "$notebooks" = handout-hints ] && echo ', with hints'))"
+    node_modules/.bin/tsx scripts/handout.ts --out "$stage/notebooks" \
+      $([ "$notebooks" = handout-hints ] && echo --with-hints) notebooks/[0-9][0-9]-*.ipynb >/dev/null
+  fi
   cp -a src/explore/page "$stage/src/explore/"
   cp -a native/faiss/package.json native/faiss/lib "$stage/native/faiss/"
   cp -a native/faiss/build/faiss-stamp.json "$stage/native/faiss/build/"
