@@ -193,7 +193,8 @@ describe('image embeddings', function () {
       const first = await embedImages(photos, { cache, progress: false });
       assert.equal(first.fromCache, 0);
       const { manifest, npy } = load();
-      assert.equal(manifest.model, tiny);
+      // The model by its folder's name and a fingerprint of its files, not its path (a moved project keeps it).
+      assert.match(manifest.model, /^tiny-clip \(local, [0-9a-f]{12}\)$/);
       assert.equal(manifest.normalize, false);
       assert.deepEqual(
         manifest.files.map((f: { path: string }) => f.path),
@@ -229,10 +230,24 @@ describe('image embeddings', function () {
       assert.equal(r.fromCache, 6);
     });
 
+    it('keeps its cache when the model folder moves; a changed model is another model', async () => {
+      const moved = path.join(tmpDir('model-moved'), 'tiny-clip');
+      fs.cpSync(tiny, moved, { recursive: true });
+      const r = await embedImages(photos, { cache, model: moved, progress: false });
+      assert.equal(r.fromCache, 6, 'the same model in another folder: every vector from the cache');
+      const config = path.join(moved, 'config.json');
+      fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace(/\}\s*$/, ', "edited": true }'));
+      await assert.rejects(
+        embedImages(photos, { cache, model: moved, progress: false }),
+        /holds tiny-clip \(local, \w+\) .*vectors, not tiny-clip \(local, \w+\) .*use another cache folder/,
+      );
+      unloadModels();
+    });
+
     it('refuses to mix another model or normalisation into the cache', async () => {
       await assert.rejects(
         embedImages(photos, { cache, normalize: true, progress: false }),
-        /holds .*tiny-clip \(fp32, raw\) vectors, not .*tiny-clip \(fp32, L2-normalised\): use another cache folder/,
+        /holds tiny-clip \(local, \w+\) \(fp32, raw\) vectors, not tiny-clip \(local, \w+\) \(fp32, L2-normalised\): use another cache folder/,
       );
       // The default cache folder differs per model and normalisation, so defaults never collide.
       const unit = await embedImages(photos, { normalize: true, progress: false });

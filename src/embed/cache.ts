@@ -63,9 +63,16 @@ export class EmbeddingCache {
   /**
    * Opens the cache in `dir` for `key`. A damaged cache is reported in
    * `problem` and treated as empty (it is rebuilt on save). A cache of another
-   * model or normalisation is refused: it is never mixed.
+   * model or normalisation is refused (it is never mixed), or with mismatch
+   * 'rebuild' (the lab's default folders) treated as empty like a damaged one.
+   * `sameModel` says whether the recorded model is key.model (default: the same string).
    */
-  static open(dir: string, key: CacheKey): EmbeddingCache {
+  static open(
+    dir: string,
+    key: CacheKey,
+    mismatch: 'throw' | 'rebuild' = 'throw',
+    sameModel: (recorded: string) => boolean = (recorded) => recorded === key.model,
+  ): EmbeddingCache {
     const manifestFile = path.join(dir, 'manifest.json');
     if (!fs.existsSync(manifestFile)) return new EmbeddingCache(dir, key);
     let m: Manifest;
@@ -74,7 +81,10 @@ export class EmbeddingCache {
     } catch (e) {
       return new EmbeddingCache(dir, key, `manifest unreadable (${(e as Error).message})`);
     }
-    if (m.model !== key.model || m.dtype !== key.dtype || m.normalize !== key.normalize) {
+    if (!sameModel(m.model) || m.dtype !== key.dtype || m.normalize !== key.normalize) {
+      // The lab's own cache folder: vectors of another model are stale, replaced on save.
+      if (mismatch === 'rebuild')
+        return new EmbeddingCache(dir, key, `it holds vectors of ${m.model}, not ${key.model}`);
       throw new Error(
         `the embedding cache ${dir} holds ${m.model} (${m.dtype}, ${m.normalize ? 'L2-normalised' : 'raw'}) vectors, ` +
           `not ${key.model} (${key.dtype}, ${key.normalize ? 'L2-normalised' : 'raw'}): ` +

@@ -8,7 +8,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { config } from '../config';
+import { config, isLocalModel } from '../config';
 import { Progress } from '../show/progress';
 import { type EmbeddingSource, type Matrix, modelKey } from '../types';
 import { checkInteger, invalid } from '../util/check';
@@ -103,7 +103,9 @@ export async function embedTexts(texts: string[], options: EmbedTextsOptions = {
   const normalize = options.normalize ?? false;
   const cacheDir =
     options.cache === false ? undefined : (options.cache ?? defaultCacheDir('texts', model, dtype, normalize));
-  const cache = cacheDir ? EmbeddingCache.open(cacheDir, { model, dtype, normalize }) : undefined;
+  const { id, same } = cacheModel(model);
+  const key = { model: id, dtype, normalize };
+  const cache = cacheDir ? EmbeddingCache.open(cacheDir, key, options.cache ? 'throw' : 'rebuild', same) : undefined;
   const hashes = texts.map((t) => sha256(t));
   const found = texts.map((t, i) => cache?.find(t, hashes[i]));
   const todo = [...new Set(texts.filter((_, i) => !found[i]))];
@@ -165,6 +167,28 @@ async function embedTextsUncached(texts: string[], options: ModelOptions & { bat
   return { data, n: texts.length, d };
 }
 
+/**
+ * The model as a cache records it: a hub id as it is; a local folder by its name and a fingerprint of its files
+ * (config.json, the ONNX files' sizes), not its path, so that a project moved or copied keeps its caches. A folder
+ * that is gone cannot be fingerprinted: a cache of a model of that name still answers what it holds.
+ */
+function cacheModel(model: string): { id: string; same: (recorded: string) => boolean } {
+  if (!isLocalModel(model)) return { id: model, same: (r) => r === model };
+  const abs = path.resolve(model);
+  const name = `${path.basename(abs)} (local, `;
+  if (!fs.existsSync(path.join(abs, 'config.json'))) return { id: `${name}missing)`, same: (r) => r.startsWith(name) };
+  const parts: string[] = [];
+  const add = (rel: string) => {
+    const f = path.join(abs, rel);
+    parts.push(rel, rel.endsWith('.json') ? fs.readFileSync(f, 'utf8') : String(fs.statSync(f).size));
+  };
+  add('config.json');
+  const onnx = path.join(abs, 'onnx');
+  if (fs.existsSync(onnx)) for (const f of fs.readdirSync(onnx).sort()) add(path.join('onnx', f));
+  const id = `${name}${sha256(parts.join('\n')).slice(0, 12)})`;
+  return { id, same: (r) => r === id };
+}
+
 function slug(s: string): string {
   return s.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^_+|_+$/g, '');
 }
@@ -205,9 +229,10 @@ export async function embedImages(input: string | string[], options: EmbedImages
     options.cache === false
       ? undefined
       : (options.cache ?? (root ? defaultCacheDir(folderCacheName(root), model, dtype, normalize) : undefined));
-  const cache = cacheDir ? EmbeddingCache.open(cacheDir, { model, dtype, normalize }) : undefined;
-  if (cache?.problem)
-    process.stderr.write(`embedding cache ${cacheDir} is damaged (${cache.problem}); rebuilding it\n`);
+  const { id, same } = cacheModel(model);
+  const key = { model: id, dtype, normalize };
+  const cache = cacheDir ? EmbeddingCache.open(cacheDir, key, options.cache ? 'throw' : 'rebuild', same) : undefined;
+  if (cache?.problem) process.stderr.write(`embedding cache ${cacheDir}: ${cache.problem}; rebuilding it\n`);
 
   // What the cache already has, and what needs the model.
   const failed: EmbeddedImages['failed'] = [];
