@@ -192,6 +192,19 @@ describe('check-submissions', function () {
     const h1 = path.join(scripted, '01-exact-search.html');
     fs.writeFileSync(h1, fs.readFileSync(h1, 'utf8').replace('</body>', '<script>alert("pwned")</script></body>'));
 
+    // The hand-out's blank left in task 2's written answer.
+    const blank = copyGood('Hana Blank');
+    const nb2 = path.join(blank, '02-knn-queries.ipynb');
+    const j2b = readJson(nb2);
+    const written = j2b.cells.find((c) => c.cell_type === 'markdown' && /BEGIN SOLUTION/.test(src(c)))!;
+    written.source = src(written).replace(/<!-- BEGIN SOLUTION -->[\s\S]*<!-- END SOLUTION -->/, 'YOUR ANSWER HERE');
+    fs.writeFileSync(nb2, JSON.stringify(j2b));
+    htmlExport(nb2, blank);
+
+    // Task 3's HTML handed in as task 2's: another notebook's export, with its charts.
+    const swapped = copyGood('Ivan Swap');
+    fs.copyFileSync(path.join(swapped, '03-hnsw.html'), path.join(swapped, '02-knn-queries.html'));
+
     // A truncated notebook.
     const cut = copyGood('Emil Cut');
     const nb3 = path.join(cut, '03-hnsw.ipynb');
@@ -249,6 +262,14 @@ describe('check-submissions', function () {
     const scripted = row('Dora Script');
     assert.equal(scripted.html, '5 ok, 1 scripts');
     assert.match(scripted.findings, /task 1: 01-exact-search\.html: scripts not from the notebook: "alert\("pwned"\)/);
+
+    const blankRow = row('Hana Blank');
+    assert.match(blankRow.findings, /task 2: written answer left blank \(YOUR ANSWER HERE\) in cell \d+/);
+    assert.equal(blankRow.verdict, 'look (1)', blankRow.findings);
+
+    const swapped = row('Ivan Swap');
+    assert.equal(swapped.html, '5 ok, 1 differs', swapped.findings);
+    assert.match(swapped.findings, /task 2: 02-knn-queries\.html differs from the notebook/);
 
     const cut = row('Emil Cut');
     assert.equal(cut.notebooks, '5 ok, 1 damaged');
@@ -351,5 +372,7 @@ describe('check-submissions', function () {
   it('defuses spreadsheet formulas in the CSV', () => {
     assert.equal(csvField('=HYPERLINK("x")'), `"'=HYPERLINK(""x"")"`);
     assert.equal(csvField('Anna, B'), '"Anna, B"');
+    assert.equal(csvField('-'), '-'); // nothing to report, not a formula
+    assert.equal(csvField('-1+2'), "'-1+2");
   });
 });

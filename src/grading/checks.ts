@@ -131,29 +131,36 @@ function checkTask(task: number, nbFile: string | undefined, htmlFile: string | 
       check.status = 'not run';
       check.notes.push(`${nb.codeCells - nb.executed} of ${nb.codeCells} code cells not run`);
     } else check.status = 'ok';
+    // nbgrader's blank of a written answer, as the hand-out has it: the answer that carries the task's points.
+    const blank = nb.cells.filter((c) => c.type === 'markdown' && /YOUR ANSWER HERE/.test(c.source));
+    if (blank.length) {
+      check.notes.push(
+        `written answer left blank (YOUR ANSWER HERE) in cell${blank.length > 1 ? 's' : ''} ` +
+          blank.map((c) => c.index + 1).join(', '),
+      );
+    }
     if (!nb.inOrder) check.notes.push('cells ran out of order');
     if (nb.kernel && nb.kernel !== 'tslab') check.notes.push(`kernel ${nb.kernel} (the lab's is tslab)`);
   }
   if (htmlFile) {
     const html = readExportHtml(htmlFile);
-    const foreign = html.damaged ? [] : foreignScripts(html, nb?.damaged ? undefined : nb);
+    const same = !html.damaged && nb && !nb.damaged ? compareWithNotebook(html, nb) : undefined;
+    // An export of another notebook first says so: its charts would otherwise read as foreign scripts.
+    const foreign = html.damaged || (same && !same.same) ? [] : foreignScripts(html, nb?.damaged ? undefined : nb);
     if (html.damaged) {
       check.htmlStatus = 'damaged';
       check.notes.push(`${check.html}: ${html.damaged}`);
-    } else if (foreign.length || html.handlers.length) {
+    } else if (same && !same.same) {
+      check.htmlStatus = 'differs';
+      check.notes.push(`${check.html} differs from the notebook: ${same.differences.slice(0, 3).join('; ')}`);
+    }
+    if (foreign.length || (!html.damaged && html.handlers.length)) {
       check.htmlStatus = 'scripts';
       const what = foreign.map((s) => (s.src ? `src=${s.src.slice(0, 60)}` : `"${s.body.trim().slice(0, 40)}"`));
       check.notes.push(
         `${check.html}: scripts not from the notebook: ${[...what, ...html.handlers].slice(0, 4).join('; ')}`,
       );
-    }
-    if (!html.damaged && nb && !nb.damaged) {
-      const same = compareWithNotebook(html, nb);
-      if (!same.same) {
-        if (check.htmlStatus === 'n/a') check.htmlStatus = 'differs';
-        check.notes.push(`${check.html} differs from the notebook: ${same.differences.slice(0, 3).join('; ')}`);
-      } else if (check.htmlStatus === 'n/a') check.htmlStatus = 'ok';
-    }
+    } else if (same?.same && check.htmlStatus === 'n/a') check.htmlStatus = 'ok';
   }
   return check;
 }

@@ -98,7 +98,8 @@ export function reportText(checks: StudentCheck[]): string {
 
 /** A CSV field, quoted when needed; a leading = + - @ is defused so a spreadsheet shows it as text. */
 export function csvField(v: string): string {
-  const safe = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
+  // A spreadsheet would run a cell that starts a formula; a lone '-' (nothing to report) is not one.
+  const safe = v !== '-' && /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
   return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
