@@ -205,6 +205,13 @@ describe('check-submissions', function () {
     const swapped = copyGood('Ivan Swap');
     fs.copyFileSync(path.join(swapped, '03-hnsw.html'), path.join(swapped, '02-knn-queries.html'));
 
+    // The export zipped inside the student's folder, as Moodle hands out a zip upload.
+    fs.mkdirSync(student('Jana Zipped'));
+    writeZip(
+      path.join(student('Jana Zipped'), 'export.zip'),
+      fs.readdirSync(exportDir).map((f) => ({ name: `export/${f}`, file: path.join(exportDir, f) })),
+    );
+
     // A truncated notebook.
     const cut = copyGood('Emil Cut');
     const nb3 = path.join(cut, '03-hnsw.ipynb');
@@ -271,6 +278,9 @@ describe('check-submissions', function () {
     assert.equal(swapped.html, '5 ok, 1 differs', swapped.findings);
     assert.match(swapped.findings, /task 2: 02-knn-queries\.html differs from the notebook/);
 
+    const zipped = row('Jana Zipped');
+    assert.deepEqual([zipped.notebooks, zipped.html, zipped.verdict], ['6 ok', '6 ok', 'ok'], zipped.findings);
+
     const cut = row('Emil Cut');
     assert.equal(cut.notebooks, '5 ok, 1 damaged');
     assert.match(cut.findings, /task 3: 03-hnsw\.ipynb: not a whole notebook: its JSON is broken .*cut off/);
@@ -294,6 +304,9 @@ describe('check-submissions', function () {
     assert.ok(!/<script/i.test(html));
     assert.ok(html.includes('&quot;pwned&quot;'));
     assert.match(html, /Content-Security-Policy" content="default-src 'none'/);
+    // Files in a zip are named by the zip and their path in it, never by the checker's work folder.
+    assert.ok(html.includes('export.zip: export/01-exact-search.ipynb'), 'a zipped notebook named by its zip');
+    assert.ok(!html.includes('.work'), 'no work-folder path in the report');
   });
 
   it('--rerun: re-runs a good notebook to the same answers and stops a loop at the per-cell timeout', () => {

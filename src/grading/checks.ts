@@ -106,8 +106,13 @@ async function checkPhotos(
 }
 
 /** The check of one notebook and its HTML export. */
-function checkTask(task: number, nbFile: string | undefined, htmlFile: string | undefined, base: string): TaskCheck {
-  const rel = (f: string | undefined) => (f ? path.relative(base, f) : undefined);
+function checkTask(
+  task: number,
+  nbFile: string | undefined,
+  htmlFile: string | undefined,
+  shown: (f: string) => string,
+): TaskCheck {
+  const rel = (f: string | undefined) => (f ? shown(f) : undefined);
   const check: TaskCheck = {
     task,
     notebook: rel(nbFile),
@@ -193,8 +198,15 @@ export async function checkStudent(
   // A zip of notebooks inside the submission (the whole export zipped) is opened once.
   const zips = files.filter((f) => /\.zip$/i.test(f));
   const photoZips: string[] = [];
+  // A file as the teacher finds it: its path in the submission, or in a zip there ("export.zip: 01-....ipynb").
+  const unpacked = new Map<string, string>();
+  const shown = (f: string) => {
+    for (const [dir, zip] of unpacked) if (f.startsWith(dir + path.sep)) return `${zip}: ${path.relative(dir, f)}`;
+    return path.relative(root, f);
+  };
   for (const [i, z] of zips.entries()) {
     const dir = path.join(workDir, `zip-${i}`);
+    unpacked.set(dir, path.relative(root, z));
     const x = unpackInto(z, dir, path.relative(root, z), problems, options.limits);
     const inner = x.files.map((f) => path.join(dir, f));
     if (inner.some((f) => /\.(ipynb|html?)$/i.test(f))) files = [...files, ...inner];
@@ -216,7 +228,7 @@ export async function checkStudent(
       htmls.find((h) => new RegExp(`^0?${task}[-_ ]`).test(path.basename(h)))
     );
   };
-  const tasks = TASKS.map((t) => checkTask(t, byTask.get(t), htmlFor(byTask.get(t), t), root));
+  const tasks = TASKS.map((t) => checkTask(t, byTask.get(t), htmlFor(byTask.get(t), t), shown));
   const read = (t: number) => tasks.find((x) => x.task === t)?.read;
   const nb4 = read(4);
   const task4: Task4Finding = nb4
