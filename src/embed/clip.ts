@@ -103,9 +103,7 @@ export async function embedTexts(texts: string[], options: EmbedTextsOptions = {
   const normalize = options.normalize ?? false;
   const cacheDir =
     options.cache === false ? undefined : (options.cache ?? defaultCacheDir('texts', model, dtype, normalize));
-  const { id, same } = cacheModel(model);
-  const key = { model: id, dtype, normalize };
-  const cache = cacheDir ? EmbeddingCache.open(cacheDir, key, options.cache ? 'throw' : 'rebuild', same) : undefined;
+  const cache = cacheDir ? openCache(cacheDir, model, dtype, normalize, options.cache !== undefined) : undefined;
   const hashes = texts.map((t) => sha256(t));
   const found = texts.map((t, i) => cache?.find(t, hashes[i]));
   const todo = [...new Set(texts.filter((_, i) => !found[i]))];
@@ -189,6 +187,15 @@ function cacheModel(model: string): { id: string; same: (recorded: string) => bo
   return { id, same: (r) => r === id };
 }
 
+/**
+ * The embedding cache in `dir` for `model`: a folder the caller named refuses another model's vectors; the lab's
+ * default folder (named by model, dtype and normalisation) rebuilds them.
+ */
+function openCache(dir: string, model: string, dtype: string, normalize: boolean, named: boolean): EmbeddingCache {
+  const { id, same } = cacheModel(model);
+  return EmbeddingCache.open(dir, { model: id, dtype, normalize }, named ? 'throw' : 'rebuild', same);
+}
+
 function slug(s: string): string {
   return s.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^_+|_+$/g, '');
 }
@@ -229,9 +236,7 @@ export async function embedImages(input: string | string[], options: EmbedImages
     options.cache === false
       ? undefined
       : (options.cache ?? (root ? defaultCacheDir(folderCacheName(root), model, dtype, normalize) : undefined));
-  const { id, same } = cacheModel(model);
-  const key = { model: id, dtype, normalize };
-  const cache = cacheDir ? EmbeddingCache.open(cacheDir, key, options.cache ? 'throw' : 'rebuild', same) : undefined;
+  const cache = cacheDir ? openCache(cacheDir, model, dtype, normalize, options.cache !== undefined) : undefined;
   if (cache?.problem) process.stderr.write(`embedding cache ${cacheDir}: ${cache.problem}; rebuilding it\n`);
 
   // What the cache already has, and what needs the model.

@@ -271,12 +271,8 @@ async function train() {
   const r = await api('POST', 'api/train', body);
   const round = r.round;
   state.metric = 'ip';
-  render(
-    r.hits,
-    r.filtered
-      ? `No photos found, though ${r.filtered} pass the filters: try a larger efSearch or the exact backend.`
-      : 'No photos: nothing passes the filters.',
-  );
+  // A round has no filters: its candidates are the photos not labelled yet.
+  render(r.hits, 'No candidates left: every photo is labelled.');
   showSql(r.sql);
   showCounts(r.counts);
   const out = $('#train-result');
