@@ -3,7 +3,8 @@
  * says what to write; written answers become nbgrader's "YOUR ANSWER HERE"; outputs are stripped; prose, helpers
  * and nbgrader's metadata stay. The worked notebooks are checked by nbgrader's rules first.
  *   bash scripts/lab.sh handout [--with-hints] [--out DIR] [notebook.ipynb | folder ...]   (default: notebooks/)
- * --with-hints keeps the sheet's Python line of each call as a comment under its TODO. DIR defaults to release/;
+ * --with-hints keeps the Python line of each call (faiss's API, the notebook's names) as a comment under its TODO,
+ * marking the lines the exercise sheet (course/exercise-sheet.md) prints word for word. DIR defaults to release/;
  * notebooks there import '../dist' as the worked ones do, so a hand-out in release/ runs in this checkout.
  */
 import * as fs from 'node:fs';
@@ -34,11 +35,13 @@ export function writeHandouts(files: string[], out: string, withHints = false): 
   if (problems.length) {
     throw new Error(`the worked notebooks break nbgrader's rules, no hand-out written:\n  ${problems.join('\n  ')}`);
   }
+  const sheetFile = path.join(ROOT, 'course', 'exercise-sheet.md');
+  const sheet = fs.existsSync(sheetFile) ? fs.readFileSync(sheetFile, 'utf8') : undefined;
   fs.mkdirSync(out, { recursive: true });
   const written = notebooks.map(({ file, nb }) => {
     const target = path.join(out, path.basename(file));
     const tmp = `${target}.tmp-${process.pid}`;
-    fs.writeFileSync(tmp, notebookJson(handout(nb, { withHints }, path.basename(file))));
+    fs.writeFileSync(tmp, notebookJson(handout(nb, { withHints, sheet }, path.basename(file))));
     fs.renameSync(tmp, target);
     return { file: target, todos: todosOf(nb).length };
   });
@@ -68,7 +71,7 @@ function main(): number {
   }
   console.log(
     `[handout] ${run.written.length} notebooks in ${path.relative(process.cwd(), run.out) || '.'}` +
-      (withHints ? " (with the sheet's Python as hints)" : ''),
+      (withHints ? ' (with the Python of each call as hints)' : ''),
   );
   return 0;
 }

@@ -61,7 +61,7 @@ export {
 export { readNpy, writeNpy } from './io/npy';
 export { type PhotoRow, readVectorsCsv } from './io/vectors-csv';
 export { knnBruteForce } from './search/bruteforce';
-export { cachedBuild } from './search/index-cache';
+export { cachedBuild, readCachedBuild } from './search/index-cache';
 export type { IndexBuilder, VectorIndex } from './search/interface';
 export type { Matrix } from './types';
 export { normalizeRows, takeRows } from './util/vectors';

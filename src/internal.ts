@@ -135,7 +135,14 @@ export {
   type WalkStep,
   walkDistance,
 } from './search/hnsw-walk';
-export { type CachedBuild, type CachedBuildOptions, cachedBuild, matrixHash } from './search/index-cache';
+export {
+  type CachedBuild,
+  type CachedBuildOptions,
+  type CachedIndexQuery,
+  cachedBuild,
+  matrixHash,
+  readCachedBuild,
+} from './search/index-cache';
 export type { BuildArguments, IndexBuilder, QueryArguments, VectorIndex } from './search/interface';
 export { type IVFProbe, type IVFProbeOptions, ivfProbe } from './search/ivf-probe';
 export { RangeSearchResults } from './search/range';

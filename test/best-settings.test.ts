@@ -14,6 +14,7 @@ import {
   mostPreciseSettings,
   ompSetNumThreads,
   quantile,
+  readCachedBuild,
   recallAtK,
   type TimedSetting,
 } from '../src/internal';
@@ -180,5 +181,50 @@ describe('cachedBuild', () => {
       cachedBuild('half', xb, () => new IndexHNSWFlat(d, 8), { cache: cache }),
       /holding 0 vectors, but the data has 600: add all of them/,
     );
+  });
+
+  it('readCachedBuild finds a graph by its knobs, whatever its name and code, and says what to run when none', async () => {
+    const cache = tmpDir('cached-build-read');
+    const build = (M: number, efC: number) => async () => {
+      const index = new IndexHNSWFlat(d, M, METRIC_L1);
+      index.hnsw.efConstruction = efC;
+      await index.addAsync(xb);
+      return index;
+    };
+    const built = [];
+    for (const [M, efC] of [
+      [8, 40],
+      [16, 40],
+      [8, 100],
+    ]) {
+      built.push(await cachedBuild(`a student's name ${M}/${efC}`, xb, build(M, efC), { cache: cache }));
+    }
+    const got = readCachedBuild<IndexHNSWFlat>(
+      xb,
+      { kind: 'IndexHNSWFlat', M: 16, efConstruction: 40, metric: 'L1' },
+      {
+        cache: cache,
+      },
+    );
+    assert.equal(got.cached, true);
+    assert.equal(got.file, built[1].file);
+    assert.equal(got.index.hnsw.M, 16);
+    assert.equal(got.index.hnsw.efConstruction, 40);
+    assert.equal(got.index.metricType, METRIC_L1);
+    got.index.hnsw.efSearch = 32;
+    built[1].index.hnsw.efSearch = 32;
+    assert.deepEqual(got.index.search(xq, 5).labels, built[1].index.search(xq, 5).labels);
+    assert.throws(
+      () => readCachedBuild(xb, { kind: 'IndexHNSWFlat', M: 32, metric: 'L1' }, { cache: cache }),
+      /no IndexHNSWFlat\(M=32, metric=L1\) over these 600 x 16 vectors in .*: build it with cachedBuild first/,
+    );
+    assert.throws(
+      () => readCachedBuild(xb, { kind: 'IndexHNSWFlat', M: 8, metric: 'L2' }, { cache: cache }),
+      /no IndexHNSWFlat\(M=8, metric=L2\)/,
+      'the metric is part of what the graph is',
+    );
+    const other = { data: xb.data.slice(0, 100 * d), n: 100, d };
+    assert.throws(() => readCachedBuild(other, { kind: 'IndexHNSWFlat' }, { cache: cache }), /over these 100 x 16/);
+    for (const r of [...built, got]) r.index.dispose();
   });
 });

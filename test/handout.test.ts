@@ -12,6 +12,7 @@ import {
   type Notebook,
   nbgraderProblems,
   regionsOf,
+  SHEET_MARK,
   sourceOf,
   TODO_ERROR,
   todosOf,
@@ -139,6 +140,89 @@ describe('hand-outs: solution regions and nbgrader metadata', () => {
         assert.deepEqual(typeErrors(out), [], `${name} hand-out${hints ? ' with hints' : ''}`);
       }
       assert.deepEqual(typeErrors(nb), [], `${name} worked`);
+    });
+  }
+});
+
+/** The names a notebook's TypeScript declares (const, let, for-of, destructuring): what a Python hint may use. */
+function declaredNames(nb: Notebook): Set<string> {
+  const code = nb.cells
+    .filter((c) => c.cell_type === 'code')
+    .map(sourceOf)
+    .join('\n');
+  const names = new Set<string>();
+  for (const m of code.matchAll(/\b(?:const|let|var)\s+(\[[^\]]*\]|\{[^}]*\}|[A-Za-z_$][\w$]*)/g)) {
+    for (const n of m[1].match(/[A-Za-z_$][\w$]*/g) ?? []) names.add(n);
+  }
+  return names;
+}
+
+describe("hand-outs: hints are Python, in the notebook's names, and the sheet's lines word for word", () => {
+  const SHEET = fs.readFileSync(path.join(ROOT, 'course', 'exercise-sheet.md'), 'utf8');
+
+  for (const name of TASKS) {
+    it(`${name}: every hint parses as Python and uses only names the notebook or an earlier hint defines`, () => {
+      const nb = read(name);
+      const out = handout(nb, { withHints: true, sheet: SHEET }, name);
+      const hints = out.cells
+        .filter((c) => c.cell_type === 'code')
+        .flatMap((c) => sourceOf(c).split('\n'))
+        .flatMap((l) => /^\s*\/\/ Python: (.*)$/.exec(l)?.[1] ?? [])
+        .map((h) => {
+          const sheet = h.endsWith(SHEET_MARK);
+          return { line: sheet ? h.slice(0, -SHEET_MARK.length).trim() : h, sheet };
+        });
+      if (name !== '01-exact-search') assert.ok(hints.length >= 3, `${name}: ${hints.length} hints`);
+      // Python's own parser says which names each line reads and which it assigns.
+      const py = spawnSync(
+        PYTHON,
+        [
+          '-c',
+          [
+            'import ast, json, sys',
+            'out = []',
+            'for line in json.load(sys.stdin):',
+            '    tree = ast.parse(line)',
+            '    names = [n for n in ast.walk(tree) if isinstance(n, ast.Name)]',
+            '    out.append({"reads": [n.id for n in names if isinstance(n.ctx, ast.Load)],',
+            '                "writes": [n.id for n in names if isinstance(n.ctx, ast.Store)]})',
+            'print(json.dumps(out))',
+          ].join('\n'),
+        ],
+        { input: JSON.stringify(hints.map((h) => h.line)), encoding: 'utf8' },
+      );
+      assert.equal(py.status, 0, `${name}: a hint is not Python: ${py.stderr}`);
+      const parsed = JSON.parse(py.stdout) as Array<{ reads: string[]; writes: string[] }>;
+      const known = new Set([...declaredNames(nb), 'faiss', 'np']);
+      parsed.forEach((p, i) => {
+        for (const n of p.reads)
+          assert.ok(known.has(n), `${name}: hint "${hints[i].line}" reads ${n}, defined nowhere`);
+        for (const n of p.writes) known.add(n);
+      });
+      const sheetLines = SHEET.split('\n').map((l) => l.trim());
+      for (const h of hints) {
+        const verbatim = sheetLines.some((l) => l === h.line || l === `- \`${h.line}\`` || l.startsWith(`${h.line}  `));
+        assert.equal(h.sheet, verbatim, `${name}: "${h.line}" ${verbatim ? 'is' : 'is not'} the sheet's line`);
+      }
+    });
+  }
+
+  it("marks a hint as the sheet's own only where the sheet prints it", () => {
+    const src =
+      '// BEGIN SOLUTION build\nx = 1; // index_flat = faiss.IndexFlatL2(d)\ny = 2; // index_flat.add(xb)\n// END SOLUTION';
+    const out = clearRegions(src, 'code', { withHints: true, sheet: SHEET });
+    assert.match(out, /\/\/ Python: index_flat = faiss\.IndexFlatL2\(d\) {3}\(the sheet's own line\)\n/);
+    assert.match(out, /\/\/ Python: index_flat\.add\(xb\)\n/);
+  });
+
+  for (const name of TASKS) {
+    it(`${name}: outside its TODOs the hand-out builds no index and states no answer`, () => {
+      const out = handout(read(name), {}, name);
+      const leaks = out.cells
+        .filter((c) => c.cell_type === 'code')
+        .flatMap((c) => sourceOf(c).split('\n'))
+        .filter((l) => /new Index\w*\(|indexFactory\(|hnsw\.efConstruction\s*=[^=]|\bAnswer\b/.test(l));
+      assert.deepEqual(leaks, [], `${name}: solution code outside a TODO`);
     });
   }
 });

@@ -16,7 +16,7 @@
 # --demo: point every student at the demo set even when the course's vectors.csv.gz is there (without it,
 # the demo set is used anyway, with a DEMO DATA warning, as scripts/main.ts does).
 # The students get the hand-outs (bash scripts/lab.sh handout: solution regions as TODOs, written answers
-# blank); --with-hints adds the sheet's Python under each TODO; --worked gives them the worked notebooks,
+# blank); --with-hints adds the Python of each call under each TODO; --worked gives them the worked notebooks,
 # solutions included (a demonstration, or a course that hands out solutions).
 set -euo pipefail
 

@@ -59,7 +59,7 @@ export interface Region {
   end: number;
   /** What to write, from the begin line (empty when the line says only BEGIN SOLUTION). */
   hint: string;
-  /** The trailing comments of the region's code lines: the sheet's Python for each call. */
+  /** The trailing comments of the region's code lines: the Python (faiss, numpy) of each call. */
   python: string[];
 }
 
@@ -98,14 +98,35 @@ function quoteForCode(text: string): string {
 }
 
 export interface HandoutOptions {
-  /** Keep the sheet's Python line of each call as a comment under the TODO. */
+  /** Keep the Python line of each call as a comment under the TODO. */
   withHints?: boolean;
+  /** The exercise sheet's text (course/exercise-sheet.md): a hint found in it word for word is marked as its own. */
+  sheet?: string;
 }
+
+/** The sheet's lines as code: each line without list marks, quote marks and backticks, trimmed. */
+export function sheetLines(sheet: string): Set<string> {
+  return new Set(
+    sheet
+      .split('\n')
+      .map((l) =>
+        l
+          .replace(/^[\s>]*(?:[-*]\s+|\d+\.\s+)?/, '')
+          .replace(/^`+|`+$/g, '')
+          .trim(),
+      )
+      .filter((l) => l),
+  );
+}
+
+/** The note after a hint that the sheet prints word for word. */
+export const SHEET_MARK = "(the sheet's own line)";
 
 /** A cell's source with each region replaced by the student's stub. */
 export function clearRegions(source: string, cellType: string, options: HandoutOptions = {}, where = 'cell'): string {
   const regions = regionsOf(source, where);
   if (regions.length === 0) return source;
+  const sheet = options.sheet ? sheetLines(options.sheet) : new Set<string>();
   const lines = source.split('\n');
   const out: string[] = [];
   let at = 0;
@@ -115,7 +136,9 @@ export function clearRegions(source: string, cellType: string, options: HandoutO
     if (cellType === 'code') {
       const what = r.hint || 'this part of the task';
       out.push(`${indent}// YOUR CODE HERE: ${what}`);
-      if (options.withHints) for (const p of r.python) out.push(`${indent}// Python: ${p}`);
+      if (options.withHints) {
+        for (const p of r.python) out.push(`${indent}// Python: ${p}${sheet.has(p) ? `   ${SHEET_MARK}` : ''}`);
+      }
       out.push(`${indent}throw new Error(${quoteForCode(TODO_ERROR + what)});`);
     } else {
       out.push(`${indent}${TEXT_STUB}`);

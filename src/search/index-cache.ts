@@ -18,6 +18,9 @@
  *   return index;
  * });
  * built.index; built.buildSeconds; built.cached;
+ *
+ * // Later, without the build code: the graph that loop built, found by what it is.
+ * const again = readCachedBuild<IndexHNSWFlat>(xb, { kind: 'IndexHNSWFlat', M: M, efConstruction: efC, metric: 'L2' });
  */
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -27,6 +30,7 @@ import { config } from '../config';
 import { writeFileAtomic } from '../io/files';
 import type { Matrix } from '../types';
 import { ArgumentError, invalid } from '../util/check';
+import { type MetricType, metricName } from './results';
 
 /** A short hash of a matrix's values and shape: the cache key of the data. */
 export function matrixHash(m: Matrix): string {
@@ -67,6 +71,26 @@ interface CacheRecord {
   buildSeconds: number;
   ntotal: number;
   d: number;
+  /** What the index is (faiss's class, metric, graph knobs): how readCachedBuild finds it without its name. */
+  kind?: string;
+  metric?: string;
+  M?: number;
+  efConstruction?: number;
+}
+
+/** What an index is, as a cache record keeps it; graph knobs only where the index has a graph. */
+function describe(index: Storable): Pick<CacheRecord, 'kind' | 'metric' | 'M' | 'efConstruction'> {
+  const i = index as Storable & {
+    className?: string;
+    metricType?: number;
+    hnsw?: { M: number; efConstruction: number };
+  };
+  if (typeof i.className !== 'string') return {};
+  return {
+    kind: i.className,
+    metric: typeof i.metricType === 'number' ? metricName(i.metricType as MetricType) : undefined,
+    ...(i.hnsw ? { M: i.hnsw.M, efConstruction: i.hnsw.efConstruction } : {}),
+  };
 }
 
 /** The file name of a cached index: readable, and unique to the name and build code. */
@@ -100,8 +124,11 @@ export async function cachedBuild<I extends Storable>(
     try {
       const rec = JSON.parse(fs.readFileSync(`${file}.json`, 'utf8')) as CacheRecord;
       const index = load(file);
-      if (index.ntotal === data.n && index.d === data.d)
+      if (index.ntotal === data.n && index.d === data.d) {
+        // Records written before indexes were described get their description now, for readCachedBuild.
+        if (rec.kind === undefined) writeFileAtomic(`${file}.json`, JSON.stringify({ ...rec, ...describe(index) }));
         return { index, buildSeconds: rec.buildSeconds, cached: true, file };
+      }
       index.dispose();
     } catch {
       // A damaged or foreign file: build again and overwrite it.
@@ -120,8 +147,70 @@ export async function cachedBuild<I extends Storable>(
   if (file) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     save(index, file);
-    const rec: CacheRecord = { name, buildSeconds, ntotal: index.ntotal, d: index.d };
+    const rec: CacheRecord = { name, buildSeconds, ntotal: index.ntotal, d: index.d, ...describe(index) };
     writeFileAtomic(`${file}.json`, JSON.stringify(rec));
   }
   return { index, buildSeconds, cached: false, file };
+}
+
+/** What readCachedBuild looks for: faiss's class name and, where given, the metric and the graph's knobs. */
+export interface CachedIndexQuery {
+  kind: string;
+  /** As metricName prints it: 'L2', 'L1', 'INNER_PRODUCT', 'Linf'. */
+  metric?: string;
+  M?: number;
+  efConstruction?: number;
+}
+
+/**
+ * Reads back an index that cachedBuild built over `data`, found by what it is rather than by its name or build
+ * code: a later cell can look at the graphs a loop built without building them again (and without showing the
+ * loop's code). The newest match wins; none is an error that says which cell builds it.
+ */
+export function readCachedBuild<I extends Storable>(
+  data: Matrix,
+  query: CachedIndexQuery,
+  options: Pick<CachedBuildOptions<I>, 'cache' | 'load'> = {},
+): CachedBuild<I> {
+  if (!data || !(data.data instanceof Float32Array)) throw invalid('data', 'the matrix the index was built from', data);
+  if (!query || typeof query.kind !== 'string') {
+    throw invalid('query', "what the index is, e.g. { kind: 'IndexHNSWFlat', M: 16 }", query);
+  }
+  const faiss = require('../faiss') as typeof import('../faiss');
+  const load = options.load ?? ((file: string) => faiss.readIndex(file) as unknown as I);
+  const root = options.cache === false ? undefined : (options.cache ?? path.join(config.cacheDir, 'indexes'));
+  const dir = root ? path.join(root, matrixHash(data)) : undefined;
+  const wanted = Object.entries(query).filter(([, v]) => v !== undefined);
+  const matches = (dir && fs.existsSync(dir) ? fs.readdirSync(dir) : [])
+    .filter((f) => f.endsWith('.faissindex.json'))
+    .flatMap((f) => {
+      try {
+        const rec = JSON.parse(fs.readFileSync(path.join(dir!, f), 'utf8')) as CacheRecord;
+        const file = path.join(dir!, f.slice(0, -'.json'.length));
+        const fits = wanted.every(([key, v]) => rec[key as keyof CacheRecord] === v) && fs.existsSync(file);
+        return fits ? [{ rec, file, mtime: fs.statSync(file).mtimeMs }] : [];
+      } catch {
+        return [];
+      }
+    })
+    .sort((a, b) => b.mtime - a.mtime);
+  const what = `${query.kind}(${wanted
+    .filter(([key]) => key !== 'kind')
+    .map(([key, v]) => `${key}=${v}`)
+    .join(', ')})`;
+  if (matches.length === 0) {
+    throw new ArgumentError(
+      `no ${what} over these ${data.n} x ${data.d} vectors in ${root ?? 'the cache (the cache is off)'}: ` +
+        'build it with cachedBuild first (run the cell that builds it), then run this cell again',
+    );
+  }
+  const { rec, file } = matches[0];
+  const index = load(file);
+  if (index.ntotal !== data.n || index.d !== data.d) {
+    index.dispose();
+    throw new ArgumentError(
+      `${file} holds ${index.ntotal} x ${index.d} vectors, not ${data.n} x ${data.d}: build it again`,
+    );
+  }
+  return { index, buildSeconds: rec.buildSeconds, cached: true, file };
 }
