@@ -347,6 +347,21 @@ describe('check-submissions', function () {
     // efSearch=100 is never the fastest; efSearch=10 may be equally fast: either way a named setting is found.
     assert.ok(g.fastest && g.fastest.efSearch === Number(other));
     if (other === '100') assert.equal(g.status, 'differs', JSON.stringify(g));
+    // The printed answer right, the written answer naming a setting its table shows slower: the check says so.
+    const k = readJson(path.join(exportDir, '04-hnsw-grid.ipynb'));
+    const written = k.cells.find((c) => c.cell_type === 'markdown' && /\*\*Your answer\.\*\*/.test(src(c)))!;
+    written.source = src(written).replace(
+      /<!-- BEGIN SOLUTION -->[\s\S]*<!-- END SOLUTION -->/,
+      'The fastest search is M=32, efConstruction=200, efSearch=100, L2; the most precise is the one the note names.',
+    );
+    const file2 = path.join(tmp, 'task4-written.ipynb');
+    fs.writeFileSync(file2, JSON.stringify(k));
+    const w = checkTask4(readNotebook(file2));
+    assert.equal(w.status, 'differs', JSON.stringify(w));
+    assert.match(
+      w.notes.join('\n'),
+      /its written answer's \(cell \d+\) fastest \(M=32, efConstruction=200, efSearch=100, L2/,
+    );
   });
 
   it('unpacks within caps: a bomb stops at the per-entry cap, its lying header named', () => {

@@ -213,18 +213,84 @@ export function parseSetting(text: string): Setting | undefined {
 export const settingLabel = (s: Setting) =>
   `M=${s.M}, efConstruction=${s.efConstruction}, efSearch=${s.efSearch}${s.metric ? `, ${s.metric}` : ''}`;
 
-/** The answer sentences for "fastest" and "most precise": the lab's "Answer 1/2" lines or lines naming them. */
-function namedSettings(nb: SubmittedNotebook): { fastest?: Setting; mostPrecise?: Setting } {
-  const lines = answerTexts(nb).flatMap((a) => a.text.split(/\n+/));
-  const find = (re: RegExp) => lines.find((l) => re.test(l));
-  const fast = find(/Answer 1\b|fastest|schnellste/i);
-  const precise = find(/Answer 2\b|most precise|genaueste/i);
+const FASTEST = /fastest|quickest|schnellste|lowest (?:median )?latency/i;
+const PRECISE = /most precise|most accurate|genaueste|highest precision/i;
+
+/**
+ * The setting a statement names for one keyword: the text after it when it leads on ("fastest: X", "the fastest
+ * search is X"), else the clause before it ("X is the fastest"), never reaching into the other keyword's part.
+ */
+function settingNear(line: string, m: RegExpExecArray, other: RegExpExecArray | null): Setting | undefined {
+  const after = line.slice(m.index + m[0].length, other && other.index > m.index ? other.index : undefined);
+  const start = other && other.index < m.index ? other.index + other[0].length : 0;
+  const before =
+    line
+      .slice(start, m.index)
+      .split(/;|\.\s|\(\d\)/)
+      .pop() ?? '';
   // "27 settings tie ... Picked by the rule "...": <the pick>." names the pick last.
-  const picked = precise ? /Picked by[^:]*:\s*(.*)$/s.exec(precise)?.[1] : undefined;
-  return {
-    fastest: fast ? parseSetting(fast.replace(/^.*?(fastest search|schnellste[^:]*):/i, '')) : undefined,
-    mostPrecise: precise ? parseSetting(picked ?? precise.replace(/^.*?:/, '')) : undefined,
+  const picked = /Picked by[^:]*:\s*(.*)$/s.exec(after)?.[1];
+  if (picked) return parseSetting(picked);
+  const leadsOn = /^\s*(?:search|settings?|one)?\s*(?::|is\b|was\b|are\b|=|-|—|\()/i.test(after);
+  return leadsOn ? (parseSetting(after) ?? parseSetting(before)) : (parseSetting(before) ?? parseSetting(after));
+}
+
+/** The fastest and the most precise setting one statement names ("Fastest: ...; most precise: ..."), if any. */
+function statedIn(quoted: string): { fastest?: Setting; mostPrecise?: Setting } {
+  // The lab's own trade-off line names a setting "fastest within 0.01 of the best": not an answer to either.
+  if (/trade-?off/i.test(quoted)) return {};
+  // A quoted rule ("... then the lowest median latency") is not a statement of its own.
+  const line = quoted.replace(/"[^"]*"/g, '""');
+  const f = FASTEST.exec(line);
+  const p = PRECISE.exec(line);
+  return { fastest: f ? settingNear(line, f, p) : undefined, mostPrecise: p ? settingNear(line, p, f) : undefined };
+}
+
+/** Where the notebook states task 4's answers, and the settings each place names. */
+export interface StatedAnswers {
+  /** From the code's output: the lab's answer notes and printed lines (the lab's "Answer 1/2" lines first). */
+  code: { fastest?: Setting; mostPrecise?: Setting };
+  /** From the written answer (the markdown cell under "**Your answer.**"), when it names settings. */
+  written: { fastest?: Setting; mostPrecise?: Setting; cell?: number };
+}
+
+/** The student's written answers: each "**Your answer.**" cell without its question (the first paragraph). */
+export function writtenAnswers(nb: SubmittedNotebook): Array<{ cell: number; text: string }> {
+  return nb.cells
+    .filter((c) => c.type === 'markdown' && /\*\*Your answer\.?\*\*/i.test(c.source))
+    .map((c) => ({
+      cell: c.index,
+      text: c.source
+        .replace(/^[\s\S]*?\*\*Your answer\.?\*\*[^\n]*(\n(?!\s*\n)[^\n]*)*/i, '')
+        .replace(/<!--[\s\S]*?-->/g, '')
+        .trim(),
+    }))
+    .filter((a) => a.text && !/YOUR ANSWER HERE/.test(a.text));
+}
+
+/** The settings named for "fastest" and "most precise", in the code's output and in the written answer. */
+export function statedAnswers(nb: SubmittedNotebook): StatedAnswers {
+  const printed = [
+    ...answerTexts(nb),
+    ...nb.cells.flatMap((c) =>
+      c.outputs
+        .filter((o) => o.type === 'stream' && o.name === 'stdout')
+        .flatMap((o) => o.text.split('\n'))
+        .filter((l) => !/^\s*(Answer|Antwort)\b/i.test(l))
+        .map((text) => ({ cell: c.index, text })),
+    ),
+  ].flatMap((a) => a.text.split(/\n+/));
+  const pick = (lines: string[]) => {
+    const stated = lines.map(statedIn);
+    return {
+      fastest: stated.find((x) => x.fastest)?.fastest,
+      mostPrecise: stated.find((x) => x.mostPrecise)?.mostPrecise,
+    };
   };
+  const lines = [...printed.filter((l) => /^\s*(Answer|Antwort)\b/i.test(l)), ...printed];
+  const written = writtenAnswers(nb).map((a) => ({ cell: a.cell, ...pick(a.text.split(/\n+/)) }));
+  const w = written.find((x) => x.fastest || x.mostPrecise);
+  return { code: pick(lines), written: w ?? {} };
 }
 
 export interface Task4Finding extends Finding {
@@ -234,20 +300,28 @@ export interface Task4Finding extends Finding {
   settings: number;
 }
 
+/** The form the hand-out asks for, named when no answer is found. */
+export const TASK4_ANSWER_FORM =
+  "'Answer 1, the fastest search: M=8, efConstruction=40, efSearch=10, L2' and 'Answer 2, the most precise search: ...'";
+
 /**
- * Task 4: does the notebook name a fastest and a most precise setting, and do
- * its own table's numbers bear them out (the named fastest has the lowest
- * printed latency, or the table marks it equally fast; the named most precise
- * has the highest printed precision@5, or recall@5 when no breeds were known)?
+ * Task 4: does the notebook name a fastest and a most precise setting (in its
+ * output or in its written answer), and do its own table's numbers bear out
+ * every setting it names (the named fastest has the lowest printed latency, or
+ * the table marks it fastest or equally fast; the named most precise has the
+ * highest printed precision@5, or recall@5 when no breeds were known)?
  */
 export function checkTask4(nb: SubmittedNotebook): Task4Finding {
-  const { fastest, mostPrecise } = namedSettings(nb);
+  const stated = statedAnswers(nb);
+  const fastest = stated.code.fastest ?? stated.written.fastest;
+  const mostPrecise = stated.code.mostPrecise ?? stated.written.mostPrecise;
   const table = printedTables(nb).find(
     (t) => t.rows[0] && ['M', 'efConstruction', 'efSearch'].every((c) => c in t.rows[0]) && 'metric' in t.rows[0],
   );
   const notes: string[] = [];
   if (!fastest) notes.push('names no fastest setting');
   if (!mostPrecise) notes.push('names no most precise setting');
+  if (!fastest || !mostPrecise) notes.push(`expected lines such as ${TASK4_ANSWER_FORM}`);
   if (!table) {
     notes.push('shows no table of the settings');
     return { status: 'missing', summary: notes.join('; '), notes, fastest, mostPrecise, settings: 0 };
@@ -268,25 +342,43 @@ export function checkTask4(nb: SubmittedNotebook): Task4Finding {
   const label = (r: Record<string, string>) =>
     settingLabel({ M: +r.M, efConstruction: +r.efConstruction, efSearch: +r.efSearch, metric: r.metric as 'L1' });
   const value = (r: Record<string, string>, c: string | undefined) => (c ? printedNumber(r[c]) : undefined);
+  const labels = (rows: Array<Record<string, string>>) =>
+    rows.slice(0, 3).map(label).join(' or ') + (rows.length > 3 ? ` or ${rows.length - 3} more` : '');
   if (table.rows.length < 54) notes.push(`its table has ${table.rows.length} settings, the sheet's grid 54`);
-  if (fastest && latency) {
-    const r = find(fastest);
+  const checkFastest = (who: string, s: Setting) => {
+    if (!latency) return;
+    const r = find(s);
     const best = Math.min(...table.rows.map((x) => value(x, latency) ?? Infinity));
-    const top = table.rows.find((x) => value(x, latency) === best);
-    if (!r) notes.push(`its fastest (${settingLabel(fastest)}) is not in its table`);
+    if (!r) notes.push(`${who} fastest (${settingLabel(s)}) is not in its table`);
     else if (value(r, latency) !== best && !/fastest|equally fast/i.test(r[tag] ?? '')) {
+      // The table's own mark names its fastest; rows equal after rounding are all named, not the first of them.
+      const marked = table.rows.filter((x) => /fastest/i.test(x[tag] ?? ''));
+      const tops = marked.length ? marked : table.rows.filter((x) => value(x, latency) === best);
+      const tie = !marked.length && tops.length > 1 ? ', equal as printed' : '';
       notes.push(
-        `its fastest (${label(r)}, ${r[latency]} ms) is not the table's fastest (${top ? label(top) : '?'}, ${best} ms)`,
+        `${who} fastest (${label(r)}, ${r[latency]} ms) is not the table's fastest ` +
+          `(${labels(tops)}, ${tops[0]?.[latency] ?? best} ms${tie})`,
       );
     }
-  }
-  if (mostPrecise && qcol) {
-    const r = find(mostPrecise);
+  };
+  const checkPrecise = (who: string, s: Setting) => {
+    if (!qcol) return;
+    const r = find(s);
     const best = Math.max(...table.rows.map((x) => value(x, qcol) ?? -Infinity));
-    if (!r) notes.push(`its most precise (${settingLabel(mostPrecise)}) is not in its table`);
+    if (!r) notes.push(`${who} most precise (${settingLabel(s)}) is not in its table`);
     else if (value(r, qcol) !== best) {
-      notes.push(`its most precise (${label(r)}) has ${qcol} ${r[qcol]}, the table's best is ${best}`);
+      notes.push(`${who} most precise (${label(r)}) has ${qcol} ${r[qcol]}, the table's best is ${best}`);
     }
+  };
+  const same = (a?: Setting, b?: Setting) => !!a && !!b && settingLabel(a) === settingLabel(b);
+  if (stated.code.fastest) checkFastest('its', stated.code.fastest);
+  if (stated.code.mostPrecise) checkPrecise('its', stated.code.mostPrecise);
+  // The written answer is checked too, unless it repeats the output's setting.
+  const w = stated.written;
+  const inCell = w.cell !== undefined ? ` (cell ${w.cell + 1})` : '';
+  if (w.fastest && !same(w.fastest, stated.code.fastest)) checkFastest(`its written answer's${inCell}`, w.fastest);
+  if (w.mostPrecise && !same(w.mostPrecise, stated.code.mostPrecise)) {
+    checkPrecise(`its written answer's${inCell}`, w.mostPrecise);
   }
   const named = fastest && mostPrecise;
   const status: Status = !named ? 'missing' : notes.length ? 'differs' : 'ok';
