@@ -53,7 +53,7 @@ NODE=$(command -v node)
 
 # --- 1. the lab's code, staged next to the old one and swapped in (skipped when nothing changed) -----
 stamp=$( (node --version; echo "notebooks: $notebooks"; sha256sum package-lock.json "$addon"
-  find dist notebooks scripts/hub src/explore/page -type f -print0 | sort -z | xargs -0 sha256sum) |
+  find dist notebooks scripts/hub scripts/handout.ts src/handout course src/explore/page -type f -print0 | sort -z | xargs -0 sha256sum) |
   sha256sum | cut -c1-64)
 lab="$PREFIX/lab"
 if [ -f "$lab/.lab-stamp" ] && [ "$(cat "$lab/.lab-stamp")" = "$stamp" ]; then
