@@ -1,26 +1,27 @@
 /**
  * The teacher's check of a folder of submissions (one folder or zip per
- * student, as Moodle's "download all submissions" gives them; or that zip
- * itself): a table in the terminal, OUT/report.csv and OUT/report.html.
+ * student, or Moodle's "download all submissions": its folders per student and
+ * plugin, or its flat files, grouped by participant id; or that zip itself):
+ * a table in the terminal, OUT/report.csv and OUT/report.html.
  *
  *   bash scripts/lab.sh check-submissions DIR [--out OUT] [--rerun] [--timeout S]
  *
  * OUT defaults to DIR-report beside DIR. Everything unpacked goes to OUT/.work
  * and is removed at the end; the submissions are only read. --rerun executes
  * each task notebook again (a copy) on the lab's kernel, on the course data or,
- * without it, the demo set, S seconds per cell at most (default 600), and
- * compares what it prints. It runs the students' code: do it in a container or
- * as a user with nothing to lose.
+ * without it, the demo set (task 5 on the photos of the student's zip), S
+ * seconds per cell at most (default 600), and compares what it prints. It runs
+ * the students' code: do it in a container or as a user with nothing to lose.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { config } from '../src/config';
 import { findCourseCsv } from '../src/data/course';
 import { demoEnv, makeDemoSet } from '../src/data/demo';
-import { checkStudent, listSubmissions, type StudentCheck } from '../src/grading/checks';
+import { checkStudent, listSubmissions, type StudentCheck, type Submission } from '../src/grading/checks';
 import { reportText, writeReport } from '../src/grading/report';
 import { rerunStudent } from '../src/grading/rerun';
-import { unpackZip } from '../src/grading/unpack';
+import { moodleEntry, unpackZip } from '../src/grading/unpack';
 import { JUPYTER_PATH, runNotebook } from './jupyter';
 
 const USAGE = 'usage: bash scripts/lab.sh check-submissions DIR [--out OUT] [--rerun] [--timeout S]';
@@ -57,7 +58,7 @@ async function rerunEnv(): Promise<{ env: Record<string, string>; demo: boolean 
     LAB_QUERIES_DIR: config.queriesDir,
     LAB_CACHE_DIR: config.cacheDir,
     LAB_MODELS_DIR: config.modelsDir,
-    LAB_MY_PHOTOS_DIR: config.myPhotosDir,
+    // LAB_MY_PHOTOS_DIR is each student's own (rerunStudent), never the teacher's my-photos/.
   };
   if (findCourseCsv(config.dataDir)) return { env, demo: false };
   const demo = await makeDemoSet(path.resolve(process.env.LAB_DEMO_DIR || path.join(config.dataDir, 'demo')));
@@ -91,9 +92,14 @@ async function main(): Promise<number> {
       const x = unpackZip(dir, root, { maxBytes: 8 * 2 ** 30, maxEntries: 100000 });
       if (x.damaged) throw new Error(`${dir}: ${x.damaged}`);
       for (const r of x.refused) console.log(`${path.basename(dir)}: ${r.entry}: ${r.reason}`);
+      root = moodleFolder(root);
     }
     const entries = listSubmissions(root);
-    if (entries.length === 0) throw new Error(`${dir}: no submissions (expected one folder or zip per student)`);
+    if (entries.length === 0) {
+      throw new Error(
+        `${dir}: no submissions (expected one folder or zip per student, or Moodle's download of the assignment)`,
+      );
+    }
     console.log(`Checking ${entries.length} submission(s) in ${dir}${args.rerun ? ' (with re-runs)' : ''} ...`);
     const checks: StudentCheck[] = [];
     for (const [i, entry] of entries.entries()) {
@@ -126,11 +132,21 @@ async function main(): Promise<number> {
   }
 }
 
-function failed(entry: string, e: Error): StudentCheck {
+/** The folder of a zip's content that holds the submissions: the zip's top, or the one folder it wraps them in. */
+function moodleFolder(root: string): string {
+  const top = fs
+    .readdirSync(root, { withFileTypes: true })
+    .filter((e) => !e.name.startsWith('.') && !e.name.startsWith('__MACOSX'));
+  if (top.length !== 1 || !top[0].isDirectory() || moodleEntry(top[0].name)) return root;
+  const inner = path.join(root, top[0].name);
+  return fs.readdirSync(inner).some((n) => moodleEntry(n.replace(/\.zip$/i, ''))) ? inner : root;
+}
+
+function failed(sub: Submission, e: Error): StudentCheck {
   const none = { status: 'missing' as const, summary: 'not checked', notes: [] };
   return {
-    entry: path.basename(entry),
-    student: path.basename(entry),
+    entry: sub.parts.map((p) => path.basename(p.path)).join(', '),
+    student: sub.student,
     problems: [`could not be checked: ${e.message}`],
     tasks: [],
     task4: { ...none, settings: 0 },

@@ -9,14 +9,16 @@
  * @example
  * const r = await checkStudent('subs/Anna Schmidt_123_assignsubmission_file_', 'out/.work/0');
  * r.tasks.map((t) => t.status);   // ['ok', 'ok', 'error', ...]
+ * for (const s of listSubmissions('subs')) await checkStudent(s, ...);   // Moodle's folders grouped per student
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { IMAGE_EXTENSIONS } from '../embed/images';
 import { checkTask2, checkTask3, checkTask4, type Finding, leftOutQueries, type Task4Finding } from './answers';
 import { compareWithNotebook, foreignScripts, readExportHtml } from './export-html';
+import { parseHtml, textOf } from './html';
 import { readNotebook, type SubmittedNotebook } from './notebook';
-import { filesIn, studentName, type UnpackLimits, unpackZip } from './unpack';
+import { filesIn, moodleEntry, studentName, type UnpackLimits, unpackZip } from './unpack';
 
 /** The sheet's tasks, each a notebook of its own in the lab (notebooks/01-*.ipynb ... 06-*.ipynb). */
 export const TASKS = [1, 2, 3, 4, 5, 6];
@@ -41,10 +43,12 @@ export interface PhotoCheck {
   status: 'ok' | 'missing' | 'damaged' | 'loose';
   photos: number;
   notes: string[];
+  /** The folder the photo zip went to, when it held photos (in the work folder: task 5's re-run reads them). */
+  dir?: string;
 }
 
 export interface StudentCheck {
-  /** The folder or zip's name in DIR. */
+  /** Its folder or zip's name in DIR; Moodle's prefix and a count when it is more than one. */
   entry: string;
   student: string;
   /** Problems with the submission as a whole (a damaged zip, refused entries, links). */
@@ -102,7 +106,7 @@ async function checkPhotos(
   if (bad.length) problems.push(`${bad.length} photo(s) that cannot be read: ${bad.slice(0, 5).join(', ')}`);
   const status = x.damaged || photos.length === 0 || bad.length || x.refused.length ? 'damaged' : 'ok';
   if (photos.length === 0 && !x.damaged) problems.push(`${path.basename(named)} holds no photos`);
-  return { status, photos: photos.length - bad.length, notes: problems };
+  return { status, photos: photos.length - bad.length, notes: problems, dir: photos.length ? x.dir : undefined };
 }
 
 /** The check of one notebook and its HTML export. */
@@ -170,31 +174,72 @@ function checkTask(
   return check;
 }
 
+/** Moodle's online text (assignsubmission_onlinetext), as it names it in every layout. */
+const isOnlineText = (f: string) => path.basename(f).toLowerCase() === 'onlinetext.html';
+
+/** The words of Moodle's online text, the first ones, to quote in a finding ('' for an empty one). */
+function onlineTextWords(file: string): string {
+  try {
+    const fd = fs.openSync(file, 'r');
+    const buf = Buffer.alloc(256 * 1024); // the start is enough to quote
+    const n = fs.readSync(fd, buf, 0, buf.length, 0);
+    fs.closeSync(fd);
+    const words = textOf(parseHtml(buf.subarray(0, n).toString('utf8')))
+      .replace(/\s+/g, ' ')
+      .trim();
+    return words.length > 120 ? `${words.slice(0, 120)}...` : words;
+  } catch (e) {
+    return `(cannot be read: ${(e as Error).message})`;
+  }
+}
+
+/** A short name for a submission's parts in DIR: the one folder or zip, or Moodle's prefix and how many. */
+function entryName(sub: Submission): string {
+  const names = sub.parts.map((p) => path.basename(p.path));
+  if (names.length === 1) return names[0];
+  return sub.id ? `${sub.student}_${sub.id}_assignsubmission_* (${names.length} in DIR)` : names.join(', ');
+}
+
 /**
- * Checks one student's submission: `entry` is a folder or a zip; everything
- * unpacked goes to `workDir` (the caller's, removed by the caller).
+ * Checks one student's submission: a folder or a zip (a path), or the parts
+ * Moodle made for them (listSubmissions), checked together as one; everything
+ * unpacked or copied goes to `workDir` (the caller's, removed by the caller).
  */
 export async function checkStudent(
-  entry: string,
+  submission: Submission | string,
   workDir: string,
   options: { limits?: Partial<UnpackLimits> } = {},
 ): Promise<StudentCheck> {
+  const sub = typeof submission === 'string' ? submissionOf(submission) : submission;
   const problems: string[] = [];
-  let root = entry;
-  if (fs.statSync(entry).isFile()) {
-    if (!/\.zip$/i.test(entry)) {
-      // A single file handed in (a notebook, an HTML): looked at on its own.
-      root = path.join(workDir, 'files');
-      fs.mkdirSync(root, { recursive: true });
-      fs.copyFileSync(entry, path.join(root, path.basename(entry)));
+  // Where the student's files are: their folders, their zips unpacked, and loose files copied under their own names
+  // (Moodle's flat download prefixes every file) into one folder of the work folder; DIR is only read.
+  const roots: string[] = [];
+  const own = path.join(workDir, 'files');
+  for (const [i, part] of sub.parts.entries()) {
+    if (part.kind === 'folder') roots.push(part.path);
+    else if (part.kind === 'zip') {
+      const dir = path.join(workDir, `entry-${i}`);
+      unpackInto(part.path, dir, path.basename(part.path), problems, options.limits);
+      roots.push(dir);
     } else {
-      root = path.join(workDir, 'files');
-      unpackInto(entry, root, path.basename(entry), problems, options.limits);
+      const name = part.name ?? path.basename(part.path);
+      const target = path.join(own, name);
+      fs.mkdirSync(own, { recursive: true });
+      if (path.dirname(target) !== own || fs.existsSync(target)) {
+        problems.push(`${path.basename(part.path)}: not checked: another file of the submission is named ${name}`);
+        continue;
+      }
+      fs.copyFileSync(part.path, target);
+      if (!roots.includes(own)) roots.push(own);
     }
   }
-  const listed = filesIn(root);
-  problems.push(...listed.skipped);
-  let files = listed.files.map((f) => path.join(root, f));
+  let files: string[] = [];
+  for (const root of roots) {
+    const listed = filesIn(root);
+    problems.push(...listed.skipped);
+    files.push(...listed.files.map((f) => path.join(root, f)));
+  }
   // A zip of notebooks inside the submission (the whole export zipped) is opened once.
   const zips = files.filter((f) => /\.zip$/i.test(f));
   const photoZips: string[] = [];
@@ -202,17 +247,25 @@ export async function checkStudent(
   const unpacked = new Map<string, string>();
   const shown = (f: string) => {
     for (const [dir, zip] of unpacked) if (f.startsWith(dir + path.sep)) return `${zip}: ${path.relative(dir, f)}`;
-    return path.relative(root, f);
+    const root = roots.find((r) => f.startsWith(r + path.sep));
+    return root ? path.relative(root, f) : path.basename(f);
   };
   for (const [i, z] of zips.entries()) {
     const dir = path.join(workDir, `zip-${i}`);
-    unpacked.set(dir, path.relative(root, z));
-    const x = unpackInto(z, dir, path.relative(root, z), problems, options.limits);
+    const label = shown(z);
+    unpacked.set(dir, label);
+    const x = unpackInto(z, dir, label, problems, options.limits);
     const inner = x.files.map((f) => path.join(dir, f));
     if (inner.some((f) => /\.(ipynb|html?)$/i.test(f))) files = [...files, ...inner];
     else photoZips.push(z);
     for (const f of inner.filter((f) => /\.zip$/i.test(f))) photoZips.push(f);
   }
+  // Moodle's online text is no notebook's export: quoted for the teacher, kept out of the HTML checks.
+  for (const f of files.filter(isOnlineText)) {
+    const words = onlineTextWords(f);
+    if (words) problems.push(`online text present (${shown(f)}), not checked: "${words}"`);
+  }
+  files = files.filter((f) => !isOnlineText(f));
   const notebooks = files.filter((f) => /\.ipynb$/i.test(f) && !f.includes('.ipynb_checkpoints'));
   const htmls = files.filter((f) => /\.html?$/i.test(f));
   const byTask = new Map<number, string>();
@@ -255,8 +308,8 @@ export async function checkStudent(
   const loose = files.filter(isPhoto);
   const photos = await checkPhotos(photoZips, loose, workDir, options.limits);
   return {
-    entry: path.basename(entry),
-    student: studentName(path.basename(entry)),
+    entry: entryName(sub),
+    student: sub.student,
     problems,
     tasks,
     task4,
@@ -265,11 +318,68 @@ export async function checkStudent(
   };
 }
 
-/** The students in DIR: one folder or zip each (hidden files and Moodle's index files left out). */
-export function listSubmissions(dir: string): string[] {
-  return fs
+/** One part of a student's submission in DIR. */
+export interface SubmissionPart {
+  /** Its path in DIR. */
+  path: string;
+  /** A folder or a zip holds the student's files; a file is one of them (Moodle's flat download, or alone). */
+  kind: 'folder' | 'zip' | 'file';
+  /** A file's own name, without Moodle's prefix. */
+  name?: string;
+}
+
+/** One student's submission: every folder, zip and file Moodle's download made for them. */
+export interface Submission {
+  student: string;
+  /** Moodle's participant id, when the names carry it. */
+  id?: string;
+  parts: SubmissionPart[];
+}
+
+/** A folder or file of DIR as a part of a submission, with the student it belongs to. */
+function partOf(file: string, isDir: boolean): { part: SubmissionPart; student: string; id?: string } {
+  const base = path.basename(file);
+  const isZip = !isDir && /\.zip$/i.test(base);
+  if (isDir || isZip) {
+    const kind = isDir ? 'folder' : 'zip';
+    // Moodle's folder ("Name_1_assignsubmission_file_", newer versions without the last "_"), or a zip of one.
+    const m = moodleEntry(isZip ? base.slice(0, -4) : base);
+    if (m && (isDir || m.file === '')) return { part: { path: file, kind }, student: m.student, id: m.id };
+    if (isDir || !moodleEntry(base)) return { part: { path: file, kind }, student: studentName(base) };
+  }
+  // The flat download: "Name_1_assignsubmission_file_" and the file's own name (a zip too: "..._export.zip").
+  const m = moodleEntry(base);
+  if (m) {
+    const name = m.file !== '' && m.file !== '.' && m.file !== '..' ? m.file : base;
+    return { part: { path: file, kind: 'file', name }, student: m.student, id: m.id };
+  }
+  return { part: { path: file, kind: 'file', name: base }, student: studentName(base) };
+}
+
+/** A folder, zip or file given on its own, as a submission. */
+export function submissionOf(entry: string): Submission {
+  const { part, student, id } = partOf(entry, fs.statSync(entry).isDirectory());
+  return { student, id, parts: [part] };
+}
+
+/**
+ * The students in DIR (hidden files and macOS junk left out): one folder or zip each, or Moodle's download, whose
+ * folders and files (one per submission plugin, or per file in the flat download) are grouped by participant id
+ * (and name).
+ */
+export function listSubmissions(dir: string): Submission[] {
+  const byKey = new Map<string, Submission>();
+  const entries = fs
     .readdirSync(dir, { withFileTypes: true })
     .filter((e) => !e.name.startsWith('.') && !e.name.startsWith('__MACOSX') && (e.isDirectory() || e.isFile()))
-    .map((e) => path.join(dir, e.name))
-    .sort();
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const e of entries) {
+    const { part, student, id } = partOf(path.join(dir, e.name), e.isDirectory());
+    // One participant id, one student; the name too: folders made by hand (a copy renamed) may share an id.
+    const key = id !== undefined ? `id ${id} ${student}` : `entry ${e.name}`;
+    const known = byKey.get(key);
+    if (known) known.parts.push(part);
+    else byKey.set(key, { student, id, parts: [part] });
+  }
+  return [...byKey.values()];
 }

@@ -6,7 +6,10 @@
  * on), and what it prints is held against what the student handed in: the
  * neighbours in the photo grids, task 2's precision@3, task 3's table, task 4's
  * best precision@5 and the named settings' values. Latencies differ from run to
- * run and are not compared.
+ * run and are not compared. A value handed in that the re-run does not print
+ * is a difference too (a re-run that printed nothing is no "same answers").
+ * The kernel's my-photos folder (LAB_MY_PHOTOS_DIR, task 5) is the student's
+ * unpacked photo zip, or an empty folder: never the teacher's own photos.
  *
  * The runner is passed in (scripts/jupyter.ts's runNotebook), so this module
  * knows nothing of Python.
@@ -64,14 +67,23 @@ export function reproducibleValues(nb: SubmittedNotebook): Map<string, string> {
   return out;
 }
 
-/** The differences between what was handed in and what the re-run printed, as sentences. */
+/**
+ * The differences between what was handed in and what the re-run printed, as sentences: a value that differs, and
+ * one the re-run did not print (a grid or table it left out, a query it did not search); a re-run that printed none
+ * of a notebook's values is said once.
+ */
 export function compareValues(submitted: SubmittedNotebook, rerun: SubmittedNotebook): string[] {
   const a = reproducibleValues(submitted);
   const b = reproducibleValues(rerun);
+  if (a.size > 0 && b.size === 0) {
+    const first = [...a.keys()][0];
+    return [`the re-run printed none of the ${a.size} value(s) handed in (no neighbour grid or table; ${first}, ...)`];
+  }
   const out: string[] = [];
   for (const [k, v] of a) {
-    if (!b.has(k)) continue;
-    if (b.get(k) !== v) out.push(`${k}: handed in ${v}, re-run ${b.get(k)}`);
+    const w = b.get(k);
+    if (w === undefined) out.push(`${k}: handed in ${v}, the re-run printed none`);
+    else if (w !== v) out.push(`${k}: handed in ${v}, re-run ${w}`);
   }
   return out;
 }
@@ -87,24 +99,48 @@ function prepare(dir: string): string {
   return nbDir;
 }
 
+/**
+ * The folder of an unpacked photo zip that stands for the student's my-photos/: the main job zips it as
+ * `my-photos/...`, and task 5 captions each photo by its path below that folder.
+ */
+function myPhotosIn(dir: string): string {
+  let d = dir;
+  for (let depth = 0; depth < 8; depth++) {
+    const kids = fs.readdirSync(d, { withFileTypes: true }).filter((e) => !e.name.startsWith('.'));
+    if (kids.length !== 1 || !kids[0].isDirectory()) break;
+    d = path.join(d, kids[0].name);
+  }
+  return d;
+}
+
 /** Re-runs every readable task notebook of a student in `dir` and compares; see the module's description. */
 export async function rerunStudent(check: StudentCheck, dir: string, options: RerunOptions): Promise<Finding> {
   const notes: string[] = [];
   let ran = 0;
   let same = 0;
   const nbDir = prepare(dir);
+  // Task 5 looks for the student's photos in my-photos/: theirs as handed in, else an empty folder.
+  const ownPhotos = check.photos.dir && fs.existsSync(check.photos.dir) ? myPhotosIn(check.photos.dir) : undefined;
+  const photos = ownPhotos ?? path.join(dir, 'no-photos');
+  fs.mkdirSync(photos, { recursive: true });
+  const noZip = check.photos.status === 'loose' ? 'photos not as a zip' : 'no photo zip';
+  let task5 = false;
   for (const t of check.tasks) {
     if (!t.read || !t.notebook) continue;
     const copy = path.join(nbDir, `${String(t.task).padStart(2, '0')}-task.ipynb`);
     fs.copyFileSync(t.read.file, copy);
     options.log?.(`  re-running task ${t.task} (${t.notebook}) ...`);
-    const env = { ...options.env, LAB_EXPORT_DIR: path.join(dir, 'export') };
+    const env = { ...options.env, LAB_EXPORT_DIR: path.join(dir, 'export'), LAB_MY_PHOTOS_DIR: photos };
+    // What the teacher reads first of a task's note: its photos missing explain what follows.
+    const task =
+      t.task === 5 && !ownPhotos ? `task 5 (re-ran without the student's photos: ${noZip})` : `task ${t.task}`;
+    if (t.task === 5) task5 = true;
     let run: RunResult;
     try {
       run = await options.run(copy, path.join(dir, 'out'), { timeout: options.timeout, env });
     } catch (e) {
       const lines = (e as Error).message.trim().split('\n');
-      notes.push(`task ${t.task}: could not be run: ${lines[0]} ${lines.length > 1 ? lines[lines.length - 1] : ''}`);
+      notes.push(`${task}: could not be run: ${lines[0]} ${lines.length > 1 ? lines[lines.length - 1] : ''}`);
       continue;
     }
     ran++;
@@ -119,16 +155,17 @@ export async function rerunStudent(check: StudentCheck, dir: string, options: Re
               .find((l) => /error/i.test(l)) ??
             (e?.stderr ?? '').trim().split('\n')[0] ??
             e?.kind);
-      notes.push(
-        `task ${t.task}: failed in cell ${e?.cell === null || e?.cell === undefined ? '?' : e.cell + 1}: ${why}`,
-      );
+      notes.push(`${task}: failed in cell ${e?.cell === null || e?.cell === undefined ? '?' : e.cell + 1}: ${why}`);
       continue;
     }
     const diffs = compareValues(t.read, readNotebook(run.notebook));
-    if (diffs.length) notes.push(`task ${t.task}: ${diffs.length} value(s) differ: ${diffs.slice(0, 3).join('; ')}`);
+    if (diffs.length > 1) notes.push(`${task}: ${diffs.length} value(s) differ: ${diffs.slice(0, 3).join('; ')}`);
+    else if (diffs.length) notes.push(`${task}: ${diffs[0]}`);
     else same++;
   }
   const data = options.demo ? ' on the DEMO set' : '';
-  const summary = ran === 0 ? 'nothing to re-run' : `${same} of ${ran} notebook(s) re-ran${data} with the same answers`;
+  const without = task5 && !ownPhotos ? `; task 5 re-ran without the student's photos (${noZip})` : '';
+  const summary =
+    ran === 0 ? 'nothing to re-run' : `${same} of ${ran} notebook(s) re-ran${data} with the same answers${without}`;
   return { status: notes.length ? 'differs' : ran === 0 ? 'n/a' : 'ok', summary, notes };
 }

@@ -199,11 +199,40 @@ export function unpackZip(zip: string, dir: string, limits: Partial<UnpackLimits
   return result;
 }
 
-/** A student's name from a Moodle folder or zip name ("Anna Schmidt_123456_assignsubmission_file_" -> "Anna Schmidt"). */
+/** A student's name from a Moodle folder or zip name ("Anna Schmidt_123_assignsubmission_file_" -> "Anna Schmidt"). */
 export function studentName(entry: string): string {
   const base = entry.replace(/\.zip$/i, '');
   const m = /^(.*?)_\d+_assignsubmission_[A-Za-z]+_?$/.exec(base);
   return (m ? m[1] : base).trim() || base;
+}
+
+/** What a name in Moodle's "download all submissions" says (see moodleEntry). */
+export interface MoodleEntry {
+  /** The student's full name (a team's name for team submissions, "Participant" under blind marking). */
+  student: string;
+  /** The participant id: the same in every folder or file of one student. */
+  id: string;
+  /** The submission plugin: file, onlinetext, ... */
+  plugin: string;
+  /** The file's own name, in the flat download; '' for a folder (or a zip of one). */
+  file: string;
+}
+
+/**
+ * Reads Moodle's prefix off a folder or file name of its "download all submissions":
+ * `fullname_participantid_assignsubmission_plugin` then, by version and layout, nothing (folders, Moodle's
+ * mod/assign/classes/downloader.php of 2022 on), `_` (folders, locallib.php's download_submissions before it) or `_`
+ * and the file's own name (the flat download, "Download submissions in folders" unticked; both versions). Moodle
+ * turns `_` in names into spaces, so the first `_` ends the name. Undefined for any other name.
+ *
+ * @example
+ * moodleEntry('Anna Schmidt_123456_assignsubmission_file_01-exact-search.ipynb');
+ * // { student: 'Anna Schmidt', id: '123456', plugin: 'file', file: '01-exact-search.ipynb' }
+ */
+export function moodleEntry(name: string): MoodleEntry | undefined {
+  const m = /^(.+?)_(\d+)_assignsubmission_([A-Za-z0-9]+)(?:_(.*))?$/s.exec(name);
+  if (!m?.[1].trim()) return undefined;
+  return { student: m[1].trim(), id: m[2], plugin: m[3].toLowerCase(), file: m[4] ?? '' };
 }
 
 /** The files of a folder, relative, walked without following links; links and overflow are named in `skipped`. */
