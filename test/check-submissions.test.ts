@@ -12,7 +12,7 @@ import * as zlib from 'node:zlib';
 import { runNotebook } from '../scripts/jupyter';
 import { writeZip } from '../scripts/zip';
 import { demoEnv, makeDemoSet } from '../src/data/demo';
-import { checkTask4 } from '../src/grading/answers';
+import { checkTask2, checkTask4 } from '../src/grading/answers';
 import { readNotebook } from '../src/grading/notebook';
 import { csvField } from '../src/grading/report';
 import { unpackZip } from '../src/grading/unpack';
@@ -361,6 +361,38 @@ describe('check-submissions', function () {
     assert.match(
       w.notes.join('\n'),
       /its written answer's \(cell \d+\) fastest \(M=32, efConstruction=200, efSearch=100, L2/,
+    );
+  });
+
+  it("reads task 2's mean precision@3 in the student's words and in the written answer", () => {
+    const file = path.join(exportDir, '02-knn-queries.ipynb');
+    assert.equal(checkTask2(readNotebook(file)).status, 'ok');
+    const j = readJson(file);
+    // The lab's answer note replaced by a line of the student's own, with the value the note gave.
+    const cell = j.cells.find((c) => c.cell_type === 'code' && /'answer'\)/.test(src(c)) && c.outputs?.length)!;
+    const o = cell.outputs!.find((x) => (x as { output_type: string }).output_type === 'display_data') as {
+      data: Record<string, string | string[]>;
+    };
+    const html = Array.isArray(o.data['text/html']) ? o.data['text/html'].join('') : o.data['text/html'];
+    const mean = /mean precision@3 over \d+ queries is (\d\.\d+)/.exec(html)![1];
+    cell.outputs = [{ output_type: 'stream', name: 'stdout', text: `Mean precision@3: ${mean}\n` }];
+    const own = path.join(tmp, 'task2-own.ipynb');
+    fs.writeFileSync(own, JSON.stringify(j));
+    const f = checkTask2(readNotebook(own));
+    assert.equal(f.status, 'ok', f.notes.join('; '));
+    // A written answer claiming another mean: the check compares it with the printed neighbours.
+    const written = j.cells.find((c) => c.cell_type === 'markdown' && /\*\*Your answer\.\*\*/.test(src(c)))!;
+    const other = Number(mean) > 0.5 ? '0.100' : '0.900';
+    written.source = src(written).replace(
+      /<!-- BEGIN SOLUTION -->[\s\S]*<!-- END SOLUTION -->/,
+      `The mean precision@3 is ${other}.`,
+    );
+    fs.writeFileSync(own, JSON.stringify(j));
+    const g = checkTask2(readNotebook(own));
+    assert.equal(g.status, 'differs');
+    assert.match(
+      g.notes.join('\n'),
+      new RegExp(`its written answer \\(cell \\d+\\) gives the mean precision@3 as ${other}`),
     );
   });
 

@@ -110,7 +110,7 @@ describe("task 4's check: the settings named anywhere, against the student's own
     }
     const wrong = check({ printed: `Fastest: ${name(slow)}\nMost precise: ${name(precise)}\n` });
     assert.equal(wrong.status, 'differs');
-    assert.match(wrong.notes.join('\n'), new RegExp(`its fastest \\(${knobs(slow)}, 0.103 ms\\) is not`));
+    assert.match(wrong.notes.join('\n'), new RegExp(`its fastest \\(cell 3: ${knobs(slow)}, 0.103 ms\\) is not`));
   });
 
   it('holds a written answer against the table too, even when the printed answer is right', () => {
@@ -120,8 +120,8 @@ describe("task 4's check: the settings named anywhere, against the student's own
     });
     assert.equal(f.status, 'differs');
     const notes = f.notes.join('\n');
-    assert.match(notes, /its written answer's \(cell 4\) fastest \(M=32, efConstruction=200, efSearch=100, L1/);
-    assert.match(notes, /its written answer's \(cell 4\) most precise \(M=8, efConstruction=40, efSearch=10, L2\)/);
+    assert.match(notes, /its written answer's fastest \(cell 4: M=32, efConstruction=200, efSearch=100, L1/);
+    assert.match(notes, /its written answer's most precise \(cell 4: M=8, efConstruction=40, efSearch=10, L2\)/);
     // A written answer alone, right: ok; the hand-out's blank: the answer is missing, and the form is named.
     assert.equal(check({ written: `Fastest: ${knobs(fast)}. Most precise: ${knobs(precise)}.` }).status, 'ok');
     const blank = check({});
@@ -151,5 +151,52 @@ describe("task 4's check: the settings named anywhere, against the student's own
       readNotebook(notebook(dir, tied, { printed: `Fastest: ${name(tied[12])}\nMost precise: ${name(tied[40])}\n` })),
     );
     assert.match(g.notes.join('\n'), new RegExp(`${knobs(tied[3])} or ${knobs(tied[7])}, 0.023 ms, equal as printed`));
+  });
+
+  it("takes the final line, not a loop's progress lines, and says which cell it read", () => {
+    const f = check({
+      printed:
+        `new fastest so far: ${knobs(slow)}\nnew fastest so far: ${knobs(poor)}\n` +
+        `Fastest overall: ${knobs(fast)}\nMost precise overall: ${knobs(precise)}\n`,
+    });
+    assert.equal(f.status, 'ok', f.notes.join('; '));
+    const g = check({ printed: `Fastest: ${knobs(slow)}\nMost precise: ${knobs(precise)}\n` });
+    assert.match(g.notes.join('\n'), /its fastest \(cell 3: /);
+  });
+
+  it('reads a written answer wherever a student puts it under the question', () => {
+    const right = `Fastest: ${knobs(fast)}. Most precise: ${knobs(precise)}.`;
+    const wrong = `Fastest: ${knobs(slow)}. Most precise: ${knobs(precise)}.`;
+    // On the line right under the question, in the same paragraph.
+    const file = notebook(dir, rows, {});
+    const nb = JSON.parse(fs.readFileSync(file, 'utf8'));
+    nb.cells[3].source = nb.cells[3].source.replace('\n\nYOUR ANSWER HERE', `\n${wrong}`);
+    fs.writeFileSync(file, JSON.stringify(nb));
+    assert.match(checkTask4(readNotebook(file)).notes.join('\n'), /its written answer's fastest \(cell 4: M=32/);
+    // Above the hand-out's blank, which was left in.
+    assert.equal(check({ written: `${right}\n\nYOUR ANSWER HERE` }).status, 'ok');
+    // In a markdown cell of its own under the answer cell.
+    const file2 = notebook(dir, rows, {});
+    const nb2 = JSON.parse(fs.readFileSync(file2, 'utf8'));
+    nb2.cells.push({ cell_type: 'markdown', id: 'added', metadata: {}, source: wrong });
+    fs.writeFileSync(file2, JSON.stringify(nb2));
+    const f = checkTask4(readNotebook(file2));
+    assert.equal(f.status, 'differs');
+    assert.match(
+      f.notes.join('\n'),
+      /its written answer's fastest \(cell 5: M=32, efConstruction=200, efSearch=100, L1/,
+    );
+  });
+
+  it('a setting named without its metric is quoted so, and either metric may bear it out', () => {
+    const noMetric = (r: Setting) => `M=${r.M}, efConstruction=${r.efConstruction}, efSearch=${r.efSearch}`;
+    assert.equal(check({ printed: `Fastest: ${noMetric(fast)}\nMost precise: ${noMetric(precise)}\n` }).status, 'ok');
+    const f = check({ printed: `Fastest: ${noMetric(slow)}\nMost precise: ${noMetric(precise)}\n` });
+    assert.equal(f.status, 'differs');
+    const note = f.notes.find((n) => n.includes('fastest'))!;
+    assert.match(
+      note,
+      /its fastest \(cell 3: M=32, efConstruction=200, efSearch=100, no metric named, 0\.076 \/ 0\.103 ms\)/,
+    );
   });
 });

@@ -120,6 +120,40 @@ const hitsOf = (breed: string, neighbours: string[], k: number) =>
   neighbours.slice(0, k).filter((n) => n === breed).length / k;
 
 /**
+ * The mean precision@k a notebook states: in its answer note or printed lines ("the mean precision@3 over 8 queries
+ * is 0.433", "Mean precision@3: 0.433") and in its written answer; one claim per place and value.
+ */
+export function meanClaims(
+  nb: SubmittedNotebook,
+  pcol: string,
+): Array<{ cell: number; value: string; written: boolean }> {
+  const col = pcol.replace('@', '\\s*@\\s*');
+  const forms = [
+    new RegExp(`mean ${col}[^.]*? (?:is|was|ist|betr[aä]gt|of) (\\d+(?:\\.\\d+)?)`, 'i'),
+    new RegExp(`mean ${col}\\s*(?:[:=]|->)\\s*(\\d+(?:\\.\\d+)?)`, 'i'),
+    new RegExp(`(?:mittlere|durchschnittliche) ${col}[^.]*? (?:ist|betr[aä]gt|von) (\\d+(?:\\.\\d+)?)`, 'i'),
+  ];
+  const printed = [
+    ...answerTexts(nb),
+    ...nb.cells.flatMap((c) =>
+      c.outputs
+        .filter((o) => o.type === 'stream' && o.name === 'stdout')
+        .flatMap((o) => o.text.split('\n'))
+        .map((text) => ({ cell: c.index, text })),
+    ),
+  ].map((l) => ({ ...l, written: false }));
+  const written = writtenAnswers(nb).flatMap((a) => a.lines.map((l) => ({ ...l, written: true })));
+  const seen = new Set<string>();
+  return [...printed, ...written].flatMap((l) => {
+    const m = forms.map((re) => re.exec(l.text)).find((x) => x);
+    const key = `${l.written} ${m?.[1]}`;
+    if (!m || seen.has(key)) return [];
+    seen.add(key);
+    return [{ cell: l.cell, value: m[1], written: l.written }];
+  });
+}
+
+/**
  * Task 2: each printed precision@k (the per-query table: query, breed,
  * neighbours, precision@k) re-computed from the neighbours printed beside it,
  * the mean re-computed and held against the answer, and the table's neighbours
@@ -142,12 +176,18 @@ export function checkTask2(nb: SubmittedNotebook): Finding {
     if (!r['left out']) counted.push(p);
   }
   const mean = counted.reduce((s, v) => s + v, 0) / counted.length;
-  const answer = answerTexts(nb)
-    .map((a) => new RegExp(`mean ${pcol.replace('@', '@')}[^.]*? is (\\d+(?:\\.\\d+)?)`).exec(a.text))
-    .find((m) => m);
-  if (!answer) notes.push(`no answer names the mean ${pcol}`);
-  else if (counted.length && !agrees(answer[1], mean)) {
-    notes.push(`the answer's mean ${pcol} is ${answer[1]}, the printed neighbours give ${mean.toFixed(3)}`);
+  const claims = meanClaims(nb, pcol);
+  if (claims.length === 0) {
+    notes.push(`no answer names the mean ${pcol} (expected e.g. "Answer: the mean ${pcol} over 8 queries is 0.433")`);
+  } else if (counted.length) {
+    for (const c of claims) {
+      if (!agrees(c.value, mean)) {
+        notes.push(
+          `${c.written ? 'its written answer' : 'the answer'} (cell ${c.cell + 1}) gives the mean ${pcol} as ` +
+            `${c.value}, the printed neighbours give ${mean.toFixed(3)}`,
+        );
+      }
+    }
   }
   const grid = printedGrids(nb)[0];
   if (grid) {
@@ -246,51 +286,91 @@ function statedIn(quoted: string): { fastest?: Setting; mostPrecise?: Setting } 
   return { fastest: f ? settingNear(line, f, p) : undefined, mostPrecise: p ? settingNear(line, p, f) : undefined };
 }
 
-/** Where the notebook states task 4's answers, and the settings each place names. */
-export interface StatedAnswers {
-  /** From the code's output: the lab's answer notes and printed lines (the lab's "Answer 1/2" lines first). */
-  code: { fastest?: Setting; mostPrecise?: Setting };
-  /** From the written answer (the markdown cell under "**Your answer.**"), when it names settings. */
-  written: { fastest?: Setting; mostPrecise?: Setting; cell?: number };
+/** A setting as named, and the cell it was read from. */
+export interface Named {
+  setting: Setting;
+  cell: number;
 }
 
-/** The student's written answers: each "**Your answer.**" cell without its question (the first paragraph). */
-export function writtenAnswers(nb: SubmittedNotebook): Array<{ cell: number; text: string }> {
+/** Where the notebook states task 4's answers, and the settings each place names. */
+export interface StatedAnswers {
+  /** From the code's output: the lab's "Answer 1/2" lines first, then the other printed lines, the last first. */
+  code: { fastest?: Named; mostPrecise?: Named };
+  /** From the written answer (the markdown under "**Your answer.**"), when it names settings. */
+  written: { fastest?: Named; mostPrecise?: Named };
+}
+
+/** nbgrader's blank, as the hand-out leaves it in a written answer. */
+const BLANK = /YOUR ANSWER HERE/g;
+
+/** A written answer: its text, line by line with the cell each line is in. */
+export interface WrittenAnswer {
+  /** The "**Your answer.**" cell. */
+  cell: number;
+  text: string;
+  /** Nothing written but the question (and the hand-out's blank). */
+  blank: boolean;
+  lines: Array<{ cell: number; text: string }>;
+}
+
+/**
+ * The student's written answers: each "**Your answer.**" cell without its question line, the hand-out's blank and
+ * HTML comments (the teacher's version hides in one), together with the markdown cells a student added right under
+ * it (up to the next code cell or heading). `blank` says nothing else was written.
+ */
+export function writtenAnswers(nb: SubmittedNotebook): WrittenAnswer[] {
+  const clean = (t: string) =>
+    t
+      .replace(/<!--[\s\S]*?-->/g, '')
+      .replace(BLANK, '')
+      .trim();
   return nb.cells
     .filter((c) => c.type === 'markdown' && /\*\*Your answer\.?\*\*/i.test(c.source))
-    .map((c) => ({
-      cell: c.index,
-      text: c.source
-        .replace(/^[\s\S]*?\*\*Your answer\.?\*\*[^\n]*(\n(?!\s*\n)[^\n]*)*/i, '')
-        .replace(/<!--[\s\S]*?-->/g, '')
-        .trim(),
-    }))
-    .filter((a) => a.text && !/YOUR ANSWER HERE/.test(a.text));
+    .map((c) => {
+      const parts = [{ cell: c.index, text: c.source.replace(/^[\s\S]*?\*\*Your answer\.?\*\*[^\n]*/i, '') }];
+      for (const next of nb.cells.slice(c.index + 1)) {
+        if (next.type !== 'markdown' || /^\s*#/.test(next.source) || /\*\*Your answer/i.test(next.source)) break;
+        parts.push({ cell: next.index, text: next.source });
+      }
+      const lines = parts.flatMap((p) =>
+        clean(p.text)
+          .split(/\n+/)
+          .filter((t) => t.trim())
+          .map((text) => ({ cell: p.cell, text })),
+      );
+      return { cell: c.index, text: lines.map((l) => l.text).join('\n'), blank: lines.length === 0, lines };
+    });
 }
+
+/** Progress lines inside a loop ("new fastest so far: ...") are not the answer. */
+const PROGRESS = /so far|bisher|current(ly)? best|running best/i;
 
 /** The settings named for "fastest" and "most precise", in the code's output and in the written answer. */
 export function statedAnswers(nb: SubmittedNotebook): StatedAnswers {
-  const printed = [
-    ...answerTexts(nb),
+  const isAnswer = (l: string) => /^\s*(Answer|Antwort)\b/i.test(l);
+  const lines = [
+    ...answerTexts(nb).flatMap((a) => a.text.split(/\n+/).map((text) => ({ cell: a.cell, text }))),
     ...nb.cells.flatMap((c) =>
       c.outputs
         .filter((o) => o.type === 'stream' && o.name === 'stdout')
         .flatMap((o) => o.text.split('\n'))
-        .filter((l) => !/^\s*(Answer|Antwort)\b/i.test(l))
+        .filter((l) => !isAnswer(l) && !PROGRESS.test(l))
         .map((text) => ({ cell: c.index, text })),
     ),
-  ].flatMap((a) => a.text.split(/\n+/));
-  const pick = (lines: string[]) => {
-    const stated = lines.map(statedIn);
+  ];
+  // The lab's answer lines first; of the others the last printed first: a final line follows the loop's output.
+  const ordered = [...lines.filter((l) => isAnswer(l.text)), ...lines.filter((l) => !isAnswer(l.text)).reverse()];
+  const pick = (from: Array<{ cell: number; text: string }>) => {
+    const stated = from.map((l) => ({ cell: l.cell, ...statedIn(l.text) }));
+    const f = stated.find((x) => x.fastest);
+    const p = stated.find((x) => x.mostPrecise);
     return {
-      fastest: stated.find((x) => x.fastest)?.fastest,
-      mostPrecise: stated.find((x) => x.mostPrecise)?.mostPrecise,
+      fastest: f ? { setting: f.fastest!, cell: f.cell } : undefined,
+      mostPrecise: p ? { setting: p.mostPrecise!, cell: p.cell } : undefined,
     };
   };
-  const lines = [...printed.filter((l) => /^\s*(Answer|Antwort)\b/i.test(l)), ...printed];
-  const written = writtenAnswers(nb).map((a) => ({ cell: a.cell, ...pick(a.text.split(/\n+/)) }));
-  const w = written.find((x) => x.fastest || x.mostPrecise);
-  return { code: pick(lines), written: w ?? {} };
+  const written = writtenAnswers(nb).map((a) => pick(a.lines));
+  return { code: pick(ordered), written: written.find((x) => x.fastest || x.mostPrecise) ?? {} };
 }
 
 export interface Task4Finding extends Finding {
@@ -313,8 +393,8 @@ export const TASK4_ANSWER_FORM =
  */
 export function checkTask4(nb: SubmittedNotebook): Task4Finding {
   const stated = statedAnswers(nb);
-  const fastest = stated.code.fastest ?? stated.written.fastest;
-  const mostPrecise = stated.code.mostPrecise ?? stated.written.mostPrecise;
+  const fastest = (stated.code.fastest ?? stated.written.fastest)?.setting;
+  const mostPrecise = (stated.code.mostPrecise ?? stated.written.mostPrecise)?.setting;
   const table = printedTables(nb).find(
     (t) => t.rows[0] && ['M', 'efConstruction', 'efSearch'].every((c) => c in t.rows[0]) && 'metric' in t.rows[0],
   );
@@ -331,8 +411,9 @@ export function checkTask4(nb: SubmittedNotebook): Task4Finding {
   const quality = cols.find((c) => /^precision@/.test(c) && table.rows.some((r) => printedNumber(r[c]) !== undefined));
   const qcol = quality ?? cols.find((c) => /^recall@/.test(c));
   const tag = cols[cols.length - 1];
-  const find = (s: Setting) =>
-    table.rows.find(
+  // A setting named without its metric stands for both rows (L1 and L2): either may bear it out.
+  const rowsOf = (s: Setting) =>
+    table.rows.filter(
       (r) =>
         Number(r.M) === s.M &&
         Number(r.efConstruction) === s.efConstruction &&
@@ -344,42 +425,47 @@ export function checkTask4(nb: SubmittedNotebook): Task4Finding {
   const value = (r: Record<string, string>, c: string | undefined) => (c ? printedNumber(r[c]) : undefined);
   const labels = (rows: Array<Record<string, string>>) =>
     rows.slice(0, 3).map(label).join(' or ') + (rows.length > 3 ? ` or ${rows.length - 3} more` : '');
+  // How a named setting is quoted: as the student named it (no metric: said so), and where it was read.
+  const quoted = (n: Named, r?: Record<string, string>) =>
+    `${r && n.setting.metric ? label(r) : settingLabel(n.setting)}${n.setting.metric ? '' : ', no metric named'}`;
   if (table.rows.length < 54) notes.push(`its table has ${table.rows.length} settings, the sheet's grid 54`);
-  const checkFastest = (who: string, s: Setting) => {
+  const checkFastest = (who: string, n: Named) => {
     if (!latency) return;
-    const r = find(s);
+    const rows = rowsOf(n.setting);
     const best = Math.min(...table.rows.map((x) => value(x, latency) ?? Infinity));
-    if (!r) notes.push(`${who} fastest (${settingLabel(s)}) is not in its table`);
-    else if (value(r, latency) !== best && !/fastest|equally fast/i.test(r[tag] ?? '')) {
+    const ok = (r: Record<string, string>) => value(r, latency) === best || /fastest|equally fast/i.test(r[tag] ?? '');
+    if (!rows.length) notes.push(`${who} fastest (cell ${n.cell + 1}: ${quoted(n)}) is not in its table`);
+    else if (!rows.some(ok)) {
       // The table's own mark names its fastest; rows equal after rounding are all named, not the first of them.
       const marked = table.rows.filter((x) => /fastest/i.test(x[tag] ?? ''));
       const tops = marked.length ? marked : table.rows.filter((x) => value(x, latency) === best);
       const tie = !marked.length && tops.length > 1 ? ', equal as printed' : '';
       notes.push(
-        `${who} fastest (${label(r)}, ${r[latency]} ms) is not the table's fastest ` +
-          `(${labels(tops)}, ${tops[0]?.[latency] ?? best} ms${tie})`,
+        `${who} fastest (cell ${n.cell + 1}: ${quoted(n, rows[0])}, ${rows.map((r) => r[latency]).join(' / ')} ms) ` +
+          `is not the table's fastest (${labels(tops)}, ${tops[0]?.[latency] ?? best} ms${tie})`,
       );
     }
   };
-  const checkPrecise = (who: string, s: Setting) => {
+  const checkPrecise = (who: string, n: Named) => {
     if (!qcol) return;
-    const r = find(s);
+    const rows = rowsOf(n.setting);
     const best = Math.max(...table.rows.map((x) => value(x, qcol) ?? -Infinity));
-    if (!r) notes.push(`${who} most precise (${settingLabel(s)}) is not in its table`);
-    else if (value(r, qcol) !== best) {
-      notes.push(`${who} most precise (${label(r)}) has ${qcol} ${r[qcol]}, the table's best is ${best}`);
+    if (!rows.length) notes.push(`${who} most precise (cell ${n.cell + 1}: ${quoted(n)}) is not in its table`);
+    else if (!rows.some((r) => value(r, qcol) === best)) {
+      notes.push(
+        `${who} most precise (cell ${n.cell + 1}: ${quoted(n, rows[0])}) has ${qcol} ` +
+          `${rows.map((r) => r[qcol]).join(' / ')}, the table's best is ${best}`,
+      );
     }
   };
-  const same = (a?: Setting, b?: Setting) => !!a && !!b && settingLabel(a) === settingLabel(b);
+  const same = (a?: Named, b?: Named) => !!a && !!b && settingLabel(a.setting) === settingLabel(b.setting);
   if (stated.code.fastest) checkFastest('its', stated.code.fastest);
   if (stated.code.mostPrecise) checkPrecise('its', stated.code.mostPrecise);
   // The written answer is checked too, unless it repeats the output's setting.
   const w = stated.written;
-  const inCell = w.cell !== undefined ? ` (cell ${w.cell + 1})` : '';
-  if (w.fastest && !same(w.fastest, stated.code.fastest)) checkFastest(`its written answer's${inCell}`, w.fastest);
-  if (w.mostPrecise && !same(w.mostPrecise, stated.code.mostPrecise)) {
-    checkPrecise(`its written answer's${inCell}`, w.mostPrecise);
-  }
+  if (w.fastest && !same(w.fastest, stated.code.fastest)) checkFastest("its written answer's", w.fastest);
+  if (w.mostPrecise && !same(w.mostPrecise, stated.code.mostPrecise))
+    checkPrecise("its written answer's", w.mostPrecise);
   const named = fastest && mostPrecise;
   const status: Status = !named ? 'missing' : notes.length ? 'differs' : 'ok';
   const summary = !named
