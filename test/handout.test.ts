@@ -161,19 +161,21 @@ describe("hand-outs: hints are Python, in the notebook's names, and the sheet's 
   const SHEET = fs.readFileSync(path.join(ROOT, 'course', 'exercise-sheet.md'), 'utf8');
 
   for (const name of TASKS) {
-    it(`${name}: every hint parses as Python and uses only names the notebook or an earlier hint defines`, () => {
+    it(`${name}: each TODO's hints parse as one Python block, reading only names defined before them`, () => {
       const nb = read(name);
       const out = handout(nb, { withHints: true, sheet: SHEET }, name);
-      const hints = out.cells
-        .filter((c) => c.cell_type === 'code')
-        .flatMap((c) => sourceOf(c).split('\n'))
-        .flatMap((l) => /^\s*\/\/ Python: (.*)$/.exec(l)?.[1] ?? [])
-        .map((h) => {
-          const sheet = h.endsWith(SHEET_MARK);
-          return { line: sheet ? h.slice(0, -SHEET_MARK.length).trim() : h, sheet };
-        });
+      // The hints of each TODO, in order: a block of Python, loops indented.
+      const blocks: Array<Array<{ line: string; sheet: boolean }>> = [];
+      for (const l of out.cells.filter((c) => c.cell_type === 'code').flatMap((c) => sourceOf(c).split('\n'))) {
+        if (/\/\/ YOUR CODE HERE/.test(l)) blocks.push([]);
+        const h = /^\s*\/\/ Python: (.*)$/.exec(l)?.[1];
+        if (h === undefined) continue;
+        const sheet = h.endsWith(SHEET_MARK);
+        blocks[blocks.length - 1].push({ line: sheet ? h.slice(0, -SHEET_MARK.length).trimEnd() : h, sheet });
+      }
+      const hints = blocks.flat();
       if (name !== '01-exact-search') assert.ok(hints.length >= 3, `${name}: ${hints.length} hints`);
-      // Python's own parser says which names each line reads and which it assigns.
+      // Python's own parser says which names each block reads and which it assigns (loop variables too).
       const py = spawnSync(
         PYTHON,
         [
@@ -181,28 +183,35 @@ describe("hand-outs: hints are Python, in the notebook's names, and the sheet's 
           [
             'import ast, json, sys',
             'out = []',
-            'for line in json.load(sys.stdin):',
-            '    tree = ast.parse(line)',
+            'for block in json.load(sys.stdin):',
+            '    tree = ast.parse(block)',
             '    names = [n for n in ast.walk(tree) if isinstance(n, ast.Name)]',
             '    out.append({"reads": [n.id for n in names if isinstance(n.ctx, ast.Load)],',
             '                "writes": [n.id for n in names if isinstance(n.ctx, ast.Store)]})',
             'print(json.dumps(out))',
           ].join('\n'),
         ],
-        { input: JSON.stringify(hints.map((h) => h.line)), encoding: 'utf8' },
+        { input: JSON.stringify(blocks.map((b) => b.map((h) => h.line).join('\n'))), encoding: 'utf8' },
       );
-      assert.equal(py.status, 0, `${name}: a hint is not Python: ${py.stderr}`);
+      assert.equal(py.status, 0, `${name}: a TODO's hints are not Python: ${py.stderr}`);
       const parsed = JSON.parse(py.stdout) as Array<{ reads: string[]; writes: string[] }>;
-      const known = new Set([...declaredNames(nb), 'faiss', 'np']);
+      // What a student has: the names the hand-out itself declares (not the worked version's), and earlier hints'.
+      const known = new Set([...declaredNames(out), 'faiss', 'np']);
       parsed.forEach((p, i) => {
-        for (const n of p.reads)
-          assert.ok(known.has(n), `${name}: hint "${hints[i].line}" reads ${n}, defined nowhere`);
+        const here = new Set(p.writes);
+        for (const n of p.reads) {
+          assert.ok(
+            known.has(n) || here.has(n),
+            `${name}: hints "${blocks[i].map((h) => h.line).join(' / ')}" read ${n}`,
+          );
+        }
         for (const n of p.writes) known.add(n);
       });
       const sheetLines = SHEET.split('\n').map((l) => l.trim());
       for (const h of hints) {
-        const verbatim = sheetLines.some((l) => l === h.line || l === `- \`${h.line}\`` || l.startsWith(`${h.line}  `));
-        assert.equal(h.sheet, verbatim, `${name}: "${h.line}" ${verbatim ? 'is' : 'is not'} the sheet's line`);
+        const line = h.line.trim();
+        const verbatim = sheetLines.some((l) => l === line || l === `- \`${line}\`` || l.startsWith(`${line}  `));
+        assert.equal(h.sheet, verbatim, `${name}: "${line}" ${verbatim ? 'is' : 'is not'} the sheet's line`);
       }
     });
   }

@@ -59,7 +59,7 @@ export interface Region {
   end: number;
   /** What to write, from the begin line (empty when the line says only BEGIN SOLUTION). */
   hint: string;
-  /** The trailing comments of the region's code lines: the Python (faiss, numpy) of each call. */
+  /** The trailing comments of the region's code lines: the Python (faiss, numpy) of each call, indented in its loops. */
   python: string[];
 }
 
@@ -68,6 +68,8 @@ export function regionsOf(source: string, where = 'cell'): Region[] {
   const lines = source.split('\n');
   const found: Region[] = [];
   let open: Region | undefined;
+  // The TypeScript indentation of the Python loops a hint sits in.
+  let loops: number[] = [];
   lines.forEach((line, i) => {
     if (line.includes(BEGIN)) {
       if (open)
@@ -78,15 +80,22 @@ export function regionsOf(source: string, where = 'cell'): Region[] {
         .replace(/^[\s:\-—]+/, '')
         .trim();
       open = { begin: i, end: -1, hint, python: [] };
+      loops = [];
     } else if (line.includes(END)) {
       if (!open) throw new Error(`${where}, line ${i + 1}: END SOLUTION without a BEGIN SOLUTION before it`);
       open.end = i;
       found.push(open);
       open = undefined;
     } else if (open) {
-      // A trailing comment that reads as Python (`index.add(xb)`, `D, I = ...`, `faiss.X`) is the sheet's call.
-      const m = /^\s*[^\s/].*?\s\/\/\s*(.+)$/.exec(line);
-      if (m && /faiss\.|^[\w.]+(, *[\w.]+)*\s=\s|\.\w+\(/.test(m[1])) open.python.push(m[1].trim());
+      // A trailing comment that reads as Python (`index.add(xb)`, `D, I = ...`, `faiss.X`, `for M in M_values:`)
+      // is the call's Python; nested in the Python loops above it, whatever blocks the TypeScript adds.
+      const m = /^(\s*)[^\s/].*?\s\/\/\s*(.+)$/.exec(line);
+      if (m && /faiss\.|^[\w.]+(, *[\w.]+)*\s=\s|\.\w+\(|^for [\w, ]+ in .+:$/.test(m[2])) {
+        const indent = m[1].length;
+        while (loops.length && loops[loops.length - 1] >= indent) loops.pop();
+        open.python.push(' '.repeat(4 * loops.length) + m[2].trim());
+        if (/^for .+:$/.test(m[2].trim())) loops.push(indent);
+      }
     }
   });
   if (open) throw new Error(`${where}, line ${open.begin + 1}: a solution region is not closed (no END SOLUTION)`);
@@ -137,7 +146,7 @@ export function clearRegions(source: string, cellType: string, options: HandoutO
       const what = r.hint || 'this part of the task';
       out.push(`${indent}// YOUR CODE HERE: ${what}`);
       if (options.withHints) {
-        for (const p of r.python) out.push(`${indent}// Python: ${p}${sheet.has(p) ? `   ${SHEET_MARK}` : ''}`);
+        for (const p of r.python) out.push(`${indent}// Python: ${p}${sheet.has(p.trim()) ? `   ${SHEET_MARK}` : ''}`);
       }
       out.push(`${indent}throw new Error(${quoteForCode(TODO_ERROR + what)});`);
     } else {
