@@ -59,6 +59,7 @@ export {
 export { answersFile, readAnswers, saveAnswers } from './eval/answers';
 export {
   bestTradeoffSettings,
+  equallyFastAs,
   fastestSettings,
   groupMeans,
   type KnobMeans,

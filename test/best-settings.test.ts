@@ -2,6 +2,7 @@
 // beyond the spread of the runs, and cachedBuild keeps what a notebook's loop builds.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import {
   bestTradeoffSettings,
   cachedBuild,
@@ -11,6 +12,7 @@ import {
   knnBruteForce,
   latencySpread,
   METRIC_L1,
+  METRIC_L2,
   mostPreciseSettings,
   ompSetNumThreads,
   quantile,
@@ -94,6 +96,72 @@ describe('best settings: ties and noise', () => {
     assert.match(w.sentence, /1 other setting\(s\) cannot be told apart from it/);
     const s = latencySpread(noisy[0]);
     assert.deepEqual([s.q1, s.q3], [0.9, 1.4]);
+  });
+
+  it('a bimodal setting overlapping the fastest is not equally fast (each median must lie in the other)', () => {
+    // A teacher's review on a busy machine: a steady 0.025 ms against settings whose runs split between the
+    // fastest's speed and 15 ms. Their middle halves overlap the fastest's (the old rule called them equally fast),
+    // but the fastest's median lies below their middle halves: at least three runs in four are slower than it.
+    const runs = (...groups: Array<[number, number]>) => groups.flatMap(([n, v]) => Array<number>(n).fill(v));
+    const steady = setting('steady', runs([6, 0.024], [12, 0.025], [7, 0.026]));
+    const split = setting('split', runs([13, 0.026], [12, 15]));
+    const reviewed = setting('reviewed', runs([12, 0.026], [1, 8.283], [12, 15.7]));
+    const f = latencySpread(steady);
+    assert.deepEqual([steady.latencyMs, f.q1, f.q3], [0.025, 0.025, 0.026]);
+    for (const r of [split, reviewed]) assert.ok(latencySpread(r).q1 <= f.q3, `${r.label}: the middle halves overlap`);
+    assert.deepEqual(
+      [reviewed.latencyMs, latencySpread(reviewed).q1, latencySpread(reviewed).q3],
+      [8.283, 0.026, 15.7],
+    );
+    for (const rows of [
+      [split, steady],
+      [reviewed, steady],
+      [reviewed, split, steady],
+    ]) {
+      const v = fastestSettings(rows);
+      assert.equal(v.fastest.label, 'steady');
+      assert.ok(v.decided, rows.map((r) => r.label).join(', '));
+      assert.deepEqual(
+        v.equallyFast.map((r) => r.label),
+        ['steady'],
+      );
+    }
+    // The sentence says why the runner-up is slower, in the terms of the rule.
+    assert.match(
+      fastestSettings([reviewed, split, steady]).sentence,
+      new RegExp(
+        'steady has the lowest median latency, 0\\.025 ms \\(middle half of its 25 runs: 0\\.025-0\\.026 ms\\), and ' +
+          'it is faster beyond the noise than every other setting \\(runner-up: split, 0\\.026 ms; its middle half, ' +
+          '0\\.026-15\\.00 ms, starts above the median of the fastest\\)\\.$',
+      ),
+    );
+    assert.match(
+      fastestSettings([reviewed, steady]).sentence,
+      /\(runner-up: reviewed, 8\.28 ms; its median is above the middle half of the fastest\)\.$/,
+    );
+  });
+
+  it('two genuinely noisy settings with the same typical run stay equally fast, outliers and all', () => {
+    // Busy-machine runs of two settings that do the same work: both scattered about 1.3-1.4 ms with slow outliers.
+    const a = setting('a', [1.0, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7, 2.5, 9.0, 0.9, 1.05, 1.25]);
+    const b = setting('b', [1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7, 1.8, 3.0, 12.0, 1.0, 1.15, 0.95]);
+    const slow = setting('slow', [2.4, 2.5, 2.6, 2.7, 2.8]);
+    const v = fastestSettings([slow, b, a]);
+    assert.equal(v.fastest.label, 'a');
+    assert.ok(!v.decided);
+    assert.deepEqual(
+      v.equallyFast.map((r) => r.label),
+      ['a', 'b'],
+    );
+    const [sa, sb] = [latencySpread(a), latencySpread(b)];
+    assert.ok(sb.q1 <= a.latencyMs && a.latencyMs <= sb.q3 && sa.q1 <= b.latencyMs && b.latencyMs <= sa.q3);
+    assert.match(
+      v.sentence,
+      new RegExp(
+        ", but 1 other setting\\(s\\) cannot be told apart from it \\(each median lies within the other's middle " +
+          'half of runs\\): b \\(1\\.40 ms\\)\\. They are equally fast on this machine in this run\\.$',
+      ),
+    );
   });
 
   it('with too few runs it compares medians only and says so', () => {
@@ -225,6 +293,58 @@ describe('cachedBuild', () => {
     );
     const other = { data: xb.data.slice(0, 100 * d), n: 100, d };
     assert.throws(() => readCachedBuild(other, { kind: 'IndexHNSWFlat' }, { cache: cache }), /over these 100 x 16/);
+    // Nothing cached is not a bad argument: a plain Error (an ArgumentError prints as a TypeError), naming orBuild.
+    assert.throws(
+      () => readCachedBuild(xb, { kind: 'IndexHNSWFlat', M: 32 }, { cache: cache }),
+      (e: Error) =>
+        e.constructor === Error && /run the cell that builds it/.test(e.message) && /orBuild/.test(e.message),
+    );
     for (const r of [...built, got]) r.index.dispose();
+  });
+
+  it('readCachedBuild with orBuild builds a missing graph once, through cachedBuild, and reads it back', async () => {
+    const cache = tmpDir('cached-build-or-build');
+    const query = { kind: 'IndexHNSWFlat', M: 8, efConstruction: 40, metric: 'L1' };
+    const first = await readCachedBuild<IndexHNSWFlat>(xb, query, { cache: cache, orBuild: true });
+    assert.equal(first.cached, false);
+    assert.ok(first.index instanceof IndexHNSWFlat);
+    assert.equal(first.index.ntotal, xb.n);
+    const { hnsw } = first.index;
+    assert.deepEqual([hnsw.M, hnsw.efConstruction, first.index.metricType], [8, 40, METRIC_L1]);
+    assert.match(first.file!, /IndexHNSWFlat_M=8_efConstruction=40_L1\.[0-9a-f]+\.faissindex$/);
+    // The second call, and a plain one, read the same file back.
+    const second = await readCachedBuild<IndexHNSWFlat>(xb, query, { cache: cache, orBuild: true });
+    const plain = readCachedBuild<IndexHNSWFlat>(xb, query, { cache: cache });
+    assert.equal(second.cached, true);
+    assert.equal(second.file, first.file);
+    assert.equal(plain.file, first.file);
+    assert.equal(second.buildSeconds, first.buildSeconds);
+    assert.equal(fs.readdirSync(path.dirname(first.file!)).filter((f) => f.endsWith('.faissindex')).length, 1);
+    // The graph is a good one: against a plain-TS exact search, and the same read back.
+    for (const r of [first, second]) r.index.hnsw.efSearch = 64;
+    const res = second.index.search(xq, 5);
+    assert.deepEqual(res.labels, first.index.search(xq, 5).labels);
+    assert.ok(recallAtK(knnBruteForce(xb.data, xq.data, d, 5, METRIC_L1), res, 5) > 0.9);
+    // Another metric is another graph.
+    const l2 = await readCachedBuild<IndexHNSWFlat>(xb, { ...query, metric: 'L2' }, { cache: cache, orBuild: true });
+    assert.deepEqual([l2.cached, l2.index.metricType], [false, METRIC_L2]);
+    for (const r of [first, second, plain, l2]) r.index.dispose();
+
+    // What it cannot build (another kind, a knob or the metric missing, an unknown metric) is still an error.
+    for (const q of [
+      { kind: 'IndexIVFFlat', metric: 'L2' },
+      { kind: 'IndexHNSWFlat', M: 16, metric: 'L2' },
+      { kind: 'IndexHNSWFlat', M: 16, efConstruction: 40 },
+      { kind: 'IndexHNSWFlat', M: 16, efConstruction: 40, metric: 'cosine' },
+    ]) {
+      await assert.rejects(
+        readCachedBuild(xb, q, { cache: cache, orBuild: true }),
+        (e: Error) =>
+          e.constructor === Error &&
+          /\{ orBuild: true \} builds only \{ kind: 'IndexHNSWFlat', M, efConstruction, metric \}/.test(e.message) &&
+          /run the cell that builds it/.test(e.message),
+        JSON.stringify(q),
+      );
+    }
   });
 });

@@ -8,10 +8,13 @@
  * settings tie; a search of 10 queries takes tens of microseconds, so two
  * settings a microsecond apart are equally fast on a shared machine.
  *
- * Noise rule: each setting is timed `repeats` times; a setting is slower than
- * another only when the two interquartile ranges do not overlap (its 25th
- * percentile is above the other's 75th). With fewer than 4 runs per setting the
- * spread is unknown and only the medians are compared, and the verdict says so.
+ * Noise rule: each setting is timed `repeats` times; two settings are equally
+ * fast only when each one's median lies within the other's middle half of runs
+ * (its interquartile range, 25th to 75th percentile). Overlapping middle halves
+ * are not enough: a setting whose runs are bimodal (half at 0.026 ms, half at
+ * 15 ms on a busy machine) has a middle half that overlaps nearly anything.
+ * With fewer than 4 runs per setting the spread is unknown and only the medians
+ * are compared, and the verdict says so.
  *
  * @example
  * const speed = fastestSettings(rows);           // { fastest, equallyFast, decided, sentence }
@@ -49,15 +52,30 @@ export function latencySpread(s: TimedSetting): { q1: number; q3: number; runs: 
   return { q1: quantile(runs, 0.25), q3: quantile(runs, 0.75), runs: runs.length };
 }
 
-/** Whether `a` is faster than `b` beyond the noise: a's upper quartile below b's lower quartile. */
+/**
+ * Whether two settings cannot be told apart by their timed runs: each one's median lies within the other's
+ * middle half (inclusive), so a typical run of either is a typical run of the other. Rejected: "the middle
+ * halves overlap" calls a bimodal setting (middle half 0.026-15.7 ms, median 8.3 ms) as fast as a steady
+ * 0.025 ms; "the slower median is within the faster's middle half" is one-sided (13 runs at 0.026 ms and 12 at
+ * 15 ms would tie with a 0.024-0.026 ms middle half); "overlap, and medians closer than the wider middle half"
+ * lets one wide middle half excuse any gap. With fewer than 4 runs the middle half is the median alone, so
+ * only equal medians tie.
+ */
+export function equallyFastAs(a: TimedSetting, b: TimedSetting): boolean {
+  const within = (median: number, s: { q1: number; q3: number }) => s.q1 <= median && median <= s.q3;
+  return within(a.latencyMs, latencySpread(b)) && within(b.latencyMs, latencySpread(a));
+}
+
+/** Whether `a` is faster than `b` beyond the noise: a's median is the lower and the two are not equally fast. */
 export function clearlyFaster(a: TimedSetting, b: TimedSetting): boolean {
-  return latencySpread(a).q3 < latencySpread(b).q1;
+  return a.latencyMs < b.latencyMs && !equallyFastAs(a, b);
 }
 
 export interface SpeedVerdict<R extends TimedSetting> {
   /** The setting with the lowest median latency. */
   fastest: R;
-  /** Every setting not clearly slower than the fastest (the fastest first, then by median). */
+  /** The fastest and every setting equally fast as it (equallyFastAs: each median within the other's middle half;
+   * the fastest first, then by median). */
   equallyFast: R[];
   /** The runner-up by median latency (undefined for one setting). */
   runnerUp?: R;
@@ -82,7 +100,7 @@ export function fastestSettings<R extends TimedSetting>(rows: R[]): SpeedVerdict
   const byMedian = [...rows].sort((a, b) => a.latencyMs - b.latencyMs);
   const fastest = byMedian[0];
   const runs = Math.min(...rows.map((r) => r.runsMs?.length ?? 0));
-  const equallyFast = byMedian.filter((r) => r === fastest || !clearlyFaster(fastest, r));
+  const equallyFast = byMedian.filter((r) => r === fastest || equallyFastAs(fastest, r));
   const decided = equallyFast.length === 1;
   const f = latencySpread(fastest);
   const spread = runs >= 4 ? ` (middle half of its ${f.runs} runs: ${ms(f.q1)}-${ms(f.q3)} ms)` : '';
@@ -91,14 +109,22 @@ export function fastestSettings<R extends TimedSetting>(rows: R[]): SpeedVerdict
     sentence += `; with ${runs} timed run(s) per setting the noise is unknown, so this is the lowest median only.`;
   } else if (decided) {
     const r = byMedian[1];
+    const s = r && latencySpread(r);
+    // Why the runner-up is slower: its median is above the fastest's middle half, or (a steady fastest against a
+    // noisy runner-up) the runner-up's middle half starts above the fastest's median.
+    const why = !s
+      ? ''
+      : r.latencyMs > f.q3
+        ? 'its median is above the middle half of the fastest'
+        : `its middle half, ${ms(s.q1)}-${ms(s.q3)} ms, starts above the median of the fastest`;
     sentence += r
       ? `, and it is faster beyond the noise than every other setting (runner-up: ${r.label}, ${ms(r.latencyMs)} ms; ` +
-        'their interquartile ranges do not overlap).'
+        `${why}).`
       : '.';
   } else {
     sentence +=
-      `, but ${equallyFast.length - 1} other setting(s) cannot be told apart from it (their interquartile ranges ` +
-      `overlap its own): ${equallyFast
+      `, but ${equallyFast.length - 1} other setting(s) cannot be told apart from it (each median lies within the ` +
+      `other's middle half of runs): ${equallyFast
         .slice(1)
         .map((r) => `${r.label} (${ms(r.latencyMs)} ms)`)
         .join('; ')}. ` +

@@ -14,7 +14,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { IMAGE_EXTENSIONS } from '../embed/images';
-import { checkTask2, checkTask3, checkTask4, type Finding, leftOutQueries, type Task4Finding } from './answers';
+import {
+  checkTask2,
+  checkTask3,
+  checkTask4,
+  type Finding,
+  leftOutQueries,
+  type Task4Finding,
+  writtenAnswers,
+} from './answers';
 import { compareWithNotebook, foreignScripts, readExportHtml } from './export-html';
 import { parseHtml, textOf } from './html';
 import { readNotebook, type SubmittedNotebook } from './notebook';
@@ -141,11 +149,12 @@ function checkTask(
       check.notes.push(`${nb.codeCells - nb.executed} of ${nb.codeCells} code cells not run`);
     } else check.status = 'ok';
     // nbgrader's blank of a written answer, as the hand-out has it: the answer that carries the task's points.
-    const blank = nb.cells.filter((c) => c.type === 'markdown' && /YOUR ANSWER HERE/.test(c.source));
+    // Blank means nothing but the question and the blank: an answer above the blank, or in a cell under it, counts.
+    const blank = writtenAnswers(nb).filter((a) => a.blank);
     if (blank.length) {
       check.notes.push(
         `written answer left blank (YOUR ANSWER HERE) in cell${blank.length > 1 ? 's' : ''} ` +
-          blank.map((c) => c.index + 1).join(', '),
+          blank.map((a) => a.cell + 1).join(', '),
       );
     }
     if (!nb.inOrder) check.notes.push('cells ran out of order');
@@ -172,6 +181,77 @@ function checkTask(
     } else if (same?.same && check.htmlStatus === 'n/a') check.htmlStatus = 'ok';
   }
   return check;
+}
+
+/** A notebook that answers a task, with what ranks it among others for the same task. */
+interface Candidate {
+  file: string;
+  nb: SubmittedNotebook;
+  /** Its HTML export sits beside it (same folder, same name). */
+  html: boolean;
+  /** Its modification time; undefined for a file unpacked from a zip (its time is the unpacking's). */
+  mtime?: number;
+}
+
+function candidate(file: string, nb: SubmittedNotebook, htmls: string[], zipDirs: string[]): Candidate {
+  const stem = file.replace(/\.ipynb$/i, '');
+  const html = htmls.some((h) => h.replace(/\.html?$/i, '') === stem);
+  let mtime: number | undefined;
+  if (!zipDirs.some((d) => file.startsWith(d + path.sep))) {
+    try {
+      mtime = fs.statSync(file).mtimeMs;
+    } catch {
+      mtime = undefined;
+    }
+  }
+  return { file, nb, html, mtime };
+}
+
+/**
+ * The order among notebooks for one task, best first: readable over damaged, then the most code cells run, then
+ * without an error output, then the one with its HTML export beside it, then the newest; else as found.
+ */
+function compareCandidates(a: Candidate, b: Candidate): number {
+  return rankDifference(a, b).order;
+}
+
+/** Which criterion tells two candidates apart (in order), and how: < 0 when `a` is the better. */
+function rankDifference(a: Candidate, b: Candidate): { order: number; by?: 'damaged' | 'run' | 'error' | 'html' | 'newer' } {
+  const readable = Number(!a.nb.damaged) - Number(!b.nb.damaged);
+  if (readable) return { order: -readable, by: 'damaged' };
+  if (a.nb.executed !== b.nb.executed) return { order: b.nb.executed - a.nb.executed, by: 'run' };
+  const clean = Number(a.nb.errors.length === 0) - Number(b.nb.errors.length === 0);
+  if (clean) return { order: -clean, by: 'error' };
+  if (a.html !== b.html) return { order: a.html ? -1 : 1, by: 'html' };
+  if (a.mtime !== undefined && b.mtime !== undefined && a.mtime !== b.mtime) {
+    return { order: b.mtime - a.mtime, by: 'newer' };
+  }
+  return { order: 0 };
+}
+
+/** A notebook's state in a few words: "all cells run", "0 of 9 cells run", "damaged", and an error output. */
+function candidateState(c: Candidate): string {
+  if (c.nb.damaged) return 'damaged';
+  const run =
+    c.nb.codeCells === 0
+      ? 'no code cells'
+      : c.nb.executed >= c.nb.codeCells
+        ? 'all cells run'
+        : `${c.nb.executed} of ${c.nb.codeCells} cells run`;
+  return c.nb.errors.length ? `${run}, an error output` : run;
+}
+
+/** "2 notebooks for task 2: checked a (all cells run); not checked: b (0 of 9 cells run)", ranked best first. */
+function duplicatesFinding(task: number, ranked: Candidate[], shown: (f: string) => string): string {
+  const [best, ...others] = ranked;
+  // When only the last criteria tell the checked one apart, the finding says which.
+  const by = rankDifference(best, others[0]).by;
+  const why = by === 'html' ? '; its HTML beside it' : by === 'newer' ? '; the newest' : '';
+  const named = (c: Candidate) => `${shown(c.file)} (${candidateState(c)})`;
+  return (
+    `${ranked.length} notebooks for task ${task}: checked ${shown(best.file)} (${candidateState(best)}${why}); ` +
+    `not checked: ${others.map(named).join(', ')}`
+  );
 }
 
 /** Moodle's online text (assignsubmission_onlinetext), as it names it in every layout. */
@@ -268,18 +348,32 @@ export async function checkStudent(
   files = files.filter((f) => !isOnlineText(f));
   const notebooks = files.filter((f) => /\.ipynb$/i.test(f) && !f.includes('.ipynb_checkpoints'));
   const htmls = files.filter((f) => /\.html?$/i.test(f));
-  const byTask = new Map<number, string>();
+  // Several notebooks may answer one task (working copies beside the executed export): the best is checked.
+  const candidates = new Map<number, Candidate[]>();
   for (const f of notebooks) {
     const nb = readNotebook(f);
     const task = nb.task ?? (nb.damaged ? /^0?(\d)[-_ ]/.exec(path.basename(f))?.[1] : undefined);
-    if (task !== undefined && !byTask.has(Number(task))) byTask.set(Number(task), f);
+    if (task === undefined) continue;
+    const list = candidates.get(Number(task)) ?? [];
+    list.push(candidate(f, nb, htmls, [...unpacked.keys()]));
+    candidates.set(Number(task), list);
   }
+  const byTask = new Map<number, string>();
+  for (const [task, list] of [...candidates].sort(([a], [b]) => a - b)) {
+    const ranked = [...list].sort(compareCandidates);
+    byTask.set(task, ranked[0].file);
+    if (ranked.length > 1) problems.push(duplicatesFinding(task, ranked, shown));
+  }
+  const stemOf = (f: string) => path.basename(f).replace(/\.(ipynb|html?)$/i, '');
+  // The HTML beside the notebook checked (same folder, same name), else one of its name, else one named by the task.
   const htmlFor = (nb: string | undefined, task: number) => {
-    const stem = nb ? path.basename(nb).replace(/\.ipynb$/i, '') : undefined;
-    return (
-      htmls.find((h) => stem && path.basename(h).replace(/\.html?$/i, '') === stem) ??
-      htmls.find((h) => new RegExp(`^0?${task}[-_ ]`).test(path.basename(h)))
-    );
+    const score = (h: string) => {
+      const named = nb && stemOf(h) === stemOf(nb) ? 4 : new RegExp(`^0?${task}[-_ ]`).test(path.basename(h)) ? 2 : 0;
+      return named && nb && path.dirname(h) === path.dirname(nb) ? named + 1 : named;
+    };
+    let best: string | undefined;
+    for (const h of htmls) if (score(h) > 0 && (best === undefined || score(h) > score(best))) best = h;
+    return best;
   };
   const tasks = TASKS.map((t) => checkTask(t, byTask.get(t), htmlFor(byTask.get(t), t), shown));
   const read = (t: number) => tasks.find((x) => x.task === t)?.read;

@@ -21,6 +21,9 @@
  *
  * // Later, without the build code: the graph that loop built, found by what it is.
  * const again = readCachedBuild<IndexHNSWFlat>(xb, { kind: 'IndexHNSWFlat', M: M, efConstruction: efC, metric: 'L2' });
+ * // Or, when the loop may not have used cachedBuild: built (and cached) here if none is found.
+ * const hnsw8 = { kind: 'IndexHNSWFlat', M: 8, efConstruction: 40, metric: 'L2' };
+ * const g = await readCachedBuild<IndexHNSWFlat>(xb, hnsw8, { orBuild: true });
  */
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -30,7 +33,7 @@ import { config } from '../config';
 import { writeFileAtomic } from '../io/files';
 import type { Matrix } from '../types';
 import { ArgumentError, invalid } from '../util/check';
-import { type MetricType, metricName } from './results';
+import { MetricType, metricName } from './results';
 
 /** A short hash of a matrix's values and shape: the cache key of the data. */
 export function matrixHash(m: Matrix): string {
@@ -162,16 +165,81 @@ export interface CachedIndexQuery {
   efConstruction?: number;
 }
 
+export interface ReadCachedBuildOptions<I> extends Pick<CachedBuildOptions<I>, 'cache' | 'load'> {
+  /**
+   * When no cached index matches, build it (through cachedBuild, so it is cached for the next call) instead of
+   * throwing; readCachedBuild then returns a Promise. Only an IndexHNSWFlat with M, efConstruction and metric
+   * given can be built so; any other query still throws when nothing matches.
+   */
+  orBuild?: boolean;
+}
+
 /**
  * Reads back an index that cachedBuild built over `data`, found by what it is rather than by its name or build
  * code: a later cell can look at the graphs a loop built without building them again (and without showing the
- * loop's code). The newest match wins; none is an error that says which cell builds it.
+ * loop's code). The newest match wins; none is an error that says which cell builds it, or, with
+ * `{ orBuild: true }`, an IndexHNSWFlat built here and cached under `IndexHNSWFlat(M=8, efConstruction=40) L2`
+ * (then the result is a Promise, whether read or built).
  */
 export function readCachedBuild<I extends Storable>(
   data: Matrix,
   query: CachedIndexQuery,
-  options: Pick<CachedBuildOptions<I>, 'cache' | 'load'> = {},
-): CachedBuild<I> {
+  options: ReadCachedBuildOptions<I> & { orBuild: true },
+): Promise<CachedBuild<I>>;
+export function readCachedBuild<I extends Storable>(
+  data: Matrix,
+  query: CachedIndexQuery,
+  options?: ReadCachedBuildOptions<I> & { orBuild?: false },
+): CachedBuild<I>;
+export function readCachedBuild<I extends Storable>(
+  data: Matrix,
+  query: CachedIndexQuery,
+  options?: ReadCachedBuildOptions<I>,
+): CachedBuild<I> | Promise<CachedBuild<I>>;
+export function readCachedBuild<I extends Storable>(
+  data: Matrix,
+  query: CachedIndexQuery,
+  options: ReadCachedBuildOptions<I> = {},
+): CachedBuild<I> | Promise<CachedBuild<I>> {
+  if (options.orBuild) return readOrBuild(data, query, options);
+  const found = lookUp(data, query, options);
+  if ('missing' in found) {
+    throw new Error(
+      `${found.missing}: build it with cachedBuild first (run the cell that builds it), then run this cell again; ` +
+        'or pass { orBuild: true } to build an IndexHNSWFlat here when none is cached',
+    );
+  }
+  return found;
+}
+
+/** readCachedBuild with orBuild: every error, a bad argument too, is a rejection. */
+async function readOrBuild<I extends Storable>(
+  data: Matrix,
+  query: CachedIndexQuery,
+  options: ReadCachedBuildOptions<I>,
+): Promise<CachedBuild<I>> {
+  const found = lookUp(data, query, options);
+  if (!('missing' in found)) return found;
+  const build = hnswBuild(data, query);
+  if (!build) {
+    throw new Error(
+      `${found.missing}, and { orBuild: true } builds only { kind: 'IndexHNSWFlat', M, efConstruction, metric } ` +
+        `with all three given, metric one of ${Object.keys(MetricType).join(', ')}: build it with cachedBuild ` +
+        '(run the cell that builds it), then run this cell again',
+    );
+  }
+  return cachedBuild(build.name, data, build.build as unknown as () => Promise<I>, {
+    cache: options.cache,
+    load: options.load,
+  });
+}
+
+/** The newest cached index over `data` that fits `query`, or what is missing (for the error). */
+function lookUp<I extends Storable>(
+  data: Matrix,
+  query: CachedIndexQuery,
+  options: ReadCachedBuildOptions<I>,
+): CachedBuild<I> | { missing: string } {
   if (!data || !(data.data instanceof Float32Array)) throw invalid('data', 'the matrix the index was built from', data);
   if (!query || typeof query.kind !== 'string') {
     throw invalid('query', "what the index is, e.g. { kind: 'IndexHNSWFlat', M: 16 }", query);
@@ -198,19 +266,48 @@ export function readCachedBuild<I extends Storable>(
     .filter(([key]) => key !== 'kind')
     .map(([key, v]) => `${key}=${v}`)
     .join(', ')})`;
+  // Nothing cached is the cache's state, not a bad argument: the callers throw a plain Error, not an ArgumentError.
   if (matches.length === 0) {
-    throw new ArgumentError(
-      `no ${what} over these ${data.n} x ${data.d} vectors in ${root ?? 'the cache (the cache is off)'}: ` +
-        'build it with cachedBuild first (run the cell that builds it), then run this cell again',
-    );
+    return {
+      missing: `no ${what} over these ${data.n} x ${data.d} vectors in ${root ?? 'the cache (the cache is off)'}`,
+    };
   }
   const { rec, file } = matches[0];
   const index = load(file);
   if (index.ntotal !== data.n || index.d !== data.d) {
     index.dispose();
-    throw new ArgumentError(
-      `${file} holds ${index.ntotal} x ${index.d} vectors, not ${data.n} x ${data.d}: build it again`,
-    );
+    throw new Error(`${file} holds ${index.ntotal} x ${index.d} vectors, not ${data.n} x ${data.d}: build it again`);
   }
   return { index, buildSeconds: rec.buildSeconds, cached: true, file };
+}
+
+/**
+ * How orBuild builds what readCachedBuild did not find: faiss.IndexHNSWFlat(d, M, metric), efConstruction set,
+ * then add (as builders.hnswFlat and the notebooks' task-4 loop do), named by every knob so that the cache key,
+ * which holds the name and this function's source but not the values it reads, tells the graphs apart.
+ * Undefined when the query is not such a graph with all its knobs.
+ */
+function hnswBuild(
+  data: Matrix,
+  query: CachedIndexQuery,
+): { name: string; build: () => Promise<import('../faiss').IndexHNSWFlat> } | undefined {
+  const { kind, M, efConstruction, metric } = query;
+  if (kind !== 'IndexHNSWFlat' || M === undefined || efConstruction === undefined) return undefined;
+  if (typeof metric !== 'string' || !Object.hasOwn(MetricType, metric)) return undefined;
+  const metricType = MetricType[metric as keyof typeof MetricType];
+  const faiss = require('../faiss') as typeof import('../faiss');
+  return {
+    name: `IndexHNSWFlat(M=${M}, efConstruction=${efConstruction}) ${metricName(metricType)}`,
+    build: async () => {
+      const index = new faiss.IndexHNSWFlat(data.d, M, metricType);
+      try {
+        index.hnsw.efConstruction = efConstruction;
+        await index.addAsync(data);
+      } catch (e) {
+        index.dispose();
+        throw e;
+      }
+      return index;
+    },
+  };
 }
