@@ -10,6 +10,7 @@ import {
   clearRegions,
   handout,
   type Notebook,
+  nbgraderOf,
   nbgraderProblems,
   regionsOf,
   SHEET_MARK,
@@ -303,4 +304,69 @@ describe('hand-outs on the lab kernel (bash scripts/lab.sh handout)', function (
       );
     });
   }
+
+  it('04 filled by a student whose own loop skips cachedBuild runs to its end (the graph cell builds what it needs)', () => {
+    const nb = JSON.parse(fs.readFileSync(path.join(release, '04-hnsw-grid.ipynb'), 'utf8')) as Notebook;
+    const worked = read('04-hnsw-grid');
+    const studentGrid = [
+      'for (const metric of metric_types) {',
+      '  const exact = new IndexFlat(d, metric);',
+      '  exact.add(xb);',
+      '  const truth = exact.search(xq, k);',
+      '  for (const M of M_values) for (const efConstruction of efConstruction_values) {',
+      '    const index = new IndexHNSWFlat(d, M, metric);',
+      '    index.hnsw.efConstruction = efConstruction;',
+      '    index.add(xb);',
+      '    for (const efSearch of efSearch_values) {',
+      '      index.hnsw.efSearch = efSearch;',
+      '      const t = await timeSearch(index, xq, k, { repeats: repeats });',
+      "      rows.push({ label: 'M=' + M + ' efC=' + efConstruction + ' ' + metricName(metric) + ' ef=' + efSearch,",
+      "        index: 'HNSWFlat', metric: metricName(metric), M: M, efConstruction: efConstruction, efSearch: efSearch,",
+      '        buildSeconds: 0, cached: false, latencyMs: t.medianMs, runsMs: t.runsMs, qps: t.qps,',
+      '        precision: haveBreeds ? precisionAtK(t.result, q.scoredClasses, q.database.classOf, k) : undefined,',
+      '        recall: recallAtK(truth, t.result, k) });',
+      '    }',
+      '    index.dispose();',
+      '  }',
+      '}',
+    ].join('\n');
+    // Every TODO filled: the grid by the student's loop, the others by the worked notebook's code.
+    nb.cells.forEach((cell, i) => {
+      const src = sourceOf(cell);
+      if (!src.includes('// YOUR CODE HERE')) return;
+      const region = regionsOf(sourceOf(worked.cells[i]))[0];
+      const code =
+        nbgraderOf(cell)?.grade_id === 't4_grid'
+          ? studentGrid
+          : sourceOf(worked.cells[i])
+              .split('\n')
+              .slice(region.begin + 1, region.end)
+              .join('\n');
+      cell.source = src.replace(/^\s*\/\/ YOUR CODE HERE.*\n(\s*\/\/ Python:.*\n)*\s*throw new Error\(.*\);$/m, code);
+    });
+    const file = path.join(release, '04-filled.ipynb');
+    fs.writeFileSync(file, JSON.stringify(nb));
+    const r = spawnSync(
+      PYTHON,
+      ['-m', 'nbconvert', '--execute', '--to', 'notebook', '--output-dir', path.join(tmp, 'out')].concat([
+        '--ExecutePreprocessor.timeout=600',
+        file,
+      ]),
+      { encoding: 'utf8', env: { ...env, LAB_CACHE_DIR: path.join(tmp, 'cache-filled') }, cwd: release },
+    );
+    assert.equal(r.status, 0, r.stderr.slice(-3000));
+    const ran = JSON.parse(fs.readFileSync(path.join(tmp, 'out', '04-filled.ipynb'), 'utf8')) as Notebook;
+    const errors = ran.cells.flatMap((c, i) =>
+      (c.outputs ?? [])
+        .map((o) => o as { name?: string; text?: string | string[] })
+        .filter((o) => o.name === 'stderr' && /Error|error TS/.test(String(o.text)))
+        .map((o) => `cell ${i + 1}: ${String(o.text).slice(0, 300)}`),
+    );
+    assert.deepEqual(errors, []);
+    const code = ran.cells.filter((c) => c.cell_type === 'code');
+    // Ran to the end: the last cell (the walk's note) showed its output.
+    assert.ok((code[code.length - 1].outputs ?? []).length > 0, 'the last cell ran');
+    const walk = JSON.stringify(ran.cells.find((c) => c.id === 'walk02')?.outputs ?? []);
+    assert.match(walk, /links per node/);
+  });
 });
