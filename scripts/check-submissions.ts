@@ -20,7 +20,7 @@ import { findCourseCsv } from '../src/data/course';
 import { demoEnv, makeDemoSet } from '../src/data/demo';
 import { checkStudent, listSubmissions, type StudentCheck, type Submission } from '../src/grading/checks';
 import { reportText, writeReport } from '../src/grading/report';
-import { rerunStudent } from '../src/grading/rerun';
+import { type RerunOptions, rerunStudent } from '../src/grading/rerun';
 import { moodleEntry, unpackZip } from '../src/grading/unpack';
 import { JUPYTER_PATH, runNotebook } from './jupyter';
 
@@ -101,35 +101,48 @@ async function main(): Promise<number> {
       );
     }
     console.log(`Checking ${entries.length} submission(s) in ${dir}${args.rerun ? ' (with re-runs)' : ''} ...`);
-    const checks: StudentCheck[] = [];
-    for (const [i, entry] of entries.entries()) {
-      const w = path.join(work, String(i));
-      let c: StudentCheck;
-      try {
-        c = await checkStudent(entry, w);
-      } catch (e) {
-        // Whatever went wrong with this one, the batch goes on and the report says so.
-        c = failed(entry, e as Error);
-      }
-      if (rerun) {
-        c.rerun = await rerunStudent(c, path.join(w, 'rerun'), {
-          run: runNotebook,
-          env: rerun.env,
-          timeout: args.timeout,
-          demo: rerun.demo,
-          log: (s) => console.log(s),
-        }).catch((e: Error) => ({ status: 'differs' as const, summary: 'the re-run failed', notes: [e.message] }));
-      }
-      checks.push(c);
-      fs.rmSync(w, { recursive: true, force: true });
-      console.log(`[${i + 1}/${entries.length}] ${c.student}`);
-    }
+    const checks = await checkAll(entries, work, {
+      rerun: rerun && { run: runNotebook, env: rerun.env, timeout: args.timeout, demo: rerun.demo },
+      log: (s) => console.log(s),
+    });
     const files = writeReport(out, checks, { dir, when: new Date(), rerun: !!rerun });
     console.log(`\n${reportText(checks)}\n\nReport: ${files.csv}\n        ${files.html}`);
     return 0;
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * Checks each submission in turn (a work folder of its own under `work`, removed after it), and re-runs its notebooks
+ * when asked; logs "[i/n] student" as each one's check is done, then that student's re-run progress lines.
+ */
+export async function checkAll(
+  entries: Submission[],
+  work: string,
+  options: { rerun?: Omit<RerunOptions, 'log'>; log: (line: string) => void },
+): Promise<StudentCheck[]> {
+  const checks: StudentCheck[] = [];
+  for (const [i, entry] of entries.entries()) {
+    const w = path.join(work, String(i));
+    let c: StudentCheck;
+    try {
+      c = await checkStudent(entry, w);
+    } catch (e) {
+      // Whatever went wrong with this one, the batch goes on and the report says so.
+      c = failed(entry, e as Error);
+    }
+    // The student's line first: the re-run's progress lines below it are that student's.
+    options.log(`[${i + 1}/${entries.length}] ${c.student}`);
+    if (options.rerun) {
+      c.rerun = await rerunStudent(c, path.join(w, 'rerun'), { ...options.rerun, log: options.log }).catch(
+        (e: Error) => ({ status: 'differs' as const, summary: 'the re-run failed', notes: [e.message] }),
+      );
+    }
+    checks.push(c);
+    fs.rmSync(w, { recursive: true, force: true });
+  }
+  return checks;
 }
 
 /** The folder of a zip's content that holds the submissions: the zip's top, or the one folder it wraps them in. */

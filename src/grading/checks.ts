@@ -216,7 +216,10 @@ function compareCandidates(a: Candidate, b: Candidate): number {
 }
 
 /** Which criterion tells two candidates apart (in order), and how: < 0 when `a` is the better. */
-function rankDifference(a: Candidate, b: Candidate): { order: number; by?: 'damaged' | 'run' | 'error' | 'html' | 'newer' } {
+function rankDifference(
+  a: Candidate,
+  b: Candidate,
+): { order: number; by?: 'damaged' | 'run' | 'error' | 'html' | 'newer' } {
   const readable = Number(!a.nb.damaged) - Number(!b.nb.damaged);
   if (readable) return { order: -readable, by: 'damaged' };
   if (a.nb.executed !== b.nb.executed) return { order: b.nb.executed - a.nb.executed, by: 'run' };
@@ -295,11 +298,14 @@ export async function checkStudent(
   // Where the student's files are: their folders, their zips unpacked, and loose files copied under their own names
   // (Moodle's flat download prefixes every file) into one folder of the work folder; DIR is only read.
   const roots: string[] = [];
+  // Folders of unpacked zips: their files' times are the unpacking's, no guide to which file is the newer.
+  const fromZips: string[] = [];
   const own = path.join(workDir, 'files');
   for (const [i, part] of sub.parts.entries()) {
     if (part.kind === 'folder') roots.push(part.path);
     else if (part.kind === 'zip') {
       const dir = path.join(workDir, `entry-${i}`);
+      fromZips.push(dir);
       unpackInto(part.path, dir, path.basename(part.path), problems, options.limits);
       roots.push(dir);
     } else {
@@ -311,6 +317,8 @@ export async function checkStudent(
         continue;
       }
       fs.copyFileSync(part.path, target);
+      const { atime, mtime } = fs.statSync(part.path); // the copy keeps its time: the newest of several is told by it
+      fs.utimesSync(target, atime, mtime);
       if (!roots.includes(own)) roots.push(own);
     }
   }
@@ -334,6 +342,7 @@ export async function checkStudent(
     const dir = path.join(workDir, `zip-${i}`);
     const label = shown(z);
     unpacked.set(dir, label);
+    fromZips.push(dir);
     const x = unpackInto(z, dir, label, problems, options.limits);
     const inner = x.files.map((f) => path.join(dir, f));
     if (inner.some((f) => /\.(ipynb|html?)$/i.test(f))) files = [...files, ...inner];
@@ -355,7 +364,7 @@ export async function checkStudent(
     const task = nb.task ?? (nb.damaged ? /^0?(\d)[-_ ]/.exec(path.basename(f))?.[1] : undefined);
     if (task === undefined) continue;
     const list = candidates.get(Number(task)) ?? [];
-    list.push(candidate(f, nb, htmls, [...unpacked.keys()]));
+    list.push(candidate(f, nb, htmls, fromZips));
     candidates.set(Number(task), list);
   }
   const byTask = new Map<number, string>();

@@ -1,9 +1,11 @@
 /**
  * A submitted HTML export (nbconvert's, as `jupyter nbconvert --to html` and
- * the main job write it) read for checking: its cells' input and output text,
- * and its scripts. Then: does it show the same notebook (same cells, same
- * sources, same outputs) and does it carry scripts that neither nbconvert's
- * page nor the notebook's own outputs put there?
+ * the main job write it with the lab template, or the classic template of
+ * `--template classic` and Notebook 6's "Download as HTML") read for
+ * checking: its cells' input and output text, and its scripts. Then: does it
+ * show the same notebook (same cells, same sources, same outputs) and does it
+ * carry scripts that neither nbconvert's page nor the notebook's own outputs
+ * put there?
  *
  * Nothing of the HTML is run or shown: it is parsed as text (./html).
  *
@@ -37,8 +39,10 @@ export interface ExportScript {
 export interface ExportHtml {
   file: string;
   damaged?: string;
-  /** Whether it looks like nbconvert's export (jp-Cell elements); otherwise cells is empty. */
+  /** Whether it looks like nbconvert's export (jp-Cell elements, or the classic template's cells); else no cells. */
   nbconvert: boolean;
+  /** Which of nbconvert's templates made it: lab (jp-Cell) or classic (div.cell, code_cell / text_cell). */
+  template?: 'lab' | 'classic';
   title?: string;
   cells: ExportCell[];
   scripts: ExportScript[];
@@ -48,6 +52,29 @@ export interface ExportHtml {
 
 const cellType = (e: HtmlElement): ExportCell['type'] =>
   hasClass(e, 'jp-CodeCell') ? 'code' : hasClass(e, 'jp-MarkdownCell') ? 'markdown' : 'raw';
+
+/** The classic template's cell: div.cell with code_cell or text_cell (raw cells are written without a wrapper). */
+const isClassicCell = (e: HtmlElement) =>
+  e.tag === 'div' && hasClass(e, 'cell') && (hasClass(e, 'code_cell') || hasClass(e, 'text_cell'));
+
+/** Where each template puts a cell's input, its rendered markdown and its outputs (prompts left out). */
+const TEMPLATES = {
+  lab: {
+    isCell: (e: HtmlElement) => e.tag === 'div' && hasClass(e, 'jp-Cell'),
+    type: cellType,
+    code: (e: HtmlElement) => hasClass(e, 'jp-InputArea-editor'),
+    markdown: (e: HtmlElement) => hasClass(e, 'jp-RenderedMarkdown') || hasClass(e, 'jp-InputArea'),
+    output: (e: HtmlElement) => hasClass(e, 'jp-OutputArea-output'),
+  },
+  classic: {
+    isCell: isClassicCell,
+    type: (e: HtmlElement): ExportCell['type'] => (hasClass(e, 'code_cell') ? 'code' : 'markdown'),
+    code: (e: HtmlElement) => hasClass(e, 'input_area'),
+    markdown: (e: HtmlElement) => hasClass(e, 'text_cell_render'),
+    // Each output_area holds a prompt ("Out[3]:") and the output itself, the output_subarea.
+    output: (e: HtmlElement) => hasClass(e, 'output_subarea'),
+  },
+};
 
 /** Reads an HTML export; never throws (a file that cannot be read comes back `damaged`). */
 export function readExportHtml(file: string): ExportHtml {
@@ -74,14 +101,18 @@ export function readExportHtml(file: string): ExportHtml {
       .map(([k]) => `<${e.tag} ${k}>`),
   );
   const title = findAll(doc, (e) => e.tag === 'title')[0];
-  const cellEls = findAll(doc, (e) => e.tag === 'div' && hasClass(e, 'jp-Cell'));
+  // The lab template's cells when there are any, else the classic template's.
+  let template: 'lab' | 'classic' | undefined = 'lab';
+  let cellEls = findAll(doc, TEMPLATES.lab.isCell);
+  if (cellEls.length === 0) {
+    cellEls = findAll(doc, TEMPLATES.classic.isCell);
+    template = cellEls.length ? 'classic' : undefined;
+  }
+  const how = TEMPLATES[template ?? 'lab'];
   const cells = cellEls.map((c): ExportCell => {
-    const type = cellType(c);
-    const inputEl =
-      type === 'code'
-        ? findAll(c, (e) => hasClass(e, 'jp-InputArea-editor'))[0]
-        : findAll(c, (e) => hasClass(e, 'jp-RenderedMarkdown') || hasClass(e, 'jp-InputArea'))[0];
-    const outputs = findAll(c, (e) => hasClass(e, 'jp-OutputArea-output'));
+    const type = how.type(c);
+    const inputEl = findAll(c, type === 'code' ? how.code : how.markdown)[0];
+    const outputs = type === 'code' ? findAll(c, how.output) : [];
     return {
       type,
       input: inputEl ? textOf(inputEl) : '',
@@ -96,6 +127,7 @@ export function readExportHtml(file: string): ExportHtml {
   return {
     file,
     nbconvert: cellEls.length > 0,
+    template,
     title: title ? textOf(title).trim() : undefined,
     cells,
     scripts,
@@ -103,9 +135,17 @@ export function readExportHtml(file: string): ExportHtml {
   };
 }
 
-/** nbconvert's own page scripts: require.js, MathJax and its configuration. */
-export function isTemplateScript(s: ExportScript): boolean {
-  if (s.src) return /\/(require(\.min)?\.js|MathJax\.js)(\?[^/]*)?$/.test(s.src) && !s.body.trim();
+/**
+ * nbconvert's own page scripts: require.js, MathJax (MathJax.js, or latest.js as nbconvert 5 loads it) and its
+ * configuration; with the classic template also jQuery. From a CDN (cdnjs) or where a packager points them (Debian:
+ * file:///usr/share/javascript/...); known by their file names, as nbconvert's settings may move them.
+ */
+export function isTemplateScript(s: ExportScript, template?: ExportHtml['template']): boolean {
+  if (s.src) {
+    if (s.body.trim()) return false;
+    const file = /\/(require(\.min)?\.js|MathJax\.js|mathjax\/[\w.-]+\/latest\.js)(\?[^/]*)?$/;
+    return file.test(s.src) || (template === 'classic' && /\/jquery(\.min)?\.js(\?[^/]*)?$/.test(s.src));
+  }
   return s.type === 'text/x-mathjax-config' && /init_mathjax/.test(s.body);
 }
 
@@ -130,7 +170,10 @@ function notebookScripts(nb: SubmittedNotebook | undefined): Set<string> {
 export function foreignScripts(html: ExportHtml, nb?: SubmittedNotebook): ExportScript[] {
   const own = notebookScripts(nb);
   return html.scripts.filter(
-    (s) => !isTemplateScript(s) && !own.has(s.src ? `src:${s.src}` : squash(s.body)) && (s.src || s.body.trim()),
+    (s) =>
+      !isTemplateScript(s, html.template) &&
+      !own.has(s.src ? `src:${s.src}` : squash(s.body)) &&
+      (s.src || s.body.trim()),
   );
 }
 
@@ -182,7 +225,12 @@ export interface HtmlComparison {
  */
 export function compareWithNotebook(html: ExportHtml, nb: SubmittedNotebook): HtmlComparison {
   const differences: string[] = [];
-  if (!html.nbconvert) return { same: false, differences: ['not an nbconvert export of a notebook (no jp-Cell)'] };
+  if (!html.nbconvert) {
+    return {
+      same: false,
+      differences: ["not an nbconvert export of a notebook (no cells of nbconvert's lab or classic template)"],
+    };
+  }
   const cells = nb.cells.filter((c) => c.type !== 'raw');
   const shown = html.cells.filter((c) => c.type !== 'raw');
   if (cells.length !== shown.length) {
