@@ -77,6 +77,13 @@ export function reportRow(c: StudentCheck): ReportRow {
 }
 
 /** The table for the terminal, then each student's findings. */
+/** Text cut at a word before `max` characters, saying so and where the rest is. */
+function shorten(s: string, max: number): string {
+  if (s.length <= max) return s;
+  const cut = s.lastIndexOf(' ', max - 30);
+  return `${s.slice(0, cut > max / 2 ? cut : max - 30)} ... (in full in report.csv)`;
+}
+
 export function reportText(checks: StudentCheck[]): string {
   const rows = checks.map(reportRow);
   const width = COLUMNS.map(([k, h]) => Math.max(h.length, ...rows.map((r) => r[k].length)));
@@ -91,7 +98,7 @@ export function reportText(checks: StudentCheck[]): string {
     const f = findingsOf(c);
     if (f.length === 0) continue;
     out.push('', `${c.student} (${c.entry}):`);
-    for (const s of f) out.push(`  - ${s.replace(/\s+/g, ' ').slice(0, 300)}`);
+    for (const s of f) out.push(`  - ${shorten(s.replace(/\s+/g, ' '), 300)}`);
   }
   return out.join('\n');
 }
