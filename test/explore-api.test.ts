@@ -130,6 +130,10 @@ describe('explorer API on the demo set (no browser)', function () {
     const page = await fetch(base);
     assert.equal(page.status, 200);
     assert.match(await page.text(), /<script type="module" src="app\.js">/);
+    const icon = await fetch(new URL('favicon.svg', base));
+    assert.equal(icon.status, 200);
+    assert.equal(icon.headers.get('content-type'), 'image/svg+xml');
+    assert.match(await icon.text(), /^<svg /);
     const info = await call(base, 'GET', '/api/info');
     assert.equal(info.status, 200);
     assert.equal(info.body.demo, true);
@@ -439,7 +443,7 @@ describe('explorer API on the demo set (no browser)', function () {
       ['POST', '/api/label', { id: 'x', label: 'positive' }, undefined, 400, /id must be a whole number/],
       ['POST', '/api/label', { id: 3, label: 'maybe' }, undefined, 400, /label must be/],
       ['POST', '/api/upload', png, 'image/png', 400, /not an image/],
-      ['POST', '/api/upload', 'hello', 'text/plain', 400, /empty|send the photo/],
+      ['POST', '/api/upload', 'hello', 'text/plain', 415, /the upload is "text\/plain", not a photo/],
       ['POST', '/api/upload', 'x', 'application/x-foo', 415, /Content-Type/],
       ['POST', '/api/labels/import?session=bad', 'photo,breed\n1,pug\n', 'text/csv', 400, /columns are "photo,breed"/],
       ['POST', '/api/labels/import?session=bad', 'id,label\nabc,positive\n', 'text/csv', 400, /line 2: id "abc"/],

@@ -230,6 +230,14 @@ export function registerApi(app: FastifyInstance, catalog: Catalog, sessions: Se
   app.post('/api/upload', { bodyLimit: UPLOAD_LIMIT }, async (req) => {
     const t0 = performance.now();
     const bytes = req.body;
+    // Text (text/plain) arrives parsed as a string: a wrong kind of upload, not an empty one.
+    if (typeof bytes === 'string' && bytes.length > 0) {
+      throw new HttpError(
+        415,
+        `the upload is ${JSON.stringify(req.headers['content-type'] ?? 'text')}, not a photo: ` +
+          'send its bytes as image/jpeg, image/png, ...',
+      );
+    }
     if (!Buffer.isBuffer(bytes) || bytes.length === 0) {
       throw badRequest("the upload is empty: send the photo's bytes (Content-Type image/jpeg, image/png, ...)");
     }

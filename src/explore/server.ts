@@ -32,6 +32,7 @@ const PAGE_FILES: Record<string, string> = {
   'index.html': 'text/html; charset=utf-8',
   'app.js': 'text/javascript; charset=utf-8',
   'style.css': 'text/css; charset=utf-8',
+  'favicon.svg': 'image/svg+xml',
 };
 const TOKEN_COOKIE = 'lab_explore_token';
 const CSP =

@@ -489,13 +489,17 @@ export class SqlVectorStore implements VectorIndex {
       o.params instanceof SearchParametersHNSW
         ? checkInteger(o.params.efSearch, 'params.efSearch', 1, 1 << 20)
         : this.args.efSearch;
-    const settings: string[] = [
-      `hnsw_candidate_list_size_for_search = ${efSearch}`,
-      `vector_search_with_rescoring = ${this.args.rescoring}`,
-      `use_skip_indexes = ${o.exact || this.args.exact ? 0 : 1}`,
-      `vector_search_index_fetch_multiplier = ${this.args.fetchMultiplier}`,
-    ];
-    if (o.prefilter) settings.push(`vector_search_filter_strategy = 'prefilter'`);
+    // A brute force reads no index: its statement says so and carries none of the index's knobs.
+    const exact = o.exact || this.args.exact;
+    const settings: string[] = exact
+      ? ['use_skip_indexes = 0']
+      : [
+          `hnsw_candidate_list_size_for_search = ${efSearch}`,
+          `vector_search_with_rescoring = ${this.args.rescoring}`,
+          'use_skip_indexes = 1',
+          `vector_search_index_fetch_multiplier = ${this.args.fetchMultiplier}`,
+        ];
+    if (o.prefilter && !exact) settings.push(`vector_search_filter_strategy = 'prefilter'`);
     const sql =
       `SELECT id, ${m.fn}(vec, {${OWN_PREFIX}q:Array(Float32)}) AS distance\nFROM ${this.table}\n` +
       (where.sql ? `WHERE ${where.sql}\n` : '') +
