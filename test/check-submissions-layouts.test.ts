@@ -19,7 +19,7 @@ import { compareValues, type RerunOptions, reproducibleValues, rerunStudent } fr
 import { moodleEntry } from '../src/grading/unpack';
 import { photoGridHtml } from '../src/show/photos';
 import { tableHtml } from '../src/show/table';
-import { tmpDir } from './support/data';
+import { snapshot, tmpDir } from './support/data';
 
 const ROOT = path.join(__dirname, '..');
 const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -75,20 +75,6 @@ async function photo(file: string, color: string): Promise<string> {
     .png()
     .toFile(file);
   return file;
-}
-
-/** Every file under a folder with its size and mtime: a snapshot to prove nothing changed. */
-function snapshot(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else out.push(`${path.relative(dir, p)} ${fs.statSync(p).size} ${fs.statSync(p).mtimeMs}`);
-    }
-  };
-  walk(dir);
-  return out.sort();
 }
 
 /** The CSV report's rows by student (fields quoted where needed). */

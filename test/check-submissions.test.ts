@@ -16,7 +16,7 @@ import { checkTask2, checkTask4 } from '../src/grading/answers';
 import { readNotebook } from '../src/grading/notebook';
 import { csvField } from '../src/grading/report';
 import { unpackZip } from '../src/grading/unpack';
-import { tmpDir } from './support/data';
+import { snapshot, tmpDir } from './support/data';
 
 const ROOT = path.join(__dirname, '..');
 const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -71,23 +71,6 @@ function writeBomb(out: string, name: string, mib: number): void {
   fs.writeSync(fd, nameBuf);
   fs.writeSync(fd, end);
   fs.closeSync(fd);
-}
-
-/** Every file under a folder with its size and mtime: a snapshot to prove nothing changed. */
-function snapshot(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else {
-        const s = fs.lstatSync(p);
-        out.push(`${path.relative(dir, p)} ${s.size} ${s.mtimeMs}`);
-      }
-    }
-  };
-  walk(dir);
-  return out.sort();
 }
 
 function htmlExport(nbFile: string, outDir: string): void {

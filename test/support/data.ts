@@ -57,3 +57,20 @@ export function filesUnder(dir: string): string[] {
   walk(dir);
   return out.sort();
 }
+
+/** Every file under a folder with its size and mtime (links not followed): a snapshot to prove nothing changed. */
+export function snapshot(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else {
+        const s = fs.lstatSync(p);
+        out.push(`${path.relative(dir, p)} ${s.size} ${s.mtimeMs}`);
+      }
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
